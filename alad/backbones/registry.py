@@ -1,0 +1,70 @@
+"""Backbones by name, and the construction of a backbone for given data."""
+
+from __future__ import annotations
+
+import copy
+
+from torch import nn
+
+from .base import ReconstructionBackbone, as_backbone
+from .transformer import TransformerBackbone
+
+__all__ = ["BACKBONES", "make_backbone"]
+
+#: Built-in backbones, by the name ``ActiveReconstructionDetector(backbone=...)`` takes.
+BACKBONES: dict[str, type[ReconstructionBackbone]] = {
+    "transformer": TransformerBackbone,
+}
+
+
+def make_backbone(
+    backbone: str | nn.Module | type,
+    n_channels: int,
+    window_size: int,
+    params: dict | None = None,
+) -> ReconstructionBackbone:
+    """Build the backbone a detector trains.
+
+    Parameters
+    ----------
+    backbone : str, nn.Module subclass or nn.Module instance
+        A name from :data:`BACKBONES`; a class, called as
+        ``backbone(n_channels=..., window_size=..., **params)``; or an
+        instance, deep-copied so that fitting never changes the user's object.
+    n_channels, window_size : int
+        Shape of the windows the backbone will see.
+    params : dict or None
+        Size parameters passed to the constructor.
+    """
+    params = dict(params or {})
+    if isinstance(backbone, str):
+        try:
+            cls = BACKBONES[backbone]
+        except KeyError:
+            raise ValueError(
+                f"backbone must be one of {sorted(BACKBONES)} or a torch.nn.Module; "
+                f"got {backbone!r}."
+            ) from None
+        return _construct(cls, n_channels, window_size, params)
+    if isinstance(backbone, type) and issubclass(backbone, nn.Module):
+        return as_backbone(_construct(backbone, n_channels, window_size, params))
+    if isinstance(backbone, nn.Module):
+        if params:
+            raise ValueError(
+                "backbone_params cannot be applied to a backbone instance; pass its "
+                "class instead, or build the instance with those parameters."
+            )
+        return as_backbone(copy.deepcopy(backbone))
+    raise TypeError(
+        "backbone must be a name, a torch.nn.Module subclass or instance; got "
+        f"{type(backbone).__name__}."
+    )
+
+
+def _construct(cls: type, n_channels: int, window_size: int, params: dict) -> nn.Module:
+    try:
+        return cls(n_channels=n_channels, window_size=window_size, **params)
+    except TypeError as exc:
+        raise ValueError(
+            f"backbone_params {sorted(params)} do not fit {cls.__name__}: {exc}"
+        ) from exc

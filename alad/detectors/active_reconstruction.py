@@ -1,0 +1,734 @@
+"""ActiveReconstructionDetector: reconstruction backbones improved by labelled windows."""
+
+from __future__ import annotations
+
+import copy
+import numbers
+import warnings
+
+import numpy as np
+import torch
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+from torch import nn
+
+from .._compat import Interval, StrOptions, _fit_context
+from ..backbones import BACKBONES, make_backbone
+from ..base import (
+    BaseDetector,
+    PoolExhaustedError,
+    check_labels,
+    resolve_device,
+    seeded,
+)
+from ..query import QUERY_STRATEGIES, select_queries
+from ..training import (
+    BackboneNet,
+    FeedbackNet,
+    TailSplit,
+    WindowDataset,
+    iter_position_scores,
+    training_callbacks,
+)
+from ..windows import fold_position_scores, grid_starts, scoring_starts, window_view
+
+__all__ = ["ActiveReconstructionDetector", "FeedbackDivergenceWarning"]
+
+
+class FeedbackDivergenceWarning(RuntimeWarning):
+    """A feedback round left non-finite weights and was rolled back."""
+
+
+class ActiveReconstructionDetector(BaseDetector):
+    """Reconstruction-based time-series anomaly detection with active learning.
+
+    The method of Han, Kang, Park and Kang, "Detecting the Undetectable:
+    Enhancing Unsupervised Time Series Anomaly Detection via Active Learning":
+
+    1. :meth:`fit` trains a reconstruction backbone, unsupervised, on windows
+       of a series taken as normal (Stage 1).
+    2. :meth:`query` picks windows of an unlabelled series for a person to
+       label: the ``top_k`` windows with the highest mean anomaly score plus
+       ``per_bin`` random windows from each of ``n_bins`` score intervals
+       (Algorithm 1, Stage 2).
+    3. :meth:`partial_fit` learns from the labelled windows: a fixed ratio of
+       timesteps per window is masked and reconstructed, minimising the error
+       on normal timesteps and then maximising it on anomalous ones
+       (Eqs. 2-3, Stage 3). Training continues from the current weights.
+
+    The per-timestep anomaly score (:meth:`decision_function`) is the
+    backbone's intrinsic score; for the Transformer it is Eq. 4, the mean
+    absolute reconstruction error over channels.
+
+    Parameters
+    ----------
+    backbone : str, torch.nn.Module subclass or instance, default="transformer"
+        A name from ``alad.backbones.BACKBONES``; or a module class, built as
+        ``backbone(n_channels=..., window_size=..., **backbone_params)``; or
+        a module instance, deep-copied at fit. A module must map windows
+        ``(batch, window_size, n_channels)`` to reconstructions of the same
+        shape; see :class:`~alad.backbones.ReconstructionBackbone` for the
+        optional objective and score hooks.
+    backbone_params : dict or None, default=None
+        Size parameters of the backbone (for the Transformer: ``d_model``,
+        ``n_heads``, ``n_layers``, ``d_ff``, ``dropout``); None uses its
+        defaults.
+    window_size : int, default=50
+        Window length ``L`` (the paper uses 50 on every dataset).
+    stride : int or None, default=None
+        Step between the training and scoring windows; None means
+        ``window_size`` (non-overlapping, as in the paper). With overlapping
+        windows, each timestep's score is the mean over the windows covering it.
+    mask_ratio : float, default=0.15
+        Share of timesteps masked per window during feedback; 0 switches
+        masking off (the loss then covers every timestep of the raw window).
+    top_k : int, default=5
+        ``k``: windows with the highest scores queried per round.
+    n_bins : int, default=5
+        ``G``: number of score intervals of interval random sampling.
+    per_bin : int, default=1
+        ``g``: windows drawn at random from each interval per round.
+    query_strategy : {"hybrid", "top_k", "interval", "random"}, default="hybrid"
+        ``"hybrid"`` is top-k plus interval sampling; the others replace one or
+        both parts by uniform random sampling of the same size (the ablation
+        of the paper's Figure 8), see ``alad.query.QUERY_STRATEGIES``.
+    feedback_loss : {"minimax", "weighted"}, default="minimax"
+        Two phases per iteration (minimise on normal, then maximise on
+        anomalous timesteps), or one weighted sum (ablation).
+    anomaly_weight : float, default=1.0
+        Weight of the anomalous term for ``feedback_loss="weighted"``.
+    feedback_epochs : int, default=10
+        Epochs over the labelled windows per :meth:`partial_fit` call.
+    feedback_replay : bool, default=True
+        Train each feedback round on every window labelled so far (True) or
+        only on the windows of this call (False).
+    budget : int or None, default=None
+        Most windows that may be labelled through :meth:`partial_fit`;
+        :meth:`query` returns at most what is left, and raises once it is spent.
+    lr : float, default=1e-3
+        Adam learning rate of the unsupervised pretraining. The paper states
+        1e-2; with it the Transformer does not train (its validation loss stays
+        at the level of predicting the channel means, see the Notes).
+    feedback_lr : float, default=1e-4
+        Adam learning rate of the feedback rounds. Each round trains on a few
+        dozen windows only; at the pretraining rate the model drifts away from
+        the normal data it learnt (see the Notes).
+    batch_size : int, default=8
+        Windows per training batch (the paper's 8).
+    eval_batch_size : int, default=256
+        Windows per batch when scoring.
+    max_epochs : int, default=50
+        Most pretraining epochs.
+    patience : int or None, default=10
+        Early stopping: pretraining stops when the validation loss has not
+        improved for ``patience`` epochs and the best weights are restored
+        (the paper's patience of 10). None disables it.
+    validation_fraction : float, default=0.2
+        Share of training windows held out, chronologically from the end, for
+        early stopping; 0 monitors the training loss instead.
+    standardize : bool, default=True
+        Scale each channel to zero mean and unit variance with the training
+        statistics (also makes masking with zeros mean "the channel mean").
+    max_grad_norm : float or None, default=1.0
+        Gradient-norm clipping in feedback, where the maximise phase could
+        otherwise grow without bound; None disables it.
+    contamination : float, default=0.1
+        Share of training timesteps (or windows) above ``threshold_``.
+    device : str, default="cpu"
+        ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or ``"auto"``; resolved at fit
+        into ``device_``. Outputs are CPU float64 numpy arrays either way.
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, shuffling, masks and random queries; the
+        same value gives identical scores on CPU. The global torch random
+        state is left untouched.
+    verbose : int, default=0
+        0 silent; 1 prints skorch's table of epochs; 2 adds progress bars.
+
+    Attributes
+    ----------
+    net_ : alad.training.BackboneNet
+        The skorch net holding the trained backbone (``net_.module_``) and the
+        pretraining history (``net_.history``).
+    decision_scores_ : ndarray of float64
+        Scores of the training data under the current model: one per timestep
+        for a 2-D training series, one per window for 3-D windows. Recomputed
+        after each :meth:`partial_fit`, so that ``threshold_`` and ``labels_``
+        always describe the current model.
+    threshold_ : float
+        The ``1 - contamination`` quantile of ``decision_scores_``.
+    labels_ : ndarray of int64
+        ``decision_scores_ > threshold_``.
+    n_features_in_ : int
+        Number of channels.
+    device_ : str
+        The device the model lives on.
+    stride_ : int
+        The stride in use.
+    n_feedback_rounds_ : int
+        Completed :meth:`partial_fit` rounds.
+    n_labelled_windows_ : int
+        Windows labelled through :meth:`partial_fit` so far.
+    feedback_history_ : list of dict
+        Per round: windows, anomalous timesteps, mean loss per epoch, and
+        whether the round was rolled back.
+
+    See Also
+    --------
+    alad.metrics.pa_k_auc : the paper's headline metric.
+
+    Notes
+    -----
+    **Scores of every timestep.** Windows start every ``stride`` timesteps;
+    when the series does not end on a window boundary, one more window is
+    aligned with the end of the series, so the tail shorter than a window is
+    scored too. Where windows overlap, a timestep's score is the mean of its
+    scores in each window. A series shorter than ``window_size`` is refused.
+
+    **Queries.** :meth:`query` considers the non-overlapping windows
+    ``[0, L), [L, 2L), ...`` of a 2-D series (the tail shorter than a window is
+    not offered) and returns the row indices of the chosen windows, window
+    after window in time order, so ``X[idx]`` stacks complete windows that can
+    be labelled and passed to :meth:`partial_fit`. A window with any labelled
+    row (``y`` not ``nan``) is never offered again.
+
+    **Threshold after feedback.** :meth:`partial_fit` rescores the training
+    data kept from :meth:`fit` and recomputes ``threshold_``; this keeps one
+    float32 copy of the (standardised) training data in the estimator.
+
+    References
+    ----------
+    .. [1] S. H. Han, H. Kang, J. Park, P. Kang. Detecting the Undetectable:
+       Enhancing Unsupervised Time Series Anomaly Detection via Active
+       Learning. arXiv:2607.00720, 2026.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from alad import ActiveReconstructionDetector
+    >>> from alad.datasets import make_telemetry
+    >>> data = make_telemetry(n_train=2000, n_test=2000, random_state=0)
+    >>> det = ActiveReconstructionDetector(
+    ...     window_size=20, max_epochs=2, backbone_params={"d_model": 16, "d_ff": 16,
+    ...     "n_heads": 2, "n_layers": 1}, random_state=0).fit(data.X_train)
+    >>> det.decision_function(data.X_test).shape
+    (2000,)
+    >>> idx = det.query(data.X_test)
+    >>> det = det.partial_fit(data.X_test[idx], data.y_test[idx])
+    >>> det.n_labelled_windows_
+    10
+    """
+
+    _parameter_constraints: dict = {
+        **BaseDetector._parameter_constraints,
+        "backbone": [StrOptions(set(BACKBONES)), nn.Module, type],
+        "backbone_params": [dict, None],
+        "window_size": [Interval(numbers.Integral, 2, None, closed="left")],
+        "stride": [Interval(numbers.Integral, 1, None, closed="left"), None],
+        "mask_ratio": [Interval(numbers.Real, 0.0, 1.0, closed="left")],
+        "top_k": [Interval(numbers.Integral, 0, None, closed="left")],
+        "n_bins": [Interval(numbers.Integral, 1, None, closed="left")],
+        "per_bin": [Interval(numbers.Integral, 0, None, closed="left")],
+        "query_strategy": [StrOptions(set(QUERY_STRATEGIES))],
+        "feedback_loss": [StrOptions({"minimax", "weighted"})],
+        "anomaly_weight": [Interval(numbers.Real, 0.0, None, closed="left")],
+        "feedback_epochs": [Interval(numbers.Integral, 1, None, closed="left")],
+        "feedback_replay": ["boolean"],
+        "budget": [Interval(numbers.Integral, 1, None, closed="left"), None],
+        "lr": [Interval(numbers.Real, 0.0, None, closed="neither")],
+        "feedback_lr": [Interval(numbers.Real, 0.0, None, closed="neither")],
+        "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
+        "eval_batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
+        "max_epochs": [Interval(numbers.Integral, 1, None, closed="left")],
+        "patience": [Interval(numbers.Integral, 1, None, closed="left"), None],
+        "validation_fraction": [Interval(numbers.Real, 0.0, 1.0, closed="left")],
+        "standardize": ["boolean"],
+        "max_grad_norm": [Interval(numbers.Real, 0.0, None, closed="neither"), None],
+    }
+
+    def __init__(
+        self,
+        backbone="transformer",
+        *,
+        backbone_params=None,
+        window_size=50,
+        stride=None,
+        mask_ratio=0.15,
+        top_k=5,
+        n_bins=5,
+        per_bin=1,
+        query_strategy="hybrid",
+        feedback_loss="minimax",
+        anomaly_weight=1.0,
+        feedback_epochs=10,
+        feedback_replay=True,
+        budget=None,
+        lr=1e-3,
+        feedback_lr=1e-4,
+        batch_size=8,
+        eval_batch_size=256,
+        max_epochs=50,
+        patience=10,
+        validation_fraction=0.2,
+        standardize=True,
+        max_grad_norm=1.0,
+        contamination=0.1,
+        device="cpu",
+        random_state=None,
+        verbose=0,
+    ):
+        self.backbone = backbone
+        self.backbone_params = backbone_params
+        self.window_size = window_size
+        self.stride = stride
+        self.mask_ratio = mask_ratio
+        self.top_k = top_k
+        self.n_bins = n_bins
+        self.per_bin = per_bin
+        self.query_strategy = query_strategy
+        self.feedback_loss = feedback_loss
+        self.anomaly_weight = anomaly_weight
+        self.feedback_epochs = feedback_epochs
+        self.feedback_replay = feedback_replay
+        self.budget = budget
+        self.lr = lr
+        self.feedback_lr = feedback_lr
+        self.batch_size = batch_size
+        self.eval_batch_size = eval_batch_size
+        self.max_epochs = max_epochs
+        self.patience = patience
+        self.validation_fraction = validation_fraction
+        self.standardize = standardize
+        self.max_grad_norm = max_grad_norm
+        self.contamination = contamination
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # -- input handling ----------------------------------------------------
+    def _validate_X(self, X, *, reset: bool) -> np.ndarray:
+        """Validate a 2-D series or a 3-D stack of windows; return float array."""
+        dims = getattr(X, "ndim", np.ndim(X))
+        if dims == 3:
+            X = check_array(
+                X, allow_nd=True, dtype=(np.float64, np.float32), input_name="X"
+            )
+            if X.shape[1] != self.window_size:
+                raise ValueError(
+                    "X of 3 dimensions must be windows of shape (n_windows, "
+                    f"window_size={self.window_size}, n_channels); got {X.shape}."
+                )
+            if reset:
+                self.n_features_in_ = X.shape[2]
+            elif X.shape[2] != self.n_features_in_:
+                raise ValueError(
+                    f"X has {X.shape[2]} channels, but {type(self).__name__} was "
+                    f"fitted with {self.n_features_in_} channels."
+                )
+            return X
+        if dims != 2:
+            raise ValueError(
+                "X must be a 2-D series (n_timesteps, n_channels) or 3-D windows "
+                f"(n_windows, window_size, n_channels); got {dims} dimension(s). "
+                "Reshape a univariate series with X.reshape(-1, 1)."
+            )
+        X = validate_data(self, X, reset=reset, dtype=(np.float64, np.float32))
+        if X.shape[0] < self.window_size:
+            raise ValueError(
+                f"X has {X.shape[0]} timesteps, fewer than window_size="
+                f"{self.window_size}; a series must hold at least one window."
+            )
+        return X
+
+    def _standardized(self, X: np.ndarray) -> np.ndarray:
+        return ((X - self.scaler_mean_) / self.scaler_scale_).astype(np.float32)
+
+    # -- scoring -----------------------------------------------------------
+    def _window_batches(self, X, starts, *, standardized: bool):
+        """Float32 batches of windows, standardised batch by batch (no full copy)."""
+        if X.ndim == 3:
+            for first in range(0, len(starts), self.eval_batch_size):
+                batch = X[starts[first : first + self.eval_batch_size]]
+                yield (
+                    batch.astype(np.float32)
+                    if standardized
+                    else self._standardized(batch)
+                )
+            return
+        view = window_view(X, self.window_size)
+        for first in range(0, len(starts), self.eval_batch_size):
+            batch = view[starts[first : first + self.eval_batch_size]]
+            yield (
+                np.ascontiguousarray(batch, dtype=np.float32)
+                if standardized
+                else self._standardized(batch)
+            )
+
+    def _position_scores(self, X, starts, *, standardized: bool):
+        batches = self._window_batches(X, starts, standardized=standardized)
+        return iter_position_scores(self.net_.module_, batches, self.device_)
+
+    def _score(self, X: np.ndarray, *, standardized: bool = False) -> np.ndarray:
+        if X.ndim == 3:
+            starts = np.arange(len(X))
+            chunks = self._position_scores(X, starts, standardized=standardized)
+            return np.concatenate([c.mean(axis=1) for c in chunks])
+        starts = scoring_starts(len(X), self.window_size, self.stride_)
+        chunks = self._position_scores(X, starts, standardized=standardized)
+        return fold_position_scores(chunks, starts, len(X), self.window_size)
+
+    def _refresh_training_scores(self) -> None:
+        self.decision_scores_ = self._score(self._train_data, standardized=True)
+        self._process_decision_scores()
+
+    # -- fit ---------------------------------------------------------------
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Train the backbone, unsupervised, on ``X`` taken as normal.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_timesteps, n_channels) or (n_windows, window_size, n_channels)
+            A series taken as normal, or a stack of windows.
+        y : array-like or None, default=None
+            Optional labels of ``X`` (1 = anomaly, 0 = normal, ``nan`` =
+            unknown), one per row, or per window or timestep for 3-D ``X``:
+            training windows holding a known anomaly are left out, so the
+            backbone learns normal behaviour only. The training scores
+            (``decision_scores_``) still cover all of ``X``.
+
+        Returns
+        -------
+        self : ActiveReconstructionDetector
+        """
+        X = self._validate_X(X, reset=True)
+        stride = self.window_size if self.stride is None else self.stride
+        if stride > self.window_size:
+            raise ValueError(
+                f"stride must be at most window_size={self.window_size}, got {stride}; "
+                "larger strides would leave timesteps without a score."
+            )
+        self.stride_ = stride
+        self.device_ = resolve_device(self.device)
+        self._seed = int(check_random_state(self.random_state).randint(2**31 - 1))
+
+        flat = X.reshape(-1, X.shape[-1])
+        self.scaler_mean_ = (
+            flat.mean(axis=0) if self.standardize else np.zeros(flat.shape[1])
+        )
+        scale = flat.std(axis=0) if self.standardize else np.ones(flat.shape[1])
+        # constant channels keep their scale: dividing by ~0 would explode them
+        self.scaler_scale_ = np.where(scale > 1e-12, scale, 1.0)
+        self._train_data = self._standardized(X)
+
+        if X.ndim == 3:
+            starts = np.arange(len(X))
+            known = self._window_labels_3d(X, y)
+        else:
+            starts = grid_starts(len(X), self.window_size, stride)
+            known = self._window_labels_2d(X, y, starts)
+        clean = ~(known == 1).any(axis=1)
+        if not clean.any():
+            raise ValueError(
+                "Every training window holds a known anomaly (y == 1); there is no "
+                "normal window left to train on."
+            )
+        if X.ndim == 3:
+            dataset = WindowDataset(self._train_data[clean], self.window_size)
+        else:
+            dataset = WindowDataset(self._train_data, self.window_size, starts[clean])
+        split = TailSplit(self.validation_fraction)
+        has_validation = split(dataset)[1] is not None
+
+        with seeded(self._seed, self.device_):
+            module = make_backbone(
+                self.backbone, X.shape[-1], self.window_size, self.backbone_params
+            )
+            self.net_ = BackboneNet(
+                module,
+                criterion=nn.MSELoss,
+                optimizer=torch.optim.Adam,
+                lr=self.lr,
+                max_epochs=self.max_epochs,
+                batch_size=self.batch_size,
+                train_split=split if has_validation else None,
+                callbacks=training_callbacks(
+                    patience=self.patience,
+                    monitor="valid_loss" if has_validation else "train_loss",
+                    verbose=self.verbose,
+                ),
+                iterator_train__shuffle=True,
+                iterator_train__generator=torch.Generator().manual_seed(self._seed),
+                device=self.device_,
+                verbose=self.verbose,
+            )
+            self.net_.fit(dataset)
+        _check_finite_module(self.net_.module_, "pretraining")
+
+        self.n_feedback_rounds_ = 0
+        self.n_labelled_windows_ = 0
+        self.feedback_history_ = []
+        self._labelled_windows = np.empty(
+            (0, self.window_size, X.shape[-1]), np.float32
+        )
+        self._labelled_targets = np.empty((0, self.window_size), np.float32)
+        self._refresh_training_scores()
+        return self
+
+    # -- scoring API -------------------------------------------------------
+    def decision_function(self, X):
+        """Anomaly score of each timestep (2-D ``X``) or window (3-D ``X``).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_timesteps, n_channels) or (n_windows, window_size, n_channels)
+
+        Returns
+        -------
+        scores : ndarray of float64 of shape (n_timesteps,) or (n_windows,)
+            Higher = more anomalous. For windows, the mean over the window.
+        """
+        check_is_fitted(self, "net_")
+        X = self._validate_X(X, reset=False)
+        return self._score(X)
+
+    # -- active learning ---------------------------------------------------
+    def _remaining_budget(self) -> int | None:
+        if self.budget is None:
+            return None
+        return self.budget - self.n_labelled_windows_
+
+    def query(self, X, y=None, n_queries=None):
+        """Choose windows of ``X`` to be labelled (Algorithm 1).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_timesteps, n_channels) or (n_windows, window_size, n_channels)
+            The unlabelled pool.
+        y : array-like or None, default=None
+            Labels known so far, ``np.nan`` where unlabelled: one per row of a
+            2-D ``X``; one per window or ``(n_windows, window_size)`` for 3-D.
+            Windows with any known label are not queried again.
+        n_queries : int or None, default=None
+            Number of windows; default ``top_k + n_bins * per_bin``, capped by
+            the remaining ``budget``.
+
+        Returns
+        -------
+        idx : ndarray of int64
+            For 2-D ``X``: row indices of whole windows, window after window,
+            so ``X[idx]`` stacks complete windows. For 3-D ``X``: window indices.
+        """
+        check_is_fitted(self, "net_")
+        X = self._validate_X(X, reset=False)
+        if n_queries is not None and (
+            not isinstance(n_queries, numbers.Integral) or n_queries < 1
+        ):
+            raise ValueError(
+                f"n_queries must be a positive integer or None, got {n_queries!r}."
+            )
+        remaining = self._remaining_budget()
+        if remaining is not None:
+            if remaining <= 0:
+                raise ValueError(
+                    f"The labelling budget of {self.budget} windows is spent; raise "
+                    "budget to keep querying."
+                )
+            default = self.top_k + self.n_bins * self.per_bin
+            n_queries = min(default if n_queries is None else n_queries, remaining)
+
+        if X.ndim == 3:
+            starts = np.arange(len(X))
+            known = self._window_labels_3d(X, y)
+        else:
+            starts = grid_starts(len(X), self.window_size, self.window_size)
+            known = self._window_labels_2d(X, y, starts)
+        unlabelled = np.isnan(known).all(axis=1)
+        if not unlabelled.any():
+            raise PoolExhaustedError(
+                "Every window of X is already labelled (y has no nan window); there "
+                "is nothing left to query."
+            )
+        chunks = self._position_scores(X, starts, standardized=False)
+        window_scores = np.concatenate([c.mean(axis=1) for c in chunks])
+        rng = np.random.default_rng([self._seed, self.n_feedback_rounds_, 1])
+        chosen = np.sort(
+            select_queries(
+                window_scores,
+                unlabelled,
+                strategy=self.query_strategy,
+                top_k=self.top_k,
+                n_bins=self.n_bins,
+                per_bin=self.per_bin,
+                n_queries=n_queries,
+                rng=rng,
+            )
+        )
+        if X.ndim == 3:
+            return chosen
+        return (starts[chosen, None] + np.arange(self.window_size)).ravel()
+
+    def _window_labels_2d(self, X, y, starts) -> np.ndarray:
+        """Labels ``(n_windows, window_size)`` of the windows at ``starts`` (nan if none)."""
+        if y is None:
+            return np.full((starts.size, self.window_size), np.nan)
+        y = check_labels(y)
+        if y.shape != (len(X),):
+            raise ValueError(
+                f"y must have one label per row of X, shape ({len(X)},); got {y.shape}."
+            )
+        return window_view(y[:, None], self.window_size)[starts, :, 0]
+
+    def _window_labels_3d(self, X, y) -> np.ndarray:
+        """Labels ``(n_windows, window_size)`` of windows ``X`` (nan if none)."""
+        if y is None:
+            return np.full(X.shape[:2], np.nan)
+        y = check_labels(y)
+        if y.shape == (len(X),):
+            return np.repeat(y[:, None], self.window_size, axis=1)
+        if y.shape == X.shape[:2]:
+            return y
+        raise ValueError(
+            f"y must have shape ({len(X)},) or {X.shape[:2]} for windows X; got {y.shape}."
+        )
+
+    def _labelled_windows_from(self, X, y):
+        """Turn ``partial_fit`` input into windows and per-timestep labels."""
+        if X.ndim == 3:
+            return X, self._window_labels_3d(X, y)
+        y = check_labels(y)
+        W = self.window_size
+        if y.shape != (len(X),):
+            raise ValueError(
+                f"y must have one label per row of X, shape ({len(X)},); got {y.shape}."
+            )
+        if len(X) % W:
+            raise ValueError(
+                f"X must stack whole windows: its {len(X)} rows are not a multiple of "
+                f"window_size={W}. Pass X_pool[idx] with idx from query()."
+            )
+        return X.reshape(-1, W, X.shape[1]), y.reshape(-1, W)
+
+    def partial_fit(self, X, y, classes=None):
+        """Learn from labelled windows with masked minimax feedback (Stage 3).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_windows * window_size, n_channels) or (n_windows, window_size, n_channels)
+            Labelled windows, typically ``X_pool[query(X_pool)]``.
+        y : array-like
+            Labels 1 (anomaly), 0 (normal) or ``np.nan`` (unknown, ignored):
+            one per row of 2-D ``X``; per window or per timestep for 3-D ``X``.
+        classes : ignored
+            Accepted for compatibility with active-learning wrappers
+            (scikit-activeml) that pass it.
+
+        Returns
+        -------
+        self : ActiveReconstructionDetector
+        """
+        check_is_fitted(self, "net_")
+        X = self._validate_X(X, reset=False)
+        windows, labels = self._labelled_windows_from(X, y)
+        if np.isnan(labels).all():
+            raise ValueError("y holds no label (all nan); nothing to learn from.")
+        remaining = self._remaining_budget()
+        if remaining is not None and len(windows) > remaining:
+            raise ValueError(
+                f"These {len(windows)} windows exceed the remaining budget of "
+                f"{max(remaining, 0)} windows (budget={self.budget})."
+            )
+        new_windows = self._standardized(windows)
+        new_labels = labels.astype(np.float32)
+        if self.feedback_replay:
+            train_windows = np.concatenate([self._labelled_windows, new_windows])
+            train_labels = np.concatenate([self._labelled_targets, new_labels])
+        else:
+            train_windows, train_labels = new_windows, new_labels
+
+        module = self.net_.module_
+        snapshot = copy.deepcopy(module.state_dict())
+        round_seed = int(
+            np.random.default_rng([self._seed, self.n_feedback_rounds_, 2]).integers(
+                2**31 - 1
+            )
+        )
+        net = FeedbackNet(
+            module,
+            criterion=nn.MSELoss,
+            optimizer=torch.optim.Adam,
+            lr=self.feedback_lr,
+            max_epochs=self.feedback_epochs,
+            batch_size=self.batch_size,
+            train_split=None,
+            callbacks=training_callbacks(
+                patience=None, monitor="train_loss", verbose=self.verbose
+            ),
+            iterator_train__shuffle=True,
+            iterator_train__generator=torch.Generator().manual_seed(round_seed),
+            device=self.device_,
+            verbose=self.verbose,
+            mask_ratio=self.mask_ratio,
+            loss=self.feedback_loss,
+            anomaly_weight=self.anomaly_weight,
+            max_grad_norm=self.max_grad_norm,
+            mask_seed=round_seed,
+        )
+        try:
+            with seeded(round_seed, self.device_):
+                net.fit(
+                    WindowDataset(train_windows, self.window_size, labels=train_labels)
+                )
+        except BaseException:
+            module.load_state_dict(snapshot)  # never leave a half-updated model
+            raise
+        rolled_back = not _module_is_finite(module)
+        if rolled_back:
+            module.load_state_dict(snapshot)
+            warnings.warn(
+                f"Feedback round {self.n_feedback_rounds_ + 1} drove the model to "
+                "non-finite weights; it was rolled back to the weights before the "
+                "round. Lower lr or max_grad_norm, or use fewer feedback_epochs.",
+                FeedbackDivergenceWarning,
+                stacklevel=2,
+            )
+        self.feedback_history_.append(
+            {
+                "round": self.n_feedback_rounds_ + 1,
+                "n_windows": len(windows),
+                "n_train_windows": len(train_windows),
+                "n_anomalous_timesteps": int(np.nansum(labels)),
+                "train_loss": [float(v) for v in net.history[:, "train_loss"]],
+                "rolled_back": rolled_back,
+            }
+        )
+        if not rolled_back:
+            self._labelled_windows = np.concatenate(
+                [self._labelled_windows, new_windows]
+            )
+            self._labelled_targets = np.concatenate(
+                [self._labelled_targets, new_labels]
+            )
+            self.n_labelled_windows_ += len(windows)
+            self.n_feedback_rounds_ += 1
+            self._refresh_training_scores()
+        return self
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        # skorch maps a CUDA-trained net to the CPU when CUDA is missing; keep
+        # device_ in step so scoring happens where the weights are.
+        net = state.get("net_")
+        if net is not None:
+            self.device_ = str(net.device)
+
+
+def _module_is_finite(module: nn.Module) -> bool:
+    return all(torch.isfinite(p).all() for p in module.parameters())
+
+
+def _check_finite_module(module: nn.Module, stage: str) -> None:
+    if not _module_is_finite(module):
+        raise FloatingPointError(
+            f"The backbone's weights became non-finite during {stage}; lower lr "
+            "or check the input scale."
+        )

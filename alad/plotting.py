@@ -1,0 +1,230 @@
+"""Plots people read instead of tables: scores over time, PA%K curves, budget curves."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+__all__ = ["anomaly_segments", "plot_budget_curve", "plot_pa_k_curve", "plot_scores"]
+
+_SEGMENT_COLOR = "#f4a6b7"  # pink, as the paper's Figures 1 and 9
+
+
+def _pyplot():
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError(
+            "alad.plotting needs matplotlib; install it with "
+            "`pip install alad[plot]` (or `pip install matplotlib`)."
+        ) from exc
+    return plt
+
+
+def anomaly_segments(y_true) -> np.ndarray:
+    """``(start, stop)`` pairs of the runs of 1s in a 0/1 label array.
+
+    Examples
+    --------
+    >>> anomaly_segments([0, 1, 1, 0, 1]).tolist()
+    [[1, 3], [4, 5]]
+    """
+    y = np.asarray(y_true).astype(bool).astype(np.int8)
+    edges = np.diff(np.concatenate([[0], y, [0]]))
+    return np.column_stack([np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)])
+
+
+def _envelope(values: np.ndarray, max_points: int) -> tuple[np.ndarray, np.ndarray]:
+    """Thin a long curve to about ``max_points`` while keeping every peak.
+
+    Each bucket contributes its minimum and maximum, so a spike one timestep
+    wide still shows on a plot of ten million points.
+    """
+    n = values.size
+    if n <= max_points:
+        return np.arange(n), values
+    bucket = int(np.ceil(n / (max_points // 2)))
+    n_full = (n // bucket) * bucket
+    blocks = values[:n_full].reshape(-1, bucket)
+    starts = np.arange(0, n_full, bucket)
+    x = np.column_stack([starts, starts + bucket // 2]).ravel()
+    y = np.column_stack([blocks.min(axis=1), blocks.max(axis=1)]).ravel()
+    if n_full < n:
+        x = np.append(x, [n_full, n - 1])
+        y = np.append(y, [values[n_full:].min(), values[n_full:].max()])
+    return x, y
+
+
+def plot_scores(
+    scores,
+    y_true=None,
+    *,
+    threshold: float | None = None,
+    X=None,
+    labels: Sequence[str] | None = None,
+    ax=None,
+    title: str | None = None,
+    max_points: int = 20_000,
+):
+    """Anomaly scores over time with the true anomaly segments shaded.
+
+    Parameters
+    ----------
+    scores : array-like of shape (n_timesteps,) or dict of such arrays
+        One score curve, or several (e.g. ``{"before": s0, "after": s1}``),
+        each drawn in its own panel.
+    y_true : array-like of shape (n_timesteps,) or None
+        Ground truth; its anomaly segments are shaded in pink.
+    threshold : float or None
+        Drawn as a dashed horizontal line (e.g. ``detector.threshold_``).
+    X : array-like of shape (n_timesteps, n_channels) or None
+        The series itself, drawn in a panel above the scores.
+    labels : sequence of str or None
+        Channel names for the legend of the ``X`` panel.
+    ax : matplotlib Axes or None
+        Draw a single score curve into this Axes (ignores ``X``).
+    title : str or None
+    max_points : int, default=20000
+        Longer curves are thinned to a min/max envelope of about this many
+        points, so that every spike stays visible.
+
+    Returns
+    -------
+    fig : matplotlib Figure
+    """
+    plt = _pyplot()
+    curves = dict(scores) if isinstance(scores, Mapping) else {"anomaly score": scores}
+    curves = {
+        name: np.asarray(s, dtype=np.float64).ravel() for name, s in curves.items()
+    }
+    segments = anomaly_segments(y_true) if y_true is not None else np.empty((0, 2))
+
+    if ax is not None:
+        fig, axes = ax.figure, [ax]
+        panels = [("score", next(iter(curves.items())))]
+    else:
+        panels = ([("series", None)] if X is not None else []) + [
+            ("score", item) for item in curves.items()
+        ]
+        fig, axes = plt.subplots(
+            len(panels),
+            1,
+            sharex=True,
+            squeeze=False,
+            figsize=(12, 2.2 * len(panels) + 0.6),
+        )
+        axes = axes[:, 0]
+    for axis, (kind, item) in zip(axes, panels):
+        for start, stop in segments:
+            axis.axvspan(start, stop, color=_SEGMENT_COLOR, alpha=0.6, lw=0)
+        if kind == "series":
+            series = np.asarray(X, dtype=np.float64)
+            series = series.reshape(len(series), -1)
+            for c in range(series.shape[1]):
+                name = labels[c] if labels is not None else f"channel {c}"
+                axis.plot(*_envelope(series[:, c], max_points), lw=0.6, label=name)
+            if series.shape[1] <= 10:
+                axis.legend(
+                    loc="upper right", fontsize="small", ncol=min(5, series.shape[1])
+                )
+            axis.set_ylabel("value")
+            continue
+        name, values = item
+        axis.plot(*_envelope(values, max_points), lw=0.7, color="#1f4e79")
+        if threshold is not None:
+            axis.axhline(threshold, ls="--", lw=1, color="#c0392b", label="threshold")
+            axis.legend(loc="upper right", fontsize="small")
+        axis.set_ylabel(name)
+    axes[-1].set_xlabel("timestep")
+    if title:
+        axes[0].set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_pa_k_curve(y_true, scores, *, ax=None, title: str | None = None):
+    """F1 after PA%K adjustment against K (the paper's Figure 7).
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_timesteps,)
+    scores : array-like or dict of array-likes
+        One score curve or several, labelled by the dict keys; the legend
+        shows each curve's PA%K AUC.
+    ax : matplotlib Axes or None
+    title : str or None
+
+    Returns
+    -------
+    fig : matplotlib Figure
+    """
+    from .metrics import pa_k_curve
+
+    plt = _pyplot()
+    curves = dict(scores) if isinstance(scores, Mapping) else {"model": scores}
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(6, 4))
+    else:
+        fig = ax.figure
+    for name, values in curves.items():
+        ks, f1 = pa_k_curve(y_true, values)
+        auc = float((np.diff(ks / 100) * (f1[1:] + f1[:-1]) / 2).sum())
+        ax.plot(ks, f1, lw=1.5, label=f"{name} (AUC {auc:.3f})")
+    ax.set_xlabel("K (%)")
+    ax.set_ylabel("best F1 after PA%K")
+    ax.set_xlim(0, 100)
+    ax.set_ylim(0, 1.02)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize="small")
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_budget_curve(
+    records: Sequence[Mapping],
+    *,
+    metrics: Sequence[str] = ("f1_pa", "f1", "pa_k_auc"),
+    x: str = "n_labelled",
+    ax=None,
+    title: str | None = None,
+):
+    """Each metric against the number of labelled windows.
+
+    Parameters
+    ----------
+    records : sequence of dict
+        One dict per round, with the key ``x`` (windows labelled so far) and
+        the metric keys, e.g. what :func:`alad.active.run_active_learning`
+        returns in ``history``. A key ``metric + "_std"`` draws a band.
+    metrics : sequence of str
+    x : str, default="n_labelled"
+    ax : matplotlib Axes or None
+    title : str or None
+
+    Returns
+    -------
+    fig : matplotlib Figure
+    """
+    plt = _pyplot()
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(6, 4))
+    else:
+        fig = ax.figure
+    xs = np.array([r[x] for r in records], dtype=np.float64)
+    for metric in metrics:
+        ys = np.array([r[metric] for r in records], dtype=np.float64)
+        ax.plot(xs, ys, marker="o", lw=1.5, label=metric)
+        if all(metric + "_std" in r for r in records):
+            sd = np.array([r[metric + "_std"] for r in records], dtype=np.float64)
+            ax.fill_between(xs, ys - sd, ys + sd, alpha=0.2)
+    ax.set_xlabel("labelled windows")
+    ax.set_ylabel("score")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize="small")
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig

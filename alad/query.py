@@ -1,0 +1,97 @@
+"""Query strategies: hybrid top-k + interval random sampling, and its ablations."""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["QUERY_STRATEGIES", "select_queries"]
+
+#: ``query_strategy`` values. The four cover the ablation of Han et al. (Fig. 8):
+#: ``"hybrid"`` is S1 ∪ S2; ``"top_k"`` keeps top-k sampling and replaces interval
+#: sampling by uniform random sampling of the same size ("-Interval Random
+#: Sampling"); ``"interval"`` keeps interval sampling and replaces top-k by
+#: uniform random sampling ("-Top-k sampling"); ``"random"`` samples every query
+#: uniformly ("-Top-k & Interval Random Sampling").
+QUERY_STRATEGIES = ("hybrid", "top_k", "interval", "random")
+
+
+def select_queries(
+    scores: np.ndarray,
+    candidates: np.ndarray,
+    *,
+    strategy: str,
+    top_k: int,
+    n_bins: int,
+    per_bin: int,
+    n_queries: int | None,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """Choose windows to label (Algorithm 1 of Han et al.).
+
+    Parameters
+    ----------
+    scores : ndarray of shape (n_windows,)
+        Mean anomaly score of each window.
+    candidates : bool ndarray of shape (n_windows,)
+        Windows that may be queried (not labelled yet).
+    strategy : {"hybrid", "top_k", "interval", "random"}
+    top_k : int
+        ``k``: the windows with the highest scores (S1).
+    n_bins, per_bin : int
+        ``G`` and ``g``: the remaining candidates, sorted by score, are cut
+        into ``G`` intervals holding equally many windows, and ``g`` windows are
+        drawn at random from each (S2).
+    n_queries : int or None
+        How many windows to return; default ``top_k + n_bins * per_bin``.
+        The top-k part takes ``min(top_k, n_queries)`` and the interval part
+        the rest, spread over the bins as evenly as possible.
+    rng : numpy Generator
+
+    Returns
+    -------
+    chosen : ndarray of int64
+        Distinct window indices, top-k part first.
+    """
+    pool = np.flatnonzero(candidates)
+    n_total = top_k + n_bins * per_bin if n_queries is None else n_queries
+    n_total = min(n_total, pool.size)
+    n_top = min(top_k, n_total)
+    n_interval = n_total - n_top
+
+    # stable sort: ties keep chronological order, so results are reproducible
+    ranked = pool[np.argsort(-scores[pool], kind="stable")]
+    if strategy in ("hybrid", "top_k"):
+        first = ranked[:n_top]
+    else:
+        first = rng.choice(pool, size=n_top, replace=False)
+    rest = ranked[~np.isin(ranked, first)]
+
+    if strategy in ("hybrid", "interval"):
+        second = _interval_sample(rest, n_interval, n_bins, rng)
+    else:
+        second = rng.choice(rest, size=n_interval, replace=False)
+    return np.concatenate([first, second]).astype(np.int64)
+
+
+def _interval_sample(
+    ranked: np.ndarray, n: int, n_bins: int, rng: np.random.Generator
+) -> np.ndarray:
+    """Draw ``n`` windows spread over ``n_bins`` equal-count score intervals."""
+    if n == 0 or ranked.size == 0:
+        return np.empty(0, dtype=np.int64)
+    bins = np.array_split(ranked, n_bins)
+    # even quotas; the remainder goes to the highest-scoring intervals
+    quotas = np.full(n_bins, n // n_bins) + (np.arange(n_bins) < n % n_bins)
+    picked = [
+        rng.choice(b, size=min(q, b.size), replace=False)
+        for b, q in zip(bins, quotas)
+        if b.size and q
+    ]
+    chosen = np.concatenate(picked) if picked else np.empty(0, dtype=np.int64)
+    shortfall = n - chosen.size
+    if shortfall > 0:  # some intervals were smaller than their quota
+        left = ranked[~np.isin(ranked, chosen)]
+        chosen = np.concatenate(
+            [chosen, rng.choice(left, size=shortfall, replace=False)]
+        )
+    return chosen

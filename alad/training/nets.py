@@ -1,0 +1,168 @@
+"""skorch nets: pretraining by a backbone's own objective, and minimax feedback."""
+
+from __future__ import annotations
+
+import torch
+from skorch import NeuralNet
+from skorch.dataset import unpack_data
+from skorch.utils import to_tensor
+from torch.nn.utils import clip_grad_norm_
+
+from .losses import draw_timestep_mask, masked_timestep_mse
+
+__all__ = ["BackboneNet", "FeedbackNet"]
+
+
+def _clip(parameters, max_norm: float | None) -> None:
+    if max_norm:
+        clip_grad_norm_(list(parameters), max_norm)
+
+
+class BackboneNet(NeuralNet):
+    """Unsupervised training of a backbone by its own objective.
+
+    One optimiser per objective phase of the backbone (one for most models,
+    two for USAD's adversarial pair); each phase recomputes its loss after the
+    previous phase's step, as the original two-optimiser loops do. Early
+    stopping watches the backbone's ``validation_loss`` on the held-out split.
+
+    Parameters
+    ----------
+    module : ReconstructionBackbone class or instance
+    max_grad_norm : float or None, default=None
+        Clip the gradient norm of each phase (None: no clipping).
+    **kwargs
+        Passed to :class:`skorch.NeuralNet`.
+    """
+
+    def __init__(self, module, *args, max_grad_norm=None, **kwargs):
+        super().__init__(module, *args, **kwargs)
+        self.max_grad_norm = max_grad_norm
+
+    def _phase_optimizer_name(self, phase: int) -> str:
+        return "optimizer_" if phase == 0 else f"optimizer{phase}_"
+
+    def initialize_optimizer(self, *args, **kwargs):
+        module = self.module_
+        for phase in range(module.n_objective_phases):
+            wanted = {id(p) for p in module.phase_parameters(phase)}
+            named = [(n, p) for n, p in module.named_parameters() if id(p) in wanted]
+            opt_args, opt_kwargs = self.get_params_for_optimizer("optimizer", named)
+            setattr(
+                self,
+                self._phase_optimizer_name(phase),
+                self.optimizer(*opt_args, **opt_kwargs),
+            )
+        return self
+
+    def train_step(self, batch, **fit_params):
+        self._set_training(True)
+        x = to_tensor(unpack_data(batch)[0], device=self.device)
+        epoch = len(self.history)  # 1-based: the current epoch's row exists already
+        total = torch.zeros((), device=x.device)
+        for phase in range(self.module_.n_objective_phases):
+            optimizer = getattr(self, self._phase_optimizer_name(phase))
+            optimizer.zero_grad()
+            loss = self.module_.objective(x, phase=phase, epoch=epoch)
+            loss.backward()
+            _clip(self.module_.phase_parameters(phase), self.max_grad_norm)
+            optimizer.step()
+            total = total + loss.detach()
+        return {"loss": total, "y_pred": None}
+
+    def validation_step(self, batch, **fit_params):
+        self._set_training(False)
+        x = to_tensor(unpack_data(batch)[0], device=self.device)
+        with torch.no_grad():
+            loss = self.module_.validation_loss(x, epoch=len(self.history))
+        return {"loss": loss, "y_pred": None}
+
+
+class FeedbackNet(NeuralNet):
+    """Active-learning feedback: masked reconstruction with a minimax loss.
+
+    Each batch holds labelled windows and their per-timestep labels (1 =
+    anomaly, 0 = normal, ``nan`` = unknown). A fixed ratio of timesteps per
+    window is masked (set to zero, the channel mean after standardisation);
+    the loss is taken on masked timesteps only (Eqs. 2-3 of Han et al.):
+
+    - ``loss="minimax"``: two backward passes per iteration, first minimising
+      the error on normal timesteps, then maximising it on anomalous ones; a
+      batch without anomalies skips the maximise phase.
+    - ``loss="weighted"``: one backward pass on ``L_normal + anomaly_weight *
+      L_anomaly`` (the "-Minimax Loss" ablation of Figure 8).
+
+    With ``mask_ratio=0`` nothing is masked and the loss covers every timestep
+    (the "-Window Masking" ablation).
+
+    The module is the already trained backbone, passed as an instance, so
+    feedback continues from the current weights.
+    """
+
+    def __init__(
+        self,
+        module,
+        *args,
+        mask_ratio=0.15,
+        loss="minimax",
+        anomaly_weight=1.0,
+        max_grad_norm=None,
+        mask_seed=0,
+        **kwargs,
+    ):
+        super().__init__(module, *args, **kwargs)
+        self.mask_ratio = mask_ratio
+        self.loss = loss
+        self.anomaly_weight = anomaly_weight
+        self.max_grad_norm = max_grad_norm
+        self.mask_seed = mask_seed
+
+    def initialize(self):
+        super().initialize()
+        self.mask_generator_ = torch.Generator().manual_seed(self.mask_seed)
+        return self
+
+    def _phase(self, loss):
+        self.optimizer_.zero_grad()
+        loss.backward()
+        _clip(self.module_.parameters(), self.max_grad_norm)
+        self.optimizer_.step()
+
+    def train_step(self, batch, **fit_params):
+        self._set_training(True)
+        x, labels = unpack_data(batch)
+        x = to_tensor(x, device=self.device)
+        labels = to_tensor(labels, device=self.device)
+        mask = draw_timestep_mask(
+            x.shape[0], x.shape[1], self.mask_ratio, self.mask_generator_
+        ).to(x.device)
+        if self.mask_ratio > 0:
+            x_in = x.masked_fill(mask.unsqueeze(-1), 0.0)
+        else:  # no masking: reconstruct raw windows, loss on every timestep
+            x_in, mask = x, torch.ones_like(mask)
+        normal = mask & (labels == 0)
+        anomalous = mask & (labels == 1)
+        reported = torch.zeros((), device=x.device)
+
+        if self.loss == "weighted":
+            x_hat = self.module_(x_in)
+            loss = torch.zeros((), device=x.device)
+            if normal.any():
+                loss = loss + masked_timestep_mse(x_hat, x, normal)
+            if anomalous.any():
+                loss = loss - self.anomaly_weight * masked_timestep_mse(
+                    x_hat, x, anomalous
+                )
+            if loss.requires_grad:
+                self._phase(loss)
+            return {"loss": loss.detach(), "y_pred": None}
+
+        if normal.any():  # minimise phase (Eq. 2)
+            loss_normal = masked_timestep_mse(self.module_(x_in), x, normal)
+            self._phase(loss_normal)
+            reported = reported + loss_normal.detach()
+        if anomalous.any():  # maximise phase (Eq. 3), skipped without anomalies
+            loss_anomaly = -masked_timestep_mse(self.module_(x_in), x, anomalous)
+            self._phase(loss_anomaly)
+            reported = reported + loss_anomaly.detach()
+        return {"loss": reported, "y_pred": None}

@@ -1,0 +1,144 @@
+"""Sliding windows as views, and window scores folded back to timesteps."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+
+__all__ = [
+    "fold_position_scores",
+    "grid_starts",
+    "iter_window_batches",
+    "scoring_starts",
+    "window_view",
+]
+
+
+def window_view(series: np.ndarray, window_size: int) -> np.ndarray:
+    """All overlapping windows of a series, as a read-only view.
+
+    Parameters
+    ----------
+    series : ndarray of shape (n_timesteps, n_channels)
+    window_size : int
+
+    Returns
+    -------
+    view : ndarray of shape (n_timesteps - window_size + 1, window_size, n_channels)
+        ``view[s]`` is ``series[s:s + window_size]``; no data is copied.
+    """
+    # sliding_window_view puts the window axis last; moving it keeps the view
+    view = np.lib.stride_tricks.sliding_window_view(series, window_size, axis=0)
+    return np.moveaxis(view, -1, 1)
+
+
+def grid_starts(n_timesteps: int, window_size: int, stride: int) -> np.ndarray:
+    """Starts of the windows ``[s, s + window_size)`` on a regular grid.
+
+    Only windows that fit entirely in the series are returned; the tail after
+    the last one is not covered (see :func:`scoring_starts`).
+
+    Parameters
+    ----------
+    n_timesteps : int
+    window_size : int
+    stride : int
+
+    Returns
+    -------
+    starts : ndarray of int64
+
+    Examples
+    --------
+    >>> grid_starts(10, 4, 4)
+    array([0, 4])
+    """
+    if n_timesteps < window_size:
+        return np.empty(0, dtype=np.int64)
+    return np.arange(0, n_timesteps - window_size + 1, stride, dtype=np.int64)
+
+
+def scoring_starts(n_timesteps: int, window_size: int, stride: int) -> np.ndarray:
+    """Grid starts plus one window aligned to the end, so every timestep is covered.
+
+    When the grid leaves a tail shorter than a window, an extra window
+    ``[n_timesteps - window_size, n_timesteps)`` is added; it overlaps the
+    previous one, and :func:`fold_position_scores` averages the overlap.
+
+    Examples
+    --------
+    >>> scoring_starts(10, 4, 4)
+    array([0, 4, 6])
+    >>> scoring_starts(8, 4, 4)
+    array([0, 4])
+    """
+    starts = grid_starts(n_timesteps, window_size, stride)
+    if starts.size and starts[-1] + window_size < n_timesteps:
+        starts = np.append(starts, n_timesteps - window_size)
+    return starts
+
+
+def iter_window_batches(
+    series: np.ndarray, starts: np.ndarray, window_size: int, batch_size: int
+) -> Iterator[np.ndarray]:
+    """Yield ``(batch, window_size, n_channels)`` float32 copies, one batch at a time.
+
+    Only one batch of windows exists in memory at any moment, whatever the
+    stride, so scoring a long series with overlapping windows stays within
+    the memory of the series itself.
+    """
+    view = window_view(series, window_size)
+    for first in range(0, starts.size, batch_size):
+        batch = view[starts[first : first + batch_size]]
+        yield np.ascontiguousarray(batch, dtype=np.float32)
+
+
+def fold_position_scores(
+    position_scores: Iterator[np.ndarray] | np.ndarray,
+    starts: np.ndarray,
+    n_timesteps: int,
+    window_size: int,
+) -> np.ndarray:
+    """Average per-position window scores into one score per timestep.
+
+    Parameters
+    ----------
+    position_scores : ndarray of shape (n_windows, window_size) or iterator
+        Score of each position of each window, in the order of ``starts``;
+        an iterator of consecutive chunks is consumed chunk by chunk.
+    starts : ndarray of int64 of shape (n_windows,)
+        Strictly increasing window starts.
+    n_timesteps : int
+    window_size : int
+
+    Returns
+    -------
+    scores : ndarray of float64 of shape (n_timesteps,)
+        Mean of the scores of all windows covering each timestep; ``nan``
+        where no window covers it.
+
+    Examples
+    --------
+    >>> fold_position_scores(np.array([[1., 2.], [4., 6.]]), np.array([0, 1]), 3, 2)
+    array([1., 3., 6.])
+    """
+    if isinstance(position_scores, np.ndarray):
+        position_scores = iter([position_scores])
+    sums = np.zeros(n_timesteps, dtype=np.float64)
+    done = 0
+    for chunk in position_scores:
+        chunk_starts = starts[done : done + len(chunk)]
+        # Starts are strictly increasing, so for a fixed position j the
+        # indices chunk_starts + j are distinct and a plain fancy-index add is
+        # exact: one vectorised pass per position, none per timestep.
+        for j in range(window_size):
+            sums[chunk_starts + j] += chunk[:, j]
+        done += len(chunk)
+    # coverage counts from a difference array: +1 at each start, -1 past each end
+    delta = np.zeros(n_timesteps + 1, dtype=np.int64)
+    delta[starts] += 1  # starts are distinct, so no np.add.at is needed
+    delta[starts + window_size] -= 1
+    counts = np.cumsum(delta[:-1])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
