@@ -97,6 +97,15 @@ class ActiveReconstructionDetector(BaseDetector):
         anomalous timesteps), or one weighted sum (ablation).
     anomaly_weight : float, default=1.0
         Weight of the anomalous term for ``feedback_loss="weighted"``.
+    anomaly_margin : float or None, default=None
+        None keeps the maximise phase of Eq. 3 as written (unbounded). A float
+        turns it into a hinge that raises the squared error of anomalous
+        timesteps up to this value (in standardised units) and no further.
+    normal_replay : float, default=0.0
+        Each feedback round also minimises the masked error on this many
+        randomly drawn normal training windows per labelled window (0: only
+        the labelled windows, as in the paper). Guards the normal behaviour
+        learnt in pretraining against being forgotten.
     feedback_epochs : int, default=10
         Epochs over the labelled windows per :meth:`partial_fit` call.
     feedback_replay : bool, default=True
@@ -231,6 +240,8 @@ class ActiveReconstructionDetector(BaseDetector):
         "query_strategy": [StrOptions(set(QUERY_STRATEGIES))],
         "feedback_loss": [StrOptions({"minimax", "weighted"})],
         "anomaly_weight": [Interval(numbers.Real, 0.0, None, closed="left")],
+        "anomaly_margin": [Interval(numbers.Real, 0.0, None, closed="neither"), None],
+        "normal_replay": [Interval(numbers.Real, 0.0, None, closed="left")],
         "feedback_epochs": [Interval(numbers.Integral, 1, None, closed="left")],
         "feedback_replay": ["boolean"],
         "budget": [Interval(numbers.Integral, 1, None, closed="left"), None],
@@ -259,6 +270,8 @@ class ActiveReconstructionDetector(BaseDetector):
         query_strategy="hybrid",
         feedback_loss="minimax",
         anomaly_weight=1.0,
+        anomaly_margin=None,
+        normal_replay=0.0,
         feedback_epochs=10,
         feedback_replay=True,
         budget=None,
@@ -287,6 +300,8 @@ class ActiveReconstructionDetector(BaseDetector):
         self.query_strategy = query_strategy
         self.feedback_loss = feedback_loss
         self.anomaly_weight = anomaly_weight
+        self.anomaly_margin = anomaly_margin
+        self.normal_replay = normal_replay
         self.feedback_epochs = feedback_epochs
         self.feedback_replay = feedback_replay
         self.budget = budget
@@ -307,7 +322,7 @@ class ActiveReconstructionDetector(BaseDetector):
     # -- input handling ----------------------------------------------------
     def _validate_X(self, X, *, reset: bool) -> np.ndarray:
         """Validate a 2-D series or a 3-D stack of windows; return float array."""
-        dims = getattr(X, "ndim", np.ndim(X))
+        dims = X.ndim if hasattr(X, "ndim") else np.asarray(X).ndim
         if dims == 3:
             X = check_array(
                 X, allow_nd=True, dtype=(np.float64, np.float32), input_name="X"
@@ -329,12 +344,12 @@ class ActiveReconstructionDetector(BaseDetector):
             raise ValueError(
                 "X must be a 2-D series (n_timesteps, n_channels) or 3-D windows "
                 f"(n_windows, window_size, n_channels); got {dims} dimension(s). "
-                "Reshape a univariate series with X.reshape(-1, 1)."
+                "Reshape your data: a univariate series with X.reshape(-1, 1)."
             )
         X = validate_data(self, X, reset=reset, dtype=(np.float64, np.float32))
         if X.shape[0] < self.window_size:
             raise ValueError(
-                f"X has {X.shape[0]} timesteps, fewer than window_size="
+                f"X has n_samples = {X.shape[0]} timesteps, fewer than window_size="
                 f"{self.window_size}; a series must hold at least one window."
             )
         return X
@@ -382,19 +397,21 @@ class ActiveReconstructionDetector(BaseDetector):
 
     # -- fit ---------------------------------------------------------------
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
+    def fit(self, X, y=None, *, known_anomalies=None):
         """Train the backbone, unsupervised, on ``X`` taken as normal.
 
         Parameters
         ----------
         X : array-like of shape (n_timesteps, n_channels) or (n_windows, window_size, n_channels)
             A series taken as normal, or a stack of windows.
-        y : array-like or None, default=None
-            Optional labels of ``X`` (1 = anomaly, 0 = normal, ``nan`` =
-            unknown), one per row, or per window or timestep for 3-D ``X``:
-            training windows holding a known anomaly are left out, so the
-            backbone learns normal behaviour only. The training scores
-            (``decision_scores_``) still cover all of ``X``.
+        y : ignored
+            Present for API consistency (labels are learnt from in
+            :meth:`partial_fit`).
+        known_anomalies : array-like of bool or None, default=None
+            Rows of ``X`` known to be anomalous (for 3-D ``X``: one flag per
+            window or per timestep). Training windows holding one are left out,
+            so the backbone learns normal behaviour only; ``decision_scores_``
+            still covers all of ``X``.
 
         Returns
         -------
@@ -420,22 +437,31 @@ class ActiveReconstructionDetector(BaseDetector):
         self.scaler_scale_ = np.where(scale > 1e-12, scale, 1.0)
         self._train_data = self._standardized(X)
 
+        flags = None
+        if known_anomalies is not None:
+            flags = np.asarray(known_anomalies)
+            if flags.dtype != bool:
+                raise TypeError(
+                    "known_anomalies must be a boolean array (True = known anomaly); "
+                    f"got dtype {flags.dtype}."
+                )
         if X.ndim == 3:
             starts = np.arange(len(X))
-            known = self._window_labels_3d(X, y)
+            known = self._window_labels_3d(X, flags, name="known_anomalies")
         else:
             starts = grid_starts(len(X), self.window_size, stride)
-            known = self._window_labels_2d(X, y, starts)
+            known = self._window_labels_2d(X, flags, starts, name="known_anomalies")
         clean = ~(known == 1).any(axis=1)
         if not clean.any():
             raise ValueError(
-                "Every training window holds a known anomaly (y == 1); there is no "
-                "normal window left to train on."
+                "Every training window holds a known anomaly (known_anomalies); there "
+                "is no normal window left to train on."
             )
+        self._clean_starts = starts[clean]
         if X.ndim == 3:
             dataset = WindowDataset(self._train_data[clean], self.window_size)
         else:
-            dataset = WindowDataset(self._train_data, self.window_size, starts[clean])
+            dataset = WindowDataset(self._train_data, self.window_size, self._clean_starts)
         split = TailSplit(self.validation_fraction)
         has_validation = split(dataset)[1] is not None
 
@@ -567,28 +593,30 @@ class ActiveReconstructionDetector(BaseDetector):
             return chosen
         return (starts[chosen, None] + np.arange(self.window_size)).ravel()
 
-    def _window_labels_2d(self, X, y, starts) -> np.ndarray:
+    def _window_labels_2d(self, X, y, starts, *, name="y") -> np.ndarray:
         """Labels ``(n_windows, window_size)`` of the windows at ``starts`` (nan if none)."""
         if y is None:
             return np.full((starts.size, self.window_size), np.nan)
-        y = check_labels(y)
+        y = check_labels(y, name=name)
         if y.shape != (len(X),):
             raise ValueError(
-                f"y must have one label per row of X, shape ({len(X)},); got {y.shape}."
+                f"{name} must have one entry per row of X, shape ({len(X)},); "
+                f"got {y.shape}."
             )
         return window_view(y[:, None], self.window_size)[starts, :, 0]
 
-    def _window_labels_3d(self, X, y) -> np.ndarray:
+    def _window_labels_3d(self, X, y, *, name="y") -> np.ndarray:
         """Labels ``(n_windows, window_size)`` of windows ``X`` (nan if none)."""
         if y is None:
             return np.full(X.shape[:2], np.nan)
-        y = check_labels(y)
+        y = check_labels(y, name=name)
         if y.shape == (len(X),):
             return np.repeat(y[:, None], self.window_size, axis=1)
         if y.shape == X.shape[:2]:
             return y
         raise ValueError(
-            f"y must have shape ({len(X)},) or {X.shape[:2]} for windows X; got {y.shape}."
+            f"{name} must have shape ({len(X)},) or {X.shape[:2]} for windows X; "
+            f"got {y.shape}."
         )
 
     def _labelled_windows_from(self, X, y):
@@ -644,6 +672,13 @@ class ActiveReconstructionDetector(BaseDetector):
             train_labels = np.concatenate([self._labelled_targets, new_labels])
         else:
             train_windows, train_labels = new_windows, new_labels
+        n_replay = int(round(self.normal_replay * len(train_windows)))
+        if n_replay:
+            replay = self._normal_training_windows(n_replay)
+            train_windows = np.concatenate([train_windows, replay])
+            train_labels = np.concatenate(
+                [train_labels, np.zeros(replay.shape[:2], np.float32)]
+            )
 
         module = self.net_.module_
         snapshot = copy.deepcopy(module.state_dict())
@@ -670,6 +705,7 @@ class ActiveReconstructionDetector(BaseDetector):
             mask_ratio=self.mask_ratio,
             loss=self.feedback_loss,
             anomaly_weight=self.anomaly_weight,
+            anomaly_margin=self.anomaly_margin,
             max_grad_norm=self.max_grad_norm,
             mask_seed=round_seed,
         )
@@ -712,6 +748,16 @@ class ActiveReconstructionDetector(BaseDetector):
             self.n_feedback_rounds_ += 1
             self._refresh_training_scores()
         return self
+
+    def _normal_training_windows(self, n: int) -> np.ndarray:
+        """``n`` random clean training windows (standardised), for normal replay."""
+        rng = np.random.default_rng([self._seed, self.n_feedback_rounds_, 3])
+        picked = rng.choice(
+            self._clean_starts, size=min(n, self._clean_starts.size), replace=False
+        )
+        if self._train_data.ndim == 3:
+            return self._train_data[picked]
+        return np.ascontiguousarray(window_view(self._train_data, self.window_size)[picked])
 
     def __setstate__(self, state):
         super().__setstate__(state)

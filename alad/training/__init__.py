@@ -3,7 +3,7 @@
 from .callbacks import training_callbacks
 from .data import TailSplit, WindowDataset
 from .inference import iter_position_scores
-from .losses import draw_timestep_mask, masked_timestep_mse
+from .losses import anomaly_objective, draw_timestep_mask, masked_timestep_mse
 from .nets import BackboneNet, FeedbackNet
 
 __all__ = [
@@ -11,6 +11,7 @@ __all__ = [
     "FeedbackNet",
     "TailSplit",
     "WindowDataset",
+    "anomaly_objective",
     "draw_timestep_mask",
     "iter_position_scores",
     "masked_timestep_mse",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-__all__ = ["draw_timestep_mask", "masked_timestep_mse"]
+__all__ = ["anomaly_objective", "draw_timestep_mask", "masked_timestep_mse"]
 
 
 def draw_timestep_mask(
@@ -39,3 +39,20 @@ def masked_timestep_mse(x_hat: Tensor, x: Tensor, selected: Tensor) -> Tensor:
     """
     per_timestep = ((x_hat - x) ** 2).mean(dim=-1)
     return per_timestep[selected].mean()
+
+
+def anomaly_objective(
+    x_hat: Tensor, x: Tensor, selected: Tensor, margin: float | None
+) -> Tensor:
+    """The loss the maximise phase minimises on the selected anomalous timesteps.
+
+    ``margin=None`` is Eq. 3 as written: ``-error``, unbounded below, so the
+    phase keeps pushing however large the error already is. A float turns it
+    into a hinge, ``mean(relu(margin - error))``: errors are pushed up to
+    ``margin`` and then left alone, which bounds how far the maximise phase can
+    move the model away from the normal data.
+    """
+    error = ((x_hat - x) ** 2).mean(dim=-1)[selected]
+    if margin is None:
+        return -error.mean()
+    return torch.relu(margin - error).mean()

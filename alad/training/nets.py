@@ -8,7 +8,7 @@ from skorch.dataset import unpack_data
 from skorch.utils import to_tensor
 from torch.nn.utils import clip_grad_norm_
 
-from .losses import draw_timestep_mask, masked_timestep_mse
+from .losses import anomaly_objective, draw_timestep_mask, masked_timestep_mse
 
 __all__ = ["BackboneNet", "FeedbackNet"]
 
@@ -92,6 +92,9 @@ class FeedbackNet(NeuralNet):
     - ``loss="weighted"``: one backward pass on ``L_normal + anomaly_weight *
       L_anomaly`` (the "-Minimax Loss" ablation of Figure 8).
 
+    ``anomaly_margin`` bounds the maximise phase (see
+    :func:`~alad.training.losses.anomaly_objective`); None keeps Eq. 3 as is.
+
     With ``mask_ratio=0`` nothing is masked and the loss covers every timestep
     (the "-Window Masking" ablation).
 
@@ -106,6 +109,7 @@ class FeedbackNet(NeuralNet):
         mask_ratio=0.15,
         loss="minimax",
         anomaly_weight=1.0,
+        anomaly_margin=None,
         max_grad_norm=None,
         mask_seed=0,
         **kwargs,
@@ -114,6 +118,7 @@ class FeedbackNet(NeuralNet):
         self.mask_ratio = mask_ratio
         self.loss = loss
         self.anomaly_weight = anomaly_weight
+        self.anomaly_margin = anomaly_margin
         self.max_grad_norm = max_grad_norm
         self.mask_seed = mask_seed
 
@@ -150,8 +155,8 @@ class FeedbackNet(NeuralNet):
             if normal.any():
                 loss = loss + masked_timestep_mse(x_hat, x, normal)
             if anomalous.any():
-                loss = loss - self.anomaly_weight * masked_timestep_mse(
-                    x_hat, x, anomalous
+                loss = loss + self.anomaly_weight * anomaly_objective(
+                    x_hat, x, anomalous, self.anomaly_margin
                 )
             if loss.requires_grad:
                 self._phase(loss)
@@ -162,7 +167,9 @@ class FeedbackNet(NeuralNet):
             self._phase(loss_normal)
             reported = reported + loss_normal.detach()
         if anomalous.any():  # maximise phase (Eq. 3), skipped without anomalies
-            loss_anomaly = -masked_timestep_mse(self.module_(x_in), x, anomalous)
+            loss_anomaly = anomaly_objective(
+                self.module_(x_in), x, anomalous, self.anomaly_margin
+            )
             self._phase(loss_anomaly)
             reported = reported + loss_anomaly.detach()
         return {"loss": reported, "y_pred": None}

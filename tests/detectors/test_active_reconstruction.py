@@ -1,0 +1,499 @@
+"""Behaviour of ActiveReconstructionDetector: contract, active loop, persistence."""
+
+import copy
+import io
+import pickle
+import warnings
+
+import joblib
+import numpy as np
+import pytest
+import torch
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+from sklearn.model_selection import GridSearchCV, TimeSeriesSplit
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from alad import (
+    ActiveReconstructionDetector,
+    FeedbackDivergenceWarning,
+    PoolExhaustedError,
+)
+from alad.active import run_active_learning
+from alad.datasets import make_telemetry
+from alad.metrics import pa_k_auc_scorer
+
+W = 10
+TINY = {"d_model": 16, "n_heads": 2, "n_layers": 1, "d_ff": 16, "dropout": 0.1}
+
+
+def make_detector(**params):
+    defaults = dict(
+        window_size=W,
+        max_epochs=3,
+        backbone_params=TINY,
+        random_state=0,
+        top_k=2,
+        n_bins=2,
+        per_bin=1,
+    )
+    return ActiveReconstructionDetector(**{**defaults, **params})
+
+
+@pytest.fixture(scope="module")
+def data():
+    return make_telemetry(
+        n_train=1500,
+        n_test=3000,
+        n_channels=3,
+        n_anomalies=6,
+        n_bursts=3,
+        random_state=1,
+    )
+
+
+@pytest.fixture(scope="module")
+def fitted(data):
+    return make_detector().fit(data.X_train)
+
+
+def fresh(fitted):
+    """A private copy of the module-scoped fitted detector."""
+    return copy.deepcopy(fitted)
+
+
+# -- fit and scores ---------------------------------------------------------
+def test_fit_returns_self_and_sets_attributes(data):
+    det = make_detector()
+    assert det.fit(data.X_train) is det
+    assert det.n_features_in_ == 3
+    assert det.device_ == "cpu"
+    assert det.stride_ == W
+    assert det.decision_scores_.shape == (len(data.X_train),)
+    assert det.threshold_ == pytest.approx(np.percentile(det.decision_scores_, 90))
+    assert det.labels_.mean() == pytest.approx(0.1, abs=0.02)
+
+
+def test_scores_cover_every_timestep_including_the_tail(fitted, data):
+    X = data.X_test[: 5 * W + 7]  # a tail of 7 rows after the last full window
+    scores = fitted.decision_function(X)
+    assert scores.shape == (len(X),) and scores.dtype == np.float64
+    assert np.isfinite(scores).all()
+    # the tail comes from a window aligned to the end of the series
+    end_window = fitted.decision_function(X[-W:])
+    np.testing.assert_allclose(scores[-7:], end_window[-7:], rtol=1e-6)
+
+
+def test_scores_are_eq4_mean_absolute_error(fitted, data):
+    X = data.X_test[: 3 * W]
+    module = fitted.net_.module_.eval()
+    x = torch.from_numpy(fitted._standardized(X).reshape(3, W, -1))
+    with torch.no_grad():
+        expected = (module(x) - x).abs().mean(dim=-1).reshape(-1).double().numpy()
+    np.testing.assert_allclose(fitted.decision_function(X), expected, rtol=1e-5)
+
+
+def test_overlapping_stride_averages_windows(data):
+    det = make_detector(stride=W // 2, max_epochs=1).fit(data.X_train)
+    scores = det.decision_function(data.X_test[:200])
+    assert scores.shape == (200,) and np.isfinite(scores).all()
+
+
+def test_windows_input_gives_one_score_per_window(fitted, data):
+    windows = data.X_test[: 6 * W].reshape(6, W, 3)
+    scores = fitted.decision_function(windows)
+    series_scores = fitted.decision_function(data.X_test[: 6 * W])
+    np.testing.assert_allclose(
+        scores, series_scores.reshape(6, W).mean(axis=1), rtol=1e-6
+    )
+
+
+def test_fit_on_windows(data):
+    windows = data.X_train[: 100 * W].reshape(100, W, 3)
+    det = make_detector(max_epochs=1).fit(windows)
+    assert det.decision_scores_.shape == (100,)
+
+
+def test_known_anomalies_are_left_out_of_training(data):
+    flags = np.zeros(len(data.X_train), dtype=bool)
+    flags[: len(flags) // 2] = True
+    det = make_detector(max_epochs=1, validation_fraction=0).fit(
+        data.X_train, known_anomalies=flags
+    )
+    assert det._clean_starts.min() >= len(flags) // 2
+    assert det.decision_scores_.shape == (len(data.X_train),)
+    with pytest.raises(TypeError, match="known_anomalies"):
+        make_detector().fit(data.X_train, known_anomalies=flags.astype(int))
+    with pytest.raises(ValueError, match="no normal window"):
+        make_detector().fit(data.X_train, known_anomalies=np.ones_like(flags))
+
+
+@pytest.mark.parametrize(
+    "X, match",
+    [
+        (np.zeros((W - 1, 3)), "fewer than window_size"),
+        (np.zeros((50, 4)), "4 features"),
+        (np.zeros(50), "Reshape your data"),
+        (np.full((50, 3), np.nan), "NaN"),
+        (np.full((50, 3), np.inf), "infinity"),
+        (np.zeros((4, W + 1, 3)), "window_size=10"),
+        (np.zeros((4, W, 2)), "2 channels"),
+    ],
+)
+def test_bad_input_is_refused_with_a_clear_message(fitted, X, match):
+    with pytest.raises(ValueError, match=match):
+        fitted.decision_function(X)
+
+
+def test_methods_before_fit_raise_not_fitted(data):
+    det = make_detector()
+    for call in (
+        lambda: det.decision_function(data.X_test),
+        lambda: det.query(data.X_test),
+        lambda: det.partial_fit(data.X_test[:W], np.zeros(W)),
+        lambda: det.predict(data.X_test),
+    ):
+        with pytest.raises(NotFittedError):
+            call()
+
+
+def test_invalid_parameters_are_named(data):
+    with pytest.raises(ValueError, match="window_size"):
+        make_detector(window_size=1).fit(data.X_train)
+    with pytest.raises(ValueError, match="query_strategy"):
+        make_detector(query_strategy="best").fit(data.X_train)
+    with pytest.raises(ValueError, match="stride must be at most"):
+        make_detector(stride=W + 1).fit(data.X_train)
+    with pytest.raises(ValueError, match="backbone"):
+        make_detector(backbone="nope").fit(data.X_train)
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="CUDA is not available"):
+            make_detector(device="cuda").fit(data.X_train)
+
+
+# -- PyOD contract ------------------------------------------------------------
+def test_pyod_contract(fitted, data):
+    X = data.X_test[:500]
+    scores = fitted.decision_function(X)
+    labels = fitted.predict(X)
+    np.testing.assert_array_equal(labels, (scores > fitted.threshold_).astype(int))
+    for method in ("linear", "unify"):
+        proba = fitted.predict_proba(X, method=method)
+        assert proba.shape == (500, 2)
+        np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+        assert ((proba >= 0) & (proba <= 1)).all()
+    with pytest.raises(ValueError, match="method"):
+        fitted.predict_proba(X, method="softmax")
+    confidence = fitted.predict_confidence(X)
+    assert confidence.shape == (500,) and ((confidence >= 0) & (confidence <= 1)).all()
+    labels2, confidence2 = fitted.predict(X, return_confidence=True)
+    np.testing.assert_array_equal(labels, labels2)
+    np.testing.assert_allclose(confidence, confidence2)
+
+
+def test_fit_predict_returns_training_labels(data):
+    det = make_detector(max_epochs=1)
+    labels = det.fit_predict(data.X_train)
+    np.testing.assert_array_equal(labels, det.labels_)
+
+
+# -- query --------------------------------------------------------------------
+def test_query_returns_whole_windows_in_time_order(fitted, data):
+    pool = data.X_test[:1000]
+    idx = fitted.query(pool)
+    assert idx.dtype == np.int64
+    windows = idx.reshape(-1, W)
+    assert len(windows) == 2 + 2 * 1  # top_k + n_bins * per_bin
+    np.testing.assert_array_equal(
+        windows - windows[:, :1], np.tile(np.arange(W), (4, 1))
+    )
+    assert (windows[:, 0] % W == 0).all()
+    assert (np.diff(windows[:, 0]) > 0).all()
+    assert pool[idx].reshape(-1, W, 3).shape == (4, W, 3)
+
+
+def test_query_top_k_part_holds_the_highest_scoring_windows(fitted, data):
+    pool = data.X_test[:1000]
+    det = fresh(fitted).set_params(query_strategy="top_k", n_bins=1, per_bin=0)
+    idx = det.query(pool)
+    window_scores = det.decision_function(pool.reshape(-1, W, 3))
+    expected = np.sort(np.argsort(-window_scores, kind="stable")[:2])
+    np.testing.assert_array_equal(idx.reshape(-1, W)[:, 0] // W, expected)
+
+
+def test_query_skips_labelled_rows_and_exhausts(fitted, data):
+    pool = data.X_test[: 8 * W]
+    known = np.full(len(pool), np.nan)
+    seen = set()
+    for _ in range(2):
+        idx = fitted.query(pool, y=known)
+        starts = set(idx.reshape(-1, W)[:, 0].tolist())
+        assert not starts & seen
+        seen |= starts
+        known[idx] = 0
+    with pytest.raises(PoolExhaustedError):
+        fitted.query(pool, y=known)
+    # a window with a single labelled row is not offered again
+    known = np.full(len(pool), np.nan)
+    known[np.arange(0, len(pool), W)] = 0
+    with pytest.raises(PoolExhaustedError):
+        fitted.query(pool, y=known)
+
+
+def test_query_on_windows_returns_window_indices(fitted, data):
+    windows = data.X_test[: 30 * W].reshape(30, W, 3)
+    y = np.full(30, np.nan)
+    y[:10] = 0
+    idx = fitted.query(windows, y=y, n_queries=5)
+    assert len(idx) == 5 and (idx >= 10).all() and len(set(idx)) == 5
+
+
+@pytest.mark.parametrize("strategy", ["hybrid", "top_k", "interval", "random"])
+def test_query_is_reproducible(data, fitted, strategy):
+    det = fresh(fitted).set_params(query_strategy=strategy)
+    pool = data.X_test[:2000]
+    np.testing.assert_array_equal(det.query(pool), det.query(pool))
+    assert len(np.unique(det.query(pool, n_queries=7))) == 7 * W
+
+
+def test_query_bad_arguments(fitted, data):
+    pool = data.X_test[:500]
+    with pytest.raises(ValueError, match="n_queries"):
+        fitted.query(pool, n_queries=0)
+    with pytest.raises(ValueError, match="one entry per row"):
+        fitted.query(pool, y=np.zeros(10))
+    with pytest.raises(ValueError, match="only 0"):
+        fitted.query(pool, y=np.full(len(pool), 2.0))
+
+
+def test_budget_caps_and_then_stops_queries(fitted, data):
+    det = fresh(fitted).set_params(budget=5)
+    pool, labels = data.X_test[:1000], data.y_test[:1000]
+    idx = det.query(pool)
+    assert len(idx) == 4 * W
+    det.partial_fit(pool[idx], labels[idx])
+    known = np.full(len(pool), np.nan)
+    known[idx] = labels[idx]
+    idx = det.query(pool, y=known)
+    assert len(idx) == 1 * W
+    det.partial_fit(pool[idx], labels[idx])
+    with pytest.raises(ValueError, match="budget"):
+        det.query(pool)
+    with pytest.raises(ValueError, match="budget"):
+        det.partial_fit(pool[:W], labels[:W])
+
+
+# -- partial_fit --------------------------------------------------------------
+def test_partial_fit_continues_and_keeps_threshold_consistent(fitted, data):
+    det = fresh(fitted)
+    before = {k: v.clone() for k, v in det.net_.module_.state_dict().items()}
+    pool, labels = data.X_test[:1000], data.y_test[:1000]
+    idx = det.query(pool)
+    assert det.partial_fit(pool[idx], labels[idx]) is det
+    after = det.net_.module_.state_dict()
+    moved = [float((after[k] - before[k]).abs().max()) for k in before]
+    assert max(moved) > 0  # the model learnt
+    assert max(moved) < 0.1  # from where it was, not from a fresh start
+    assert det.n_feedback_rounds_ == 1 and det.n_labelled_windows_ == 4
+    assert det.threshold_ == pytest.approx(np.percentile(det.decision_scores_, 90))
+    np.testing.assert_array_equal(det.labels_, det.decision_scores_ > det.threshold_)
+    record = det.feedback_history_[-1]
+    assert record["n_windows"] == 4 and len(record["train_loss"]) == det.feedback_epochs
+
+
+def test_partial_fit_accepts_windows_with_window_or_timestep_labels(fitted, data):
+    det = fresh(fitted).set_params(feedback_epochs=1)
+    windows = data.X_test[: 4 * W].reshape(4, W, 3)
+    det.partial_fit(windows, np.array([0, 1, 0, np.nan]))
+    det.partial_fit(windows, np.zeros((4, W)))
+    assert det.n_labelled_windows_ == 8
+
+
+@pytest.mark.parametrize(
+    "X, y, match",
+    [
+        (np.zeros((W + 3, 3)), np.zeros(W + 3), "multiple of window_size"),
+        (np.zeros((W, 3)), np.zeros(W - 1), "one label per row"),
+        (np.zeros((W, 3)), np.full(W, 2.0), "only 0"),
+        (np.zeros((W, 3)), np.full(W, np.nan), "no label"),
+        (np.zeros((2, W, 3)), np.zeros(3), r"shape \(2,\)"),
+    ],
+)
+def test_partial_fit_bad_input(fitted, X, y, match):
+    det = fresh(fitted)
+    with pytest.raises(ValueError, match=match):
+        det.partial_fit(X, y)
+    assert det.n_feedback_rounds_ == 0
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"feedback_loss": "weighted", "anomaly_weight": 0.5},
+        {"mask_ratio": 0.0},
+        {"anomaly_margin": 1.0},
+        {"normal_replay": 1.0},
+        {"feedback_replay": False},
+    ],
+)
+def test_feedback_variants_train(fitted, data, params):
+    det = fresh(fitted).set_params(feedback_epochs=2, **params)
+    pool, labels = data.X_test[:1000], data.y_test[:1000]
+    for _ in range(2):
+        known = np.full(len(pool), np.nan)
+        idx = det.query(pool, y=known)
+        det.partial_fit(pool[idx], labels[idx])
+    assert det.n_feedback_rounds_ == 2
+    assert np.isfinite(det.decision_function(pool)).all()
+
+
+def test_diverging_feedback_is_rolled_back(fitted, data):
+    det = fresh(fitted).set_params(
+        feedback_lr=1e30, max_grad_norm=None, mask_ratio=0.0, feedback_epochs=3
+    )
+    before = {k: v.clone() for k, v in det.net_.module_.state_dict().items()}
+    windows = data.X_test[: 4 * W].reshape(4, W, 3)
+    with pytest.warns(FeedbackDivergenceWarning, match="rolled back"):
+        det.partial_fit(windows, np.array([1, 1, 0, 0]))
+    for key, value in det.net_.module_.state_dict().items():
+        torch.testing.assert_close(value, before[key])
+    assert det.n_feedback_rounds_ == 0 and det.feedback_history_[-1]["rolled_back"]
+    assert np.isfinite(det.decision_function(data.X_test[:200])).all()
+
+
+def test_interrupted_feedback_restores_weights(fitted, data, monkeypatch):
+    det = fresh(fitted)
+    before = {k: v.clone() for k, v in det.net_.module_.state_dict().items()}
+    from alad.training import nets
+
+    def explode(self, batch, **kwargs):
+        self.module_.head[0].weight.data.fill_(3.0)  # half an update
+        raise RuntimeError("power cut")
+
+    monkeypatch.setattr(nets.FeedbackNet, "train_step", explode)
+    with pytest.raises(RuntimeError, match="power cut"):
+        det.partial_fit(data.X_test[:W], np.zeros(W))
+    for key, value in det.net_.module_.state_dict().items():
+        torch.testing.assert_close(value, before[key])
+
+
+def test_the_users_loop_runs_until_the_budget(fitted, data):
+    det = fresh(fitted).set_params(feedback_epochs=2)
+    pool, labels = data.X_test[:1500], data.y_test[:1500]
+    result = run_active_learning(
+        det,
+        pool,
+        labels,
+        budget=10,
+        X_eval=data.X_test[1500:],
+        y_eval=data.y_test[1500:],
+    )
+    assert [r["n_labelled"] for r in result.history] == [0, 4, 8, 10]
+    assert det.n_labelled_windows_ == 10
+    assert {"f1", "f1_pa", "pa_k_auc", "roc_auc"} <= set(result.history[-1])
+    assert np.isfinite(result.known).sum() == 10 * W
+
+
+# -- reproducibility, persistence, devices ---------------------------------
+def test_same_random_state_gives_identical_scores(data):
+    a = make_detector(max_epochs=2).fit(data.X_train).decision_function(data.X_test)
+    b = make_detector(max_epochs=2).fit(data.X_train).decision_function(data.X_test)
+    np.testing.assert_array_equal(a, b)
+
+
+def test_fit_leaves_the_global_torch_rng_alone(data):
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    make_detector(max_epochs=1).fit(data.X_train[:300])
+    torch.testing.assert_close(torch.rand(3), expected)
+
+
+@pytest.mark.parametrize("dump", ["pickle", "joblib"])
+def test_round_trip_gives_identical_scores_and_keeps_learning(fitted, data, dump):
+    det = fresh(fitted)
+    buffer = io.BytesIO()
+    if dump == "pickle":
+        pickle.dump(det, buffer)
+        buffer.seek(0)
+        loaded = pickle.load(buffer)
+    else:
+        joblib.dump(det, buffer)
+        buffer.seek(0)
+        loaded = joblib.load(buffer)
+    X = data.X_test[:500]
+    np.testing.assert_array_equal(det.decision_function(X), loaded.decision_function(X))
+    idx = loaded.query(X)
+    loaded.partial_fit(X[idx], data.y_test[:500][idx])
+    assert loaded.n_feedback_rounds_ == 1
+
+
+def test_cuda_model_loads_on_a_cpu_only_machine(fitted, data, monkeypatch):
+    """Simulate a GPU-trained pickle opened where CUDA is missing."""
+    det = fresh(fitted)
+    det.device_ = "cuda"
+    det.net_.device = "cuda"
+    buffer = io.BytesIO()
+    with monkeypatch.context() as patch:
+        # pretend the tensors came from a GPU: skorch maps them by net.device
+        patch.setattr(torch.cuda, "is_available", lambda: False)
+        pickle.dump(det, buffer)
+        buffer.seek(0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            loaded = pickle.load(buffer)
+    assert loaded.device_ == "cpu" and str(loaded.net_.device) == "cpu"
+    X = data.X_test[:300]
+    np.testing.assert_allclose(loaded.decision_function(X), fitted.decision_function(X))
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_cuda_training_and_cpu_scoring(data):
+    det = make_detector(device="cuda").fit(data.X_train)
+    idx = det.query(data.X_test[:1000])
+    det.partial_fit(data.X_test[:1000][idx], data.y_test[:1000][idx])
+    gpu_scores = det.decision_function(data.X_test)
+    assert gpu_scores.dtype == np.float64 and np.isfinite(gpu_scores).all()
+    loaded = pickle.loads(pickle.dumps(det))
+    np.testing.assert_allclose(loaded.decision_function(data.X_test), gpu_scores)
+
+
+# -- scikit-learn integration -------------------------------------------------
+def test_clone_and_params():
+    det = make_detector(top_k=7)
+    clone_ = clone(det)
+    assert clone_.get_params() == det.get_params()
+    assert clone_.set_params(top_k=3).top_k == 3
+    assert "backbone_params" in det.get_params()
+
+
+def test_pipeline_with_scaler(data):
+    pipe = make_pipeline(
+        StandardScaler(), make_detector(max_epochs=1, standardize=False)
+    )
+    pipe.fit(data.X_train)
+    scores = pipe.decision_function(data.X_test)
+    assert scores.shape == (len(data.X_test),)
+    # query and partial_fit live on the last step, fed with transformed data
+    pool = pipe[:-1].transform(data.X_test[:1000])
+    idx = pipe[-1].query(pool)
+    pipe[-1].partial_fit(pool[idx], data.y_test[:1000][idx])
+    assert pipe[-1].n_labelled_windows_ == 4
+
+
+def test_grid_search_with_time_series_split_and_alad_scorer(data):
+    X = np.concatenate([data.X_train[:1000], data.X_test[:2000]])
+    y = np.concatenate([np.zeros(1000), data.y_test[:2000]])
+    search = GridSearchCV(
+        make_detector(max_epochs=1),
+        {"backbone_params": [TINY, {**TINY, "d_model": 8, "d_ff": 8}]},
+        scoring=pa_k_auc_scorer,
+        cv=TimeSeriesSplit(n_splits=2, test_size=1000),
+        error_score="raise",
+    )
+    search.fit(X, y)
+    assert np.isfinite(search.cv_results_["mean_test_score"]).all()
+    assert 0.0 <= search.best_score_ <= 1.0
+    assert search.best_estimator_.decision_function(X[:100]).shape == (100,)
