@@ -6,14 +6,25 @@ import copy
 
 from torch import nn
 
+from .anomaly_transformer import AnomalyTransformerBackbone
 from .base import ReconstructionBackbone, as_backbone
+from .lstm_vae import LSTMVAEBackbone
+from .omni_anomaly import OmniAnomalyBackbone
 from .transformer import TransformerBackbone
+from .usad import USADBackbone
+from .vtt import VTTPATBackbone, VTTSATBackbone
 
 __all__ = ["BACKBONES", "make_backbone"]
 
 #: Built-in backbones, by the name ``ActiveReconstructionDetector(backbone=...)`` takes.
 BACKBONES: dict[str, type[ReconstructionBackbone]] = {
     "transformer": TransformerBackbone,
+    "lstm_vae": LSTMVAEBackbone,
+    "usad": USADBackbone,
+    "omni_anomaly": OmniAnomalyBackbone,
+    "anomaly_transformer": AnomalyTransformerBackbone,
+    "vtt_sat": VTTSATBackbone,
+    "vtt_pat": VTTPATBackbone,
 }
 
 
