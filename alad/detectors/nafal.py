@@ -1,0 +1,871 @@
+"""NAFALDetector: neural autoregressive flows with active augmentation (NAF-AL)."""
+
+from __future__ import annotations
+
+import copy
+import numbers
+import time
+import warnings
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+from skorch.callbacks import GradientNormClipping, ProgressBar
+
+from .._compat import Interval, StrOptions, _fit_context
+from ..augment import augmentation_quota, filter_augmented
+from ..base import (
+    BaseDetector,
+    PoolExhaustedError,
+    check_labels,
+    resolve_device,
+    seeded,
+)
+from ..flows import NAFAD
+from ..training.flow_nets import FlowNet, LikelihoodHingeLoss
+
+__all__ = ["FlowDivergenceWarning", "NAFALDetector"]
+
+
+class FlowDivergenceWarning(RuntimeWarning):
+    """A training round left non-finite weights and was rolled back."""
+
+
+class NAFALDetector(BaseDetector):
+    r"""Self-supervised anomaly detection by neural autoregressive flows (NAF-AL).
+
+    The method of Zhang et al., "Self-Supervised Anomaly Detection via Neural
+    Autoregressive Flows with Active Learning":
+
+    1. Each sample ``x`` is mapped by ``n_transforms`` fixed random affine
+       transformations ``T_k(x) = A_k x + b_k`` (Eq. 1) into views of size
+       ``transform_dim``.
+    2. A feature extractor ``f_theta`` (leaky-ReLU layers and a 1-d
+       convolution) maps each view to features, whose density a neural
+       autoregressive flow (zuko's ``NAF``, conditioned on ``k``) models.
+       Both are trained by maximum likelihood on normal data (Eq. 6).
+    3. The anomaly score is the mean negative log-likelihood over the
+       transformations (Eq. 7); higher is more anomalous.
+    4. Active augmentation (Algorithm 1): for ``n_iterations`` rounds, views
+       are drawn from the flow; those less likely than the ``alpha`` share of
+       the training views and within the chi-square Mahalanobis radius of the
+       training features (Eqs. 9-11) join the normal training data, and
+       training continues. ``n_iterations=0`` gives NAF-AD.
+
+    For people in the loop, :meth:`query` picks the pool samples nearest the
+    decision threshold (the marginal strategy of Eq. 9) and
+    :meth:`partial_fit` learns from their labels.
+
+    Parameters
+    ----------
+    n_transforms : int, default=256
+        ``K``, the number of random affine transformations (the paper: 256
+        for small data sets, 64 for large ones).
+    transform_dim : int, default=8
+        Size of each view and of its features (the extractor's 8 hidden nodes
+        in the paper); capped at the number of input features, so that views
+        are not confined to a subspace.
+    n_layers : int, default=1
+        Fully-connected hidden layers of the extractor (the paper: 1).
+    negative_slope : float, default=0.2
+        Leaky-ReLU slope of the extractor.
+    extractor_volume : {"fixed", "logdet", "free"}, default="fixed"
+        How the extractor's volume enters maximum likelihood (see the Notes).
+        ``"fixed"``: weight matrices rescaled to ``|det| = 1`` and the
+        leaky-ReLU log-determinant added, so Eq. 6 is the exact likelihood of
+        the views and the features cannot shrink. ``"logdet"``: free weights,
+        full log-determinant added (exact likelihood, but the feature scale
+        drifts). ``"free"``: the paper's literal objective, the likelihood of
+        the features alone, which maximum likelihood raises without bound by
+        shrinking them (an ablation).
+    flow_transforms : int, default=4
+        Flow blocks of the NAF (the paper: 4).
+    flow_hidden_features : int, default=128
+        Width of the two hidden layers of each block's conditioner (the
+        paper: 128).
+    flow_signal : int, default=16
+        Signal size of the NAF's monotonic networks.
+    flow_passes : int or None, default=2
+        Sequential passes per block when sampling: 2 is a coupling-like
+        split of the features (fast sampling), None is fully autoregressive
+        (``transform_dim / 2`` times slower sampling).
+    context_features : int, default=8
+        Size of the learned embedding of the transformation index that
+        conditions the flow.
+    n_iterations : int, default=5
+        Rounds of active augmentation (the paper's ``N_max = 5``); 0 is NAF-AD.
+    alpha : float, default=0.9
+        Augmentation keeps drawn views whose log-likelihood is below the
+        ``1 - alpha`` quantile of the training views' (whose score exceeds the
+        ``alpha`` quantile): about ``1 - alpha`` of them.
+    mahalanobis_level : float, default=0.95
+        Drawn views whose features lie beyond the ``chi2.ppf(level, d)``
+        squared Mahalanobis radius of the training features of the same
+        transformation are rejected as outliers (the paper's chi-square 0.05).
+    max_augment_ratio : float, default=0.5
+        Augmentation stops once it added ``max_augment_ratio`` times as many
+        views as there are training samples.
+    n_samples : int or None, default=None
+        Views drawn per round; None draws as many as there are training
+        samples (the paper).
+    max_epochs : int, default=20
+        Epochs of the initial training.
+    augment_epochs : int, default=5
+        Epochs of training after each augmentation round.
+    train_views : int or None, default=16
+        Views per sample and batch in training, drawn at random from the
+        ``n_transforms`` (an unbiased estimate of Eq. 7 that makes an epoch
+        ``n_transforms / train_views`` times cheaper); None uses all.
+    lr : float, default=1e-3
+        Adam learning rate (the paper's).
+    batch_size : int, default=128
+        Samples per training batch.
+    eval_batch_size : int, default=128
+        Samples per batch when scoring (each gives ``n_transforms`` views).
+    max_grad_norm : float or None, default=10.0
+        Gradient-norm clipping; None disables it.
+    feedback_epochs : int, default=5
+        Epochs per :meth:`partial_fit` call.
+    anomaly_weight : float, default=1.0
+        Weight of the hinge term on known anomalies in :meth:`partial_fit`.
+    anomaly_margin : float, default=1.0
+        The hinge pushes a known anomaly's score above ``threshold_ +
+        anomaly_margin * std(decision_scores_)``.
+    budget : int or None, default=None
+        Most samples that may be labelled through :meth:`partial_fit`.
+    contamination : float, default=0.1
+        Share of training samples above ``threshold_``.
+    device : str, default="cpu"
+        ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or ``"auto"``; resolved at fit
+        into ``device_``. Outputs are CPU float64 numpy arrays either way.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the transformations, weights, batches and draws; the same value
+        gives identical scores on CPU. The global torch random state is left
+        untouched.
+    verbose : int, default=0
+        0 silent; 1 prints skorch's table of epochs; 2 adds progress bars.
+
+    Attributes
+    ----------
+    net_ : alad.training.flow_nets.FlowNet
+        The skorch net; ``net_.module_`` is the :class:`alad.flows.NAFAD`.
+    decision_scores_ : ndarray of shape (n_samples,)
+        Scores of the training data of :meth:`fit` under the current model.
+    threshold_ : float
+        The ``1 - contamination`` quantile of ``decision_scores_``.
+    labels_ : ndarray of int64
+        ``decision_scores_ > threshold_``.
+    n_features_in_ : int
+        Features of 2-D input; channels of 3-D input.
+    input_shape_ : tuple of int
+        Shape of one sample: ``(n_features,)`` or ``(n_timepoints, n_channels)``.
+    transform_dim_ : int
+        The view size in use.
+    device_ : str
+        The device the model lives on.
+    n_train_ : int
+        Normal samples :meth:`fit` trained on.
+    n_augmented_ : int
+        Views added by active augmentation.
+    augmentation_history_ : list of dict
+        Per round: views drawn, passing the likelihood filter, then the
+        Mahalanobis filter, added, and the seconds spent sampling, filtering
+        and training.
+    n_labelled_ : int
+        Samples labelled through :meth:`partial_fit`.
+    feedback_history_ : list of dict
+        Per :meth:`partial_fit` round: normals and anomalies added, the hinge
+        target, losses, and whether the round was rolled back.
+
+    See Also
+    --------
+    alad.augment.filter_augmented : The filters of the augmentation rounds.
+    alad.flows.NAFAD : The torch model.
+
+    Notes
+    -----
+    **Inputs.** 2-D ``(n_samples, n_features)`` is standardised per feature;
+    3-D whole series ``(n_series, n_timepoints, n_channels)`` per channel
+    (over all series and timepoints, which keeps the shape of each series),
+    then flattened to ``n_timepoints * n_channels`` values. Each sample or
+    series gets one score. Series must share one length (resample them, e.g.
+    ``load_uea(name, length=...)``).
+
+    **Collapse.** With a trainable extractor, Eq. 6 as written is the
+    likelihood of the features, not of the data: scaling all features by
+    ``c`` adds ``-d log c`` to it, so maximum likelihood shrinks them without
+    bound (measured in ``docs/nafal.rst``). Here the extractor is square and
+    invertible, its weight matrices are used with ``|det| = 1`` and the
+    leaky-ReLU log-determinant enters the likelihood
+    (``extractor_volume="fixed"``): the objective is the exact log-density of
+    the views ``T_k(x)``, and the features keep the volume of the views, so
+    they can neither collapse nor drift in scale.
+
+    **Augmented views** are drawn in feature space, as in the paper, and
+    mapped back through the extractor's exact inverse; each is stored with
+    its transformation index and counts as one training sample, so later
+    training sees it through the current extractor.
+
+    **Feedback.** :meth:`partial_fit` adds ``y == 0`` samples to the normal
+    training data. A ``y == 1`` sample enters a hinge term that raises its
+    score until it exceeds the threshold by ``anomaly_margin`` standard
+    deviations of the training scores, and no further.
+
+    References
+    ----------
+    .. [1] J. Zhang, K. Saleeby, T. Feldhausen, S. Bi, A. Plotkowski,
+       D. Womble. Self-Supervised Anomaly Detection via Neural Autoregressive
+       Flows with Active Learning. NeurIPS 2021 Workshop on Deep Generative
+       Models and Downstream Applications.
+    .. [2] C.-W. Huang, D. Krueger, A. Lacoste, A. Courville. Neural
+       Autoregressive Flows. ICML 2018.
+    .. [3] L. Bergman, Y. Hoshen. Classification-Based Anomaly Detection for
+       General Data. ICLR 2020.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from alad.detectors.nafal import NAFALDetector
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(64, 4))
+    >>> det = NAFALDetector(n_transforms=4, transform_dim=2, flow_transforms=1,
+    ...                     flow_hidden_features=8, max_epochs=1, augment_epochs=1,
+    ...                     n_iterations=1, random_state=0).fit(X)
+    >>> det.decision_function(X[:3]).shape
+    (3,)
+    >>> idx = det.query(X + 3, n_queries=2)
+    >>> det = det.partial_fit((X + 3)[idx], [0, 1])
+    >>> det.n_labelled_
+    2
+    """
+
+    _parameter_constraints: dict = {
+        **BaseDetector._parameter_constraints,
+        "n_transforms": [Interval(numbers.Integral, 1, None, closed="left")],
+        "transform_dim": [Interval(numbers.Integral, 1, None, closed="left")],
+        "n_layers": [Interval(numbers.Integral, 0, None, closed="left")],
+        "negative_slope": [Interval(numbers.Real, 0.0, None, closed="neither")],
+        "extractor_volume": [StrOptions({"fixed", "logdet", "free"})],
+        "flow_transforms": [Interval(numbers.Integral, 1, None, closed="left")],
+        "flow_hidden_features": [Interval(numbers.Integral, 1, None, closed="left")],
+        "flow_signal": [Interval(numbers.Integral, 1, None, closed="left")],
+        "flow_passes": [Interval(numbers.Integral, 1, None, closed="left"), None],
+        "context_features": [Interval(numbers.Integral, 1, None, closed="left")],
+        "n_iterations": [Interval(numbers.Integral, 0, None, closed="left")],
+        "alpha": [Interval(numbers.Real, 0.0, 1.0, closed="neither")],
+        "mahalanobis_level": [Interval(numbers.Real, 0.0, 1.0, closed="neither")],
+        "max_augment_ratio": [Interval(numbers.Real, 0.0, None, closed="left")],
+        "n_samples": [Interval(numbers.Integral, 1, None, closed="left"), None],
+        "max_epochs": [Interval(numbers.Integral, 1, None, closed="left")],
+        "augment_epochs": [Interval(numbers.Integral, 1, None, closed="left")],
+        "train_views": [Interval(numbers.Integral, 1, None, closed="left"), None],
+        "lr": [Interval(numbers.Real, 0.0, None, closed="neither")],
+        "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
+        "eval_batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
+        "max_grad_norm": [Interval(numbers.Real, 0.0, None, closed="neither"), None],
+        "feedback_epochs": [Interval(numbers.Integral, 1, None, closed="left")],
+        "anomaly_weight": [Interval(numbers.Real, 0.0, None, closed="left")],
+        "anomaly_margin": [Interval(numbers.Real, None, None, closed="neither")],
+        "budget": [Interval(numbers.Integral, 1, None, closed="left"), None],
+    }
+
+    def __init__(
+        self,
+        n_transforms=256,
+        *,
+        transform_dim=8,
+        n_layers=1,
+        negative_slope=0.2,
+        extractor_volume="fixed",
+        flow_transforms=4,
+        flow_hidden_features=128,
+        flow_signal=16,
+        flow_passes=2,
+        context_features=8,
+        n_iterations=5,
+        alpha=0.9,
+        mahalanobis_level=0.95,
+        max_augment_ratio=0.5,
+        n_samples=None,
+        max_epochs=20,
+        augment_epochs=5,
+        train_views=16,
+        lr=1e-3,
+        batch_size=128,
+        eval_batch_size=128,
+        max_grad_norm=10.0,
+        feedback_epochs=5,
+        anomaly_weight=1.0,
+        anomaly_margin=1.0,
+        budget=None,
+        contamination=0.1,
+        device="cpu",
+        random_state=None,
+        verbose=0,
+    ):
+        self.n_transforms = n_transforms
+        self.transform_dim = transform_dim
+        self.n_layers = n_layers
+        self.negative_slope = negative_slope
+        self.extractor_volume = extractor_volume
+        self.flow_transforms = flow_transforms
+        self.flow_hidden_features = flow_hidden_features
+        self.flow_signal = flow_signal
+        self.flow_passes = flow_passes
+        self.context_features = context_features
+        self.n_iterations = n_iterations
+        self.alpha = alpha
+        self.mahalanobis_level = mahalanobis_level
+        self.max_augment_ratio = max_augment_ratio
+        self.n_samples = n_samples
+        self.max_epochs = max_epochs
+        self.augment_epochs = augment_epochs
+        self.train_views = train_views
+        self.lr = lr
+        self.batch_size = batch_size
+        self.eval_batch_size = eval_batch_size
+        self.max_grad_norm = max_grad_norm
+        self.feedback_epochs = feedback_epochs
+        self.anomaly_weight = anomaly_weight
+        self.anomaly_margin = anomaly_margin
+        self.budget = budget
+        self.contamination = contamination
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # -- input handling ----------------------------------------------------
+    def _validate_X(self, X, *, reset: bool) -> np.ndarray:
+        """Validate 2-D samples or 3-D series; return a float array."""
+        # sparse input is refused by validate_data with sklearn's message
+        dims = 2 if sp.issparse(X) else np.asarray(X).ndim
+        if dims == 3:
+            X = check_array(
+                X, allow_nd=True, dtype=(np.float64, np.float32), input_name="X"
+            )
+            if reset:
+                self.n_features_in_ = X.shape[2]
+                self.input_shape_ = tuple(X.shape[1:])
+            elif tuple(X.shape[1:]) != self.input_shape_:
+                raise ValueError(
+                    f"X has samples of shape {tuple(X.shape[1:])}, but "
+                    f"{type(self).__name__} was fitted with samples of shape "
+                    f"{self.input_shape_}."
+                )
+            return X
+        if dims != 2:
+            raise ValueError(
+                "X must be 2-D samples (n_samples, n_features) or 3-D series "
+                f"(n_series, n_timepoints, n_channels); got {dims} dimension(s). "
+                "Reshape your data: X.reshape(-1, 1) for a single feature, "
+                "X.reshape(1, -1) for a single sample."
+            )
+        if not reset and len(self.input_shape_) != 1:
+            raise ValueError(
+                f"{type(self).__name__} was fitted on 3-D series of shape "
+                f"{self.input_shape_}; X must be 3-D too, got 2-D X."
+            )
+        X = validate_data(self, X, reset=reset, dtype=(np.float64, np.float32))
+        if reset:
+            self.input_shape_ = (X.shape[1],)
+        return X
+
+    def _standardized(self, X: np.ndarray) -> np.ndarray:
+        """Standardise (per feature or channel) and flatten to float32."""
+        Z = (X - self.scaler_mean_) / self.scaler_scale_
+        return np.ascontiguousarray(Z.reshape(len(Z), -1), dtype=np.float32)
+
+    def _fit_scaler(self, X: np.ndarray) -> None:
+        flat = X.reshape(-1, X.shape[-1])
+        self.scaler_mean_ = flat.mean(axis=0)
+        scale = flat.std(axis=0)
+        # constant features keep their scale: dividing by ~0 would explode them
+        self.scaler_scale_ = np.where(scale > 1e-12, scale, 1.0)
+
+    # -- model pieces ------------------------------------------------------
+    @property
+    def _module(self) -> NAFAD:
+        return self.net_.module_
+
+    def _to_tensor(self, array: np.ndarray) -> torch.Tensor:
+        return torch.as_tensor(array, dtype=torch.float32, device=self.device_)
+
+    def _views(self, flat: np.ndarray) -> np.ndarray:
+        """All views ``(n, K, m)`` of standardised flat samples, as float32."""
+        out = np.empty(
+            (len(flat), self.n_transforms, self.transform_dim_), dtype=np.float32
+        )
+        transforms = self._module.transforms
+        with torch.no_grad():
+            for start in range(0, len(flat), 1024):
+                chunk = self._to_tensor(flat[start : start + 1024])
+                out[start : start + 1024] = transforms(chunk).cpu().numpy()
+        return out
+
+    def _score_flat(self, flat: np.ndarray) -> np.ndarray:
+        """Eq. 7 for standardised flat samples, as float64."""
+        module = self._module
+        module.eval()
+        scores = np.empty(len(flat), dtype=np.float64)
+        with torch.no_grad():
+            for start in range(0, len(flat), self.eval_batch_size):
+                chunk = self._to_tensor(flat[start : start + self.eval_batch_size])
+                scores[start : start + len(chunk)] = (
+                    module.score(chunk).to("cpu", torch.float64).numpy()
+                )
+        return scores
+
+    def _view_log_prob(self, views: np.ndarray, k: np.ndarray) -> np.ndarray:
+        module = self._module
+        module.eval()
+        step = self.eval_batch_size * 16
+        out = np.empty(len(views), dtype=np.float64)
+        with torch.no_grad():
+            for start in range(0, len(views), step):
+                lp = module.view_log_prob(
+                    self._to_tensor(views[start : start + step]),
+                    torch.as_tensor(k[start : start + step], device=self.device_),
+                )
+                out[start : start + len(lp)] = lp.to("cpu", torch.float64).numpy()
+        return out
+
+    def _training_data(self) -> tuple[dict, np.ndarray]:
+        """Rows of every training sample: normals, augmented views, anomalies."""
+        K, m = self.n_transforms, self.transform_dim_
+        real = np.concatenate([self._train_x, self._anomaly_x])
+        views = [self._views(real)]
+        masks = [np.ones((len(real), K), dtype=bool)]
+        labels = [
+            np.zeros(len(self._train_x), np.float32),
+            np.ones(len(self._anomaly_x), np.float32),
+        ]
+        n_aug = len(self._aug_views)
+        if n_aug:
+            aug = np.zeros((n_aug, K, m), dtype=np.float32)
+            aug[np.arange(n_aug), self._aug_k] = self._aug_views
+            mask = np.zeros((n_aug, K), dtype=bool)
+            mask[np.arange(n_aug), self._aug_k] = True
+            views.append(aug)
+            masks.append(mask)
+            labels.append(np.zeros(n_aug, np.float32))
+        X = {"views": np.concatenate(views), "mask": np.concatenate(masks)}
+        return X, np.concatenate(labels)
+
+    def _train(self, epochs: int, seed: int) -> tuple[list[float], bool]:
+        """Continue training for ``epochs``; roll back if weights turn non-finite."""
+        module = self._module
+        snapshot = copy.deepcopy(module.state_dict())
+        X, y = self._training_data()
+        self.net_.max_epochs = epochs
+        n_before = len(self.net_.history)
+        try:
+            with seeded(seed, self.device_):
+                self.net_.partial_fit(X, y)
+        except BaseException:
+            module.load_state_dict(snapshot)  # never leave a half-updated model
+            raise
+        losses = [
+            float(row["train_loss"])
+            for row in self.net_.history[n_before:]
+            if "train_loss" in row
+        ]
+        finite = all(torch.isfinite(p).all() for p in module.parameters())
+        if not finite:
+            module.load_state_dict(snapshot)
+        return losses, not finite
+
+    def _round_seed(self, *key: int) -> int:
+        rng = np.random.default_rng([self._seed, *key])
+        return int(rng.integers(2**31 - 1))
+
+    def _refresh_training_scores(self) -> None:
+        self.decision_scores_ = self._score_flat(self._fit_x)
+        self._process_decision_scores()
+
+    # -- fit ---------------------------------------------------------------
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Train on ``X`` taken as normal, then run the augmentation rounds.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or \
+                (n_series, n_timepoints, n_channels)
+            Normal training data.
+        y : ignored
+            Not used, present for API consistency (PyOD's unsupervised
+            ``fit``); labels are learnt from through :meth:`partial_fit`.
+
+        Returns
+        -------
+        self : NAFALDetector
+        """
+        X = self._validate_X(X, reset=True)
+        self.device_ = resolve_device(self.device)
+        self._seed = int(check_random_state(self.random_state).randint(2**31 - 1))
+        self._fit_scaler(X)
+        self._fit_x = self._standardized(X)
+        self._train_x = self._fit_x
+        self._anomaly_x = self._fit_x[:0]
+        self.transform_dim_ = min(self.transform_dim, self._fit_x.shape[1])
+        self._aug_views = np.empty((0, self.transform_dim_), np.float32)
+        self._aug_k = np.empty(0, np.int64)
+        self.n_train_ = len(self._train_x)
+        self.n_augmented_ = 0
+        self.n_labelled_ = 0
+        self.augmentation_history_ = []
+        self.feedback_history_ = []
+
+        with seeded(self._seed, self.device_):
+            module = NAFAD(
+                self._fit_x.shape[1],
+                self.n_transforms,
+                self.transform_dim_,
+                torch.Generator().manual_seed(self._seed),
+                n_layers=self.n_layers,
+                negative_slope=self.negative_slope,
+                context_features=self.context_features,
+                volume_term=self.extractor_volume != "free",
+                normalize_volume=self.extractor_volume == "fixed",
+                flow_params={
+                    "transforms": self.flow_transforms,
+                    "hidden_features": self.flow_hidden_features,
+                    "signal": self.flow_signal,
+                    "passes": self.flow_passes,
+                },
+            )
+            module.transforms.standardize_(torch.from_numpy(self._train_x))
+        callbacks = []
+        if self.max_grad_norm is not None:
+            callbacks.append(("clip", GradientNormClipping(self.max_grad_norm)))
+        if self.verbose >= 2:
+            callbacks.append(("progress_bar", ProgressBar()))
+        self.net_ = FlowNet(
+            module,
+            criterion=LikelihoodHingeLoss,
+            criterion__anomaly_weight=self.anomaly_weight,
+            optimizer=torch.optim.Adam,
+            lr=self.lr,
+            max_epochs=self.max_epochs,
+            batch_size=self.batch_size,
+            train_split=None,
+            callbacks=callbacks,
+            iterator_train__shuffle=True,
+            iterator_train__generator=torch.Generator().manual_seed(self._seed),
+            device=self.device_,
+            verbose=self.verbose,
+            train_views=self.train_views,
+            view_seed=self._seed,
+        )
+        self.net_.initialize()
+        _, diverged = self._train(self.max_epochs, self._round_seed(0))
+        if diverged:
+            raise FloatingPointError(
+                "The flow's weights became non-finite during training; lower lr "
+                "or max_grad_norm."
+            )
+        self._augment(self.n_iterations)
+        self._refresh_training_scores()
+        return self
+
+    # -- active augmentation (Algorithm 1) ---------------------------------
+    def augment(self, n_iterations=None):
+        """Run (more) rounds of active augmentation on the fitted detector.
+
+        :meth:`fit` runs ``n_iterations`` rounds already; calling
+        ``fit`` with ``n_iterations=0`` and then ``augment(r)`` gives the same
+        model as ``fit`` with ``n_iterations=r`` (useful to score NAF-AD and
+        NAF-AL from one training run).
+
+        Parameters
+        ----------
+        n_iterations : int or None, default=None
+            Rounds to run; None uses ``self.n_iterations``. Rounds stop early
+            once ``max_augment_ratio`` is reached.
+
+        Returns
+        -------
+        self : NAFALDetector
+        """
+        check_is_fitted(self, "net_")
+        n = self.n_iterations if n_iterations is None else n_iterations
+        if not isinstance(n, numbers.Integral) or n < 0:
+            raise ValueError(f"n_iterations must be an int >= 0, got {n!r}.")
+        self._augment(int(n))
+        self._refresh_training_scores()
+        return self
+
+    def _augment(self, n_iterations: int) -> None:
+        for _ in range(n_iterations):
+            quota = augmentation_quota(
+                self.n_train_, self.n_augmented_, self.max_augment_ratio
+            )
+            if quota <= 0:
+                break
+            self._augment_round(quota)
+
+    def _augment_round(self, quota: int) -> None:
+        round_index = len(self.augmentation_history_) + 1
+        K = self.n_transforms
+        rng = np.random.default_rng([self._seed, round_index, 3])
+        n_draw = self.n_samples or len(self._train_x)
+        k = rng.permutation(np.arange(n_draw) % K)
+        module = self._module
+        module.eval()
+
+        start = time.perf_counter()
+        views, features = [], []
+        with seeded(self._round_seed(round_index, 4), self.device_):
+            step = self.eval_batch_size * 8
+            for s in range(0, n_draw, step):
+                v, f = module.sample(
+                    torch.as_tensor(k[s : s + step], device=self.device_)
+                )
+                views.append(v.cpu().numpy())
+                features.append(f.cpu().numpy())
+        views = np.concatenate(views).astype(np.float32)
+        features = np.concatenate(features).astype(np.float64)
+        t_sample = time.perf_counter() - start
+
+        start = time.perf_counter()
+        log_prob = self._view_log_prob(views, k)
+        finite = np.isfinite(log_prob) & np.isfinite(views).all(1)
+        # reference: one random view of each training sample, and the features
+        # of every training view for the per-transformation Gaussians
+        train_views = self._views(self._train_x)
+        ref_k = rng.integers(K, size=len(train_views))
+        ref_log_prob = self._view_log_prob(
+            train_views[np.arange(len(train_views)), ref_k], ref_k
+        )
+        with torch.no_grad():
+            ref_features = (
+                module.features(
+                    self._to_tensor(train_views.reshape(-1, train_views.shape[-1]))
+                )
+                .to("cpu", torch.float64)
+                .numpy()
+            )
+        ref_groups = np.tile(np.arange(K), len(train_views))
+        kept, info = filter_augmented(
+            log_prob[finite],
+            features[finite],
+            ref_log_prob,
+            ref_features,
+            alpha=self.alpha,
+            level=self.mahalanobis_level,
+            quota=quota,
+            groups=k[finite],
+            reference_groups=ref_groups,
+            n_groups=K,
+        )
+        kept = np.flatnonzero(finite)[kept]
+        t_filter = time.perf_counter() - start
+
+        start = time.perf_counter()
+        losses, rolled_back = [], False
+        if kept.size:
+            old = (self._aug_views, self._aug_k)
+            self._aug_views = np.concatenate([self._aug_views, views[kept]])
+            self._aug_k = np.concatenate([self._aug_k, k[kept]])
+            losses, rolled_back = self._train(
+                self.augment_epochs, self._round_seed(round_index, 5)
+            )
+            if rolled_back:
+                self._aug_views, self._aug_k = old
+                warnings.warn(
+                    f"Augmentation round {round_index} drove the flow to non-finite "
+                    "weights; it was rolled back. Lower lr or max_grad_norm.",
+                    FlowDivergenceWarning,
+                    stacklevel=3,
+                )
+            else:
+                self.n_augmented_ += int(kept.size)
+        info.update(
+            round=round_index,
+            n_non_finite=int((~finite).sum()),
+            n_added=0 if rolled_back else int(kept.size),
+            train_loss=losses,
+            rolled_back=rolled_back,
+            seconds_sampling=t_sample,
+            seconds_filtering=t_filter,
+            seconds_training=time.perf_counter() - start,
+        )
+        self.augmentation_history_.append(info)
+
+    # -- scoring API -------------------------------------------------------
+    def decision_function(self, X):
+        """Anomaly score of each sample or series (Eq. 7).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or \
+                (n_series, n_timepoints, n_channels)
+
+        Returns
+        -------
+        scores : ndarray of float64 of shape (n_samples,)
+            Mean negative log-likelihood over the transformations; higher is
+            more anomalous.
+        """
+        check_is_fitted(self, "net_")
+        X = self._validate_X(X, reset=False)
+        return self._score_flat(self._standardized(X))
+
+    # -- active learning ---------------------------------------------------
+    def _remaining_budget(self) -> int | None:
+        if self.budget is None:
+            return None
+        return self.budget - self.n_labelled_
+
+    def query(self, X, y=None, n_queries=None):
+        """Choose pool samples to label: those nearest the threshold (Eq. 9).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or \
+                (n_series, n_timepoints, n_channels)
+            The pool.
+        y : array-like of shape (n_samples,) or None, default=None
+            Labels known so far, ``np.nan`` where unlabelled; labelled
+            samples are not offered again.
+        n_queries : int or None, default=None
+            Number of samples; default 10, capped by the remaining ``budget``
+            and the unlabelled samples left.
+
+        Returns
+        -------
+        idx : ndarray of int64
+            Indices into ``X``, nearest the threshold first: the smallest
+            ``|S(x) - threshold_| / max |S - threshold_|``.
+
+        Raises
+        ------
+        PoolExhaustedError
+            If every sample of ``X`` is labelled.
+        """
+        check_is_fitted(self, "net_")
+        X = self._validate_X(X, reset=False)
+        if n_queries is None:
+            n_queries = 10
+        if not isinstance(n_queries, numbers.Integral) or n_queries < 1:
+            raise ValueError(
+                f"n_queries must be a positive integer or None, got {n_queries!r}."
+            )
+        remaining = self._remaining_budget()
+        if remaining is not None:
+            if remaining <= 0:
+                raise ValueError(
+                    f"The labelling budget of {self.budget} samples is spent; raise "
+                    "budget to keep querying."
+                )
+            n_queries = min(n_queries, remaining)
+        unlabelled = np.ones(len(X), dtype=bool)
+        if y is not None:
+            y = check_labels(y)
+            if y.shape != (len(X),):
+                raise ValueError(
+                    f"y must have one label per sample of X, shape ({len(X)},); "
+                    f"got {y.shape}."
+                )
+            unlabelled = np.isnan(y)
+        if not unlabelled.any():
+            raise PoolExhaustedError(
+                "Every sample of X is already labelled (y has no nan); there is "
+                "nothing left to query."
+            )
+        candidates = np.flatnonzero(unlabelled)
+        scores = self._score_flat(self._standardized(X[candidates]))
+        distance = np.abs(scores - self.threshold_)
+        omega = distance.max()
+        if omega > 0:
+            distance = distance / omega
+        order = np.argsort(distance, kind="stable")[:n_queries]
+        return candidates[order].astype(np.int64)
+
+    def partial_fit(self, X, y, classes=None):
+        """Learn from labelled samples, continuing from the current weights.
+
+        ``y == 0`` samples join the normal training data; ``y == 1`` samples
+        enter a hinge term that raises their score above ``threshold_ +
+        anomaly_margin * std(decision_scores_)``. The model then trains
+        ``feedback_epochs`` epochs on all training data (normal samples,
+        augmented views and every labelled sample so far), and
+        ``decision_scores_``/``threshold_`` are recomputed.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or \
+                (n_series, n_timepoints, n_channels)
+            Labelled samples, typically ``X_pool[query(X_pool)]``.
+        y : array-like of shape (n_samples,)
+            1 (anomaly), 0 (normal) or ``np.nan`` (unknown, ignored).
+        classes : ignored
+            Accepted for compatibility with active-learning wrappers.
+
+        Returns
+        -------
+        self : NAFALDetector
+        """
+        check_is_fitted(self, "net_")
+        X = self._validate_X(X, reset=False)
+        y = check_labels(y)
+        if y.shape != (len(X),):
+            raise ValueError(
+                f"y must have one label per sample of X, shape ({len(X)},); got "
+                f"{y.shape}."
+            )
+        known = ~np.isnan(y)
+        if not known.any():
+            raise ValueError("y holds no label (all nan); nothing to learn from.")
+        remaining = self._remaining_budget()
+        if remaining is not None and known.sum() > remaining:
+            raise ValueError(
+                f"These {int(known.sum())} labelled samples exceed the remaining "
+                f"budget of {max(remaining, 0)} samples (budget={self.budget})."
+            )
+        flat = self._standardized(X[known])
+        labels = y[known]
+        old = (self._train_x, self._anomaly_x)
+        self._train_x = np.concatenate([self._train_x, flat[labels == 0]])
+        self._anomaly_x = np.concatenate([self._anomaly_x, flat[labels == 1]])
+        target = self.threshold_ + self.anomaly_margin * float(
+            np.std(self.decision_scores_)
+        )
+        self.net_.criterion_.target = target
+        round_index = len(self.feedback_history_) + 1
+        losses, rolled_back = self._train(
+            self.feedback_epochs, self._round_seed(round_index, 6)
+        )
+        if rolled_back:
+            self._train_x, self._anomaly_x = old
+            warnings.warn(
+                f"Feedback round {round_index} drove the flow to non-finite weights; "
+                "it was rolled back to the weights before the round. Lower lr or "
+                "max_grad_norm, or use fewer feedback_epochs.",
+                FlowDivergenceWarning,
+                stacklevel=2,
+            )
+        self.feedback_history_.append(
+            {
+                "round": round_index,
+                "n_normal": int((labels == 0).sum()),
+                "n_anomalous": int((labels == 1).sum()),
+                "hinge_target": target,
+                "train_loss": losses,
+                "rolled_back": rolled_back,
+            }
+        )
+        if not rolled_back:
+            self.n_labelled_ += int(known.sum())
+            self._refresh_training_scores()
+        return self
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        # skorch maps a CUDA-trained net to the CPU when CUDA is missing; keep
+        # device_ in step so scoring happens where the weights are.
+        net = state.get("net_")
+        if net is not None:
+            self.device_ = str(net.device)
