@@ -4,5 +4,11 @@ from .active_reconstruction import (
     ActiveReconstructionDetector,
     FeedbackDivergenceWarning,
 )
+from .nafal import FlowDivergenceWarning, NAFALDetector
 
-__all__ = ["ActiveReconstructionDetector", "FeedbackDivergenceWarning"]
+__all__ = [
+    "ActiveReconstructionDetector",
+    "FeedbackDivergenceWarning",
+    "FlowDivergenceWarning",
+    "NAFALDetector",
+]
