@@ -1,0 +1,278 @@
+"""Tables and figures from the records of a reproduction run."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+
+from .protocol import evaluate
+
+__all__ = ["METRICS", "markdown_report", "save_figures", "select_configs", "summarize"]
+
+#: The metrics of the tables, in column order, with their printed names.
+METRICS = {
+    "f1_pa": "F1_PA",
+    "f1": "F1",
+    "pa_k_auc": "PA%K AUC",
+    "roc_auc": "ROC AUC",
+    "average_precision": "AP",
+}
+
+
+def _config_id(record: dict) -> str:
+    config = record.get("config")
+    return "" if config is None else ",".join(f"{k}={config[k]}" for k in sorted(config))
+
+
+def select_configs(records: Iterable[dict]) -> dict[tuple[str, str], str]:
+    """The active configuration of each (dataset, method) to report.
+
+    With a validation slice, the configuration with the best mean PA%K AUC on
+    the validation slice over tasks and seeds; the evaluation part is never
+    looked at. Without one, a run holds a single configuration: that one.
+    """
+    scores = defaultdict(list)
+    for r in records:
+        if r["setting"] != "active":
+            continue
+        metrics = r["metrics"].get("validation") or r["metrics"].get("evaluation")
+        value = np.nan if metrics is None else metrics["pa_k_auc"]
+        scores[(r["dataset"], r["method"], _config_id(r))].append(value)
+    best: dict[tuple[str, str], tuple[float, str]] = {}
+    for (dataset, method, config), values in scores.items():
+        mean = float(np.nanmean(values)) if np.isfinite(values).any() else -np.inf
+        if (dataset, method) not in best or mean > best[(dataset, method)][0]:
+            best[(dataset, method)] = (mean, config)
+    return {group: config for group, (_, config) in best.items()}
+
+
+def _chosen(records: Iterable[dict]) -> list[dict]:
+    """Every record but the active runs of the configurations not chosen."""
+    records = list(records)
+    chosen = select_configs(records)
+    return [
+        r
+        for r in records
+        if r["setting"] != "active"
+        or _config_id(r) == chosen[(r["dataset"], r["method"])]
+    ]
+
+
+def summarize(records: Iterable[dict], *, per_task: bool = False) -> list[dict]:
+    """Mean and std over seeds (and tasks) of each metric on the evaluation part.
+
+    Parameters
+    ----------
+    records : iterable of dict
+    per_task : bool, default=False
+        One row per task (e.g. MSL entity) instead of per dataset; a dataset
+        row averages first over seeds within a task, then over tasks.
+
+    Returns
+    -------
+    rows : list of dict
+        ``dataset``, ``task`` (per_task only), ``method``, ``setting``,
+        ``n_tasks``, ``n_seeds``, ``config`` and ``<metric>_mean`` /
+        ``<metric>_std`` for each of :data:`METRICS`.
+    """
+    groups = defaultdict(lambda: defaultdict(list))
+    configs = {}
+    for r in _chosen(records):
+        metrics = r["metrics"].get("evaluation")
+        group = (r["dataset"], r["task"] if per_task else "", r["method"], r["setting"])
+        configs[group] = _config_id(r)
+        groups[group][r["task"]].append(metrics)
+    rows = []
+    for (dataset, task, method, setting), by_task in sorted(groups.items()):
+        row = {
+            "dataset": dataset,
+            "method": method,
+            "setting": setting,
+            "config": configs[(dataset, task, method, setting)],
+            "n_tasks": len(by_task),
+            "n_seeds": max(len(v) for v in by_task.values()),
+        }
+        if per_task:
+            row["task"] = task
+        for metric in METRICS:
+            # per task: mean over seeds; then mean and std over tasks (or seeds)
+            per_seed = [
+                [np.nan if m is None else m[metric] for m in runs]
+                for runs in by_task.values()
+            ]
+            if len(per_seed) == 1:
+                values = np.array(per_seed[0], dtype=np.float64)
+            else:
+                values = np.array(
+                    [np.nanmean(v) if np.isfinite(v).any() else np.nan for v in per_seed]
+                )
+            finite = values[np.isfinite(values)]
+            row[f"{metric}_mean"] = float(finite.mean()) if finite.size else np.nan
+            row[f"{metric}_std"] = float(finite.std()) if finite.size else np.nan
+        rows.append(row)
+    return rows
+
+
+def pooled(records: Iterable[dict], labels: dict[str, np.ndarray]) -> list[dict]:
+    """Metrics of all tasks of a data set at once, per method, setting and seed.
+
+    The evaluation scores of every task are standardised with the mean and
+    standard deviation of that task's training scores (each task has its own
+    model, whose scores have their own scale), then concatenated with the
+    labels; the metrics of the concatenation are averaged over seeds.
+    """
+    groups = defaultdict(lambda: defaultdict(list))
+    for r in _chosen(records):
+        y = labels.get(r["task"])
+        if y is None:
+            continue
+        scores = np.load(r["scores"]).astype(np.float64)
+        scores = (scores - r["train_mean"]) / (r["train_std"] or 1.0)
+        groups[(r["dataset"], r["method"], r["setting"])][r["seed"]].append((y, scores))
+    rows = []
+    for (dataset, method, setting), by_seed in sorted(groups.items()):
+        reports = []
+        for parts in by_seed.values():
+            y = np.concatenate([p[0] for p in parts])
+            s = np.concatenate([p[1] for p in parts])
+            reports.append(evaluate(y, s))
+        row = {
+            "dataset": dataset,
+            "method": method,
+            "setting": setting,
+            "n_tasks": max(len(p) for p in by_seed.values()),
+            "n_seeds": len(by_seed),
+        }
+        for metric in METRICS:
+            values = np.array([rep[metric] for rep in reports if rep is not None])
+            row[f"{metric}_mean"] = float(values.mean()) if values.size else np.nan
+            row[f"{metric}_std"] = float(values.std()) if values.size else np.nan
+        rows.append(row)
+    return rows
+
+
+def _table(rows: list[dict], first: list[str]) -> str:
+    header = first + ["n"] + list(METRICS.values())
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for row in rows:
+        cells = [str(row[c]) for c in first]
+        cells.append(f"{row['n_seeds']}" if "task" in first else _n(row))
+        for metric in METRICS:
+            mean, std = row[f"{metric}_mean"], row[f"{metric}_std"]
+            cells.append("n/a" if not np.isfinite(mean) else f"{mean:.4f} ± {std:.4f}")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _n(row: dict) -> str:
+    if row["n_tasks"] > 1:
+        return f"{row['n_tasks']} tasks x {row['n_seeds']} seeds"
+    return f"{row['n_seeds']} seeds"
+
+
+def markdown_report(
+    records: Iterable[dict], labels: dict[str, np.ndarray] | None = None
+) -> str:
+    """Markdown tables: per data set, pooled over tasks, and per task.
+
+    Means ± standard deviations over seeds; for data sets of several tasks
+    (MSL's entities), the data-set row gives the mean and standard deviation
+    over tasks of the per-task means over seeds.
+    """
+    records = list(records)
+    out = []
+    rows = summarize(records)
+    for dataset in sorted({r["dataset"] for r in rows}):
+        mine = [r for r in rows if r["dataset"] == dataset]
+        out.append(f"### {dataset}\n")
+        out.append(_table(mine, ["method", "setting"]))
+        configs = sorted({(r["method"], r["config"]) for r in mine if r["config"]})
+        for method, config in configs:
+            out.append(f"\nactive configuration of {method}: `{config}`")
+        out.append("")
+    multi = {r["dataset"] for r in rows if r["n_tasks"] > 1}
+    if labels and multi:
+        pooled_rows = [r for r in pooled(records, labels) if r["dataset"] in multi]
+        for dataset in sorted(multi):
+            out.append(f"### {dataset}, pooled over tasks\n")
+            mine = [r for r in pooled_rows if r["dataset"] == dataset]
+            out.append(_table(mine, ["method", "setting"]))
+            out.append("")
+    if multi:
+        task_rows = [r for r in summarize(records, per_task=True) if r["dataset"] in multi]
+        for dataset in sorted(multi):
+            out.append(f"### {dataset}, per task\n")
+            mine = [r for r in task_rows if r["dataset"] == dataset]
+            out.append(_table(mine, ["task", "method", "setting"]))
+            out.append("")
+    return "\n".join(out)
+
+
+def save_figures(
+    records: Iterable[dict], labels: dict[str, np.ndarray], out_dir: str | Path
+) -> list[Path]:
+    """Scores over time, PA%K curves and budget curves, per task and method.
+
+    Uses the smallest seed of each task for the score and PA%K plots; the
+    budget curve shows the mean and standard deviation over seeds.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from ..plotting import plot_pa_k_curve, plot_scores
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    records = [r for r in _chosen(records) if not r["setting"].startswith("-")]
+    written = []
+    by_task = defaultdict(list)
+    for r in records:
+        by_task[(r["task"], r["method"])].append(r)
+    for (task, method), mine in sorted(by_task.items()):
+        y = labels.get(task)
+        if y is None:
+            continue
+        stem = f"{task.replace('/', '_')}_{method}"
+        seed = min(r["seed"] for r in mine)
+        first = {r["setting"]: r for r in mine if r["seed"] == seed}
+        scores = {s: np.load(r["scores"]) for s, r in first.items()}
+        fig = plot_scores(scores, y, title=f"{task}, {method}, seed {seed}: scores on the evaluation part")
+        written.append(out_dir / f"{stem}_scores.png")
+        fig.savefig(written[-1], dpi=100)
+        fig = plot_pa_k_curve(y, scores, title=f"{task}, {method}: PA%K curves")
+        written.append(out_dir / f"{stem}_pa_k.png")
+        fig.savefig(written[-1], dpi=100)
+        active = [r for r in mine if r["setting"] == "active" and r.get("history")]
+        if active:
+            written.append(out_dir / f"{stem}_budget.png")
+            budget_curve(active).savefig(written[-1], dpi=100)
+        plt.close("all")
+    return written
+
+
+def budget_curve(active_records: list[dict]):
+    """The budget curve (metrics against labelled windows), mean ± std over seeds."""
+    from ..plotting import plot_budget_curve
+
+    rounds = defaultdict(list)
+    for r in active_records:
+        for h in r["history"]:
+            if h.get("evaluation") is not None:
+                rounds[h["n_labelled"]].append(h["evaluation"])
+    points = []
+    for n, reports in sorted(rounds.items()):
+        point = {"n_labelled": n}
+        for metric in ("f1_pa", "f1", "pa_k_auc"):
+            values = np.array([rep[metric] for rep in reports])
+            point[metric] = float(values.mean())
+            point[metric + "_std"] = float(values.std())
+        points.append(point)
+    task = active_records[0]["task"]
+    return plot_budget_curve(
+        points, title=f"{task}, {active_records[0]['method']}: metrics against labels"
+    )

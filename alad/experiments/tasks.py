@@ -1,0 +1,79 @@
+"""The data sets of the reproduction, as tasks: a training series and a labelled test series."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..datasets import load_gecco, load_msl, load_ucr, make_telemetry
+
+__all__ = ["DATASETS", "Task", "load_tasks"]
+
+
+@dataclass(frozen=True, eq=False)
+class Task:
+    """One train/test series pair: a data set, or one entity of a data set."""
+
+    dataset: str
+    entity: str | None
+    X_train: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+
+    @property
+    def name(self) -> str:
+        return self.dataset if self.entity is None else f"{self.dataset}/{self.entity}"
+
+
+def _gecco(data_home, entities):
+    data = load_gecco(data_home)
+    return [Task("gecco", None, data.X_train, data.X_test, data.y_test)]
+
+
+def _msl(data_home, entities):
+    if entities:
+        bunches = {e: load_msl(e, data_home) for e in entities}
+    else:
+        bunches = load_msl(None, data_home)
+    return [
+        Task("msl", name, b.X_train, b.X_test, b.y_test) for name, b in bunches.items()
+    ]
+
+
+def _ucr(data_home, entities):
+    numbers = [int(e) for e in entities] if entities else [1]
+    tasks = []
+    for number in numbers:
+        data = load_ucr(number, data_home)
+        tasks.append(
+            Task("ucr", f"{number:03d}", data.X_train, data.X_test, data.y_test)
+        )
+    return tasks
+
+
+def _telemetry(data_home, entities):
+    seeds = [int(e) for e in entities] if entities else [0]
+    tasks = []
+    for seed in seeds:
+        data = make_telemetry(random_state=seed)
+        tasks.append(Task("telemetry", str(seed), data.X_train, data.X_test, data.y_test))
+    return tasks
+
+
+#: Data set name -> loader of its tasks, ``loader(data_home, entities)``.
+DATASETS = {"gecco": _gecco, "msl": _msl, "ucr": _ucr, "telemetry": _telemetry}
+
+
+def load_tasks(spec: str, data_home=None) -> list[Task]:
+    """Tasks of a data-set spec: ``"gecco"``, ``"msl"``, ``"msl:C-1,M-6"``, ``"ucr:1"``.
+
+    The part after ``:`` selects entities (MSL channels, UCR series numbers,
+    seeds of the synthetic ``telemetry`` series); without it, MSL gives its 27
+    entities, UCR series 001 and ``telemetry`` seed 0.
+    """
+    name, _, rest = spec.partition(":")
+    if name not in DATASETS:
+        raise ValueError(f"dataset must be one of {sorted(DATASETS)}; got {spec!r}.")
+    entities = [e for e in rest.split(",") if e] if rest else []
+    return DATASETS[name](data_home, entities)

@@ -1,0 +1,182 @@
+"""The reproduction harness: protocol, resume, search on validation, reports."""
+
+import json
+
+import numpy as np
+import pytest
+
+from alad.cli import main
+from alad.datasets import make_telemetry
+from alad.experiments import (
+    ResultStore,
+    Task,
+    load_labels,
+    load_tasks,
+    make_split,
+    markdown_report,
+    read_records,
+    run_benchmark,
+    select_configs,
+    summarize,
+)
+
+TINY = {
+    "window_size": 20,
+    "max_epochs": 2,
+    "backbone_params": {"d_model": 8, "n_heads": 2, "n_layers": 1, "d_ff": 8},
+}
+
+
+def _small_task():
+    data = make_telemetry(n_train=1200, n_test=2000, random_state=0)
+    return Task("telemetry", "small", data.X_train, data.X_test, data.y_test)
+
+
+SMALL = _small_task()
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("bench") / "results.jsonl"
+    store = run_benchmark(
+        [SMALL],
+        seeds=[0, 1],
+        active={"budget": 6, "top_k": 2, "n_bins": 2, "per_bin": 1},
+        ablations=["-masking"],
+        params=TINY,
+        out=out,
+        progress=False,
+    )
+    return out, store
+
+
+def test_every_setting_and_baseline_is_recorded(run):
+    _, store = run
+    seen = {(r["method"], r["setting"], r["seed"]) for r in store}
+    for seed in (0, 1):
+        for setting in ("w/o unlabeled", "w/ unlabeled", "active", "-masking"):
+            assert ("transformer", setting, seed) in seen
+        assert ("iforest", "w/o unlabeled", seed) in seen
+        assert ("lof", "w/o unlabeled", seed) in seen
+    for r in store:
+        assert set(r["metrics"]["evaluation"]) >= {"f1", "f1_pa", "pa_k_auc"}
+
+
+def test_active_history_reaches_the_budget(run):
+    _, store = run
+    active = [r for r in store if r["setting"] == "active"]
+    for r in active:
+        labelled = [h["n_labelled"] for h in r["history"]]
+        assert labelled[0] == 0 and labelled[-1] == 6
+        assert labelled == sorted(labelled)
+
+
+def test_rerun_resumes_without_new_runs(run):
+    out, store = run
+    before = out.read_text()
+    again = run_benchmark(
+        [SMALL],
+        seeds=[0, 1],
+        active={"budget": 6, "top_k": 2, "n_bins": 2, "per_bin": 1},
+        ablations=["-masking"],
+        params=TINY,
+        out=out,
+        progress=False,
+    )
+    assert out.read_text() == before
+    assert len(again) == len(store)
+
+
+def test_a_truncated_line_is_skipped_and_ended(tmp_path):
+    path = tmp_path / "r.jsonl"
+    path.write_text(json.dumps({"key": "a", "x": 1}) + "\n" + '{"key": "b", "x"')
+    store = ResultStore(path)
+    assert set(store.records) == {"a"}
+    store.add({"key": "c"})
+    assert set(ResultStore(path).records) == {"a", "c"}
+
+
+def test_markdown_report_has_the_tables(run):
+    out, _ = run
+    records = read_records([out])
+    text = markdown_report(records, load_labels(records))
+    assert "### telemetry" in text and "PA%K AUC" in text
+    assert text.count("| transformer | active |") == 1
+
+
+def test_summary_averages_over_seeds(run):
+    _, store = run
+    rows = summarize(store)
+    row = next(r for r in rows if r["method"] == "transformer" and r["setting"] == "active")
+    values = [
+        r["metrics"]["evaluation"]["pa_k_auc"]
+        for r in store
+        if r["method"] == "transformer" and r["setting"] == "active"
+    ]
+    assert row["n_seeds"] == 2
+    assert row["pa_k_auc_mean"] == pytest.approx(np.mean(values))
+    assert row["pa_k_auc_std"] == pytest.approx(np.std(values))
+
+
+def test_selection_reads_the_validation_slice_only():
+    def record(config, validation, evaluation):
+        metrics = {"validation": {"pa_k_auc": validation}, "evaluation": {"pa_k_auc": evaluation}}
+        return {"dataset": "d", "method": "m", "setting": "active", "config": config, "metrics": metrics}
+
+    records = [record({"top_k": 1}, 0.9, 0.1), record({"top_k": 2}, 0.2, 0.99)]
+    assert select_configs(records) == {("d", "m"): "top_k=1"}
+
+
+def test_split_keeps_time_order_and_holds_out_validation():
+    task = SMALL
+    split = make_split(task, 0.2, 0.25)
+    n = len(task.X_test)
+    assert len(split.X_pool) == int(0.2 * n)
+    np.testing.assert_array_equal(split.X_pool, task.X_test[: len(split.X_pool)])
+    rest = n - len(split.X_pool)
+    assert len(split.X_val) == int(0.25 * rest)
+    np.testing.assert_array_equal(split.X_eval, task.X_test[n - len(split.X_eval) :])
+
+
+def test_unknown_dataset_and_ablation_are_refused(tmp_path):
+    with pytest.raises(ValueError, match="dataset must be one of"):
+        load_tasks("nope")
+    with pytest.raises(ValueError, match="ablation must be one of"):
+        run_benchmark(["telemetry:0"], ablations=["-everything"], out=tmp_path / "x")
+
+
+def test_command_line_writes_markdown_and_figures(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    out = tmp_path / "cli.jsonl"
+    code = main(
+        [
+            "benchmark",
+            "--dataset",
+            "telemetry:0",
+            "--seeds",
+            "0",
+            "--no-baselines",
+            "--setting",
+            "active",
+            "--budget",
+            "4",
+            "--top-k",
+            "2",
+            "--n-bins",
+            "2",
+            "--params",
+            json.dumps(TINY),
+            "--out",
+            str(out),
+            "--quiet",
+            "--markdown",
+            str(tmp_path / "table.md"),
+            "--figures",
+            str(tmp_path / "fig"),
+        ]
+    )
+    assert code == 0
+    assert "| transformer | active |" in (tmp_path / "table.md").read_text()
+    assert list((tmp_path / "fig").glob("*_budget.png"))
+    assert main(["report", str(out)]) == 0
+    assert "### telemetry" in capsys.readouterr().out
