@@ -8,7 +8,6 @@ import time
 import warnings
 
 import numpy as np
-import scipy.sparse as sp
 import torch
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
@@ -19,9 +18,11 @@ from ..augment import augmentation_quota, filter_augmented
 from ..base import (
     BaseDetector,
     PoolExhaustedError,
+    check_input_shape,
     check_labels,
     resolve_device,
     seeded,
+    standard_scaling,
 )
 from ..flows import NAFAD
 from ..training.flow_nets import FlowNet, LikelihoodHingeLoss
@@ -340,7 +341,7 @@ class NAFALDetector(BaseDetector):
     def _validate_X(self, X, *, reset: bool) -> np.ndarray:
         """Validate 2-D samples or 3-D series; return a float array."""
         # sparse input is refused by validate_data with sklearn's message
-        dims = 2 if sp.issparse(X) else np.asarray(X).ndim
+        dims = len(check_input_shape(X))
         if dims == 3:
             X = check_array(
                 X, allow_nd=True, dtype=(np.float64, np.float32), input_name="X"
@@ -354,7 +355,7 @@ class NAFALDetector(BaseDetector):
                     f"{type(self).__name__} was fitted with samples of shape "
                     f"{self.input_shape_}."
                 )
-            return X
+            return self._check_value_range(X, reset=reset)
         if dims != 2:
             raise ValueError(
                 "X must be 2-D samples (n_samples, n_features) or 3-D series "
@@ -370,7 +371,7 @@ class NAFALDetector(BaseDetector):
         X = validate_data(self, X, reset=reset, dtype=(np.float64, np.float32))
         if reset:
             self.input_shape_ = (X.shape[1],)
-        return X
+        return self._check_value_range(X, reset=reset)
 
     def _standardized(self, X: np.ndarray) -> np.ndarray:
         """Standardise (per feature or channel) and flatten to float32."""
@@ -378,11 +379,8 @@ class NAFALDetector(BaseDetector):
         return np.ascontiguousarray(Z.reshape(len(Z), -1), dtype=np.float32)
 
     def _fit_scaler(self, X: np.ndarray) -> None:
-        flat = X.reshape(-1, X.shape[-1])
-        self.scaler_mean_ = flat.mean(axis=0)
-        scale = flat.std(axis=0)
-        # constant features keep their scale: dividing by ~0 would explode them
-        self.scaler_scale_ = np.where(scale > 1e-12, scale, 1.0)
+        # constant features keep a scale of 1: dividing by ~0 would explode them
+        self.scaler_mean_, self.scaler_scale_ = standard_scaling(X)
 
     # -- model pieces ------------------------------------------------------
     @property
