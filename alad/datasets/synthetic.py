@@ -1,4 +1,4 @@
-"""The embedded default: a labelled telemetry series with noisy normals and subtle anomalies."""
+"""The embedded default: labelled telemetry with noisy normals and subtle anomalies."""
 
 from __future__ import annotations
 
@@ -30,15 +30,16 @@ def make_telemetry(
       (periods 40, 97 and 230 steps) through a random mixing matrix, plus a
       small Gaussian noise; channels are therefore correlated.
     - Noisy-but-normal bursts (label 0): 40-120 steps of a fast, strong
-      oscillation (period 7 steps, up to two standard deviations) that runs
-      through all channels together, with extra noise. Such bursts never
+      oscillation (period 7 steps, peak amplitude 3 channel standard
+      deviations times a random loading per channel) that runs
+      through all channels together. Such bursts never
       occur in the training part, so an unsupervised model scores them high,
       yet they are benign and always have the same shape: a few labelled
       examples teach the model to reconstruct them.
     - Subtle anomalies (label 1), 30-150 steps each, on one or two channels:
       a level shift of 0.3 standard deviations, damping of the periodic part
-      to 55 %, decoupling (a channel follows its drivers with the wrong sign
-      on one of them), or a 25 % change of a driver's frequency.
+      to 55 %, decoupling (a channel stops following one of its drivers), or a
+      25 % change of a driver's frequency.
 
     Parameters
     ----------
@@ -87,13 +88,12 @@ def make_telemetry(
 
     periodic = drivers @ mixing
     channel_std = periodic[:n_train].std(axis=0)
-    loading = rng.normal(0.0, 1.0, size=n_channels) * channel_std
+    loading = 3.0 * rng.normal(0.0, 1.0, size=n_channels) * channel_std
     for start, stop in burst_segments:
         a, b = n_train + start, n_train + stop
         envelope = np.hanning(b - a)
         wave = np.sin(2 * np.pi * np.arange(b - a) / 7.0 + rng.uniform(0, 2 * np.pi))
         periodic[a:b] += np.outer(envelope * wave, loading)
-        noise_level[a:b] = 0.15
     kinds = []
     for start, stop in anomaly_segments:
         kind = _ANOMALY_KINDS[rng.randint(len(_ANOMALY_KINDS))]
@@ -106,9 +106,7 @@ def make_telemetry(
             periodic[a:b, channels] *= 0.55
         elif kind == "decoupling":
             k = rng.randint(3)
-            periodic[a:b, channels] -= 2 * np.outer(
-                drivers[a:b, k], mixing[k, channels]
-            )
+            periodic[a:b, channels] -= np.outer(drivers[a:b, k], mixing[k, channels])
         else:  # frequency: one driver runs 25 % faster in the chosen channels
             k = rng.randint(3)
             fast = np.sin(2 * np.pi * t[a:b] * 1.25 / periods[k] + phases[k])

@@ -1,4 +1,4 @@
-"""ActiveReconstructionDetector: reconstruction backbones improved by labelled windows."""
+"""ActiveReconstructionDetector: reconstruction backbones taught by labelled windows."""
 
 from __future__ import annotations
 
@@ -17,12 +17,15 @@ from ..backbones import BACKBONES, make_backbone
 from ..base import (
     BaseDetector,
     PoolExhaustedError,
+    check_input_shape,
     check_labels,
     resolve_device,
     seeded,
+    standard_scaling,
 )
 from ..query import QUERY_STRATEGIES, select_queries
 from ..training import (
+    ANCHOR,
     BackboneNet,
     FeedbackNet,
     TailSplit,
@@ -97,15 +100,20 @@ class ActiveReconstructionDetector(BaseDetector):
         anomalous timesteps), or one weighted sum (ablation).
     anomaly_weight : float, default=1.0
         Weight of the anomalous term for ``feedback_loss="weighted"``.
-    anomaly_margin : float or None, default=None
-        None keeps the maximise phase of Eq. 3 as written (unbounded). A float
-        turns it into a hinge that raises the squared error of anomalous
-        timesteps up to this value (in standardised units) and no further.
-    normal_replay : float, default=0.0
-        Each feedback round also minimises the masked error on this many
-        randomly drawn normal training windows per labelled window (0: only
-        the labelled windows, as in the paper). Guards the normal behaviour
-        learnt in pretraining against being forgotten.
+    anomaly_margin : float or None, default=4.0
+        Bounds the maximise phase: a hinge that raises the squared error of
+        anomalous timesteps up to this value (in standardised units: 4 is an
+        error of two channel standard deviations) and no further. None is
+        Eq. 3 as written, unbounded (see the Notes).
+    visible_weight : float, default=1.0
+        Weight, in the feedback loss, of the labelled timesteps that are
+        *not* masked, relative to 1 for masked ones. 0 is Eqs. 2-3 as
+        written: the loss covers masked timesteps only (see the Notes).
+    normal_replay : float, default=8.0
+        Each feedback round also reconstructs, unmasked, this many randomly
+        drawn normal training windows per labelled window, in the minimise
+        phase. 0 trains on the labelled windows only, as in the paper (see
+        the Notes).
     feedback_epochs : int, default=10
         Epochs over the labelled windows per :meth:`partial_fit` call.
     feedback_replay : bool, default=True
@@ -204,6 +212,32 @@ class ActiveReconstructionDetector(BaseDetector):
     data kept from :meth:`fit` and recomputes ``threshold_``; this keeps one
     float32 copy of the (standardised) training data in the estimator.
 
+    **Feedback: where the defaults differ from Eqs. 2-3, and why.** Taken
+    literally, the feedback trains on a few dozen labelled windows, computes
+    the loss on masked timesteps only, and maximises the error of anomalous
+    ones without bound. Measured on the embedded ``make_telemetry`` series
+    (seed 0, 4 rounds of 10 windows), three things go wrong, and three
+    defaults mend them (``benchmarks/feedback_design.py`` prints the figures):
+
+    - The loss on masked timesteps only leaves the reconstruction of the
+      *unmasked* input, which the score is computed from, unconstrained: one
+      round with every label normal raised the mean score of normal
+      timesteps from 0.044 to 0.21-0.28. ``visible_weight=1`` counts the
+      visible labelled timesteps too.
+    - A few dozen windows make the model forget the normal data it was
+      pretrained on. ``normal_replay=8`` adds eight random training windows
+      per labelled window to each round, reconstructed unmasked in the
+      minimise phase (rehearsal, as in continual learning).
+    - The unbounded maximise phase grows the error of every timestep, normal
+      ones included: with the literal objective the PA%K AUC fell from 0.66
+      to 0.37 over the four rounds, and on GECCO it rose from 0.38 to 0.56
+      after two rounds, then fell to 0.32. ``anomaly_margin=4`` stops the
+      push once an anomalous timestep's squared error reaches 4.
+
+    With the defaults the same four rounds raise the PA%K AUC from 0.66 to
+    0.71. ``visible_weight=0, normal_replay=0, anomaly_margin=None`` is the
+    literal objective, kept for the reproduction.
+
     References
     ----------
     .. [1] S. H. Han, H. Kang, J. Park, P. Kang. Detecting the Undetectable:
@@ -241,6 +275,7 @@ class ActiveReconstructionDetector(BaseDetector):
         "feedback_loss": [StrOptions({"minimax", "weighted"})],
         "anomaly_weight": [Interval(numbers.Real, 0.0, None, closed="left")],
         "anomaly_margin": [Interval(numbers.Real, 0.0, None, closed="neither"), None],
+        "visible_weight": [Interval(numbers.Real, 0.0, None, closed="left")],
         "normal_replay": [Interval(numbers.Real, 0.0, None, closed="left")],
         "feedback_epochs": [Interval(numbers.Integral, 1, None, closed="left")],
         "feedback_replay": ["boolean"],
@@ -270,8 +305,9 @@ class ActiveReconstructionDetector(BaseDetector):
         query_strategy="hybrid",
         feedback_loss="minimax",
         anomaly_weight=1.0,
-        anomaly_margin=None,
-        normal_replay=0.0,
+        anomaly_margin=4.0,
+        visible_weight=1.0,
+        normal_replay=8.0,
         feedback_epochs=10,
         feedback_replay=True,
         budget=None,
@@ -301,6 +337,7 @@ class ActiveReconstructionDetector(BaseDetector):
         self.feedback_loss = feedback_loss
         self.anomaly_weight = anomaly_weight
         self.anomaly_margin = anomaly_margin
+        self.visible_weight = visible_weight
         self.normal_replay = normal_replay
         self.feedback_epochs = feedback_epochs
         self.feedback_replay = feedback_replay
@@ -322,7 +359,7 @@ class ActiveReconstructionDetector(BaseDetector):
     # -- input handling ----------------------------------------------------
     def _validate_X(self, X, *, reset: bool) -> np.ndarray:
         """Validate a 2-D series or a 3-D stack of windows; return float array."""
-        dims = X.ndim if hasattr(X, "ndim") else np.asarray(X).ndim
+        dims = len(check_input_shape(X))
         if dims == 3:
             X = check_array(
                 X, allow_nd=True, dtype=(np.float64, np.float32), input_name="X"
@@ -339,7 +376,7 @@ class ActiveReconstructionDetector(BaseDetector):
                     f"X has {X.shape[2]} channels, but {type(self).__name__} was "
                     f"fitted with {self.n_features_in_} channels."
                 )
-            return X
+            return self._check_value_range(X, reset=reset, standardize=self.standardize)
         if dims != 2:
             raise ValueError(
                 "X must be a 2-D series (n_timesteps, n_channels) or 3-D windows "
@@ -352,7 +389,7 @@ class ActiveReconstructionDetector(BaseDetector):
                 f"X has n_samples = {X.shape[0]} timesteps, fewer than window_size="
                 f"{self.window_size}; a series must hold at least one window."
             )
-        return X
+        return self._check_value_range(X, reset=reset, standardize=self.standardize)
 
     def _standardized(self, X: np.ndarray) -> np.ndarray:
         return ((X - self.scaler_mean_) / self.scaler_scale_).astype(np.float32)
@@ -428,13 +465,7 @@ class ActiveReconstructionDetector(BaseDetector):
         self.device_ = resolve_device(self.device)
         self._seed = int(check_random_state(self.random_state).randint(2**31 - 1))
 
-        flat = X.reshape(-1, X.shape[-1])
-        self.scaler_mean_ = (
-            flat.mean(axis=0) if self.standardize else np.zeros(flat.shape[1])
-        )
-        scale = flat.std(axis=0) if self.standardize else np.ones(flat.shape[1])
-        # constant channels keep their scale: dividing by ~0 would explode them
-        self.scaler_scale_ = np.where(scale > 1e-12, scale, 1.0)
+        self.scaler_mean_, self.scaler_scale_ = standard_scaling(X, self.standardize)
         self._train_data = self._standardized(X)
 
         flags = None
@@ -461,7 +492,9 @@ class ActiveReconstructionDetector(BaseDetector):
         if X.ndim == 3:
             dataset = WindowDataset(self._train_data[clean], self.window_size)
         else:
-            dataset = WindowDataset(self._train_data, self.window_size, self._clean_starts)
+            dataset = WindowDataset(
+                self._train_data, self.window_size, self._clean_starts
+            )
         split = TailSplit(self.validation_fraction)
         has_validation = split(dataset)[1] is not None
 
@@ -677,7 +710,7 @@ class ActiveReconstructionDetector(BaseDetector):
             replay = self._normal_training_windows(n_replay)
             train_windows = np.concatenate([train_windows, replay])
             train_labels = np.concatenate(
-                [train_labels, np.zeros(replay.shape[:2], np.float32)]
+                [train_labels, np.full(replay.shape[:2], ANCHOR, np.float32)]
             )
 
         module = self.net_.module_
@@ -706,6 +739,7 @@ class ActiveReconstructionDetector(BaseDetector):
             loss=self.feedback_loss,
             anomaly_weight=self.anomaly_weight,
             anomaly_margin=self.anomaly_margin,
+            visible_weight=self.visible_weight,
             max_grad_norm=self.max_grad_norm,
             mask_seed=round_seed,
         )
@@ -757,7 +791,9 @@ class ActiveReconstructionDetector(BaseDetector):
         )
         if self._train_data.ndim == 3:
             return self._train_data[picked]
-        return np.ascontiguousarray(window_view(self._train_data, self.window_size)[picked])
+        return np.ascontiguousarray(
+            window_view(self._train_data, self.window_size)[picked]
+        )
 
     def __setstate__(self, state):
         super().__setstate__(state)

@@ -118,6 +118,29 @@ def _train_stats(detector) -> dict[str, float]:
     return {"train_mean": float(scores.mean()), "train_std": float(scores.std())}
 
 
+#: Detector parameters that only act in query or feedback: the pretrained
+#: model does not depend on them, so runs that differ only in these share it.
+FEEDBACK_PARAMS = frozenset(
+    {
+        "top_k",
+        "n_bins",
+        "per_bin",
+        "budget",
+        "query_strategy",
+        "mask_ratio",
+        "feedback_loss",
+        "anomaly_weight",
+        "anomaly_margin",
+        "visible_weight",
+        "normal_replay",
+        "feedback_epochs",
+        "feedback_replay",
+        "feedback_lr",
+        "max_grad_norm",
+    }
+)
+
+
 def _pretrained(
     cache_dir: Path,
     task: Task,
@@ -128,11 +151,13 @@ def _pretrained(
     tag: str,
 ) -> tuple[ActiveReconstructionDetector, float]:
     """Fit (or load from the cache) the detector of one setting."""
-    path = cache_dir / "models" / f"{_key(task.name, backbone, seed, params, tag)}.pkl"
+    fit_params = {k: v for k, v in params.items() if k not in FEEDBACK_PARAMS}
+    name = _key(task.name, backbone, seed, fit_params, tag)
+    path = cache_dir / "models" / f"{name}.pkl"
     if path.exists():
         with path.open("rb") as f:
             detector, seconds = pickle.load(f)
-        return detector, seconds
+        return detector.set_params(**params), seconds
     start = time.perf_counter()
     detector = ActiveReconstructionDetector(
         backbone=backbone, random_state=seed, **params
@@ -267,7 +292,9 @@ def _active_record(fitted, split, scorer, config, overrides, cache_dir, key) -> 
             }
             for h in history
         ],
-        "scores": _save_scores(cache_dir, key, detector.decision_function(split.X_eval)),
+        "scores": _save_scores(
+            cache_dir, key, detector.decision_function(split.X_eval)
+        ),
         "seconds": seconds,
         "n_rolled_back": sum(r["rolled_back"] for r in detector.feedback_history_),
         **_train_stats(detector),

@@ -3,10 +3,17 @@
 from .callbacks import training_callbacks
 from .data import TailSplit, WindowDataset
 from .inference import iter_position_scores
-from .losses import anomaly_objective, draw_timestep_mask, masked_timestep_mse
+from .losses import (
+    ANCHOR,
+    anomaly_objective,
+    draw_timestep_mask,
+    masked_timestep_mse,
+    phase_weights,
+)
 from .nets import BackboneNet, FeedbackNet
 
 __all__ = [
+    "ANCHOR",
     "BackboneNet",
     "FeedbackNet",
     "TailSplit",
@@ -15,5 +22,6 @@ __all__ = [
     "draw_timestep_mask",
     "iter_position_scores",
     "masked_timestep_mse",
+    "phase_weights",
     "training_callbacks",
 ]

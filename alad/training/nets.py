@@ -8,7 +8,13 @@ from skorch.dataset import unpack_data
 from skorch.utils import to_tensor
 from torch.nn.utils import clip_grad_norm_
 
-from .losses import anomaly_objective, draw_timestep_mask, masked_timestep_mse
+from .losses import (
+    ANCHOR,
+    anomaly_objective,
+    draw_timestep_mask,
+    masked_timestep_mse,
+    phase_weights,
+)
 
 __all__ = ["BackboneNet", "FeedbackNet"]
 
@@ -110,12 +116,14 @@ class FeedbackNet(NeuralNet):
         loss="minimax",
         anomaly_weight=1.0,
         anomaly_margin=None,
+        visible_weight=0.0,
         max_grad_norm=None,
         mask_seed=0,
         **kwargs,
     ):
         super().__init__(module, *args, **kwargs)
         self.mask_ratio = mask_ratio
+        self.visible_weight = visible_weight
         self.loss = loss
         self.anomaly_weight = anomaly_weight
         self.anomaly_margin = anomaly_margin
@@ -141,20 +149,22 @@ class FeedbackNet(NeuralNet):
         mask = draw_timestep_mask(
             x.shape[0], x.shape[1], self.mask_ratio, self.mask_generator_
         ).to(x.device)
+        # replayed training windows (anchors) are reconstructed unmasked
+        mask = mask & (labels != ANCHOR)
         if self.mask_ratio > 0:
             x_in = x.masked_fill(mask.unsqueeze(-1), 0.0)
         else:  # no masking: reconstruct raw windows, loss on every timestep
             x_in, mask = x, torch.ones_like(mask)
-        normal = mask & (labels == 0)
-        anomalous = mask & (labels == 1)
+        normal = phase_weights(mask, labels, 0, self.visible_weight)
+        anomalous = phase_weights(mask, labels, 1, self.visible_weight)
         reported = torch.zeros((), device=x.device)
 
         if self.loss == "weighted":
             x_hat = self.module_(x_in)
             loss = torch.zeros((), device=x.device)
-            if normal.any():
+            if normal.sum() > 0:
                 loss = loss + masked_timestep_mse(x_hat, x, normal)
-            if anomalous.any():
+            if anomalous.sum() > 0:
                 loss = loss + self.anomaly_weight * anomaly_objective(
                     x_hat, x, anomalous, self.anomaly_margin
                 )
@@ -162,11 +172,11 @@ class FeedbackNet(NeuralNet):
                 self._phase(loss)
             return {"loss": loss.detach(), "y_pred": None}
 
-        if normal.any():  # minimise phase (Eq. 2)
+        if normal.sum() > 0:  # minimise phase (Eq. 2)
             loss_normal = masked_timestep_mse(self.module_(x_in), x, normal)
             self._phase(loss_normal)
             reported = reported + loss_normal.detach()
-        if anomalous.any():  # maximise phase (Eq. 3), skipped without anomalies
+        if anomalous.sum() > 0:  # maximise phase (Eq. 3), skipped without anomalies
             loss_anomaly = anomaly_objective(
                 self.module_(x_in), x, anomalous, self.anomaly_margin
             )

@@ -1,0 +1,87 @@
+"""The feedback objective: phase weights, the bounded maximise phase, anchors."""
+
+import numpy as np
+import torch
+from torch import nn
+
+from alad.training import (
+    ANCHOR,
+    FeedbackNet,
+    WindowDataset,
+    anomaly_objective,
+    masked_timestep_mse,
+    phase_weights,
+)
+
+
+def test_phase_weights_count_masked_visible_and_anchor_timesteps():
+    mask = torch.tensor([[True, False, False], [False, True, False], [True, True, False]])
+    labels = torch.tensor([[0.0, 0.0, 1.0], [1.0, 1.0, float("nan")], [ANCHOR] * 3])
+    normal = phase_weights(mask, labels, 0, 0.25)
+    anomalous = phase_weights(mask, labels, 1, 0.25)
+    torch.testing.assert_close(normal, torch.tensor([[1.0, 0.25, 0], [0, 0, 0], [1, 1, 1]]))
+    torch.testing.assert_close(anomalous, torch.tensor([[0, 0, 0.25], [0.25, 1, 0], [0, 0, 0]]))
+
+
+def test_paper_weights_select_masked_timesteps_only():
+    mask = torch.tensor([[True, False]])
+    labels = torch.tensor([[0.0, 0.0]])
+    torch.testing.assert_close(phase_weights(mask, labels, 0, 0.0), torch.tensor([[1.0, 0.0]]))
+
+
+def test_weighted_mse_is_the_weighted_mean_of_timestep_errors():
+    x = torch.zeros(1, 2, 2)
+    x_hat = torch.tensor([[[1.0, 1.0], [2.0, 2.0]]])  # per-timestep MSE 1 and 4
+    weights = torch.tensor([[1.0, 3.0]])
+    assert masked_timestep_mse(x_hat, x, weights).item() == (1 + 3 * 4) / 4
+
+
+def test_margin_bounds_the_maximise_phase():
+    x = torch.zeros(1, 2, 1)
+    x_hat = torch.tensor([[[0.5], [3.0]]], requires_grad=True)  # errors 0.25 and 9
+    weights = torch.ones(1, 2)
+    loss = anomaly_objective(x_hat, x, weights, margin=1.0)
+    loss.backward()
+    # the timestep already beyond the margin gets no gradient
+    assert x_hat.grad[0, 1, 0].item() == 0.0 and x_hat.grad[0, 0, 0].item() != 0.0
+    assert loss.item() == (1 - 0.25) / 2
+    unbounded = anomaly_objective(x_hat.detach(), x, weights, margin=None)
+    assert unbounded.item() == -(0.25 + 9) / 2
+
+
+class _Recorder(nn.Module):
+    """Identity plus a weight, remembering the inputs it saw."""
+
+    def __init__(self):
+        super().__init__()
+        self.scale = nn.Parameter(torch.ones(()))
+        self.seen = []
+
+    def forward(self, x):
+        self.seen.append(x.detach().clone())
+        return self.scale * x
+
+
+def test_anchor_windows_are_not_masked():
+    rng = np.random.default_rng(0)
+    windows = rng.normal(size=(4, 10, 2)).astype(np.float32) + 5.0  # no zeros
+    labels = np.zeros((4, 10), np.float32)
+    labels[2:] = ANCHOR
+    module = _Recorder()
+    net = FeedbackNet(
+        module,
+        criterion=nn.MSELoss,
+        optimizer=torch.optim.SGD,
+        lr=0.0,
+        max_epochs=1,
+        batch_size=4,
+        train_split=None,
+        iterator_train__shuffle=False,
+        mask_ratio=0.3,
+        verbose=0,
+    )
+    net.fit(WindowDataset(windows, 10, labels=labels))
+    seen = module.seen[0]
+    masked_rows = (seen == 0).all(dim=-1).sum(dim=1)
+    assert masked_rows[:2].tolist() == [3, 3]  # 30 % of 10 timesteps
+    assert masked_rows[2:].tolist() == [0, 0]
