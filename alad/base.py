@@ -26,6 +26,7 @@ __all__ = [
     "resolve_device",
     "seeded",
     "standard_scaling",
+    "standardize",
 ]
 
 #: Largest magnitude input may reach after standardisation, in standard
@@ -233,6 +234,21 @@ def standard_scaling(X: np.ndarray, standardize: bool = True):
             f"{np.abs(flat).max():.3g}); rescale X."
         )
     return mean, np.where(scale > 1e-12, scale, 1.0)
+
+
+def standardize(X: np.ndarray, mean, scale, *, chunk_rows: int = 65_536) -> np.ndarray:
+    """``(X - mean) / scale`` as a new float32 array, computed in float64 chunks.
+
+    The output is the only full-size allocation: the float64 arithmetic (which
+    keeps the digits of data with a large offset) runs on ``chunk_rows`` rows
+    at a time, so standardising a long series costs its float32 copy and not
+    a float64 temporary of the same size.
+    """
+    out = np.empty(X.shape, dtype=np.float32)
+    for first in range(0, len(X), chunk_rows):
+        rows = slice(first, first + chunk_rows)
+        out[rows] = (X[rows] - mean) / scale
+    return out
 
 
 def check_scaled_range(

@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from sklearn.utils import Bunch
+
 from .active import run_active_learning
 from .datasets import make_telemetry, split_unlabeled
 from .detectors import ActiveReconstructionDetector
@@ -31,6 +33,8 @@ def run_demo(
     random_state: int = 0,
     device: str = "cpu",
     verbose: int = 0,
+    detector_params: dict | None = None,
+    data_params: dict | None = None,
     print_fn=print,
 ) -> dict:
     """Fit, then query / label / learn for a few rounds on ``make_telemetry``.
@@ -53,16 +57,21 @@ def run_demo(
     device : str, default="cpu"
     verbose : int, default=0
         Passed to the detector (1: epoch table, 2: progress bars too).
+    detector_params : dict or None, default=None
+        Further :class:`~alad.ActiveReconstructionDetector` parameters
+        (e.g. smaller sizes for a quick run).
+    data_params : dict or None, default=None
+        Further :func:`~alad.datasets.make_telemetry` parameters.
     print_fn : callable, default=print
 
     Returns
     -------
-    result : dict
+    result : :class:`~sklearn.utils.Bunch`
         ``history`` (one dict per evaluation), ``figures`` (paths written;
         empty without matplotlib) and ``seconds``.
     """
     start = time.perf_counter()
-    data = make_telemetry(random_state=random_state)
+    data = make_telemetry(random_state=random_state, **(data_params or {}))
     split = split_unlabeled(data.X_test, data.y_test, unlabeled_ratio=0.4)
     print_fn(
         f"make_telemetry: train {data.X_train.shape}, unlabelled pool "
@@ -79,7 +88,7 @@ def run_demo(
         device=device,
         random_state=random_state,
         verbose=verbose,
-    )
+    ).set_params(**(detector_params or {}))
     print_fn("fitting the Transformer backbone on the normal training part ...")
     detector.fit(data.X_train)
     print_fn(
@@ -116,11 +125,9 @@ def run_demo(
     )
     for path in figures:
         print_fn(f"wrote {path}")
-    return {
-        "history": result.history,
-        "figures": figures,
-        "seconds": time.perf_counter() - start,
-    }
+    return Bunch(
+        history=result.history, figures=figures, seconds=time.perf_counter() - start
+    )
 
 
 def _save_figures(out_dir, split, before, after, threshold, history) -> list[Path]:

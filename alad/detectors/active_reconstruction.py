@@ -22,6 +22,7 @@ from ..base import (
     resolve_device,
     seeded,
     standard_scaling,
+    standardize,
 )
 from ..query import QUERY_STRATEGIES, select_queries
 from ..training import (
@@ -392,7 +393,7 @@ class ActiveReconstructionDetector(BaseDetector):
         return self._check_value_range(X, reset=reset, standardize=self.standardize)
 
     def _standardized(self, X: np.ndarray) -> np.ndarray:
-        return ((X - self.scaler_mean_) / self.scaler_scale_).astype(np.float32)
+        return standardize(X, self.scaler_mean_, self.scaler_scale_)
 
     # -- scoring -----------------------------------------------------------
     def _window_batches(self, X, starts, *, standardized: bool):

@@ -23,6 +23,7 @@ from ..base import (
     resolve_device,
     seeded,
     standard_scaling,
+    standardize,
 )
 from ..flows import NAFAD
 from ..training.flow_nets import FlowNet, LikelihoodHingeLoss
@@ -375,8 +376,8 @@ class NAFALDetector(BaseDetector):
 
     def _standardized(self, X: np.ndarray) -> np.ndarray:
         """Standardise (per feature or channel) and flatten to float32."""
-        Z = (X - self.scaler_mean_) / self.scaler_scale_
-        return np.ascontiguousarray(Z.reshape(len(Z), -1), dtype=np.float32)
+        Z = standardize(X, self.scaler_mean_, self.scaler_scale_)
+        return Z.reshape(len(Z), -1)
 
     def _fit_scaler(self, X: np.ndarray) -> None:
         # constant features keep a scale of 1: dividing by ~0 would explode them
