@@ -73,14 +73,14 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _report_from(records: list[dict], args: argparse.Namespace) -> int:
-    from .experiments import load_labels, markdown_report, save_figures
+    from .experiments import load_labels, format_report, save_figures
 
     labels = load_labels(records)
-    text = markdown_report(records, labels)
-    print(text)
-    if args.markdown:
-        Path(args.markdown).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.markdown).write_text(text + "\n")
+    print(format_report(records, labels))
+    for path, fmt in ((args.markdown, "markdown"), (args.rst, "rst")):
+        if path:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            Path(path).write_text(format_report(records, labels, fmt) + "\n")
     if args.figures:
         for path in save_figures(records, labels, args.figures):
             print(f"wrote {path}")
@@ -89,6 +89,7 @@ def _report_from(records: list[dict], args: argparse.Namespace) -> int:
 
 def _add_report_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--markdown", help="write the tables to this markdown file")
+    parser.add_argument("--rst", help="write the tables as reStructuredText here")
     parser.add_argument("--figures", help="write score, PA%%K and budget plots here")
 
 
@@ -131,9 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
         required=True,
         help="gecco, msl, msl:C-1,M-6, ucr, ucr:1, telemetry (repeatable)",
     )
-    bench.add_argument(
-        "--backbone", action="append", help="backbone name (repeatable)"
-    )
+    bench.add_argument("--backbone", action="append", help="backbone name (repeatable)")
     bench.add_argument(
         "--baseline",
         action="append",
@@ -161,7 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--grid",
         default="none",
         help="search over the active configuration: none, small, paper, or a JSON "
-        'dict of lists such as \'{"top_k": [5, 10]}\'',
+        "dict of lists such as '{\"top_k\": [5, 10]}'",
     )
     bench.add_argument(
         "--validation-ratio",
@@ -173,7 +172,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--params",
         type=_json_arg,
         default={},
-        help='detector parameters as JSON, e.g. \'{"max_epochs": 20}\'',
+        help="detector parameters as JSON, e.g. '{\"max_epochs\": 20}'",
     )
     bench.add_argument("--out", default="alad_output/benchmark.jsonl")
     bench.add_argument("--cache", help="models and scores (default: OUT.cache)")

@@ -1,7 +1,7 @@
 """The reproduction harness of the papers' experiments (``alad benchmark``)."""
 
 from .protocol import ABLATIONS, ACTIVE_DEFAULTS, BASELINES, SETTINGS, make_split
-from .report import markdown_report, save_figures, select_configs, summarize
+from .report import format_report, save_figures, select_configs, summarize
 from .run import GRIDS, expand_grid, load_labels, read_records, run_benchmark
 from .store import ResultStore
 from .tasks import DATASETS, Task, load_tasks
@@ -19,7 +19,7 @@ __all__ = [
     "load_labels",
     "load_tasks",
     "make_split",
-    "markdown_report",
+    "format_report",
     "read_records",
     "run_benchmark",
     "save_figures",

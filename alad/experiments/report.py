@@ -8,9 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .protocol import evaluate
+from .protocol import SETTINGS, evaluate
 
-__all__ = ["METRICS", "markdown_report", "save_figures", "select_configs", "summarize"]
+__all__ = ["METRICS", "format_report", "save_figures", "select_configs", "summarize"]
 
 #: The metrics of the tables, in column order, with their printed names.
 METRICS = {
@@ -24,7 +24,9 @@ METRICS = {
 
 def _config_id(record: dict) -> str:
     config = record.get("config")
-    return "" if config is None else ",".join(f"{k}={config[k]}" for k in sorted(config))
+    return (
+        "" if config is None else ",".join(f"{k}={config[k]}" for k in sorted(config))
+    )
 
 
 def select_configs(records: Iterable[dict]) -> dict[tuple[str, str], str]:
@@ -61,6 +63,12 @@ def _chosen(records: Iterable[dict]) -> list[dict]:
     ]
 
 
+def _order(dataset: str, task: str, method: str, setting: str) -> tuple:
+    """Rows in the order of Table 2: settings as the protocol lists them."""
+    rank = SETTINGS.index(setting) if setting in SETTINGS else len(SETTINGS)
+    return dataset, task, method, rank, setting
+
+
 def summarize(records: Iterable[dict], *, per_task: bool = False) -> list[dict]:
     """Mean and std over seeds (and tasks) of each metric on the evaluation part.
 
@@ -86,7 +94,9 @@ def summarize(records: Iterable[dict], *, per_task: bool = False) -> list[dict]:
         configs[group] = _config_id(r)
         groups[group][r["task"]].append(metrics)
     rows = []
-    for (dataset, task, method, setting), by_task in sorted(groups.items()):
+    for (dataset, task, method, setting), by_task in sorted(
+        groups.items(), key=lambda item: _order(*item[0])
+    ):
         row = {
             "dataset": dataset,
             "method": method,
@@ -107,7 +117,10 @@ def summarize(records: Iterable[dict], *, per_task: bool = False) -> list[dict]:
                 values = np.array(per_seed[0], dtype=np.float64)
             else:
                 values = np.array(
-                    [np.nanmean(v) if np.isfinite(v).any() else np.nan for v in per_seed]
+                    [
+                        np.nanmean(v) if np.isfinite(v).any() else np.nan
+                        for v in per_seed
+                    ]
                 )
             finite = values[np.isfinite(values)]
             row[f"{metric}_mean"] = float(finite.mean()) if finite.size else np.nan
@@ -133,7 +146,9 @@ def pooled(records: Iterable[dict], labels: dict[str, np.ndarray]) -> list[dict]
         scores = (scores - r["train_mean"]) / (r["train_std"] or 1.0)
         groups[(r["dataset"], r["method"], r["setting"])][r["seed"]].append((y, scores))
     rows = []
-    for (dataset, method, setting), by_seed in sorted(groups.items()):
+    for (dataset, method, setting), by_seed in sorted(
+        groups.items(), key=lambda item: _order(item[0][0], "", *item[0][1:])
+    ):
         reports = []
         for parts in by_seed.values():
             y = np.concatenate([p[0] for p in parts])
@@ -154,59 +169,88 @@ def pooled(records: Iterable[dict], labels: dict[str, np.ndarray]) -> list[dict]
     return rows
 
 
-def _table(rows: list[dict], first: list[str]) -> str:
+def _cells(row: dict, first: list[str]) -> list[str]:
+    cells = [str(row[c]) for c in first]
+    cells.append(f"{row['n_seeds']}" if "task" in first else _n(row))
+    for metric in METRICS:
+        mean, std = row[f"{metric}_mean"], row[f"{metric}_std"]
+        cells.append("n/a" if not np.isfinite(mean) else f"{mean:.4f} ± {std:.4f}")
+    return cells
+
+
+def _table(rows: list[dict], first: list[str], fmt: str) -> str:
     header = first + ["n"] + list(METRICS.values())
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    for row in rows:
-        cells = [str(row[c]) for c in first]
-        cells.append(f"{row['n_seeds']}" if "task" in first else _n(row))
-        for metric in METRICS:
-            mean, std = row[f"{metric}_mean"], row[f"{metric}_std"]
-            cells.append("n/a" if not np.isfinite(mean) else f"{mean:.4f} ± {std:.4f}")
-        lines.append("| " + " | ".join(cells) + " |")
+    body = [_cells(row, first) for row in rows]
+    if fmt == "markdown":
+        lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        lines += ["| " + " | ".join(cells) + " |" for cells in body]
+        return "\n".join(lines)
+    lines = [".. list-table::", "   :header-rows: 1", ""]
+    for cells in [header, *body]:
+        lines.append("   * - " + cells[0])
+        lines += [f"     - {cell}" for cell in cells[1:]]
     return "\n".join(lines)
 
 
+def _heading(text: str, fmt: str) -> str:
+    if fmt == "markdown":
+        return f"### {text}\n"
+    return f"{text}\n{'-' * len(text)}\n"
+
+
 def _n(row: dict) -> str:
-    if row["n_tasks"] > 1:
-        return f"{row['n_tasks']} tasks x {row['n_seeds']} seeds"
-    return f"{row['n_seeds']} seeds"
+    seeds = f"{row['n_seeds']} seed{'s' if row['n_seeds'] != 1 else ''}"
+    return f"{row['n_tasks']} tasks x {seeds}" if row["n_tasks"] > 1 else seeds
 
 
-def markdown_report(
-    records: Iterable[dict], labels: dict[str, np.ndarray] | None = None
+def format_report(
+    records: Iterable[dict],
+    labels: dict[str, np.ndarray] | None = None,
+    fmt: str = "markdown",
 ) -> str:
-    """Markdown tables: per data set, pooled over tasks, and per task.
+    """Tables per data set, pooled over tasks, and per task.
 
     Means ± standard deviations over seeds; for data sets of several tasks
     (MSL's entities), the data-set row gives the mean and standard deviation
     over tasks of the per-task means over seeds.
+
+    Parameters
+    ----------
+    records : iterable of dict
+    labels : dict of str to ndarray or None
+        Evaluation labels per task, for the pooled tables.
+    fmt : {"markdown", "rst"}, default="markdown"
+        Markdown tables, or reStructuredText list-tables for Sphinx.
     """
+    if fmt not in ("markdown", "rst"):
+        raise ValueError(f"fmt must be 'markdown' or 'rst', got {fmt!r}.")
     records = list(records)
     out = []
     rows = summarize(records)
     for dataset in sorted({r["dataset"] for r in rows}):
         mine = [r for r in rows if r["dataset"] == dataset]
-        out.append(f"### {dataset}\n")
-        out.append(_table(mine, ["method", "setting"]))
+        out.append(_heading(dataset, fmt))
+        out.append(_table(mine, ["method", "setting"], fmt))
         configs = sorted({(r["method"], r["config"]) for r in mine if r["config"]})
         for method, config in configs:
-            out.append(f"\nactive configuration of {method}: `{config}`")
+            out.append(f"\nactive configuration of {method}: ``{config}``")
         out.append("")
     multi = {r["dataset"] for r in rows if r["n_tasks"] > 1}
     if labels and multi:
         pooled_rows = [r for r in pooled(records, labels) if r["dataset"] in multi]
         for dataset in sorted(multi):
-            out.append(f"### {dataset}, pooled over tasks\n")
+            out.append(_heading(f"{dataset}, pooled over tasks", fmt))
             mine = [r for r in pooled_rows if r["dataset"] == dataset]
-            out.append(_table(mine, ["method", "setting"]))
+            out.append(_table(mine, ["method", "setting"], fmt))
             out.append("")
     if multi:
-        task_rows = [r for r in summarize(records, per_task=True) if r["dataset"] in multi]
+        task_rows = [
+            r for r in summarize(records, per_task=True) if r["dataset"] in multi
+        ]
         for dataset in sorted(multi):
-            out.append(f"### {dataset}, per task\n")
+            out.append(_heading(f"{dataset}, per task", fmt))
             mine = [r for r in task_rows if r["dataset"] == dataset]
-            out.append(_table(mine, ["task", "method", "setting"]))
+            out.append(_table(mine, ["task", "method", "setting"], fmt))
             out.append("")
     return "\n".join(out)
 
@@ -241,7 +285,11 @@ def save_figures(
         seed = min(r["seed"] for r in mine)
         first = {r["setting"]: r for r in mine if r["seed"] == seed}
         scores = {s: np.load(r["scores"]) for s, r in first.items()}
-        fig = plot_scores(scores, y, title=f"{task}, {method}, seed {seed}: scores on the evaluation part")
+        fig = plot_scores(
+            scores,
+            y,
+            title=f"{task}, {method}, seed {seed}: scores on the evaluation part",
+        )
         written.append(out_dir / f"{stem}_scores.png")
         fig.savefig(written[-1], dpi=100)
         fig = plot_pa_k_curve(y, scores, title=f"{task}, {method}: PA%K curves")

@@ -1,4 +1,4 @@
-"""One command for the reproduction: tasks x methods x seeds, resumable, with a progress bar."""
+"""One command for the reproduction: tasks x methods x seeds, resumable."""
 
 from __future__ import annotations
 
@@ -125,7 +125,9 @@ def run_benchmark(
     """
     for name in ablations:
         if name not in ABLATIONS:
-            raise ValueError(f"ablation must be one of {sorted(ABLATIONS)}; got {name!r}.")
+            raise ValueError(
+                f"ablation must be one of {sorted(ABLATIONS)}; got {name!r}."
+            )
     for name in settings:
         if name not in SETTINGS:
             raise ValueError(f"setting must be one of {SETTINGS}; got {name!r}.")
@@ -142,15 +144,21 @@ def run_benchmark(
     for task, method, seed in bar:
         bar.set_postfix_str(f"{task.name} {method} seed {seed}")
         split = make_split(task, unlabeled_ratio, validation_ratio)
-        labels = cache_dir / "labels" / (
-            f"{task.name.replace('/', '_')}_{unlabeled_ratio}_{validation_ratio}.npy"
+        labels = (
+            cache_dir
+            / "labels"
+            / (
+                f"{task.name.replace('/', '_')}_{unlabeled_ratio}_{validation_ratio}.npy"
+            )
         )
         if not labels.exists():
             labels.parent.mkdir(parents=True, exist_ok=True)
             np.save(labels, split.y_eval.astype(np.int8))
 
         def emit(record, _labels=str(labels)):
-            store.add({**record, "labels": _labels, "machine": host, "time": time.time()})
+            store.add(
+                {**record, "labels": _labels, "machine": host, "time": time.time()}
+            )
 
         common = dict(
             seed=seed,

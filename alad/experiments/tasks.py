@@ -1,4 +1,4 @@
-"""The data sets of the reproduction, as tasks: a training series and a labelled test series."""
+"""The data sets of the reproduction as tasks: a training and a labelled test series."""
 
 from __future__ import annotations
 
@@ -57,7 +57,9 @@ def _telemetry(data_home, entities):
     tasks = []
     for seed in seeds:
         data = make_telemetry(random_state=seed)
-        tasks.append(Task("telemetry", str(seed), data.X_train, data.X_test, data.y_test))
+        tasks.append(
+            Task("telemetry", str(seed), data.X_train, data.X_test, data.y_test)
+        )
     return tasks
 
 

@@ -13,7 +13,7 @@ from alad.experiments import (
     load_labels,
     load_tasks,
     make_split,
-    markdown_report,
+    format_report,
     read_records,
     run_benchmark,
     select_configs,
@@ -96,10 +96,10 @@ def test_a_truncated_line_is_skipped_and_ended(tmp_path):
     assert set(ResultStore(path).records) == {"a", "c"}
 
 
-def test_markdown_report_has_the_tables(run):
+def test_format_report_has_the_tables(run):
     out, _ = run
     records = read_records([out])
-    text = markdown_report(records, load_labels(records))
+    text = format_report(records, load_labels(records))
     assert "### telemetry" in text and "PA%K AUC" in text
     assert text.count("| transformer | active |") == 1
 
@@ -107,7 +107,9 @@ def test_markdown_report_has_the_tables(run):
 def test_summary_averages_over_seeds(run):
     _, store = run
     rows = summarize(store)
-    row = next(r for r in rows if r["method"] == "transformer" and r["setting"] == "active")
+    row = next(
+        r for r in rows if r["method"] == "transformer" and r["setting"] == "active"
+    )
     values = [
         r["metrics"]["evaluation"]["pa_k_auc"]
         for r in store
@@ -120,8 +122,17 @@ def test_summary_averages_over_seeds(run):
 
 def test_selection_reads_the_validation_slice_only():
     def record(config, validation, evaluation):
-        metrics = {"validation": {"pa_k_auc": validation}, "evaluation": {"pa_k_auc": evaluation}}
-        return {"dataset": "d", "method": "m", "setting": "active", "config": config, "metrics": metrics}
+        metrics = {
+            "validation": {"pa_k_auc": validation},
+            "evaluation": {"pa_k_auc": evaluation},
+        }
+        return {
+            "dataset": "d",
+            "method": "m",
+            "setting": "active",
+            "config": config,
+            "metrics": metrics,
+        }
 
     records = [record({"top_k": 1}, 0.9, 0.1), record({"top_k": 2}, 0.2, 0.99)]
     assert select_configs(records) == {("d", "m"): "top_k=1"}
