@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 import torch
 from sklearn.base import clone
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from alad.base import PoolExhaustedError
 from alad.detectors.nafal import FlowDivergenceWarning, NAFALDetector
@@ -270,51 +269,3 @@ def test_parameter_validation(X2):
         NAFALDetector(alpha=1.5).fit(X2)
     with pytest.raises(ValueError, match="n_transforms"):
         NAFALDetector(n_transforms=0).fit(X2)
-
-
-CHECK_SETTINGS = {
-    **FAST,
-    "n_transforms": 2,
-    "transform_dim": 2,
-    "max_epochs": 1,
-    "train_views": None,
-    "n_samples": 8,
-}
-
-#: sklearn checks that fail by design, with the reason.
-EXPECTED_FAILURES = {
-    "check_outliers_fit_predict": (
-        "PyOD convention: predict returns 0 (normal) / 1 (anomaly), not -1 / +1"
-    ),
-    "check_outliers_train": (
-        "PyOD convention: decision_function is higher for anomalies and predict "
-        "returns 0/1, the opposite of sklearn's signs"
-    ),
-    "check_fit_score_takes_y": (
-        "partial_fit's y are anomaly labels (0, 1 or nan); sklearn passes class "
-        "labels such as 2"
-    ),
-    "check_n_features_in_after_fitting": (
-        "partial_fit continues training a fitted detector; sklearn calls it on "
-        "an unfitted one (with class labels)"
-    ),
-    "check_methods_subset_invariance": (
-        "float32 scoring: BLAS blocking differs with the batch size, so scores "
-        "of a subset differ in the 7th significant digit (rtol 1e-7 is asked)"
-    ),
-    "check_methods_sample_order_invariance": (
-        "float32 scoring: reordering the rows of a batch changes the rounding "
-        "of its matrix products at the 1e-7 level (measured 5e-8 in "
-        "predict_proba), above the check's tolerance"
-    ),
-}
-
-
-@parametrize_with_checks(
-    [NAFALDetector(**CHECK_SETTINGS)],
-    expected_failed_checks=lambda est: EXPECTED_FAILURES,
-)
-def test_sklearn_compatible(estimator, check):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        check(estimator)
