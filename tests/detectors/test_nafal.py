@@ -1,7 +1,6 @@
 """Tests of NAFALDetector: shapes, augmentation, active learning, contracts."""
 
 import pickle
-import warnings
 
 import joblib
 import numpy as np
