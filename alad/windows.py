@@ -127,14 +127,20 @@ def fold_position_scores(
         position_scores = iter([position_scores])
     sums = np.zeros(n_timesteps, dtype=np.float64)
     done = 0
+    positions = np.arange(window_size)
     for chunk in position_scores:
         chunk_starts = starts[done : done + len(chunk)]
-        # Starts are strictly increasing, so for a fixed position j the
-        # indices chunk_starts + j are distinct and a plain fancy-index add is
-        # exact: one vectorised pass per position, none per timestep.
-        for j in range(window_size):
-            sums[chunk_starts + j] += chunk[:, j]
         done += len(chunk)
+        if not len(chunk):
+            continue
+        # one bincount over the span the chunk covers: duplicate timesteps
+        # (overlapping windows) are summed, and the work is O(chunk + span)
+        first = chunk_starts[0]
+        span = chunk_starts[-1] + window_size - first
+        index = (chunk_starts[:, None] - first + positions).ravel()
+        sums[first : first + span] += np.bincount(
+            index, weights=np.asarray(chunk, dtype=np.float64).ravel(), minlength=span
+        )
     # coverage counts from a difference array: +1 at each start, -1 past each end
     delta = np.zeros(n_timesteps + 1, dtype=np.int64)
     delta[starts] += 1  # starts are distinct, so no np.add.at is needed
