@@ -340,6 +340,45 @@ class BaseDetector(OutlierMixin, BaseEstimator):
         check_scaled_range(X, mean, scale)
         return X
 
+    # -- labelling budget --------------------------------------------------
+    #: What ``budget`` counts, in messages: "windows" or "samples".
+    _budget_unit = "samples"
+
+    def _n_labelled(self) -> int:  # pragma: no cover - each detector says
+        raise NotImplementedError
+
+    def _capped_queries(self, n_queries: int) -> int:
+        """``n_queries`` capped by the budget left; refused once it is spent."""
+        if self.budget is None:
+            return n_queries
+        remaining = self.budget - self._n_labelled()
+        if remaining <= 0:
+            raise ValueError(
+                f"The labelling budget of {self.budget} {self._budget_unit} is "
+                "spent; raise budget to keep querying."
+            )
+        return min(n_queries, remaining)
+
+    def _check_within_budget(self, n_new: int) -> None:
+        """Refuse ``n_new`` more labelled windows or samples beyond the budget."""
+        if self.budget is None:
+            return
+        remaining = self.budget - self._n_labelled()
+        if n_new > remaining:
+            raise ValueError(
+                f"These {n_new} labelled {self._budget_unit} exceed the remaining "
+                f"budget of {max(remaining, 0)} {self._budget_unit} "
+                f"(budget={self.budget})."
+            )
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        # skorch maps a CUDA-trained net to the CPU when CUDA is missing; keep
+        # device_ in step so scoring happens where the weights are.
+        net = state.get("net_")
+        if net is not None:
+            self.device_ = str(net.device)
+
     # -- predictions -------------------------------------------------------
     def predict(self, X, return_confidence: bool = False):
         """Predict whether each sample is an anomaly (1) or normal (0).

@@ -552,10 +552,10 @@ class ActiveReconstructionDetector(BaseDetector):
         return self._score(X)
 
     # -- active learning ---------------------------------------------------
-    def _remaining_budget(self) -> int | None:
-        if self.budget is None:
-            return None
-        return self.budget - self.n_labelled_windows_
+    _budget_unit = "windows"
+
+    def _n_labelled(self) -> int:
+        return self.n_labelled_windows_
 
     def query(self, X, y=None, n_queries=None):
         """Choose windows of ``X`` to be labelled (Algorithm 1).
@@ -586,15 +586,9 @@ class ActiveReconstructionDetector(BaseDetector):
             raise ValueError(
                 f"n_queries must be a positive integer or None, got {n_queries!r}."
             )
-        remaining = self._remaining_budget()
-        if remaining is not None:
-            if remaining <= 0:
-                raise ValueError(
-                    f"The labelling budget of {self.budget} windows is spent; raise "
-                    "budget to keep querying."
-                )
-            default = self.top_k + self.n_bins * self.per_bin
-            n_queries = min(default if n_queries is None else n_queries, remaining)
+        if n_queries is None:
+            n_queries = self.top_k + self.n_bins * self.per_bin
+        n_queries = self._capped_queries(n_queries)
 
         if X.ndim == 3:
             starts = np.arange(len(X))
@@ -693,12 +687,7 @@ class ActiveReconstructionDetector(BaseDetector):
         windows, labels = self._labelled_windows_from(X, y)
         if np.isnan(labels).all():
             raise ValueError("y holds no label (all nan); nothing to learn from.")
-        remaining = self._remaining_budget()
-        if remaining is not None and len(windows) > remaining:
-            raise ValueError(
-                f"These {len(windows)} windows exceed the remaining budget of "
-                f"{max(remaining, 0)} windows (budget={self.budget})."
-            )
+        self._check_within_budget(len(windows))
         new_windows = self._standardized(windows)
         new_labels = labels.astype(np.float32)
         if self.feedback_replay:
@@ -796,13 +785,6 @@ class ActiveReconstructionDetector(BaseDetector):
             window_view(self._train_data, self.window_size)[picked]
         )
 
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        # skorch maps a CUDA-trained net to the CPU when CUDA is missing; keep
-        # device_ in step so scoring happens where the weights are.
-        net = state.get("net_")
-        if net is not None:
-            self.device_ = str(net.device)
 
 
 def _module_is_finite(module: nn.Module) -> bool:

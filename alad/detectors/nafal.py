@@ -713,10 +713,8 @@ class NAFALDetector(BaseDetector):
         return self._score_flat(self._standardized(X))
 
     # -- active learning ---------------------------------------------------
-    def _remaining_budget(self) -> int | None:
-        if self.budget is None:
-            return None
-        return self.budget - self.n_labelled_
+    def _n_labelled(self) -> int:
+        return self.n_labelled_
 
     def query(self, X, y=None, n_queries=None):
         """Choose pool samples to label: those nearest the threshold (Eq. 9).
@@ -752,14 +750,7 @@ class NAFALDetector(BaseDetector):
             raise ValueError(
                 f"n_queries must be a positive integer or None, got {n_queries!r}."
             )
-        remaining = self._remaining_budget()
-        if remaining is not None:
-            if remaining <= 0:
-                raise ValueError(
-                    f"The labelling budget of {self.budget} samples is spent; raise "
-                    "budget to keep querying."
-                )
-            n_queries = min(n_queries, remaining)
+        n_queries = self._capped_queries(n_queries)
         unlabelled = np.ones(len(X), dtype=bool)
         if y is not None:
             y = check_labels(y)
@@ -818,12 +809,7 @@ class NAFALDetector(BaseDetector):
         known = ~np.isnan(y)
         if not known.any():
             raise ValueError("y holds no label (all nan); nothing to learn from.")
-        remaining = self._remaining_budget()
-        if remaining is not None and known.sum() > remaining:
-            raise ValueError(
-                f"These {int(known.sum())} labelled samples exceed the remaining "
-                f"budget of {max(remaining, 0)} samples (budget={self.budget})."
-            )
+        self._check_within_budget(int(known.sum()))
         flat = self._standardized(X[known])
         labels = y[known]
         old = (self._train_x, self._anomaly_x)
@@ -860,11 +846,3 @@ class NAFALDetector(BaseDetector):
             self.n_labelled_ += int(known.sum())
             self._refresh_training_scores()
         return self
-
-    def __setstate__(self, state):
-        super().__setstate__(state)
-        # skorch maps a CUDA-trained net to the CPU when CUDA is missing; keep
-        # device_ in step so scoring happens where the weights are.
-        net = state.get("net_")
-        if net is not None:
-            self.device_ = str(net.device)
