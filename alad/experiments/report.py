@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .protocol import SETTINGS, evaluate
+from .protocol import BASELINES, SETTINGS, evaluate
 
 __all__ = ["METRICS", "format_report", "save_figures", "select_configs", "summarize"]
 
@@ -256,12 +256,26 @@ def format_report(
 
 
 def save_figures(
-    records: Iterable[dict], labels: dict[str, np.ndarray], out_dir: str | Path
+    records: Iterable[dict],
+    labels: dict[str, np.ndarray],
+    out_dir: str | Path,
+    tasks: Iterable[str] | None = None,
 ) -> list[Path]:
-    """Scores over time, PA%K curves and budget curves, per task and method.
+    """Scores over time, PA%K curves and budget curves, per task and backbone.
 
-    Uses the smallest seed of each task for the score and PA%K plots; the
-    budget curve shows the mean and standard deviation over seeds.
+    The score and PA%K plots show all settings of the smallest seed (the
+    baselines, with one setting each, get no plots of their own); the budget
+    curve shows the mean and standard deviation over seeds.
+
+    Parameters
+    ----------
+    records : iterable of dict
+    labels : dict of str to ndarray
+        Evaluation labels per task.
+    out_dir : str or Path
+    tasks : iterable of str or None
+        Tasks to plot; None plots every single-task data set and the first
+        task of each data set with several (e.g. MSL's first entity).
     """
     import matplotlib
 
@@ -272,11 +286,22 @@ def save_figures(
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    records = [r for r in _chosen(records) if not r["setting"].startswith("-")]
+    records = [
+        r
+        for r in _chosen(records)
+        if not r["setting"].startswith("-") and r["method"] not in BASELINES
+    ]
+    if tasks is None:
+        first = {}
+        for r in sorted(records, key=lambda r: r["task"]):
+            first.setdefault(r["dataset"], r["task"])
+        tasks = first.values()
+    tasks = set(tasks)
     written = []
     by_task = defaultdict(list)
     for r in records:
-        by_task[(r["task"], r["method"])].append(r)
+        if r["task"] in tasks:
+            by_task[(r["task"], r["method"])].append(r)
     for (task, method), mine in sorted(by_task.items()):
         y = labels.get(task)
         if y is None:
