@@ -165,11 +165,12 @@ class USADBackbone(ReconstructionBackbone):
             raise ValueError(f"USAD has phases 0 and 1; got phase={phase!r}.")
         weight = 1.0 / max(int(epoch), 1)
         flat = self._flatten(x)
-        w1, w3 = self._ae1_ae2ae1(flat)
-        adversarial = torch.mean((flat - w3) ** 2)
+        z = self.encoder(flat)  # shared by w1 and w2: encode the input once
+        w1 = self.decoder1(z)
+        adversarial = torch.mean((flat - self.decoder2(self.encoder(w1))) ** 2)
         if phase == 0:
             return weight * torch.mean((flat - w1) ** 2) + (1 - weight) * adversarial
-        w2 = self.decoder2(self.encoder(flat))
+        w2 = self.decoder2(z)
         return weight * torch.mean((flat - w2) ** 2) - (1 - weight) * adversarial
 
     def phase_parameters(self, phase: int) -> Iterator[nn.Parameter]:
