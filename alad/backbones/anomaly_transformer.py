@@ -27,6 +27,16 @@ def association_kl(p: Tensor, q: Tensor) -> Tensor:
     return kl.sum(dim=-1).mean(dim=1)
 
 
+def symmetric_kl(p: Tensor, q: Tensor) -> Tensor:
+    """``association_kl(p, q) + association_kl(q, p)`` with two logarithms, not four.
+
+    ``p log(p/q) + q log(q/p) = (p - q) (log p - log q)``, with the same
+    ``1e-4`` offsets inside the logarithms.
+    """
+    kl = (p - q) * (torch.log(p + _KL_EPS) - torch.log(q + _KL_EPS))
+    return kl.sum(dim=-1).mean(dim=1)
+
+
 class _AnomalyAttention(nn.Module):
     """Multi-head attention that also returns the series and prior associations."""
 
@@ -58,10 +68,9 @@ class _AnomalyAttention(nn.Module):
         positions = torch.arange(length, device=x.device, dtype=x.dtype)
         distance = (positions.unsqueeze(0) - positions.unsqueeze(1)).abs()
         sigma = sigma.unsqueeze(-1)
-        prior = torch.exp(-(distance**2) / (2.0 * sigma**2)) / (
-            math.sqrt(2.0 * math.pi) * sigma
-        )
-        prior = prior / prior.sum(dim=-1, keepdim=True)
+        # the Gaussian kernel normalised over each row: its constant
+        # 1 / (sqrt(2 pi) sigma) cancels, so a softmax of the exponent is it
+        prior = torch.softmax(-(distance**2) / (2.0 * sigma**2), dim=-1)
         return self.out(attended), series, prior
 
 
@@ -272,7 +281,5 @@ class AnomalyTransformerBackbone(ReconstructionBackbone):
         """Association-based criterion: softmax(-AssDis) times the error."""
         x_hat, series, prior = self._run(x)
         error = ((x - x_hat) ** 2).mean(dim=-1)
-        discrepancy = sum(
-            association_kl(s, p) + association_kl(p, s) for s, p in zip(series, prior)
-        )
+        discrepancy = sum(symmetric_kl(s, p) for s, p in zip(series, prior))
         return torch.softmax(-self.temperature * discrepancy, dim=-1) * error
