@@ -1,7 +1,13 @@
 """The reproduction harness of the papers' experiments (``alad benchmark``)."""
 
 from .protocol import ABLATIONS, ACTIVE_DEFAULTS, BASELINES, SETTINGS, make_split
-from .report import format_report, save_figures, select_configs, summarize
+from .report import (
+    average_gains,
+    format_report,
+    save_figures,
+    select_configs,
+    summarize,
+)
 from .run import GRIDS, expand_grid, load_labels, read_records, run_benchmark
 from .store import ResultStore
 from .tasks import DATASETS, Task, load_tasks
@@ -14,6 +20,7 @@ __all__ = [
     "GRIDS",
     "SETTINGS",
     "ResultStore",
+    "average_gains",
     "Task",
     "expand_grid",
     "load_labels",

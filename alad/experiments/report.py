@@ -10,7 +10,14 @@ import numpy as np
 
 from .protocol import BASELINES, SETTINGS, evaluate
 
-__all__ = ["METRICS", "format_report", "save_figures", "select_configs", "summarize"]
+__all__ = [
+    "METRICS",
+    "average_gains",
+    "format_report",
+    "save_figures",
+    "select_configs",
+    "summarize",
+]
 
 #: The metrics of the tables, in column order, with their printed names.
 METRICS = {
@@ -169,6 +176,55 @@ def pooled(records: Iterable[dict], labels: dict[str, np.ndarray]) -> list[dict]
     return rows
 
 
+def average_gains(rows: list[dict]) -> list[dict]:
+    """Han et al.'s Table 3: mean of (active - baseline) over data sets.
+
+    ``rows`` are :func:`summarize` rows. For each method with an active row
+    and each of the two unsupervised settings, the difference of the means
+    per data set, averaged over the data sets that have both; the ``_std``
+    entries are the standard deviations of those differences over data sets.
+    """
+    by_key = {(r["dataset"], r["method"], r["setting"]): r for r in rows}
+    out = []
+    methods = dict.fromkeys(r["method"] for r in rows if r["setting"] == "active")
+    for method in methods:
+        for baseline in SETTINGS[:-1]:
+            pairs = [
+                (by_key[(d, m, "active")], by_key[(d, m, baseline)])
+                for (d, m, s) in by_key
+                if m == method and s == "active" and (d, m, baseline) in by_key
+            ]
+            if not pairs:
+                continue
+            row = {"method": method, "baseline": baseline, "n_datasets": len(pairs)}
+            for metric in METRICS:
+                diff = np.array(
+                    [a[f"{metric}_mean"] - b[f"{metric}_mean"] for a, b in pairs]
+                )
+                diff = diff[np.isfinite(diff)]
+                row[f"{metric}_mean"] = float(diff.mean()) if diff.size else np.nan
+                row[f"{metric}_std"] = float(diff.std()) if diff.size else np.nan
+            out.append(row)
+    return out
+
+
+def _gains_table(rows: list[dict], fmt: str) -> str:
+    header = ["method", "baseline", "data sets"] + list(METRICS.values())
+    body = []
+    for row in rows:
+        cells = [row["method"], row["baseline"], str(row["n_datasets"])]
+        for metric in METRICS:
+            mean, std = row[f"{metric}_mean"], row[f"{metric}_std"]
+            if not np.isfinite(mean):
+                cells.append("n/a")
+            elif row["n_datasets"] > 1:
+                cells.append(f"{mean:+.4f} ± {std:.4f}")
+            else:
+                cells.append(f"{mean:+.4f}")
+        body.append(cells)
+    return _render(header, body, fmt)
+
+
 def _cells(row: dict, first: list[str]) -> list[str]:
     cells = [str(row[c]) for c in first]
     cells.append(f"{row['n_seeds']}" if "task" in first else _n(row))
@@ -180,7 +236,10 @@ def _cells(row: dict, first: list[str]) -> list[str]:
 
 def _table(rows: list[dict], first: list[str], fmt: str) -> str:
     header = first + ["n"] + list(METRICS.values())
-    body = [_cells(row, first) for row in rows]
+    return _render(header, [_cells(row, first) for row in rows], fmt)
+
+
+def _render(header: list[str], body: list[list[str]], fmt: str) -> str:
     if fmt == "markdown":
         lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
         lines += ["| " + " | ".join(cells) + " |" for cells in body]
@@ -234,6 +293,13 @@ def format_report(
         configs = sorted({(r["method"], r["config"]) for r in mine if r["config"]})
         for method, config in configs:
             out.append(f"\nactive configuration of {method}: ``{config}``")
+        out.append("")
+    gains = average_gains(rows)
+    if gains:
+        out.append(
+            _heading("Average difference, active - baseline, over data sets", fmt)
+        )
+        out.append(_gains_table(gains, fmt))
         out.append("")
     multi = {r["dataset"] for r in rows if r["n_tasks"] > 1}
     if labels and multi:

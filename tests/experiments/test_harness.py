@@ -10,10 +10,11 @@ from alad.datasets import make_telemetry
 from alad.experiments import (
     ResultStore,
     Task,
+    average_gains,
+    format_report,
     load_labels,
     load_tasks,
     make_split,
-    format_report,
     read_records,
     run_benchmark,
     select_configs,
@@ -102,6 +103,7 @@ def test_format_report_has_the_tables(run):
     text = format_report(records, load_labels(records))
     assert "### telemetry" in text and "PA%K AUC" in text
     assert text.count("| transformer | active |") == 1
+    assert "Average difference, active - baseline" in text
 
 
 def test_summary_averages_over_seeds(run):
@@ -118,6 +120,28 @@ def test_summary_averages_over_seeds(run):
     assert row["n_seeds"] == 2
     assert row["pa_k_auc_mean"] == pytest.approx(np.mean(values))
     assert row["pa_k_auc_std"] == pytest.approx(np.std(values))
+
+
+def test_average_gains_is_the_mean_difference_over_datasets():
+    def row(dataset, setting, value):
+        out = {"dataset": dataset, "method": "m", "setting": setting}
+        for metric in ("f1_pa", "f1", "pa_k_auc", "roc_auc", "average_precision"):
+            out[f"{metric}_mean"], out[f"{metric}_std"] = value, 0.0
+        return out
+
+    rows = [
+        row("a", "w/o unlabeled", 0.2),
+        row("a", "w/ unlabeled", 0.3),
+        row("a", "active", 0.5),
+        row("b", "w/o unlabeled", 0.4),
+        row("b", "active", 0.4),  # no "w/ unlabeled" on b
+    ]
+    gains = {g["baseline"]: g for g in average_gains(rows)}
+    assert gains["w/o unlabeled"]["n_datasets"] == 2
+    assert gains["w/o unlabeled"]["pa_k_auc_mean"] == pytest.approx(0.15)
+    assert gains["w/o unlabeled"]["pa_k_auc_std"] == pytest.approx(0.15)
+    assert gains["w/ unlabeled"]["n_datasets"] == 1
+    assert gains["w/ unlabeled"]["f1_mean"] == pytest.approx(0.2)
 
 
 def test_selection_reads_the_validation_slice_only():
