@@ -73,7 +73,7 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _report_from(records: list[dict], args: argparse.Namespace) -> int:
-    from .experiments import load_labels, format_report, save_figures
+    from .experiments import format_report, load_labels, save_figures
 
     labels = load_labels(records)
     print(format_report(records, labels))

@@ -42,9 +42,7 @@ from alad.experiments.run import machine  # noqa: E402
 from alad.metrics import detection_report  # noqa: E402
 
 LITERAL = {"visible_weight": 0.0, "normal_replay": 0.0, "anomaly_margin": None}
-DEFAULTS = {
-    name: ActiveReconstructionDetector().get_params()[name] for name in LITERAL
-}
+DEFAULTS = {name: ActiveReconstructionDetector().get_params()[name] for name in LITERAL}
 VARIANTS = {
     "literal": LITERAL,
     "+visible": {**LITERAL, "visible_weight": DEFAULTS["visible_weight"]},
@@ -71,7 +69,8 @@ def describe(y, bursts, scores) -> str:
     report = detection_report(y, scores)
     text = (
         f"PA%K AUC {report['pa_k_auc']:.3f}  ROC AUC {report['roc_auc']:.3f}  "
-        f"F1 {report['f1']:.3f}  mean score: normal {scores[(y == 0) & ~bursts].mean():.3f}"
+        f"F1 {report['f1']:.3f}  "
+        f"mean score: normal {scores[(y == 0) & ~bursts].mean():.3f}"
     )
     if bursts.any():
         text += f"  burst {scores[bursts].mean():.3f}"
@@ -80,7 +79,9 @@ def describe(y, bursts, scores) -> str:
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--dataset", choices=["telemetry", "gecco"], default="telemetry")
+    parser.add_argument(
+        "--dataset", choices=["telemetry", "gecco"], default="telemetry"
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--budget", type=int, help="windows in all (default 10/round)")
@@ -97,7 +98,9 @@ def main(argv=None) -> None:
     pretrained = ActiveReconstructionDetector(random_state=args.seed).fit(X_train)
     print(f"# pretrained in {time.perf_counter() - start:.0f} s")
     y = split.y_eval
-    print("pretrained:", describe(y, bursts, pretrained.decision_function(split.X_eval)))
+    print(
+        "pretrained:", describe(y, bursts, pretrained.decision_function(split.X_eval))
+    )
     budget = args.budget or 10 * args.rounds
 
     if args.probe:

@@ -128,7 +128,9 @@ def main(argv=None) -> None:
             f"{peak:.0f} MB = {peak / result['data_mb']:.2f} x data "
             f"(limit 3 x data + model = {result['limit_mb']:.0f} MB)"
         )
-        print("   ", {k: round(v, 1) for k, v in result.items() if isinstance(v, float)})
+        print(
+            "   ", {k: round(v, 1) for k, v in result.items() if isinstance(v, float)}
+        )
     if args.out:
         with open(args.out, "w") as f:
             json.dump(results, f, indent=1)

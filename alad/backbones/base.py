@@ -64,7 +64,7 @@ class ReconstructionBackbone(nn.Module):
         )
 
     def anomaly_score(self, x: Tensor) -> Tensor:
-        """Per-timestep anomaly score ``(batch, window_size)``, higher = more anomalous."""
+        """Per-timestep anomaly score ``(batch, window_size)``, higher = worse."""
         return timestep_abs_error(x, self(x))
 
 

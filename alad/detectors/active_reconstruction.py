@@ -440,8 +440,9 @@ class ActiveReconstructionDetector(BaseDetector):
 
         Parameters
         ----------
-        X : array-like of shape (n_timesteps, n_channels) or (n_windows, window_size, n_channels)
-            A series taken as normal, or a stack of windows.
+        X : array-like, 2-D or 3-D
+            A series ``(n_timesteps, n_channels)`` taken as normal, or a stack
+            of windows ``(n_windows, window_size, n_channels)``.
         y : ignored
             Present for API consistency (labels are learnt from in
             :meth:`partial_fit`).
@@ -540,7 +541,9 @@ class ActiveReconstructionDetector(BaseDetector):
 
         Parameters
         ----------
-        X : array-like of shape (n_timesteps, n_channels) or (n_windows, window_size, n_channels)
+        X : array-like, 2-D or 3-D
+            A series ``(n_timesteps, n_channels)``, or a stack of windows
+            ``(n_windows, window_size, n_channels)``.
 
         Returns
         -------
@@ -562,8 +565,9 @@ class ActiveReconstructionDetector(BaseDetector):
 
         Parameters
         ----------
-        X : array-like of shape (n_timesteps, n_channels) or (n_windows, window_size, n_channels)
-            The unlabelled pool.
+        X : array-like, 2-D or 3-D
+            The unlabelled pool: a series ``(n_timesteps, n_channels)``, or a
+            stack of windows ``(n_windows, window_size, n_channels)``.
         y : array-like or None, default=None
             Labels known so far, ``np.nan`` where unlabelled: one per row of a
             2-D ``X``; one per window or ``(n_windows, window_size)`` for 3-D.
@@ -622,7 +626,10 @@ class ActiveReconstructionDetector(BaseDetector):
         return (starts[chosen, None] + np.arange(self.window_size)).ravel()
 
     def _window_labels_2d(self, X, y, starts, *, name="y") -> np.ndarray:
-        """Labels ``(n_windows, window_size)`` of the windows at ``starts`` (nan if none)."""
+        """Labels ``(n_windows, window_size)`` of the windows at ``starts``.
+
+        All ``nan`` when ``y`` is None.
+        """
         if y is None:
             return np.full((starts.size, self.window_size), np.nan)
         y = check_labels(y, name=name)
@@ -669,8 +676,10 @@ class ActiveReconstructionDetector(BaseDetector):
 
         Parameters
         ----------
-        X : array-like of shape (n_windows * window_size, n_channels) or (n_windows, window_size, n_channels)
-            Labelled windows, typically ``X_pool[query(X_pool)]``.
+        X : array-like, 2-D or 3-D
+            Labelled windows, typically ``X_pool[query(X_pool)]``: their rows
+            ``(n_windows * window_size, n_channels)``, or the windows
+            ``(n_windows, window_size, n_channels)``.
         y : array-like
             Labels 1 (anomaly), 0 (normal) or ``np.nan`` (unknown, ignored):
             one per row of 2-D ``X``; per window or per timestep for 3-D ``X``.
@@ -784,7 +793,6 @@ class ActiveReconstructionDetector(BaseDetector):
         return np.ascontiguousarray(
             window_view(self._train_data, self.window_size)[picked]
         )
-
 
 
 def _module_is_finite(module: nn.Module) -> bool:

@@ -144,12 +144,9 @@ def run_benchmark(
     for task, method, seed in bar:
         bar.set_postfix_str(f"{task.name} {method} seed {seed}")
         split = make_split(task, unlabeled_ratio, validation_ratio)
+        stem = task.name.replace("/", "_")
         labels = (
-            cache_dir
-            / "labels"
-            / (
-                f"{task.name.replace('/', '_')}_{unlabeled_ratio}_{validation_ratio}.npy"
-            )
+            cache_dir / "labels" / f"{stem}_{unlabeled_ratio}_{validation_ratio}.npy"
         )
         if not labels.exists():
             labels.parent.mkdir(parents=True, exist_ok=True)

@@ -17,7 +17,9 @@ class WindowDataset(Dataset):
 
     Parameters
     ----------
-    data : ndarray of float32, shape (n_timesteps, n_channels) or (n_windows, window_size, n_channels)
+    data : ndarray of float32, 2-D or 3-D
+        A series ``(n_timesteps, n_channels)`` or windows
+        ``(n_windows, window_size, n_channels)``.
     window_size : int
     starts : ndarray of int64 or None
         Window starts into a 2-D ``data``; ignored for 3-D ``data``.

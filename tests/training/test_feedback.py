@@ -15,18 +15,26 @@ from alad.training import (
 
 
 def test_phase_weights_count_masked_visible_and_anchor_timesteps():
-    mask = torch.tensor([[True, False, False], [False, True, False], [True, True, False]])
+    mask = torch.tensor(
+        [[True, False, False], [False, True, False], [True, True, False]]
+    )
     labels = torch.tensor([[0.0, 0.0, 1.0], [1.0, 1.0, float("nan")], [ANCHOR] * 3])
     normal = phase_weights(mask, labels, 0, 0.25)
     anomalous = phase_weights(mask, labels, 1, 0.25)
-    torch.testing.assert_close(normal, torch.tensor([[1.0, 0.25, 0], [0, 0, 0], [1, 1, 1]]))
-    torch.testing.assert_close(anomalous, torch.tensor([[0, 0, 0.25], [0.25, 1, 0], [0, 0, 0]]))
+    torch.testing.assert_close(
+        normal, torch.tensor([[1.0, 0.25, 0], [0, 0, 0], [1, 1, 1]])
+    )
+    torch.testing.assert_close(
+        anomalous, torch.tensor([[0, 0, 0.25], [0.25, 1, 0], [0, 0, 0]])
+    )
 
 
 def test_paper_weights_select_masked_timesteps_only():
     mask = torch.tensor([[True, False]])
     labels = torch.tensor([[0.0, 0.0]])
-    torch.testing.assert_close(phase_weights(mask, labels, 0, 0.0), torch.tensor([[1.0, 0.0]]))
+    torch.testing.assert_close(
+        phase_weights(mask, labels, 0, 0.0), torch.tensor([[1.0, 0.0]])
+    )
 
 
 def test_weighted_mse_is_the_weighted_mean_of_timestep_errors():
