@@ -12,10 +12,11 @@ test on all of TEST, average over the N tasks.
 Each run fits one NAFALDetector with ``n_iterations=0`` (NAF-AD), scores the
 test data, then runs the augmentation rounds with ``augment()`` and scores
 again (NAF-AL): ``fit(n_iterations=0)`` followed by ``augment(r)`` is the
-same model as ``fit(n_iterations=r)``. Table 1 also reports "NAF-AD, same
-epochs": NAF-AD trained for as many steps as NAF-AL in total, without
-augmentation, which separates the effect of the augmented views from that of
-the longer training. IsolationForest, LocalOutlierFactor(novelty=True) and
+same model as ``fit(n_iterations=r)``. Every table also reports "NAF-AD,
+same epochs": NAF-AD trained for as many epochs as NAF-AL in total (the
+initial ones plus ``augment_epochs`` for every round that added views),
+without augmentation, which separates the effect of the augmented views from
+that of the longer training. IsolationForest, LocalOutlierFactor(novelty=True) and
 OneClassSVM are measured in the same run, on the same splits (standardised
 with training statistics, 3-D series flattened).
 
@@ -169,9 +170,8 @@ def _baselines(X_train, X_test, seed):
     return {name: -m.fit(A).decision_function(B) for name, m in models.items()}
 
 
-def run_one(kind, X_train, X_test, y_test, seed, quick, with_control, overrides=None):
-    """Fit NAF-AD, then NAF-AL, (and the control); return metrics and timings."""
-    torch.set_num_threads(1)
+def _setup(kind, n_train, quick, overrides):
+    """Detector parameters, epochs, rounds and metric of one run."""
     settings = SETTINGS[kind]
     params = {**settings["detector"], **(overrides or {})}
     steps, augment_steps = settings["steps"], settings["augment_steps"]
@@ -181,14 +181,56 @@ def run_one(kind, X_train, X_test, y_test, seed, quick, with_control, overrides=
         params["n_transforms"] = QUICK["n_transforms"]
         n_iterations = QUICK["n_iterations"]
     if params["n_samples"] is not None:  # a cap, never more than the paper's
-        params["n_samples"] = min(params["n_samples"], len(X_train))
+        params["n_samples"] = min(params["n_samples"], n_train)
     bs = params["batch_size"]
-    max_epochs = _epochs(steps, len(X_train), bs)
-    augment_epochs = _epochs(augment_steps, len(X_train), bs)
+    max_epochs = _epochs(steps, n_train, bs)
+    augment_epochs = _epochs(augment_steps, n_train, bs)
     metric = f1_at_ratio if kind == "tabular" else roc_auc_score
+    return params, max_epochs, augment_epochs, n_iterations, metric
+
+
+def trained_rounds(augmentation):
+    """Augmentation rounds that trained: a round that kept no view (or was
+    rolled back) adds nothing and trains nothing."""
+    return sum(1 for h in augmentation if h["n_added"] > 0)
+
+
+def run_control(kind, X_train, X_test, y_test, seed, quick, overrides, row):
+    """ "NAF-AD, same epochs": NAF-AD trained as many epochs as NAF-AL in all.
+
+    NAF-AL trains ``augment_epochs`` more after every round that added views;
+    the control trains as long without augmentation, which separates the
+    effect of the augmented views from that of the longer training. With no
+    such round it is the NAF-AD model itself (same seed, same epochs).
+    """
+    torch.set_num_threads(1)
+    params, max_epochs, augment_epochs, _, metric = _setup(
+        kind, len(X_train), quick, overrides
+    )
+    rounds = trained_rounds(row["augmentation"])
+    out = {"control_rounds": rounds}
+    if rounds == 0:
+        out["NAF-AD, same epochs"] = row["NAF-AD"]
+        return out
+    control = NAFALDetector(
+        **params,
+        max_epochs=max_epochs + rounds * augment_epochs,
+        n_iterations=0,
+        random_state=seed,
+    ).fit(X_train)
+    out["NAF-AD, same epochs"] = metric(y_test, control.decision_function(X_test))
+    return out
+
+
+def run_one(kind, X_train, X_test, y_test, seed, quick, with_control, overrides=None):
+    """Fit NAF-AD, then NAF-AL, (and the control); return metrics and timings."""
+    torch.set_num_threads(1)
+    params, max_epochs, augment_epochs, n_iterations, metric = _setup(
+        kind, len(X_train), quick, overrides
+    )
     out = {"n_train": len(X_train), "n_test": len(X_test)}
 
-    start = time.process_time()
+    start, wall = time.process_time(), time.perf_counter()
     det = NAFALDetector(
         **params,
         max_epochs=max_epochs,
@@ -200,20 +242,16 @@ def run_one(kind, X_train, X_test, y_test, seed, quick, with_control, overrides=
     det.augment(n_iterations)
     out["NAF-AL"] = metric(y_test, det.decision_function(X_test))
     out["cpu_seconds"] = time.process_time() - start
+    out["wall_seconds"] = time.perf_counter() - wall
     out["n_augmented"] = det.n_augmented_
     out["augmentation"] = [
         {k: v for k, v in h.items() if k != "train_loss"}
         for h in det.augmentation_history_
     ]
     if with_control:
-        rounds = len(det.augmentation_history_)
-        control = NAFALDetector(
-            **params,
-            max_epochs=max_epochs + rounds * augment_epochs,
-            n_iterations=0,
-            random_state=seed,
-        ).fit(X_train)
-        out["NAF-AD, same epochs"] = metric(y_test, control.decision_function(X_test))
+        out.update(
+            run_control(kind, X_train, X_test, y_test, seed, quick, overrides, out)
+        )
     for name, scores in _baselines(X_train, X_test, seed).items():
         out[name] = metric(y_test, scores)
     return out
@@ -246,27 +284,95 @@ def _series_jobs(table, seeds, datasets, quick):
                 )
 
 
-def run_table(table, seeds, quick, n_jobs, datasets=None, overrides=None):
+def _row_key(row):
+    return (row["dataset"], int(row["seed"]), str(row["task"]))
+
+
+def run_table(
+    table,
+    seeds,
+    quick,
+    n_jobs,
+    datasets=None,
+    overrides=None,
+    done=(),
+    on_row=None,
+    with_control=True,
+):
+    """Run (the missing runs of) one table; return its rows in job order.
+
+    ``done`` holds rows of an earlier, interrupted run with the same settings;
+    their jobs are skipped, except that rows without the control (or with a
+    control from before ``control_rounds`` was recorded) get it computed.
+    ``on_row(rows)`` is called after every finished run, so the caller can
+    save as it goes.
+    """
     if table == "1":
         jobs = list(_tabular_jobs(seeds, datasets or (ODDS[:2] if quick else ODDS)))
     else:
         jobs = list(
             _series_jobs(table, seeds, datasets or (UEA[:1] if quick else UEA), quick)
         )
-    print(f"Table {table}: {len(jobs)} runs", file=sys.stderr, flush=True)
-    results = Parallel(n_jobs=n_jobs, verbose=5)(
-        delayed(run_one)(
-            *args, quick=quick, with_control=table == "1", overrides=overrides
-        )
-        for _, args in jobs
+    previous = {_row_key(r): r for r in done}
+    keys = [key for key, _ in jobs]
+    # (job, earlier row or None): an earlier row without the control (or from
+    # before ``control_rounds`` was recorded) only needs the control
+    todo = []
+    for key, args in jobs:
+        row = previous.get(key)
+        if row is None:
+            todo.append((key, args, None))
+        elif with_control and "control_rounds" not in row:
+            todo.append((key, args, row))
+    print(
+        f"Table {table}: {len(jobs)} runs, {len(previous)} already done, "
+        f"{sum(r is not None for *_, r in todo)} of them still need the control",
+        file=sys.stderr,
+        flush=True,
     )
-    rows = []
-    for (name, seed, task), res in zip((key for key, _ in jobs), results):
-        rows.append({"dataset": name, "seed": seed, "task": task, **res})
-    return rows
+    finished = dict(previous)
+
+    def job(args, row):
+        if row is None:
+            return run_one(
+                *args, quick=quick, with_control=with_control, overrides=overrides
+            )
+        return {**row, **run_control(*args, quick, overrides, row)}
+
+    if n_jobs == 1:  # in this process, one run after the other
+        results = (job(args, row) for _, args, row in todo)
+    else:
+        results = Parallel(n_jobs=n_jobs, verbose=5, return_as="generator")(
+            delayed(job)(args, row) for _, args, row in todo
+        )
+    for ((name, seed, task), _, _), res in zip(todo, results):
+        finished[(name, seed, task)] = {
+            **res,
+            "dataset": name,
+            "seed": seed,
+            "task": task,
+        }
+        if on_row is not None:
+            on_row([finished[k] for k in keys if k in finished])
+    return [finished[k] for k in keys]
 
 
 METHODS = ("IForest", "LOF", "OC-SVM", "NAF-AD", "NAF-AD, same epochs", "NAF-AL")
+#: Differences reported under the methods: (label, minuend, subtrahend).
+GAINS = {
+    "gain": ("NAF-AL - NAF-AD", "NAF-AL", "NAF-AD"),
+    "gain_control": ("NAF-AL - NAF-AD, same epochs", "NAF-AL", "NAF-AD, same epochs"),
+}
+
+
+def _value(row, method):
+    """A method's metric in a row, or a difference of two (``GAINS``)."""
+    if method not in GAINS:
+        return row.get(method)
+    _, a, b = GAINS[method]
+    if a not in row or b not in row:
+        return None
+    return row[a] - row[b]
 
 
 def summarize(table, rows):
@@ -275,14 +381,10 @@ def summarize(table, rows):
     for name in dict.fromkeys(r["dataset"] for r in rows):
         mine = [r for r in rows if r["dataset"] == name]
         summary[name] = {}
-        for method in METHODS + ("gain",):
+        for method in METHODS + tuple(GAINS):
             per_seed = []
             for seed in sorted({r["seed"] for r in mine}):
-                vals = [
-                    (r["NAF-AL"] - r["NAF-AD"]) if method == "gain" else r.get(method)
-                    for r in mine
-                    if r["seed"] == seed
-                ]
+                vals = [_value(r, method) for r in mine if r["seed"] == seed]
                 if None not in vals:
                     per_seed.append(100 * float(np.mean(vals)))
             if per_seed:
@@ -309,16 +411,16 @@ def markdown(table, summary):
         "| method | " + " | ".join(short) + " |",
         "|---" * (len(names) + 1) + "|",
     ]
-    for method in METHODS + ("gain",):
+    for method in METHODS + tuple(GAINS):
         if not any(method in summary[n] for n in names):
             continue
-        label = "NAF-AL - NAF-AD" if method == "gain" else method
+        label = GAINS[method][0] if method in GAINS else method
         cells = []
         for n in names:
             if method in summary[n]:
                 m, s = summary[n][method]
                 cells.append(
-                    f"{m:+.1f} ± {s:.1f}" if method == "gain" else f"{m:.1f} ± {s:.1f}"
+                    f"{m:+.1f} ± {s:.1f}" if method in GAINS else f"{m:.1f} ± {s:.1f}"
                 )
             else:
                 cells.append("")
@@ -338,6 +440,63 @@ def markdown(table, summary):
         + " |"
     )
     return "\n".join(lines)
+
+
+def rst(table, summary):
+    """The same table as :func:`markdown`, as an RST list-table (docs/nafal.rst)."""
+    title = {
+        "1": "Table 1: F1 (%), ODDS, mean ± std over seeds",
+        "2": "Table 2: ROC AUC (%), one-vs-rest, mean ± std over seeds",
+        "3": "Table 3: ROC AUC (%), m-vs-rest (m = N - 1), mean ± std over seeds",
+    }[table]
+    names = list(summary)
+    rows = [["method", *(UEA_SHORT.get(n, n) for n in names)]]
+    for method in METHODS + tuple(GAINS):
+        if not any(method in summary[n] for n in names):
+            continue
+        cells = []
+        for n in names:
+            if method in summary[n]:
+                m, s = summary[n][method]
+                fmt = "{:+.1f} ± {:.1f}" if method in GAINS else "{:.1f} ± {:.1f}"
+                cells.append(fmt.format(m, s))
+            else:
+                cells.append("")
+        label = f"**{GAINS[method][0]}**" if method in GAINS else method
+        rows.append([label, *cells])
+    paper = PAPER[table]
+    for i, method in enumerate(("NAF-AD", "NAF-AL", "IForest", "LOF", "OC-SVM")):
+        rows.append(
+            [
+                f"paper {method}",
+                *(f"{paper[n][i]:.1f}" if n in paper else "" for n in names),
+            ]
+        )
+    rows.append(
+        ["views added by NAF-AL", *(f"{summary[n]['n_augmented']:.1f}" for n in names)]
+    )
+    lines = [f".. list-table:: {title}", "   :header-rows: 1", ""]
+    for row in rows:
+        lines.append(f"   * - {row[0]}")
+        lines.extend(f"     - {cell}" if cell else "     -" for cell in row[1:])
+    return "\n".join(lines)
+
+
+def report(path):
+    """Print the RST tables of a results file (no computing)."""
+    with open(path) as f:
+        result = json.load(f)
+    wall = result.get("wall_seconds")
+    hours = f", {wall / 3600:.1f} h of wall-clock time in all" if wall else ""
+    print(f"Measured on {result['machine']}{hours}.")
+    for table in ("1", "2", "3"):
+        part = result.get(f"table{table}")
+        if not part:
+            continue
+        summary = summarize(table, part["rows"])
+        runs = len(part["rows"])
+        print(f"\n.. {runs} runs, complete: {part.get('complete', False)}\n")
+        print(rst(table, summary))
 
 
 # -- studies -------------------------------------------------------------------
@@ -405,9 +564,27 @@ def study_collapse(seed=0, epochs=40):
 def study_timing(seed=0, passes=(2, None)):
     """Seconds per augmentation round on cardio (draw + filters, and training)."""
     torch.set_num_threads(1)
+    out = {}
+    # raw zuko NAF sampling (untrained, the paper's small-data size: 4 blocks,
+    # 2 x 128 hidden units): seconds for 512 draws, by feature size and passes
+    from alad.flows import make_naf
+
+    for features in (16, 8):
+        for p in (None, 2):
+            with torch.random.fork_rng():
+                torch.manual_seed(seed)
+                flow = make_naf(features, 8, passes=p)
+                context = torch.randn(512, 8)
+                flow(context).sample()  # warm-up
+                wall = time.perf_counter()
+                with torch.no_grad():
+                    flow(context).sample()
+                wall = time.perf_counter() - wall
+            key = f"raw NAF, 512 draws, features={features}, passes={p}"
+            out[key] = {"sampling_s": wall}
+            print(key, out[key], flush=True)
     data = load_odds("cardio")
     split = novelty_split(data.X, data.y, random_state=seed)
-    out = {}
     for p in passes:
         for K in (64, 256):
             det = NAFALDetector(
@@ -493,6 +670,30 @@ def study_feedback(seeds=(0, 1, 2), rounds=5, n_queries=10):
     return rows
 
 
+def _machine() -> str:
+    """CPU model, cores and torch version, for the record."""
+    model = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return f"{model}, {os.cpu_count()} CPU cores, torch {torch.__version__}"
+
+
+def _save(path, result):
+    """Write ``result`` as JSON atomically (an interruption keeps the old file)."""
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(result, f, indent=1, default=float)
+    os.replace(tmp, path)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--table", choices=("1", "2", "3", "all"), default=None)
@@ -506,7 +707,12 @@ def main(argv=None):
         help="tiny settings, 1-2 data sets: a smoke test",
     )
     parser.add_argument("--datasets", nargs="+", default=None)
-    parser.add_argument("--n-jobs", type=int, default=2)
+    parser.add_argument(
+        "--n-jobs",
+        type=int,
+        default=1,
+        help="parallel runs (default 1: one compute process, one thread)",
+    )
     parser.add_argument(
         "--set",
         nargs="+",
@@ -514,44 +720,97 @@ def main(argv=None):
         metavar="PARAM=JSON",
         help="override NAFALDetector parameters, e.g. mahalanobis_level=0.9999",
     )
-    parser.add_argument("--out", default=None, help="write results as JSON here")
+    parser.add_argument(
+        "--out",
+        default=None,
+        help="write results as JSON here, after every finished run",
+    )
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="keep the runs already in --out (same settings) and do the rest",
+    )
+    parser.add_argument(
+        "--report",
+        action="store_true",
+        help="print the tables of --out as RST and exit (no computing)",
+    )
     args = parser.parse_args(argv)
+    if args.report:
+        report(args.out)
+        return
     if args.table is None and args.study is None:
         args.table = "all"
     overrides = {}
     for item in args.set:
         key, _, value = item.partition("=")
         overrides[key] = json.loads(value)
+    argv_used = sys.argv[1:] if argv is None else list(argv)
     result = {
-        "command": " ".join(["python", "benchmarks/naf_tables.py", *sys.argv[1:]]),
-        "machine": f"{platform.processor() or platform.machine()}, "
-        f"{os.cpu_count()} CPU cores, torch {torch.__version__}",
+        "command": " ".join(["python", "benchmarks/naf_tables.py", *argv_used]),
+        "machine": _machine(),
         "settings": SETTINGS,
+        "quick": args.quick,
         "overrides": overrides,
     }
+    previous = {}
+    if args.resume and args.out and os.path.exists(args.out):
+        with open(args.out) as f:
+            previous = json.load(f)
+        same = all(
+            previous.get(k) == json.loads(json.dumps(result[k]))
+            for k in ("settings", "quick", "overrides")
+        )
+        if not same:
+            raise SystemExit(
+                f"--resume: {args.out} was made with other settings; "
+                "use another --out or drop --resume."
+            )
+        for key in ("collapse", "timing", "feedback"):
+            if key in previous:
+                result[key] = previous[key]
+        print(f"resuming from {args.out}", file=sys.stderr, flush=True)
     start = time.perf_counter()
+    base_wall = float(previous.get("wall_seconds", 0.0))
     if args.study == "collapse":
         result["collapse"] = study_collapse()
     elif args.study == "timing":
         result["timing"] = study_timing()
     elif args.study == "feedback":
         result["feedback"] = study_feedback(tuple(args.seeds))
+    if args.study and args.out:
+        _save(args.out, result)
     if args.table is not None:
         tables = ("1", "2", "3") if args.table == "all" else (args.table,)
         for table in tables:
+            key = f"table{table}"
+            done = previous.get(key, {}).get("rows", [])
+
+            def on_row(rows, key=key):
+                # save after every run: tables 2 and 3 take hours on 1 core
+                result[key] = {"rows": rows, "complete": False}
+                result["wall_seconds"] = base_wall + time.perf_counter() - start
+                if args.out:
+                    _save(args.out, result)
+
             rows = run_table(
-                table, args.seeds, args.quick, args.n_jobs, args.datasets, overrides
+                table,
+                args.seeds,
+                args.quick,
+                args.n_jobs,
+                args.datasets,
+                overrides,
+                done=done,
+                on_row=on_row,
             )
             summary = summarize(table, rows)
-            result[f"table{table}"] = {"rows": rows, "summary": summary}
+            result[key] = {"rows": rows, "summary": summary, "complete": True}
             print(markdown(table, summary), "\n", flush=True)
-            if args.out:  # save as we go: tables 2 and 3 take long
-                with open(args.out, "w") as f:
-                    json.dump(result, f, indent=1, default=float)
-    result["wall_seconds"] = time.perf_counter() - start
+            if args.out:
+                _save(args.out, result)
+    result["wall_seconds"] = base_wall + time.perf_counter() - start
     if args.out:
-        with open(args.out, "w") as f:
-            json.dump(result, f, indent=1, default=float)
+        _save(args.out, result)
 
 
 if __name__ == "__main__":
