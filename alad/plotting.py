@@ -76,8 +76,9 @@ def plot_scores(
         each drawn in its own panel.
     y_true : array-like of shape (n_timesteps,) or None
         Ground truth; its anomaly segments are shaded in pink.
-    threshold : float or None
-        Drawn as a dashed horizontal line (e.g. ``detector.threshold_``).
+    threshold : float, dict of str to float, or None
+        Drawn as a dashed horizontal line (e.g. ``detector.threshold_``); a
+        dict gives each curve of ``scores`` its own (missing names: none).
     X : array-like of shape (n_timesteps, n_channels) or None
         The series itself, drawn in a panel above the scores.
     labels : sequence of str or None
@@ -132,8 +133,9 @@ def plot_scores(
             continue
         name, values = item
         axis.plot(*_envelope(values, max_points), lw=0.7, color="#1f4e79")
-        if threshold is not None:
-            axis.axhline(threshold, ls="--", lw=1, color="#c0392b", label="threshold")
+        line = threshold.get(name) if isinstance(threshold, Mapping) else threshold
+        if line is not None:
+            axis.axhline(line, ls="--", lw=1, color="#c0392b", label="threshold")
             axis.legend(loc="upper right", fontsize="small")
         axis.set_ylabel(name)
     axes[-1].set_xlabel("timestep")

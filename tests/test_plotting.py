@@ -1,0 +1,89 @@
+"""alad.plotting: what each figure draws, checked on the matplotlib objects."""
+
+import numpy as np
+import pytest
+
+matplotlib = pytest.importorskip("matplotlib")
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from alad.metrics import pa_k_auc  # noqa: E402
+from alad.plotting import (  # noqa: E402
+    _envelope,
+    anomaly_segments,
+    plot_budget_curve,
+    plot_pa_k_curve,
+    plot_scores,
+)
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+def _labels(n=500):
+    y = np.zeros(n, dtype=int)
+    y[100:120] = 1
+    y[300:301] = 1
+    y[-5:] = 1  # a segment that runs to the end
+    return y
+
+
+def test_segments_are_half_open_runs_of_ones():
+    assert anomaly_segments(_labels()).tolist() == [[100, 120], [300, 301], [495, 500]]
+    assert anomaly_segments(np.zeros(4)).shape == (0, 2)
+
+
+def test_envelope_keeps_every_spike_of_a_long_curve():
+    values = np.zeros(1_000_003)
+    values[123_457] = 5.0
+    values[-1] = -2.0
+    x, y = _envelope(values, max_points=2_000)
+    assert x.size <= 2_004 and y.max() == 5.0 and y.min() == -2.0
+    assert np.all(np.diff(x) >= 0)
+
+
+def test_scores_panel_per_curve_with_segments_and_own_thresholds():
+    y = _labels()
+    rng = np.random.default_rng(0)
+    scores = {"before": rng.random(500), "after": rng.random(500)}
+    fig = plot_scores(scores, y, threshold={"after": 0.7}, title="t")
+    before, after = fig.axes
+    assert [a.get_ylabel() for a in fig.axes] == ["before", "after"]
+    # three shaded segments in each panel
+    assert all(len(a.patches) == 3 for a in fig.axes)
+    dashed = [ln for ln in after.lines if ln.get_linestyle() == "--"]
+    assert len(dashed) == 1 and dashed[0].get_ydata()[0] == pytest.approx(0.7)
+    assert not [ln for ln in before.lines if ln.get_linestyle() == "--"]
+
+
+def test_scores_with_the_series_panel_and_a_single_threshold():
+    X = np.random.default_rng(1).normal(size=(500, 3))
+    fig = plot_scores(np.arange(500.0), _labels(), threshold=250.0, X=X)
+    series, score = fig.axes
+    assert len(series.lines) == 3 and series.get_ylabel() == "value"
+    assert any(ln.get_linestyle() == "--" for ln in score.lines)
+
+
+def test_pa_k_legend_gives_the_auc_of_alad_metrics():
+    y = _labels()
+    s = np.random.default_rng(2).random(500) + y
+    fig = plot_pa_k_curve(y, {"model": s})
+    (label,) = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert label == f"model (AUC {pa_k_auc(y, s):.3f})"
+    ks = fig.axes[0].lines[0].get_xdata()
+    assert ks[0] == 0 and ks[-1] == 100 and len(ks) == 101
+
+
+def test_budget_curve_draws_a_band_where_a_std_is_given():
+    history = [
+        {"n_labelled": n, "f1": 0.1 * i, "f1_std": 0.01, "pa_k_auc": 0.2}
+        for i, n in enumerate((0, 10, 20))
+    ]
+    fig = plot_budget_curve(history, metrics=("f1", "pa_k_auc"))
+    ax = fig.axes[0]
+    assert [ln.get_label() for ln in ax.lines] == ["f1", "pa_k_auc"]
+    assert ax.lines[0].get_xdata().tolist() == [0, 10, 20]
+    assert len(ax.collections) == 1  # one band: only f1 has a std
