@@ -175,7 +175,7 @@ def _save_scores(cache_dir: Path, key: str, scores: np.ndarray) -> str:
     path = cache_dir / "scores" / f"{key}.npy"
     path.parent.mkdir(parents=True, exist_ok=True)
     np.save(path, np.asarray(scores, dtype=np.float32))
-    return str(path)
+    return str(path.resolve())  # reports may run from another directory
 
 
 def run_backbone(

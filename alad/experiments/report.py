@@ -17,6 +17,7 @@ __all__ = [
     "save_figures",
     "select_configs",
     "summarize",
+    "task_wins",
 ]
 
 #: The metrics of the tables, in column order, with their printed names.
@@ -208,6 +209,41 @@ def average_gains(rows: list[dict]) -> list[dict]:
     return out
 
 
+def task_wins(task_rows: list[dict], metric: str = "pa_k_auc") -> list[str]:
+    """Per method and baseline: on how many tasks active learning is ahead.
+
+    ``task_rows`` are :func:`summarize` rows with ``per_task=True``. Each line
+    counts the tasks where the active mean over seeds beats the baseline's,
+    with the two-sided Wilcoxon signed-rank p-value of the paired
+    differences (``nan`` when all differences are zero).
+    """
+    from scipy.stats import wilcoxon
+
+    by_key = {(r["task"], r["method"], r["setting"]): r for r in task_rows}
+    lines = []
+    methods = dict.fromkeys(r["method"] for r in task_rows if r["setting"] == "active")
+    for method in methods:
+        for baseline in SETTINGS[:-1]:
+            diff = np.array(
+                [
+                    by_key[(t, m, "active")][f"{metric}_mean"]
+                    - by_key[(t, m, baseline)][f"{metric}_mean"]
+                    for (t, m, s) in by_key
+                    if m == method and s == "active" and (t, m, baseline) in by_key
+                ]
+            )
+            diff = diff[np.isfinite(diff)]
+            if diff.size == 0:
+                continue
+            p = wilcoxon(diff).pvalue if np.any(diff != 0) else np.nan
+            lines.append(
+                f"{method}, active against {baseline}: {METRICS[metric]} higher on "
+                f"{int((diff > 0).sum())} of {diff.size} tasks, mean difference "
+                f"{diff.mean():+.4f}, Wilcoxon signed-rank p = {p:.3f}"
+            )
+    return lines
+
+
 def _gains_table(rows: list[dict], fmt: str) -> str:
     header = ["method", "baseline", "data sets"] + list(METRICS.values())
     body = []
@@ -316,6 +352,9 @@ def format_report(
         for dataset in sorted(multi):
             out.append(_heading(f"{dataset}, per task", fmt))
             mine = [r for r in task_rows if r["dataset"] == dataset]
+            bullet = "- " if fmt == "markdown" else "* "
+            out.extend(bullet + line for line in task_wins(mine))
+            out.append("")
             out.append(_table(mine, ["task", "method", "setting"], fmt))
             out.append("")
     return "\n".join(out)
@@ -348,6 +387,7 @@ def save_figures(
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from ..metrics import best_f1
     from ..plotting import plot_pa_k_curve, plot_scores
 
     out_dir = Path(out_dir)
@@ -376,10 +416,16 @@ def save_figures(
         seed = min(r["seed"] for r in mine)
         first = {r["setting"]: r for r in mine if r["seed"] == seed}
         scores = {s: np.load(r["scores"]) for s, r in first.items()}
+        # the threshold of the reported (best) F1 of each setting
+        thresholds = {
+            s: best_f1(y, v, return_threshold=True)[1] for s, v in scores.items()
+        }
         fig = plot_scores(
             scores,
             y,
-            title=f"{task}, {method}, seed {seed}: scores on the evaluation part",
+            threshold=thresholds,
+            title=f"{task}, {method}, seed {seed}: scores on the evaluation part "
+            "(dashed: the threshold of the best F1)",
         )
         written.append(out_dir / f"{stem}_scores.png")
         fig.savefig(written[-1], dpi=100)

@@ -152,7 +152,8 @@ def run_benchmark(
             labels.parent.mkdir(parents=True, exist_ok=True)
             np.save(labels, split.y_eval.astype(np.int8))
 
-        def emit(record, _labels=str(labels)):
+        # absolute, so that reports read the files from any working directory
+        def emit(record, _labels=str(labels.resolve())):
             store.add(
                 {**record, "labels": _labels, "machine": host, "time": time.time()}
             )

@@ -20,6 +20,7 @@ from alad.experiments import (
     select_configs,
     summarize,
 )
+from alad.experiments.report import task_wins
 
 TINY = {
     "window_size": 20,
@@ -142,6 +143,23 @@ def test_average_gains_is_the_mean_difference_over_datasets():
     assert gains["w/o unlabeled"]["pa_k_auc_std"] == pytest.approx(0.15)
     assert gains["w/ unlabeled"]["n_datasets"] == 1
     assert gains["w/ unlabeled"]["f1_mean"] == pytest.approx(0.2)
+
+
+def test_task_wins_counts_tasks_and_tests_the_paired_differences():
+    rows = []
+    for i, gain in enumerate([0.1, 0.2, -0.05, 0.3, 0.15]):
+        for setting, value in (("w/o unlabeled", 0.5), ("active", 0.5 + gain)):
+            rows.append(
+                {
+                    "task": f"t{i}",
+                    "method": "m",
+                    "setting": setting,
+                    "pa_k_auc_mean": value,
+                }
+            )
+    (line,) = task_wins(rows)
+    assert "higher on 4 of 5 tasks" in line and "+0.1400" in line
+    assert "p = 0.125" in line  # exact two-sided signed-rank test, n = 5
 
 
 def test_selection_reads_the_validation_slice_only():
