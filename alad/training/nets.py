@@ -66,11 +66,22 @@ class BackboneNet(NeuralNet):
         x = to_tensor(unpack_data(batch)[0], device=self.device)
         epoch = len(self.history)  # 1-based: the current epoch's row exists already
         total = torch.zeros((), device=x.device)
-        for phase in range(self.module_.n_objective_phases):
+        n_phases = self.module_.n_objective_phases
+        for phase in range(n_phases):
             optimizer = getattr(self, self._phase_optimizer_name(phase))
             optimizer.zero_grad()
             loss = self.module_.objective(x, phase=phase, epoch=epoch)
-            loss.backward()
+            if n_phases == 1:
+                loss.backward()
+            else:
+                # only the gradients this phase's optimiser uses: autograd then
+                # skips the weight gradients of the other parameters (USAD's
+                # decoder 2 in phase 0, decoder 1 in phase 1); the update is
+                # the same, the others' gradients were discarded anyway
+                phase_params = [
+                    p for p in self.module_.phase_parameters(phase) if p.requires_grad
+                ]
+                loss.backward(inputs=phase_params)
             _clip(self.module_.phase_parameters(phase), self.max_grad_norm)
             optimizer.step()
             total = total + loss.detach()
