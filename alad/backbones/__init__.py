@@ -1,7 +1,7 @@
 """Reconstruction backbones: pure torch modules, one per file."""
 
 from .anomaly_transformer import AnomalyTransformerBackbone
-from .base import ReconstructionBackbone, as_backbone
+from .base import ReconstructionBackbone, as_backbone, timestep_abs_error
 from .lstm_vae import LSTMVAEBackbone
 from .omni_anomaly import OmniAnomalyBackbone
 from .registry import BACKBONES, make_backbone
@@ -21,4 +21,5 @@ __all__ = [
     "VTTSATBackbone",
     "as_backbone",
     "make_backbone",
+    "timestep_abs_error",
 ]

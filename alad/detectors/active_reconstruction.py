@@ -13,7 +13,7 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 from torch import nn
 
 from .._compat import Interval, StrOptions, _fit_context
-from ..backbones import BACKBONES, make_backbone
+from ..backbones import BACKBONES, make_backbone, timestep_abs_error
 from ..base import (
     BaseDetector,
     PoolExhaustedError,
@@ -83,6 +83,16 @@ class ActiveReconstructionDetector(BaseDetector):
         Step between the training and scoring windows; None means
         ``window_size`` (non-overlapping, as in the paper). With overlapping
         windows, each timestep's score is the mean over the windows covering it.
+    score : {"intrinsic", "reconstruction"}, default="intrinsic"
+        The per-timestep anomaly score of :meth:`decision_function` and of the
+        queries. ``"intrinsic"``: the backbone's own (``anomaly_score``: the
+        reconstruction probability of the variational models, USAD's two
+        errors, the Anomaly Transformer's association-weighted error).
+        ``"reconstruction"``: Eq. 4 of Han et al. for every backbone, the mean
+        over channels of ``|x - x_hat|`` with ``x_hat = backbone(x)``. The two
+        are the same for the Transformer and VTT backbones. See the Anomaly
+        Transformer's section of the backbones page: the paper's figures for
+        it are consistent with Eq. 4 after feedback.
     mask_ratio : float, default=0.15
         Share of timesteps masked per window during feedback; 0 switches
         masking off (the loss then covers every timestep of the raw window).
@@ -273,6 +283,7 @@ class ActiveReconstructionDetector(BaseDetector):
         "n_bins": [Interval(numbers.Integral, 1, None, closed="left")],
         "per_bin": [Interval(numbers.Integral, 0, None, closed="left")],
         "query_strategy": [StrOptions(set(QUERY_STRATEGIES))],
+        "score": [StrOptions({"intrinsic", "reconstruction"})],
         "feedback_loss": [StrOptions({"minimax", "weighted"})],
         "anomaly_weight": [Interval(numbers.Real, 0.0, None, closed="left")],
         "anomaly_margin": [Interval(numbers.Real, 0.0, None, closed="neither"), None],
@@ -299,6 +310,7 @@ class ActiveReconstructionDetector(BaseDetector):
         backbone_params=None,
         window_size=50,
         stride=None,
+        score="intrinsic",
         mask_ratio=0.15,
         top_k=5,
         n_bins=5,
@@ -330,6 +342,7 @@ class ActiveReconstructionDetector(BaseDetector):
         self.backbone_params = backbone_params
         self.window_size = window_size
         self.stride = stride
+        self.score = score
         self.mask_ratio = mask_ratio
         self.top_k = top_k
         self.n_bins = n_bins
@@ -418,7 +431,14 @@ class ActiveReconstructionDetector(BaseDetector):
 
     def _position_scores(self, X, starts, *, standardized: bool):
         batches = self._window_batches(X, starts, standardized=standardized)
-        return iter_position_scores(self.net_.module_, batches, self.device_)
+        module = self.net_.module_
+        score = None  # the backbone's own anomaly_score
+        if self.score == "reconstruction":
+
+            def score(x):
+                return timestep_abs_error(x, module(x))
+
+        return iter_position_scores(module, batches, self.device_, score)
 
     def _score(self, X: np.ndarray, *, standardized: bool = False) -> np.ndarray:
         if X.ndim == 3:

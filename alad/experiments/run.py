@@ -153,7 +153,9 @@ def run_benchmark(
             np.save(labels, split.y_eval.astype(np.int8))
 
         # absolute, so that reports read the files from any working directory
-        def emit(record, _labels=str(labels.resolve())):
+        labels_path = str(labels.resolve())
+
+        def emit(record, _labels=labels_path):
             store.add(
                 {**record, "labels": _labels, "machine": host, "time": time.time()}
             )

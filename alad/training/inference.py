@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 import numpy as np
 import torch
@@ -12,15 +12,20 @@ __all__ = ["iter_position_scores"]
 
 
 def iter_position_scores(
-    module: nn.Module, batches: Iterable[np.ndarray], device: str
+    module: nn.Module,
+    batches: Iterable[np.ndarray],
+    device: str,
+    score: Callable[[torch.Tensor], torch.Tensor] | None = None,
 ) -> Iterator[np.ndarray]:
-    """Yield the backbone's per-timestep score ``(batch, window_size)`` per batch.
+    """Yield the per-timestep score ``(batch, window_size)`` of each batch.
 
-    The module is put in evaluation mode; scores come back as float64 numpy
-    arrays on the CPU whatever the device.
+    ``score(x)`` computes it (default: the backbone's ``anomaly_score``). The
+    module is put in evaluation mode; scores come back as float64 numpy arrays
+    on the CPU whatever the device.
     """
+    score = module.anomaly_score if score is None else score
     module.eval()
     with torch.no_grad():
         for batch in batches:
             x = torch.from_numpy(batch).to(device, non_blocking=True)
-            yield module.anomaly_score(x).to("cpu", torch.float64).numpy()
+            yield score(x).to("cpu", torch.float64).numpy()

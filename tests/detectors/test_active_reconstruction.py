@@ -497,3 +497,28 @@ def test_grid_search_with_time_series_split_and_alad_scorer(data):
     assert np.isfinite(search.cv_results_["mean_test_score"]).all()
     assert 0.0 <= search.best_score_ <= 1.0
     assert search.best_estimator_.decision_function(X[:100]).shape == (100,)
+
+
+def test_reconstruction_score_is_eq4_for_any_backbone(data):
+    det = make_detector(
+        backbone="usad", backbone_params={"latent_size": 4}, max_epochs=1
+    ).fit(data.X_train)
+    X = data.X_test[: 4 * W]
+    intrinsic = det.decision_function(X)
+    det.set_params(score="reconstruction")
+    eq4 = det.decision_function(X)
+    windows = det._standardized(X).reshape(4, W, -1)
+    module = det.net_.module_.eval()
+    with torch.no_grad():
+        x = torch.from_numpy(windows)
+        expected = (x - module(x)).abs().mean(dim=-1).reshape(-1).double().numpy()
+    np.testing.assert_allclose(eq4, expected, rtol=1e-5)
+    assert not np.allclose(eq4, intrinsic)  # USAD's own score has two terms
+
+
+def test_both_scores_agree_for_the_transformer(fitted, data):
+    X = data.X_test[:100]
+    reconstruction = copy.deepcopy(fitted).set_params(score="reconstruction")
+    np.testing.assert_allclose(
+        reconstruction.decision_function(X), fitted.decision_function(X)
+    )
