@@ -397,48 +397,49 @@ def summarize(table, rows):
     return summary
 
 
+def _table_rows(table, summary, bold=""):
+    """Header and rows (lists of cells) of a summarised table, with the paper's.
+
+    ``bold`` wraps the labels of the difference rows (``"**"`` in RST).
+    """
+    names = list(summary)
+    rows = [["method", *(UEA_SHORT.get(n, n) for n in names)]]
+    for method in METHODS + tuple(GAINS):
+        if not any(method in summary[n] for n in names):
+            continue
+        fmt = "{:+.1f} ± {:.1f}" if method in GAINS else "{:.1f} ± {:.1f}"
+        cells = [
+            fmt.format(*summary[n][method]) if method in summary[n] else ""
+            for n in names
+        ]
+        label = f"{bold}{GAINS[method][0]}{bold}" if method in GAINS else method
+        rows.append([label, *cells])
+    paper = PAPER[table]
+    for i, method in enumerate(("NAF-AD", "NAF-AL", "IForest", "LOF", "OC-SVM")):
+        cells = [f"{paper[n][i]:.1f}" if n in paper else "" for n in names]
+        rows.append([f"paper {method}", *cells])
+    rows.append(
+        ["views added by NAF-AL", *(f"{summary[n]['n_augmented']:.1f}" for n in names)]
+    )
+    return rows
+
+
 def markdown(table, summary):
     title = {
         "1": "Table 1: F1 (%) on tabular data",
         "2": "Table 2: ROC AUC (%) one-vs-rest",
         "3": "Table 3: ROC AUC (%) m-vs-rest",
     }[table]
-    names = list(summary)
-    short = [UEA_SHORT.get(n, n) for n in names]
-    lines = [
-        f"### {title}",
-        "",
-        "| method | " + " | ".join(short) + " |",
-        "|---" * (len(names) + 1) + "|",
-    ]
-    for method in METHODS + tuple(GAINS):
-        if not any(method in summary[n] for n in names):
-            continue
-        label = GAINS[method][0] if method in GAINS else method
-        cells = []
-        for n in names:
-            if method in summary[n]:
-                m, s = summary[n][method]
-                cells.append(
-                    f"{m:+.1f} ± {s:.1f}" if method in GAINS else f"{m:.1f} ± {s:.1f}"
-                )
-            else:
-                cells.append("")
-        lines.append(f"| {label} | " + " | ".join(cells) + " |")
-    paper = PAPER[table]
-    for i, method in enumerate(("NAF-AD", "NAF-AL", "IForest", "LOF", "OC-SVM")):
-        cells = [f"{paper[n][i]:.1f}" if n in paper else "" for n in names]
-        lines.append(f"| paper {method} | " + " | ".join(cells) + " |")
-    lines.append(
-        "| views added by NAF-AL (mean per run) | "
-        + " | ".join(f"{summary[n]['n_augmented']:.1f}" for n in names)
-        + " |"
+    header, *rows = _table_rows(table, summary)
+    rows.append(
+        [
+            "CPU seconds, all runs",
+            *(f"{v['cpu_seconds']:.0f}" for v in summary.values()),
+        ]
     )
-    lines.append(
-        "| CPU seconds, all runs | "
-        + " | ".join(f"{summary[n]['cpu_seconds']:.0f}" for n in names)
-        + " |"
-    )
+    lines = [f"### {title}", "", "| " + " | ".join(header) + " |"]
+    lines.append("|---" * len(header) + "|")
+    lines.extend("| " + " | ".join(row) + " |" for row in rows)
     return "\n".join(lines)
 
 
@@ -449,34 +450,8 @@ def rst(table, summary):
         "2": "Table 2: ROC AUC (%), one-vs-rest, mean ± std over seeds",
         "3": "Table 3: ROC AUC (%), m-vs-rest (m = N - 1), mean ± std over seeds",
     }[table]
-    names = list(summary)
-    rows = [["method", *(UEA_SHORT.get(n, n) for n in names)]]
-    for method in METHODS + tuple(GAINS):
-        if not any(method in summary[n] for n in names):
-            continue
-        cells = []
-        for n in names:
-            if method in summary[n]:
-                m, s = summary[n][method]
-                fmt = "{:+.1f} ± {:.1f}" if method in GAINS else "{:.1f} ± {:.1f}"
-                cells.append(fmt.format(m, s))
-            else:
-                cells.append("")
-        label = f"**{GAINS[method][0]}**" if method in GAINS else method
-        rows.append([label, *cells])
-    paper = PAPER[table]
-    for i, method in enumerate(("NAF-AD", "NAF-AL", "IForest", "LOF", "OC-SVM")):
-        rows.append(
-            [
-                f"paper {method}",
-                *(f"{paper[n][i]:.1f}" if n in paper else "" for n in names),
-            ]
-        )
-    rows.append(
-        ["views added by NAF-AL", *(f"{summary[n]['n_augmented']:.1f}" for n in names)]
-    )
     lines = [f".. list-table:: {title}", "   :header-rows: 1", ""]
-    for row in rows:
+    for row in _table_rows(table, summary, bold="**"):
         lines.append(f"   * - {row[0]}")
         lines.extend(f"     - {cell}" if cell else "     -" for cell in row[1:])
     return "\n".join(lines)
