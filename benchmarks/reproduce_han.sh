@@ -61,7 +61,7 @@ if [ "$what" = all ] || [ "$what" = backbones ]; then
   # its association-weighted score
   alad benchmark --dataset gecco --backbone anomaly_transformer --no-baselines \
     --seeds 0 --setting "w/o unlabeled" --setting active \
-    --params '{"max_epochs": 10, "patience": 3, "score": "reconstruction"}' \
+    --params '{"max_epochs": 10, "patience": 3, "anomaly_score": "reconstruction"}' \
     --out "$out/backbones_gecco_at_eq4.jsonl" --cache "$out/cache" --quiet > /dev/null
   alad report "$out/backbones_gecco.jsonl" "$out/backbones_msl.jsonl" \
     --rst "$docs/backbones_tables.inc" > "$out/backbones.md"

@@ -83,7 +83,7 @@ class ActiveReconstructionDetector(BaseDetector):
         Step between the training and scoring windows; None means
         ``window_size`` (non-overlapping, as in the paper). With overlapping
         windows, each timestep's score is the mean over the windows covering it.
-    score : {"intrinsic", "reconstruction"}, default="intrinsic"
+    anomaly_score : {"intrinsic", "reconstruction"}, default="intrinsic"
         The per-timestep anomaly score of :meth:`decision_function` and of the
         queries. ``"intrinsic"``: the backbone's own (``anomaly_score``: the
         reconstruction probability of the variational models, USAD's two
@@ -283,7 +283,7 @@ class ActiveReconstructionDetector(BaseDetector):
         "n_bins": [Interval(numbers.Integral, 1, None, closed="left")],
         "per_bin": [Interval(numbers.Integral, 0, None, closed="left")],
         "query_strategy": [StrOptions(set(QUERY_STRATEGIES))],
-        "score": [StrOptions({"intrinsic", "reconstruction"})],
+        "anomaly_score": [StrOptions({"intrinsic", "reconstruction"})],
         "feedback_loss": [StrOptions({"minimax", "weighted"})],
         "anomaly_weight": [Interval(numbers.Real, 0.0, None, closed="left")],
         "anomaly_margin": [Interval(numbers.Real, 0.0, None, closed="neither"), None],
@@ -310,7 +310,7 @@ class ActiveReconstructionDetector(BaseDetector):
         backbone_params=None,
         window_size=50,
         stride=None,
-        score="intrinsic",
+        anomaly_score="intrinsic",
         mask_ratio=0.15,
         top_k=5,
         n_bins=5,
@@ -342,7 +342,7 @@ class ActiveReconstructionDetector(BaseDetector):
         self.backbone_params = backbone_params
         self.window_size = window_size
         self.stride = stride
-        self.score = score
+        self.anomaly_score = anomaly_score
         self.mask_ratio = mask_ratio
         self.top_k = top_k
         self.n_bins = n_bins
@@ -433,7 +433,7 @@ class ActiveReconstructionDetector(BaseDetector):
         batches = self._window_batches(X, starts, standardized=standardized)
         module = self.net_.module_
         score = None  # the backbone's own anomaly_score
-        if self.score == "reconstruction":
+        if self.anomaly_score == "reconstruction":
 
             def score(x):
                 return timestep_abs_error(x, module(x))

@@ -505,7 +505,7 @@ def test_reconstruction_score_is_eq4_for_any_backbone(data):
     ).fit(data.X_train)
     X = data.X_test[: 4 * W]
     intrinsic = det.decision_function(X)
-    det.set_params(score="reconstruction")
+    det.set_params(anomaly_score="reconstruction")
     eq4 = det.decision_function(X)
     windows = det._standardized(X).reshape(4, W, -1)
     module = det.net_.module_.eval()
@@ -518,7 +518,7 @@ def test_reconstruction_score_is_eq4_for_any_backbone(data):
 
 def test_both_scores_agree_for_the_transformer(fitted, data):
     X = data.X_test[:100]
-    reconstruction = copy.deepcopy(fitted).set_params(score="reconstruction")
+    reconstruction = copy.deepcopy(fitted).set_params(anomaly_score="reconstruction")
     np.testing.assert_allclose(
         reconstruction.decision_function(X), fitted.decision_function(X)
     )
