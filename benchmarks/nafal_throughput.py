@@ -1,0 +1,117 @@
+"""Fit and scoring throughput and peak memory of NAFALDetector on real data.
+
+One fresh subprocess per case, so that each peak resident set size
+(``getrusage``) is its own, counted from after the imports. Cases: cardio
+(ODDS, tabular: 827 training samples of 21 features, the Table 1 split) and
+Epilepsy (UEA, one-vs-rest with the first class normal: whole series), at
+the benchmark settings of ``benchmarks/naf_tables.py`` (64 and 32
+transformations, 8 views per step) with 20 epochs, no augmentation
+(``n_iterations=0``), then ``augment(1)``: one round of Algorithm 1.
+
+Usage::
+
+    ALAD_DATA_HOME=../shared/datasets python benchmarks/nafal_throughput.py \\
+        --out benchmarks/results/nafal_throughput.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+CASES = ("cardio", "Epilepsy")
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run_case(case: str) -> dict:
+    import numpy as np
+    import torch
+
+    from alad import NAFALDetector
+    from alad.datasets import load_odds, load_uea, novelty_split, one_vs_rest_split
+
+    torch.set_num_threads(1)
+    if case == "cardio":
+        data = load_odds("cardio")
+        split = novelty_split(data.X, data.y, random_state=0)
+        n_transforms = 64
+    else:
+        data = load_uea("Epilepsy")
+        split = one_vs_rest_split(data, str(data.classes[0]))
+        n_transforms = 32
+    X_train, X_test = split.X_train, split.X_test
+    baseline = _peak_mb()
+    det = NAFALDetector(
+        n_transforms=n_transforms,
+        train_views=8,
+        batch_size=64,
+        eval_batch_size=256,
+        max_epochs=20,
+        n_iterations=0,
+        random_state=0,
+    )
+    start = time.process_time()
+    det.fit(X_train)
+    fit_cpu = time.process_time() - start
+    start = time.process_time()
+    scores = det.decision_function(X_test)
+    score_cpu = time.process_time() - start
+    start = time.process_time()
+    det.augment(1)
+    augment_cpu = time.process_time() - start
+    assert np.isfinite(scores).all()
+    return {
+        "case": case,
+        "n_train": len(X_train),
+        "n_test": len(X_test),
+        "sample_shape": list(np.shape(X_train)[1:]),
+        "n_transforms": n_transforms,
+        "fit_cpu_s": fit_cpu,
+        "train_samples_per_cpu_s": 20 * len(X_train) / fit_cpu,
+        "score_samples_per_cpu_s": len(X_test) / score_cpu,
+        "augment_round_cpu_s": augment_cpu,
+        "peak_rss_mb": _peak_mb() - baseline,
+    }
+
+
+def _worker_result(case: str) -> dict:
+    command = [sys.executable, __file__, "--worker", case]
+    output = subprocess.run(command, check=True, capture_output=True, text=True)
+    return json.loads(output.stdout.strip().splitlines()[-1])
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--worker", choices=CASES, help=argparse.SUPPRESS)
+    parser.add_argument("--out", help="write the results as JSON here")
+    args = parser.parse_args(argv)
+    if args.worker:
+        print(json.dumps(run_case(args.worker)))
+        return
+    results = [_worker_result(case) for case in CASES]
+    for r in results:
+        print(
+            f"{r['case']}: {r['n_train']} x {r['sample_shape']} train, "
+            f"{r['n_transforms']} transforms: fit {r['fit_cpu_s']:.1f} CPU s "
+            f"({r['train_samples_per_cpu_s']:.0f} samples/CPU s over 20 epochs), "
+            f"scoring {r['score_samples_per_cpu_s']:.0f} samples/CPU s, one "
+            f"augmentation round {r['augment_round_cpu_s']:.1f} CPU s, peak RSS "
+            f"+{r['peak_rss_mb']:.0f} MB"
+        )
+    if args.out:
+        with open(args.out, "w") as f:
+            json.dump(results, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
