@@ -49,13 +49,13 @@ import argparse
 import json
 import os
 import platform
-import subprocess
 import time
 from pathlib import Path
 
 import numpy as np
 
 from alad import metrics as am
+from alad.experiments.run import cpu_model
 
 DEFAULT_BRUTE_KS = [0, 1, 5, 10, 20, 25, 30, 40, 50, 60, 70, 75, 80, 90, 99, 100]
 
@@ -168,17 +168,6 @@ def integer_boundary(ks, lengths):
 # --------------------------------------------------------------------------- #
 
 
-def _cpu_model():
-    try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
-    except OSError:
-        return platform.processor()
-    for line in out.splitlines():
-        if line.startswith("Model name:"):
-            return line.split(":", 1)[1].strip()
-    return platform.processor()
-
-
 def _versions():
     from importlib import metadata
 
@@ -227,7 +216,7 @@ def main(argv=None):
         f"{data_info['n']:,} points, {data_info['anomalies']:,} anomalous "
         f"({100 * data_info['anomaly_rate']:.2f} %) in {data_info['segments']} "
         "segments, "
-        f"{data_info['distinct_scores']:,} distinct scores; {_cpu_model()}, "
+        f"{data_info['distinct_scores']:,} distinct scores; {cpu_model()}, "
         f"{os.cpu_count()} CPUs, load average "
         + ", ".join(f"{v:.2f}" for v in load_start),
         flush=True,
@@ -493,7 +482,7 @@ def main(argv=None):
         args.out.parent.mkdir(parents=True, exist_ok=True)
         result = dict(
             data=data_info,
-            cpu=_cpu_model(),
+            cpu=cpu_model(),
             cpu_count=os.cpu_count(),
             started_load_average=load_start,
             finished_load_average=list(os.getloadavg()),

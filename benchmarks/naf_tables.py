@@ -43,7 +43,6 @@ import copy
 import json
 import math
 import os
-import platform
 import sys
 import time
 
@@ -65,6 +64,7 @@ from alad.datasets import (  # noqa: E402
     one_vs_rest_split,
 )
 from alad.detectors.nafal import NAFALDetector  # noqa: E402
+from alad.experiments.run import cpu_model  # noqa: E402
 
 ODDS = ("arrhythmia", "cardio", "lympho", "thyroid")
 UEA = ("Epilepsy", "NATOPS", "RacketSports", "CharacterTrajectories")
@@ -646,17 +646,7 @@ def study_feedback(seeds=(0, 1, 2), rounds=5, n_queries=10):
 
 
 def _machine() -> str:
-    """CPU model, cores and torch version, for the record."""
-    model = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    model = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    return f"{model}, {os.cpu_count()} CPU cores, torch {torch.__version__}"
+    return f"{cpu_model()}, {os.cpu_count()} CPU cores, torch {torch.__version__}"
 
 
 def _save(path, result):

@@ -468,15 +468,12 @@ def _git_state():
     )
 
 
-def _cpu_model():
-    try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
-    except OSError:
-        return platform.processor()
-    for line in out.splitlines():
-        if line.startswith("Model name:"):
-            return line.split(":", 1)[1].strip()
-    return platform.processor()
+def cpu_model():
+    # imported here: the workers' imports (and their resident set) stay the
+    # library's own
+    from alad.experiments.run import cpu_model as model
+
+    return model()
 
 
 def _run_side(pair, side, args):
@@ -666,7 +663,7 @@ def main(argv=None):
     load_start = list(os.getloadavg())
     print(
         f"window {WINDOW}, stride 1, one epoch, {args.threads} torch thread(s), "
-        f"scale {args.scale}, {_cpu_model()}, {os.cpu_count()} CPUs, load average "
+        f"scale {args.scale}, {cpu_model()}, {os.cpu_count()} CPUs, load average "
         + ", ".join(f"{v:.2f}" for v in load_start),
         flush=True,
     )
@@ -693,7 +690,7 @@ def main(argv=None):
             scale=args.scale,
             peer_first=args.peer_first,
             window=WINDOW,
-            cpu=_cpu_model(),
+            cpu=cpu_model(),
             cpu_count=os.cpu_count(),
             versions=_versions(),
             alad_checkout=_git_state(),

@@ -177,6 +177,23 @@ def pooled(records: Iterable[dict], labels: dict[str, np.ndarray]) -> list[dict]
     return rows
 
 
+def _active_pairs(rows: list[dict], unit: str):
+    """``(method, baseline, [(active_row, baseline_row), ...])`` per method and
+    unsupervised setting, pairing the rows of the same ``unit`` (data set or
+    task); combinations without a pair are left out."""
+    by_key = {(r[unit], r["method"], r["setting"]): r for r in rows}
+    methods = dict.fromkeys(r["method"] for r in rows if r["setting"] == "active")
+    for method in methods:
+        for baseline in SETTINGS[:-1]:
+            pairs = [
+                (row, by_key[(u, m, baseline)])
+                for (u, m, setting), row in by_key.items()
+                if m == method and setting == "active" and (u, m, baseline) in by_key
+            ]
+            if pairs:
+                yield method, baseline, pairs
+
+
 def average_gains(rows: list[dict]) -> list[dict]:
     """Han et al.'s Table 3: mean of (active - baseline) over data sets.
 
@@ -185,27 +202,17 @@ def average_gains(rows: list[dict]) -> list[dict]:
     per data set, averaged over the data sets that have both; the ``_std``
     entries are the standard deviations of those differences over data sets.
     """
-    by_key = {(r["dataset"], r["method"], r["setting"]): r for r in rows}
     out = []
-    methods = dict.fromkeys(r["method"] for r in rows if r["setting"] == "active")
-    for method in methods:
-        for baseline in SETTINGS[:-1]:
-            pairs = [
-                (by_key[(d, m, "active")], by_key[(d, m, baseline)])
-                for (d, m, s) in by_key
-                if m == method and s == "active" and (d, m, baseline) in by_key
-            ]
-            if not pairs:
-                continue
-            row = {"method": method, "baseline": baseline, "n_datasets": len(pairs)}
-            for metric in METRICS:
-                diff = np.array(
-                    [a[f"{metric}_mean"] - b[f"{metric}_mean"] for a, b in pairs]
-                )
-                diff = diff[np.isfinite(diff)]
-                row[f"{metric}_mean"] = float(diff.mean()) if diff.size else np.nan
-                row[f"{metric}_std"] = float(diff.std()) if diff.size else np.nan
-            out.append(row)
+    for method, baseline, pairs in _active_pairs(rows, "dataset"):
+        row = {"method": method, "baseline": baseline, "n_datasets": len(pairs)}
+        for metric in METRICS:
+            diff = np.array(
+                [a[f"{metric}_mean"] - b[f"{metric}_mean"] for a, b in pairs]
+            )
+            diff = diff[np.isfinite(diff)]
+            row[f"{metric}_mean"] = float(diff.mean()) if diff.size else np.nan
+            row[f"{metric}_std"] = float(diff.std()) if diff.size else np.nan
+        out.append(row)
     return out
 
 
@@ -219,28 +226,18 @@ def task_wins(task_rows: list[dict], metric: str = "pa_k_auc") -> list[str]:
     """
     from scipy.stats import wilcoxon
 
-    by_key = {(r["task"], r["method"], r["setting"]): r for r in task_rows}
     lines = []
-    methods = dict.fromkeys(r["method"] for r in task_rows if r["setting"] == "active")
-    for method in methods:
-        for baseline in SETTINGS[:-1]:
-            diff = np.array(
-                [
-                    by_key[(t, m, "active")][f"{metric}_mean"]
-                    - by_key[(t, m, baseline)][f"{metric}_mean"]
-                    for (t, m, s) in by_key
-                    if m == method and s == "active" and (t, m, baseline) in by_key
-                ]
-            )
-            diff = diff[np.isfinite(diff)]
-            if diff.size == 0:
-                continue
-            p = wilcoxon(diff).pvalue if np.any(diff != 0) else np.nan
-            lines.append(
-                f"{method}, active against {baseline}: {METRICS[metric]} higher on "
-                f"{int((diff > 0).sum())} of {diff.size} tasks, mean difference "
-                f"{diff.mean():+.4f}, Wilcoxon signed-rank p = {p:.3f}"
-            )
+    for method, baseline, pairs in _active_pairs(task_rows, "task"):
+        diff = np.array([a[f"{metric}_mean"] - b[f"{metric}_mean"] for a, b in pairs])
+        diff = diff[np.isfinite(diff)]
+        if diff.size == 0:
+            continue
+        p = wilcoxon(diff).pvalue if np.any(diff != 0) else np.nan
+        lines.append(
+            f"{method}, active against {baseline}: {METRICS[metric]} higher on "
+            f"{int((diff > 0).sum())} of {diff.size} tasks, mean difference "
+            f"{diff.mean():+.4f}, Wilcoxon signed-rank p = {p:.3f}"
+        )
     return lines
 
 

@@ -50,17 +50,21 @@ def expand_grid(grid: dict, base: dict) -> list[dict]:
     return configs or [dict(base)]
 
 
-def machine() -> str:
-    """A one-line description of the machine, for the records."""
-    cpu = platform.processor() or platform.machine()
+def cpu_model() -> str:
+    """The CPU's model name (``/proc/cpuinfo``), else what ``platform`` says."""
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
+                return line.split(":", 1)[1].strip()
     except OSError:
         pass
-    return f"{cpu}, {torch.get_num_threads()} torch threads, torch {torch.__version__}"
+    return platform.processor() or platform.machine()
+
+
+def machine() -> str:
+    """A one-line description of the machine, for the records."""
+    threads = torch.get_num_threads()
+    return f"{cpu_model()}, {threads} torch threads, torch {torch.__version__}"
 
 
 def run_benchmark(
