@@ -60,9 +60,9 @@ def run_case(case: str, rows: int, channels: int) -> dict:
     from alad import ActiveReconstructionDetector
 
     torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
-    # warm up on a tiny series first: fitting imports modules lazily (skorch,
-    # torch's compiler stack, sympy: about 100 MB) and fills allocator caches,
-    # none of which grows with the data; the baseline is taken after them
+    # warm up on a tiny series first: fitting imports modules lazily (sympy
+    # among them, seen with tracemalloc) and fills allocator caches, none of
+    # which grows with the data; the baseline is taken after them
     warm = series(2_000, channels, seed=2)
     ActiveReconstructionDetector(max_epochs=1, patience=None).fit(
         warm
