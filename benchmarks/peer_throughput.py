@@ -89,7 +89,7 @@ PAIRS = {
     ),
     "usad/tsb_ad": dict(
         backbone="usad",
-        ours={"latent_size": 5},
+        ours={"latent_size": 5, "hidden_sizes": [16, 16]},
         peer="tsb_ad.USAD",
         peer_kwargs={},
         train_batch=128,
@@ -97,10 +97,11 @@ PAIRS = {
         n_train=16_384,
         n_score=32_768,
         match=(
-            "NOT the same size: TSB-AD's USADModel is 450-16-16-5 / 5-16-16-450 "
-            "(hard-coded n_hidden=16, n_latent=5) and trains one AdamW step on "
-            "loss1+loss2; alad's USAD keeps the reference's in/2, in/4 layers "
-            "(450-225-112-latent), only latent_size is a parameter, set to 5"
+            "same sizes, different training: both 450-16-16-5 / 5-16-16-450 "
+            "(TSB-AD hard-codes n_hidden=16, n_latent=5; alad set to it with "
+            "hidden_sizes=(16, 16), latent_size=5); TSB-AD takes one AdamW step on "
+            "loss1+loss2 per batch, alad the paper's two phases with two optimisers "
+            "(two forward, backward and step passes per batch)"
         ),
     ),
     "anomaly_transformer/deepod": dict(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 
 import torch
@@ -88,19 +89,42 @@ def random_walk_log_prob(z: Tensor) -> Tensor:
     >>> random_walk_log_prob(torch.zeros(2, 1, 3))  # 3 x log N(0; 0, 2)
     tensor([-3.7965, -3.7965])
     """
-    mean = torch.zeros_like(z[:, 0])
+    length = z.shape[1]
+    innovation_filter, innovation_var = _kalman_innovations(length)
+    # the gains do not depend on the data, so the innovations z_t - E[z_t |
+    # z_<t] are one fixed lower-triangular linear filter of the sequence
+    innovations = torch.einsum(
+        "ts,bsd->btd", innovation_filter.to(device=z.device, dtype=z.dtype), z
+    )
+    innovation_var = innovation_var.to(device=z.device, dtype=z.dtype)
+    quadratic = (innovations**2 / innovation_var[:, None]).sum(dim=(1, 2))
+    constant = z.shape[2] * (innovation_var.log().sum() + length * _LOG_2PI)
+    return -0.5 * (quadratic + constant)
+
+
+@functools.lru_cache(maxsize=32)
+def _kalman_innovations(length: int) -> tuple[Tensor, Tensor]:
+    """The random-walk prior's innovation filter ``(L, L)`` and variances ``(L,)``.
+
+    With ``mean_t = E[z_t | z_<t]``, the filter's update ``mean_{t+1} =
+    (1 - gain_t) mean_t + gain_t z_t`` makes ``mean_t = M[t] @ z`` for a
+    strictly lower-triangular ``M``; the innovations are ``(I - M) @ z``.
+    """
+    mean = torch.zeros(length, length, dtype=torch.float64)
+    filter_rows, variances = [], []
     variance = 1.0  # of the predicted state
-    total = torch.zeros(z.shape[0], device=z.device, dtype=z.dtype)
-    for t in range(z.shape[1]):
+    for t in range(length):
         innovation_var = variance + 1.0
-        innovation = z[:, t] - mean
-        total = total - 0.5 * (
-            innovation**2 / innovation_var + math.log(innovation_var) + _LOG_2PI
-        ).sum(dim=-1)
+        row = -mean[t].clone()
+        row[t] += 1.0
+        filter_rows.append(row)
+        variances.append(innovation_var)
         gain = variance / innovation_var
-        mean = mean + gain * innovation
+        if t + 1 < length:
+            mean[t + 1] = (1.0 - gain) * mean[t]
+            mean[t + 1, t] += gain
         variance = (1.0 - gain) * variance + 1.0
-    return total
+    return torch.stack(filter_rows), torch.tensor(variances, dtype=torch.float64)
 
 
 class OmniAnomalyBackbone(ReconstructionBackbone):
@@ -238,19 +262,23 @@ class OmniAnomalyBackbone(ReconstructionBackbone):
             noise = torch.randn(
                 batch, length, self.latent_size, device=x.device, dtype=x.dtype
             )
-        log_q = x.new_zeros(batch)
-        samples = []
+        # mean and standard deviation heads as one matrix product per step
+        heads = (
+            torch.cat((self.q_mean.weight, self.q_std.weight)),
+            torch.cat((self.q_mean.bias, self.q_std.bias)),
+        )
+        samples, stds = [], []
         for t in range(length):
             hidden = F.relu(from_e[:, t] + self.q_from_z(z))
-            mean = self.q_mean(hidden)
-            std = F.softplus(self.q_std(hidden)) + self.std_epsilon
-            if noise is not None:
-                z = mean + std * noise[:, t]
-                log_q = log_q - (0.5 * noise[:, t] ** 2 + torch.log(std)).sum(dim=-1)
-            else:
-                z = mean
-                log_q = log_q - torch.log(std).sum(dim=-1)
+            mean, std = F.linear(hidden, *heads).split(self.latent_size, dim=-1)
+            std = F.softplus(std) + self.std_epsilon
+            z = mean if noise is None else mean + std * noise[:, t]
             samples.append(z)
+            stds.append(std)
+        # log q of the drawn noise, taken once for the whole window
+        log_q = -torch.log(torch.stack(stds, dim=1)).sum(dim=(1, 2))
+        if noise is not None:
+            log_q = log_q - 0.5 * (noise**2).sum(dim=(1, 2))
         log_q = log_q - 0.5 * _LOG_2PI * length * self.latent_size
         z, log_det = self.flow(torch.stack(samples, dim=1))
         return z, log_q - log_det.sum(dim=-1)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import torch
 from torch import Tensor, nn
@@ -12,35 +12,35 @@ from .base import ReconstructionBackbone
 __all__ = ["USADBackbone"]
 
 
-def _encoder(size: int, latent_size: int) -> nn.Sequential:
-    half, quarter = max(1, size // 2), max(1, size // 4)
-    return nn.Sequential(
-        nn.Linear(size, half),
-        nn.ReLU(),
-        nn.Linear(half, quarter),
-        nn.ReLU(),
-        nn.Linear(quarter, latent_size),
-        nn.ReLU(),
-    )
+def _mlp(sizes: list[int], *, relu_last: bool) -> nn.Sequential:
+    layers: list[nn.Module] = []
+    for i, (n_in, n_out) in enumerate(zip(sizes, sizes[1:])):
+        layers.append(nn.Linear(n_in, n_out))
+        if relu_last or i < len(sizes) - 2:
+            layers.append(nn.ReLU())
+    return nn.Sequential(*layers)
 
 
-def _decoder(latent_size: int, size: int) -> nn.Sequential:
-    half, quarter = max(1, size // 2), max(1, size // 4)
-    return nn.Sequential(
-        nn.Linear(latent_size, quarter),
-        nn.ReLU(),
-        nn.Linear(quarter, half),
-        nn.ReLU(),
-        nn.Linear(half, size),  # no sigmoid: inputs are standardised, see Notes
-    )
+def _hidden_sizes(size: int, hidden_sizes) -> list[int]:
+    if hidden_sizes is None:  # the reference's in/2, in/4
+        return [max(1, size // 2), max(1, size // 4)]
+    sizes = list(hidden_sizes)
+    if not sizes or not all(
+        isinstance(h, int) and not isinstance(h, bool) and h > 0 for h in sizes
+    ):
+        raise ValueError(
+            "hidden_sizes must be None or a non-empty sequence of positive "
+            f"ints; got {hidden_sizes!r}."
+        )
+    return sizes
 
 
 class USADBackbone(ReconstructionBackbone):
     """UnSupervised Anomaly Detection: one encoder, two adversarial decoders.
 
     The model of Audibert et al. (2020). A window is flattened to a vector of
-    ``window_size * n_channels`` values; a shared encoder
-    (``in -> in/2 -> in/4 -> latent``, ReLU after each layer) feeds two
+    ``window_size * n_channels`` values; a shared encoder (by default
+    ``in -> in/2 -> in/4 -> latent``, ReLU after each layer) feeds two
     decoders (``latent -> in/4 -> in/2 -> in``), giving the autoencoders
     ``AE1 = D1(E(.))`` and ``AE2 = D2(E(.))``.
 
@@ -55,6 +55,12 @@ class USADBackbone(ReconstructionBackbone):
         reference implementation's ``z_size = window_size * hidden_size``
         with ``hidden_size = 100`` (5,000 for windows of 50; the narrowest
         layer is then the ``in/4`` one).
+    hidden_sizes : sequence of int or None, default=None
+        Widths of the encoder's hidden layers, from the input side; the
+        decoders mirror them. None uses the reference's ``(in/2, in/4)``
+        with ``in = window_size * n_channels``. ``(16, 16)`` with
+        ``latent_size=5`` is TSB-AD's fixed layout (450-16-16-5 for windows
+        of 50 x 9).
     alpha : float, default=0.5
         Weight of ``||x - AE1(x)||^2`` in the anomaly score.
     beta : float, default=0.5
@@ -129,6 +135,7 @@ class USADBackbone(ReconstructionBackbone):
         n_channels: int,
         window_size: int,
         latent_size: int | None = None,
+        hidden_sizes: Sequence[int] | None = None,
         alpha: float = 0.5,
         beta: float = 0.5,
     ) -> None:
@@ -139,9 +146,11 @@ class USADBackbone(ReconstructionBackbone):
         self.n_channels = n_channels
         self.alpha = alpha
         self.beta = beta
-        self.encoder = _encoder(size, latent)
-        self.decoder1 = _decoder(latent, size)
-        self.decoder2 = _decoder(latent, size)
+        widths = [size, *_hidden_sizes(size, hidden_sizes), latent]
+        self.encoder = _mlp(widths, relu_last=True)
+        # no sigmoid at the end: inputs are standardised, see Notes
+        self.decoder1 = _mlp(widths[::-1], relu_last=False)
+        self.decoder2 = _mlp(widths[::-1], relu_last=False)
 
     def _flatten(self, x: Tensor) -> Tensor:
         if x.shape[1:] != (self.window_size, self.n_channels):

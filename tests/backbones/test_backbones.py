@@ -261,6 +261,27 @@ def test_usad_objective_follows_the_epoch_schedule(x):
         model(x[:, :-1])
 
 
+def test_usad_default_layout_is_the_reference_one():
+    model = BACKBONES["usad"](n_channels=9, window_size=50)
+    widths = [m.out_features for m in model.encoder if isinstance(m, nn.Linear)]
+    assert widths == [225, 112, 5000]
+    widths = [m.out_features for m in model.decoder2 if isinstance(m, nn.Linear)]
+    assert widths == [112, 225, 450]
+
+
+def test_usad_hidden_sizes_set_the_layers_and_decoders_mirror_them():
+    model = BACKBONES["usad"](
+        n_channels=9, window_size=50, latent_size=5, hidden_sizes=(16, 16)
+    )
+    # TSB-AD's fixed layout, 450-16-16-5 / 5-16-16-450
+    assert sum(p.numel() for p in model.parameters()) == 23_609
+    assert isinstance(model.encoder[-1], nn.ReLU)
+    assert isinstance(model.decoder1[-1], nn.Linear)
+    for bad in ((), (16, 0), (16.0,), "16"):
+        with pytest.raises(ValueError, match="hidden_sizes"):
+            BACKBONES["usad"](n_channels=2, window_size=4, hidden_sizes=bad)
+
+
 def test_anomaly_transformer_objective_equals_twice_the_reconstruction(x):
     # series_loss and prior_loss are equal in value; only gradients differ
     model = build("anomaly_transformer").eval()
