@@ -559,8 +559,8 @@ def _print_table(rows):
     )
 
 
-def rst_tables(runs):
-    """The tables of docs/benchmarks.rst (list-table bodies) from saved runs."""
+def rst_tables(runs, numbers=None):
+    """Tables of docs/benchmarks.rst from saved runs (1-based ``numbers``, or all)."""
     lines = []
 
     def table(title, header, body):
@@ -580,6 +580,8 @@ def rst_tables(runs):
         return f"**{q[key + '_cpu_s']:.2f}** ({q[key + '_s']:.2f})"
 
     for number, run in enumerate(runs, 1):
+        if numbers and number not in numbers:
+            continue
         order = "peer first" if run["peer_first"] else "alad first"
         load = ", ".join(f"{v:.1f}" for v in run["started_load_average"])
         end = ", ".join(f"{v:.1f}" for v in run["finished_load_average"])
@@ -640,7 +642,13 @@ def main(argv=None):
         "--append", action="store_true", help="add this run to the runs in --out"
     )
     parser.add_argument(
-        "--rst", action="store_true", help="print the docs tables of the runs in --out"
+        "--rst",
+        nargs="*",
+        type=int,
+        metavar="RUN",
+        default=None,
+        help="print the docs tables of the runs in --out (1-based numbers; all "
+        "if none given)",
     )
     parser.add_argument("--data", type=Path, default=None, help=argparse.SUPPRESS)
     parser.add_argument(
@@ -648,8 +656,8 @@ def main(argv=None):
     )
     args = parser.parse_args(argv)
 
-    if args.rst:
-        print(rst_tables(json.loads(args.out.read_text())["runs"]))
+    if args.rst is not None:
+        print(rst_tables(json.loads(args.out.read_text())["runs"], args.rst))
         return
     if args.worker:
         result = worker(
