@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Iterator, Sequence
 
 import torch
@@ -21,18 +22,19 @@ def _mlp(sizes: list[int], *, relu_last: bool) -> nn.Sequential:
     return nn.Sequential(*layers)
 
 
-def _hidden_sizes(size: int, hidden_sizes) -> list[int]:
+def _hidden_sizes(size: int, hidden_sizes: Sequence[int] | None) -> list[int]:
     if hidden_sizes is None:  # the reference's in/2, in/4
         return [max(1, size // 2), max(1, size // 4)]
-    sizes = list(hidden_sizes)
+    sizes = [] if isinstance(hidden_sizes, str) else list(hidden_sizes)
     if not sizes or not all(
-        isinstance(h, int) and not isinstance(h, bool) and h > 0 for h in sizes
+        isinstance(h, numbers.Integral) and not isinstance(h, bool) and h > 0
+        for h in sizes
     ):
         raise ValueError(
             "hidden_sizes must be None or a non-empty sequence of positive "
             f"ints; got {hidden_sizes!r}."
         )
-    return sizes
+    return [int(h) for h in sizes]
 
 
 class USADBackbone(ReconstructionBackbone):

@@ -277,7 +277,7 @@ def test_usad_hidden_sizes_set_the_layers_and_decoders_mirror_them():
     assert sum(p.numel() for p in model.parameters()) == 23_609
     assert isinstance(model.encoder[-1], nn.ReLU)
     assert isinstance(model.decoder1[-1], nn.Linear)
-    for bad in ((), (16, 0), (16.0,), "16"):
+    for bad in ((), (16, 0), (16.0,), (True,), "16"):
         with pytest.raises(ValueError, match="hidden_sizes"):
             BACKBONES["usad"](n_channels=2, window_size=4, hidden_sizes=bad)
 
