@@ -329,6 +329,19 @@ def test_vtt_embedding_is_causal():
     assert not torch.equal(before[:, 7:], after[:, 7:])
 
 
+def test_vtt_training_attention_is_the_evaluation_attention_without_dropout():
+    # training with attention dropout takes an explicit softmax path; with a
+    # dropout too small to drop anything it must equal the fused attention
+    from alad.backbones.vtt import _SelfAttention
+
+    torch.manual_seed(0)
+    attention = _SelfAttention(dim=8, n_heads=2, dim_head=4, dropout=1e-12)
+    tokens = torch.randn(3, 5, 8)
+    trained = attention.train()(tokens)
+    evaluated = attention.eval()(tokens)
+    assert torch.allclose(trained, evaluated, atol=1e-6)
+
+
 @pytest.mark.gpu
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 @pytest.mark.parametrize("name", NAMES)
