@@ -90,7 +90,8 @@ class ActiveReconstructionDetector(BaseDetector):
         errors, the Anomaly Transformer's association-weighted error).
         ``"reconstruction"``: Eq. 4 of Han et al. for every backbone, the mean
         over channels of ``|x - x_hat|`` with ``x_hat = backbone(x)``. The two
-        are the same for the Transformer and VTT backbones. See the Anomaly
+        are the same for the Transformer (VTT's own score is the squared
+        error, as its reference code). See the Anomaly
         Transformer's section of the backbones page: the paper's figures for
         it are consistent with Eq. 4 after feedback.
     mask_ratio : float, default=0.15
