@@ -143,12 +143,14 @@ def pooled(records: Iterable[dict], labels: dict[str, np.ndarray]) -> list[dict]
     The evaluation scores of every task are standardised with the mean and
     standard deviation of that task's training scores (each task has its own
     model, whose scores have their own scale), then concatenated with the
-    labels; the metrics of the concatenation are averaged over seeds.
+    labels; the metrics of the concatenation are averaged over seeds. Records
+    whose score file is gone (the records are kept, the score cache need not
+    be) are left out; the ``n_tasks`` of a row says how many tasks it pools.
     """
     groups = defaultdict(lambda: defaultdict(list))
     for r in _chosen(records):
         y = labels.get(r["task"])
-        if y is None:
+        if y is None or not Path(r["scores"]).exists():
             continue
         scores = np.load(r["scores"]).astype(np.float64)
         scores = (scores - r["train_mean"]) / (r["train_std"] or 1.0)
@@ -411,7 +413,13 @@ def save_figures(
             continue
         stem = f"{task.replace('/', '_')}_{method}"
         seed = min(r["seed"] for r in mine)
-        first = {r["setting"]: r for r in mine if r["seed"] == seed}
+        first = {
+            r["setting"]: r
+            for r in mine
+            if r["seed"] == seed and Path(r["scores"]).exists()
+        }
+        if not first:
+            continue
         scores = {s: np.load(r["scores"]) for s, r in first.items()}
         # the threshold of the reported (best) F1 of each setting
         thresholds = {

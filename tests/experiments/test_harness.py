@@ -145,6 +145,44 @@ def test_average_gains_is_the_mean_difference_over_datasets():
     assert gains["w/ unlabeled"]["f1_mean"] == pytest.approx(0.2)
 
 
+def test_report_of_committed_records_without_their_score_cache(tmp_path):
+    # records are committed, the per-timestep score cache is not: the tables
+    # of a fresh checkout come from the metrics, and the pooled table only
+    # pools the tasks whose scores are still there
+    rng = np.random.default_rng(0)
+    records = []
+    for task in ("d/a", "d/b"):
+        y = (rng.random(200) < 0.1).astype(np.int8)
+        labels = tmp_path / f"{task[-1]}_labels.npy"
+        scores = tmp_path / f"{task[-1]}_scores.npy"
+        np.save(labels, y)
+        np.save(scores, y + rng.random(200))
+        metrics = {m: 0.5 for m in ("f1", "f1_pa", "pa_k_auc", "roc_auc")}
+        records.append(
+            {
+                "dataset": "d",
+                "task": task,
+                "method": "iforest",
+                "setting": "w/o unlabeled",
+                "seed": 0,
+                "metrics": {"evaluation": {**metrics, "average_precision": 0.5}},
+                "scores": str(scores),
+                "labels": str(labels),
+                "train_mean": 0.0,
+                "train_std": 1.0,
+            }
+        )
+    (tmp_path / "b_scores.npy").unlink()
+    text = format_report(records, load_labels(records), fmt="rst")
+    pooled = text.split("d, pooled over tasks")[1].split("d, per task")[0]
+    assert "\n     - 1 seed\n" in pooled  # one task pooled, not two
+    assert "2 tasks x 1 seed" in text.split("d, pooled")[0]  # the mean keeps both
+    for path in tmp_path.iterdir():
+        path.unlink()
+    text = format_report(records, load_labels(records), fmt="rst")
+    assert "pooled" not in text and "d, per task" in text
+
+
 def test_task_wins_counts_tasks_and_tests_the_paired_differences():
     rows = []
     for i, gain in enumerate([0.1, 0.2, -0.05, 0.3, 0.15]):
