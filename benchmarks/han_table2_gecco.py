@@ -7,7 +7,7 @@ and the paper's. The paper's "AUC" is the PA%K AUC.
 
 Usage::
 
-    python benchmarks/han_table2_gecco.py alad_output/results/backbones_gecco.jsonl
+    python benchmarks/han_table2_gecco.py benchmarks/results/han/backbones_gecco.jsonl
 """
 
 from __future__ import annotations

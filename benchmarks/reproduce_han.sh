@@ -5,9 +5,11 @@
 # docs/backbones_msl.rst, the seven backbones on GECCO and on the 27 MSL
 # entities (one seed, at most 10 epochs).
 #
-# Resumable: finished runs are kept in alad_output/results/*.jsonl and
-# skipped when this script is run again; trained models are cached in
-# alad_output/results/cache. Needs the data home: ALAD_DATA_HOME=../shared/datasets.
+# Resumable: the records of finished runs (metrics, settings, timings) are
+# appended to benchmarks/results/han/*.jsonl, which is committed, and skipped
+# when this script is run again; trained models and per-timestep scores are
+# cached in alad_output/results/cache (not committed: the pooled tables and
+# the figures need them). Needs the data home: ALAD_DATA_HOME=../shared/datasets.
 #
 #   bash benchmarks/reproduce_han.sh             # everything
 #   bash benchmarks/reproduce_han.sh transformer # the first part only
@@ -15,14 +17,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}"
+records=benchmarks/results/han
 out=alad_output/results
 docs=docs/results
-mkdir -p "$out" "$docs"
+mkdir -p "$records" "$out" "$docs"
 what="${1:-all}"
 
 if [ "$what" = all ] || [ "$what" = transformer ]; then
   alad benchmark --dataset gecco --dataset ucr --dataset msl --seeds 0 1 2 \
-    --out "$out/transformer.jsonl" --cache "$out/cache" --quiet \
+    --out "$records/transformer.jsonl" --cache "$out/cache" --quiet \
     --rst "$docs/transformer_tables.inc" --figures "$docs/fig" > "$out/transformer.md"
   python - "$docs" <<'PY'
 import sys
@@ -52,7 +55,7 @@ if [ "$what" = all ] || [ "$what" = backbones ]; then
   # scaled down for CPU time: at most 10 epochs (patience 3), one seed
   scaled='{"max_epochs": 10, "patience": 3}'
   alad benchmark --dataset gecco $backbones --no-baselines --seeds 0 \
-    --params "$scaled" --out "$out/backbones_gecco.jsonl" --cache "$out/cache" \
+    --params "$scaled" --out "$records/backbones_gecco.jsonl" --cache "$out/cache" \
     --quiet > /dev/null
   # MSL, all 27 entities: five backbones at their default sizes; VTT-SAT and
   # VTT-PAT with hidden_size 32 instead of 128 (55 variables make 2,750
@@ -62,23 +65,23 @@ if [ "$what" = all ] || [ "$what" = backbones ]; then
     fast="$fast --backbone $b"
   done
   alad benchmark --dataset msl $fast --no-baselines --seeds 0 \
-    --params "$scaled" --out "$out/backbones_msl.jsonl" --cache "$out/cache" \
+    --params "$scaled" --out "$records/backbones_msl.jsonl" --cache "$out/cache" \
     --quiet > /dev/null
   alad benchmark --dataset msl --backbone vtt_sat --backbone vtt_pat \
     --no-baselines --seeds 0 \
     --params '{"max_epochs": 10, "patience": 3, "backbone_params": {"hidden_size": 32}}' \
-    --out "$out/backbones_msl_vtt32.jsonl" --cache "$out/cache" --quiet > /dev/null
+    --out "$records/backbones_msl_vtt32.jsonl" --cache "$out/cache" --quiet > /dev/null
   # the Anomaly Transformer scored by Eq. 4 (reconstruction error) instead of
   # its association-weighted score
   alad benchmark --dataset gecco --backbone anomaly_transformer --no-baselines \
     --seeds 0 --setting "w/o unlabeled" --setting active \
     --params '{"max_epochs": 10, "patience": 3, "anomaly_score": "reconstruction"}' \
-    --out "$out/backbones_gecco_at_eq4.jsonl" --cache "$out/cache" --quiet > /dev/null
-  alad report "$out/backbones_gecco.jsonl" --rst "$docs/backbones_tables.inc" \
+    --out "$records/backbones_gecco_at_eq4.jsonl" --cache "$out/cache" --quiet > /dev/null
+  alad report "$records/backbones_gecco.jsonl" --rst "$docs/backbones_tables.inc" \
     > "$out/backbones.md"
-  alad report "$out/backbones_msl.jsonl" "$out/backbones_msl_vtt32.jsonl" \
+  alad report "$records/backbones_msl.jsonl" "$records/backbones_msl_vtt32.jsonl" \
     --rst "$docs/backbones_msl_tables.inc" > "$out/backbones_msl.md"
-  alad report "$out/backbones_gecco_at_eq4.jsonl" > "$out/backbones_at_eq4.md"
-  python benchmarks/han_table2_gecco.py "$out/backbones_gecco.jsonl" \
+  alad report "$records/backbones_gecco_at_eq4.jsonl" > "$out/backbones_at_eq4.md"
+  python benchmarks/han_table2_gecco.py "$records/backbones_gecco.jsonl" \
     > "$docs/backbones_vs_paper.inc"
 fi
