@@ -157,7 +157,9 @@ def test_report_of_committed_records_without_their_score_cache(tmp_path):
         scores = tmp_path / f"{task[-1]}_scores.npy"
         np.save(labels, y)
         np.save(scores, y + rng.random(200))
-        metrics = {m: 0.5 for m in ("f1", "f1_pa", "pa_k_auc", "roc_auc")}
+        metrics = dict.fromkeys(
+            ("f1", "f1_pa", "pa_k_auc", "roc_auc", "average_precision"), 0.5
+        )
         records.append(
             {
                 "dataset": "d",
@@ -165,7 +167,7 @@ def test_report_of_committed_records_without_their_score_cache(tmp_path):
                 "method": "iforest",
                 "setting": "w/o unlabeled",
                 "seed": 0,
-                "metrics": {"evaluation": {**metrics, "average_precision": 0.5}},
+                "metrics": {"evaluation": metrics},
                 "scores": str(scores),
                 "labels": str(labels),
                 "train_mean": 0.0,
