@@ -1,0 +1,712 @@
+"""A labelling session on disk: detector, pool reference, labels, rounds and history."""
+
+from __future__ import annotations
+
+import csv
+import getpass
+import hashlib
+import json
+import os
+import shutil
+import threading
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from ._model_store import load_detector, save_detector
+
+__all__ = ["LABELS", "LabellingSession", "load_pool"]
+
+FORMAT = "alad-labelling-session/1"
+LABELS = ("anomaly", "normal", "unsure")
+_LOG_FIELDS = (
+    "time",
+    "labeller",
+    "round",
+    "window",
+    "start",
+    "stop",
+    "label",
+    "range_start",
+    "range_stop",
+)
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def _default_labeller() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no user name in some containers
+        return "unknown"
+
+
+def load_pool(path) -> tuple[np.ndarray, list[str] | None]:
+    """Read an unlabelled pool: ``.npy`` (2-D) or ``.csv`` (header of channel names).
+
+    Returns
+    -------
+    X : ndarray of shape (n_timesteps, n_channels)
+    channel_names : list of str or None
+    """
+    path = Path(path)
+    if path.suffix == ".npy":
+        X = np.load(path, allow_pickle=False)
+        names = None
+    elif path.suffix == ".csv":
+        with open(path, newline="") as f:
+            header = next(csv.reader(f))
+        try:
+            [float(v) for v in header]
+            names, skip = None, 0
+        except ValueError:
+            names, skip = [h.strip() for h in header], 1
+        X = np.loadtxt(path, delimiter=",", skiprows=skip, ndmin=2)
+    else:
+        raise ValueError(
+            f"pool must be a .npy or .csv file; got {path.name!r} (suffix "
+            f"{path.suffix!r})."
+        )
+    if X.ndim != 2:
+        raise ValueError(
+            f"pool must hold a 2-D series (n_timesteps, n_channels); {path} has "
+            f"shape {X.shape}."
+        )
+    return np.asarray(X, dtype=np.float64), names
+
+
+class LabellingSession:
+    """A labelling session kept in a folder, to be reopened days later.
+
+    The folder holds everything in open formats:
+
+    - ``session.json``: the pool reference (path, sha256, shape; a copy
+      ``pool.npy`` only when asked for), window size, budget, windows per
+      round, the pending query, and the sha256 of the model files;
+    - ``labels.csv``: every label given, one row per event, with its time,
+      labeller and round (``unset`` rows withdraw a label);
+    - ``history.json``: one entry per submitted round: the windows queried
+      and labelled, the threshold and the metrics on labelled windows;
+    - ``scores/round_NNN.npy``: the pool's scores after each round (0: before
+      any label);
+    - ``model/``: the detector as JSON parameters and NumPy arrays (no
+      pickle, see :func:`~alad.labelling.save_detector`).
+
+    Labels are per window of the non-overlapping grid that
+    :meth:`~alad.ActiveReconstructionDetector.query` uses (window ``j`` holds
+    pool rows ``[j * window_size, (j + 1) * window_size)``): ``"anomaly"``
+    (optionally with the anomalous sub-range of rows), ``"normal"`` or
+    ``"unsure"``. Unsure windows never reach ``partial_fit`` and are not
+    queried again unless :meth:`requery_unsure` is called.
+
+    Use :meth:`create` or :meth:`open`, not the constructor.
+
+    Examples
+    --------
+    >>> import numpy as np, tempfile
+    >>> from alad import ActiveReconstructionDetector
+    >>> from alad.datasets import make_telemetry
+    >>> from alad.labelling import LabellingSession
+    >>> data = make_telemetry(n_train=1000, n_test=1000, random_state=0)
+    >>> det = ActiveReconstructionDetector(window_size=20, max_epochs=1,
+    ...     backbone_params={"d_model": 8, "d_ff": 8, "n_heads": 2, "n_layers": 1},
+    ...     feedback_epochs=1, random_state=0).fit(data.X_train)
+    >>> folder = tempfile.mkdtemp()
+    >>> s = LabellingSession.create(folder + "/s", det, data.X_test, per_round=4)
+    >>> windows = s.pending_query
+    >>> len(windows)
+    4
+    >>> s.label(windows[0], "anomaly")
+    >>> s.label(windows[1], "unsure")
+    >>> entry = s.submit_round()
+    >>> entry["n_trained_windows"], LabellingSession.open(folder + "/s").n_rounds
+    (1, 1)
+    """
+
+    def __init__(self, path, detector, pool, meta, records, history):
+        self.path = Path(path)
+        self.detector = detector
+        self.pool = pool
+        self._meta = meta
+        self._records = records  # window -> latest label record (dict)
+        self.history = history
+        self._lock = threading.RLock()
+
+    # -- creation and reopening ---------------------------------------------
+    @classmethod
+    def create(
+        cls,
+        path,
+        detector,
+        pool,
+        *,
+        copy_pool: bool = False,
+        budget: int | None = None,
+        per_round: int | None = None,
+        channel_names=None,
+        labeller: str | None = None,
+        overwrite: bool = False,
+    ) -> LabellingSession:
+        """Start a session from a fitted detector and an unlabelled pool.
+
+        Parameters
+        ----------
+        path : str or Path
+            The session folder; must not exist (or be empty) unless ``overwrite``.
+        detector : ActiveReconstructionDetector
+            Fitted. A backbone given by name (the safe model format stores
+            no code).
+        pool : str, Path or ndarray of shape (n_timesteps, n_channels)
+            A ``.npy`` or ``.csv`` file, referenced by path and sha256 (copied
+            into the session with ``copy_pool=True``); an array is always
+            copied, as ``pool.npy``.
+        copy_pool : bool, default=False
+        budget : int or None, default=None
+            Most windows the person labels (unsure ones included); None: as
+            many as the pool holds.
+        per_round : int or None, default=None
+            Windows queried per round; None: the detector's
+            ``top_k + n_bins * per_bin``.
+        channel_names : list of str or None, default=None
+            Shown on the page; default the CSV header or ``channel_0, ...``.
+        labeller : str or None, default=None
+            Default labeller name recorded with each label; default the
+            login name.
+        overwrite : bool, default=False
+            Replace an existing session in ``path``.
+        """
+        path = Path(path)
+        if path.exists() and any(path.iterdir()):
+            if not overwrite:
+                raise FileExistsError(
+                    f"path {str(path)!r} already holds files; open it with "
+                    "LabellingSession.open or pass overwrite=True."
+                )
+            shutil.rmtree(path)
+        path.mkdir(parents=True, exist_ok=True)
+        if isinstance(pool, (str, os.PathLike)):
+            source = Path(pool).resolve()
+            X, names = load_pool(source)
+            if copy_pool:
+                np.save(path / "pool.npy", X)
+                pool_ref = {"path": "pool.npy", "copied": True}
+            else:
+                pool_ref = {"path": str(source), "copied": False}
+        else:
+            X, names = np.asarray(pool, dtype=np.float64), None
+            if X.ndim != 2:
+                raise ValueError(
+                    "pool must be a 2-D series (n_timesteps, n_channels); got shape "
+                    f"{X.shape}."
+                )
+            np.save(path / "pool.npy", X)
+            pool_ref = {"path": "pool.npy", "copied": True}
+        stored = path / pool_ref["path"]
+        pool_ref.update(sha256=_sha256(stored), shape=list(X.shape))
+        window_size = int(detector.window_size)
+        n_windows = len(X) // window_size
+        if n_windows == 0:
+            raise ValueError(
+                f"pool has {len(X)} timesteps, fewer than window_size={window_size}."
+            )
+        if per_round is None:
+            per_round = detector.top_k + detector.n_bins * detector.per_bin
+        if channel_names is None:
+            channel_names = names or [f"channel_{i}" for i in range(X.shape[1])]
+        if len(channel_names) != X.shape[1]:
+            raise ValueError(
+                f"channel_names must name the {X.shape[1]} channels of the pool; got "
+                f"{len(channel_names)} names."
+            )
+        meta = {
+            "format": FORMAT,
+            "created": _now(),
+            "updated": _now(),
+            "pool": pool_ref,
+            "window_size": window_size,
+            "n_windows": n_windows,
+            "budget": None if budget is None else int(budget),
+            "per_round": int(per_round),
+            "channel_names": [str(c) for c in channel_names],
+            "labeller": labeller or _default_labeller(),
+            "pending_query": [],
+            "model": None,
+        }
+        session = cls(path, detector, X, meta, {}, [])
+        (path / "scores").mkdir(exist_ok=True)
+        with open(path / "labels.csv", "w", newline="") as f:
+            csv.writer(f).writerow(_LOG_FIELDS)
+        session._save_scores(0, detector.decision_function(X))
+        session._meta["pending_query"] = session._next_query()
+        session._save_model()
+        session._save_meta()
+        _write_atomic(path / "history.json", "[]\n")
+        return session
+
+    @classmethod
+    def open(cls, path, *, pool=None, verify: bool = True) -> LabellingSession:
+        """Reopen a session folder.
+
+        Parameters
+        ----------
+        path : str or Path
+        pool : str, Path or None, default=None
+            Where the pool file is now, if it moved; its sha256 must be the
+            one recorded.
+        verify : bool, default=True
+            Rescore the pool and check that the scores are those saved after
+            the last round.
+        """
+        path = Path(path)
+        meta_file = path / "session.json"
+        if not meta_file.exists():
+            raise FileNotFoundError(f"{path} holds no session.json; not a session.")
+        meta = json.loads(meta_file.read_text())
+        if meta.get("format") != FORMAT:
+            raise ValueError(
+                f"{meta_file} has format {meta.get('format')!r}; expected {FORMAT!r}."
+            )
+        pool_path = Path(pool) if pool is not None else path / meta["pool"]["path"]
+        if not pool_path.exists():
+            raise FileNotFoundError(
+                f"the pool {str(pool_path)!r} is missing; pass pool=NEW_PATH if it "
+                "moved."
+            )
+        digest = _sha256(pool_path)
+        if digest != meta["pool"]["sha256"]:
+            raise ValueError(
+                f"the pool {str(pool_path)!r} has sha256 {digest}, but the session "
+                f"was created on sha256 {meta['pool']['sha256']}: the data changed, "
+                "so the labels and queries no longer describe it."
+            )
+        X, _ = load_pool(pool_path)
+        detector = load_detector(
+            path / "model", expected_sha256=meta["model"]["sha256"]
+        )
+        history = json.loads((path / "history.json").read_text())
+        records = {}
+        with open(path / "labels.csv", newline="") as f:
+            for row in csv.DictReader(f):
+                record = _parse_row(row)
+                if record["label"] == "unset":
+                    records.pop(record["window"], None)
+                else:
+                    records[record["window"]] = record
+        session = cls(path, detector, X, meta, records, history)
+        if verify:
+            saved = np.load(session._scores_file(len(history)), allow_pickle=False)
+            if not np.array_equal(saved, detector.decision_function(X)):
+                raise ValueError(
+                    "the reopened detector does not give the scores saved after "
+                    f"round {len(history)}; the model files do not match the session."
+                )
+        return session
+
+    # -- what the session holds ---------------------------------------------
+    @property
+    def window_size(self) -> int:
+        return self._meta["window_size"]
+
+    @property
+    def n_windows(self) -> int:
+        return self._meta["n_windows"]
+
+    @property
+    def channel_names(self) -> list[str]:
+        return list(self._meta["channel_names"])
+
+    @property
+    def budget(self) -> int | None:
+        return self._meta["budget"]
+
+    @property
+    def per_round(self) -> int:
+        return self._meta["per_round"]
+
+    @property
+    def n_rounds(self) -> int:
+        """Submitted rounds."""
+        return len(self.history)
+
+    @property
+    def current_round(self) -> int:
+        """The round that labels given now belong to."""
+        return len(self.history) + 1
+
+    @property
+    def pending_query(self) -> list[int]:
+        """Windows the detector asks about in the current round."""
+        return list(self._meta["pending_query"])
+
+    @property
+    def n_labelled(self) -> int:
+        """Windows with a label (anomaly, normal or unsure), submitted or not."""
+        return len(self._records)
+
+    @property
+    def budget_left(self) -> int | None:
+        return None if self.budget is None else max(0, self.budget - self.n_labelled)
+
+    def window_rows(self, window: int) -> tuple[int, int]:
+        """``(start, stop)`` pool rows of a window."""
+        window = self._check_window(window)
+        return window * self.window_size, (window + 1) * self.window_size
+
+    def labels(self) -> list[dict]:
+        """The current label of each labelled window, in window order."""
+        return [dict(self._records[w]) for w in sorted(self._records)]
+
+    def staged(self) -> list[dict]:
+        """Labels of the current round, not yet submitted."""
+        return [r for r in self.labels() if r["round"] == self.current_round]
+
+    def timestep_labels(self) -> np.ndarray:
+        """Per-row labels of the pool: 1 anomaly, 0 normal, nan unlabelled or unsure.
+
+        An anomaly window with a sub-range is 1 inside the range, 0 elsewhere.
+        """
+        y = np.full(len(self.pool), np.nan)
+        for record in self._records.values():
+            start, stop = record["start"], record["stop"]
+            if record["label"] == "normal":
+                y[start:stop] = 0.0
+            elif record["label"] == "anomaly":
+                if record["range"] is None:
+                    y[start:stop] = 1.0
+                else:
+                    y[start:stop] = 0.0
+                    y[record["range"][0] : record["range"][1]] = 1.0
+        return y
+
+    def unsure_mask(self) -> np.ndarray:
+        """Rows of windows labelled unsure."""
+        mask = np.zeros(len(self.pool), dtype=bool)
+        for record in self._records.values():
+            if record["label"] == "unsure":
+                mask[record["start"] : record["stop"]] = True
+        return mask
+
+    def known(self) -> np.ndarray:
+        """The ``y`` given to ``query``: labels, unsure rows marked 0, nan elsewhere.
+
+        ``query`` never offers a window holding a non-nan row; marking unsure
+        rows keeps them from being asked again. The 0 never trains.
+        """
+        y = self.timestep_labels()
+        y[self.unsure_mask()] = 0.0
+        return y
+
+    def scores(self, round: int | None = None) -> np.ndarray:
+        """Pool scores after ``round`` (default: the last submitted)."""
+        round = self.n_rounds if round is None else round
+        return np.load(self._scores_file(round), allow_pickle=False)
+
+    # -- labelling -----------------------------------------------------------
+    def label(
+        self,
+        window: int,
+        label: str,
+        *,
+        anomalous_range=None,
+        labeller: str | None = None,
+    ) -> None:
+        """Label a window for the current round (replaces a label not yet submitted).
+
+        Parameters
+        ----------
+        window : int
+            Index of the window, ``0 <= window < n_windows``.
+        label : {"anomaly", "normal", "unsure"}
+        anomalous_range : (int, int) or None, default=None
+            For ``"anomaly"``: pool rows ``[start, stop)`` inside the window
+            that are anomalous; the window's other rows are then normal.
+            None: the whole window.
+        labeller : str or None, default=None
+            Default: the session's labeller.
+        """
+        with self._lock:
+            window = self._check_window(window)
+            if label not in LABELS:
+                raise ValueError(f"label must be one of {LABELS}; got {label!r}.")
+            previous = self._records.get(window)
+            if previous is not None and previous["round"] < self.current_round:
+                raise ValueError(
+                    f"window {window} was labelled {previous['label']!r} in round "
+                    f"{previous['round']}, already submitted; labels of submitted "
+                    "rounds are kept as they trained the detector."
+                )
+            if previous is None and self.budget_left == 0:
+                raise ValueError(
+                    f"the budget of {self.budget} windows is spent; no more labels."
+                )
+            start, stop = self.window_rows(window)
+            rng = None
+            if anomalous_range is not None:
+                if label != "anomaly":
+                    raise ValueError(
+                        f"anomalous_range is for label 'anomaly' only; got {label!r}."
+                    )
+                a, b = (int(v) for v in anomalous_range)
+                if not start <= a < b <= stop:
+                    raise ValueError(
+                        f"anomalous_range must satisfy {start} <= start < stop <= "
+                        f"{stop} (the rows of window {window}); got ({a}, {b})."
+                    )
+                rng = None if (a, b) == (start, stop) else [a, b]
+            record = {
+                "time": _now(),
+                "labeller": labeller or self._meta["labeller"],
+                "round": self.current_round,
+                "window": window,
+                "start": start,
+                "stop": stop,
+                "label": label,
+                "range": rng,
+            }
+            self._append_log(record)
+            self._records[window] = record
+
+    def unset(self, window: int, *, labeller: str | None = None) -> None:
+        """Withdraw a label of the current round, not yet submitted."""
+        with self._lock:
+            window = self._check_window(window)
+            previous = self._records.get(window)
+            if previous is None:
+                return
+            if previous["round"] < self.current_round:
+                raise ValueError(
+                    f"window {window} belongs to submitted round {previous['round']}."
+                )
+            self._withdraw(window, labeller)
+
+    def requery_unsure(self) -> list[int]:
+        """Make the submitted unsure windows queryable again; returns them.
+
+        Withdraws their labels (``unset`` rows in ``labels.csv``) and, when no
+        label of the current round is staged, recomputes the pending query.
+        """
+        with self._lock:
+            windows = [w for w, r in self._records.items() if r["label"] == "unsure"]
+            for window in windows:
+                self._withdraw(window, None)
+            if windows and not self.staged():
+                self._meta["pending_query"] = self._next_query()
+                self._save_meta()
+            return sorted(windows)
+
+    def submit_round(self, progress=None) -> dict:
+        """Learn from the labels of the current round, then query the next windows.
+
+        Anomaly and normal windows go to ``partial_fit`` (per-timestep labels:
+        a sub-range is 1 inside, 0 elsewhere in its window); unsure windows
+        do not. The pool is rescored, metrics on the labelled windows are
+        computed when they hold both classes, and everything is saved.
+
+        Parameters
+        ----------
+        progress : callable or None, default=None
+            Called as ``progress(stage, fraction)`` with stages
+            ``"training"``, ``"scoring"``, ``"querying"``, ``"saving"``.
+
+        Returns
+        -------
+        entry : dict
+            The round's entry in :attr:`history`.
+        """
+
+        def step(stage, fraction):
+            if progress is not None:
+                progress(stage, fraction)
+
+        with self._lock:
+            started = time.perf_counter()
+            staged = self.staged()
+            if not staged:
+                raise ValueError(
+                    f"round {self.current_round} has no label; label windows first."
+                )
+            y_all = self.timestep_labels()
+            trained = sorted(r["window"] for r in staged if r["label"] != "unsure")
+            step("training", 0.0)
+            if trained:
+                rows = np.concatenate(
+                    [np.arange(*self.window_rows(w)) for w in trained]
+                )
+                self.detector.partial_fit(self.pool[rows], y_all[rows])
+            step("scoring", 0.5)
+            scores = self.detector.decision_function(self.pool)
+            step("querying", 0.7)
+            counts = {k: sum(r["label"] == k for r in staged) for k in LABELS}
+            entry = {
+                "round": self.current_round,
+                "submitted": _now(),
+                "labellers": sorted({r["labeller"] for r in staged}),
+                "queried": self.pending_query,
+                "labelled": {
+                    k: sorted(r["window"] for r in staged if r["label"] == k)
+                    for k in LABELS
+                },
+                "counts": counts,
+                "n_trained_windows": len(trained),
+                "n_labelled_total": self.n_labelled,
+                "n_anomaly_windows_total": sum(
+                    r["label"] == "anomaly" for r in self._records.values()
+                ),
+                "threshold": float(self.detector.threshold_),
+                "metrics": _metrics(y_all, scores, self.detector.threshold_),
+                "detector_rounds": int(self.detector.n_feedback_rounds_),
+            }
+            self.history.append(entry)
+            self._save_scores(entry["round"], scores)
+            self._meta["pending_query"] = self._next_query()
+            step("saving", 0.9)
+            self._save_model()
+            entry["seconds"] = round(time.perf_counter() - started, 3)
+            _write_atomic(
+                self.path / "history.json", json.dumps(self.history, indent=1) + "\n"
+            )
+            self._save_meta()
+            step("done", 1.0)
+            return entry
+
+    # -- internals -----------------------------------------------------------
+    def _check_window(self, window) -> int:
+        if isinstance(window, bool) or not isinstance(window, (int, np.integer)):
+            raise TypeError(f"window must be an integer; got {window!r}.")
+        if not 0 <= window < self.n_windows:
+            raise ValueError(
+                f"window must be in [0, {self.n_windows}) for this pool; got {window}."
+            )
+        return int(window)
+
+    def _withdraw(self, window, labeller):
+        record = dict(self._records.pop(window))
+        record.update(
+            time=_now(),
+            labeller=labeller or self._meta["labeller"],
+            round=self.current_round,
+            label="unset",
+            range=None,
+        )
+        self._append_log(record)
+
+    def _next_query(self) -> list[int]:
+        from ..base import PoolExhaustedError
+
+        n = self.per_round
+        if self.budget is not None:
+            n = min(n, self.budget - self.n_labelled)
+        if n <= 0:
+            return []
+        try:
+            rows = self.detector.query(self.pool, y=self.known(), n_queries=n)
+        except PoolExhaustedError:
+            return []
+        rows = np.asarray(rows)
+        L = self.window_size
+        if rows.size % L or np.any(rows.reshape(-1, L)[:, 0] % L):
+            raise RuntimeError(
+                "query returned rows that are not whole windows of the grid "
+                f"[0, {L}), [{L}, {2 * L}), ...; the session cannot map them."
+            )
+        return [int(v) for v in rows.reshape(-1, L)[:, 0] // L]
+
+    def _append_log(self, record):
+        rng = record["range"] or (None, None)
+        with open(self.path / "labels.csv", "a", newline="") as f:
+            csv.writer(f).writerow(
+                [
+                    record["time"],
+                    record["labeller"],
+                    record["round"],
+                    record["window"],
+                    record["start"],
+                    record["stop"],
+                    record["label"],
+                    "" if rng[0] is None else rng[0],
+                    "" if rng[1] is None else rng[1],
+                ]
+            )
+
+    def _scores_file(self, round: int) -> Path:
+        return self.path / "scores" / f"round_{round:03d}.npy"
+
+    def _save_scores(self, round: int, scores: np.ndarray) -> None:
+        tmp = self.path / "scores" / f"round_{round:03d}.tmp.npy"
+        np.save(tmp, np.asarray(scores, dtype=np.float64))
+        os.replace(tmp, self._scores_file(round))
+
+    def _save_model(self) -> None:
+        tmp, final = self.path / "model.tmp", self.path / "model"
+        if tmp.exists():
+            shutil.rmtree(tmp)
+        self._meta["model"] = save_detector(self.detector, tmp)
+        old = self.path / "model.old"
+        if final.exists():
+            os.replace(final, old)
+        os.replace(tmp, final)
+        if old.exists():
+            shutil.rmtree(old)
+
+    def _save_meta(self) -> None:
+        self._meta["updated"] = _now()
+        _write_atomic(
+            self.path / "session.json", json.dumps(self._meta, indent=1) + "\n"
+        )
+
+
+def _parse_row(row: dict) -> dict:
+    a, b = row["range_start"], row["range_stop"]
+    return {
+        "time": row["time"],
+        "labeller": row["labeller"],
+        "round": int(row["round"]),
+        "window": int(row["window"]),
+        "start": int(row["start"]),
+        "stop": int(row["stop"]),
+        "label": row["label"],
+        "range": None if a == "" else [int(a), int(b)],
+    }
+
+
+def _metrics(y, scores, threshold) -> dict | None:
+    """Metrics on the labelled rows (unsure excluded) when both classes are there."""
+    from ..metrics import average_precision, best_f1, roc_auc
+
+    labelled = ~np.isnan(y)
+    y_true, y_score = y[labelled].astype(int), scores[labelled]
+    if y_true.size == 0 or y_true.min() == y_true.max():
+        return None
+    f1, best_threshold = best_f1(y_true, y_score, return_threshold=True)
+    predicted = y_score > threshold
+    tp = int(np.sum(predicted & (y_true == 1)))
+    precision = tp / max(1, int(predicted.sum()))
+    recall = tp / int(y_true.sum())
+    return {
+        "n_rows": int(y_true.size),
+        "roc_auc": float(roc_auc(y_true, y_score)),
+        "average_precision": float(average_precision(y_true, y_score)),
+        "best_f1": float(f1),
+        "best_f1_threshold": float(best_threshold),
+        "f1_at_threshold": 0.0
+        if tp == 0
+        else float(2 * precision * recall / (precision + recall)),
+    }

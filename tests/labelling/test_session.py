@@ -1,0 +1,190 @@
+"""The labelling session on disk: create, label, submit, reopen, refuse."""
+
+import csv
+import json
+
+import numpy as np
+import pytest
+
+from alad.labelling import LabellingSession, load_detector, save_detector
+from alad.labelling._model_store import UnsafeModelError
+
+
+def _label_pending(session, truth, *, unsure=()):
+    """Label the pending windows from the truth; ``unsure`` positions as unsure."""
+    for i, w in enumerate(session.pending_query):
+        start, stop = session.window_rows(w)
+        if i in unsure:
+            session.label(w, "unsure")
+        elif truth[start:stop].any():
+            ones = np.flatnonzero(truth[start:stop]) + start
+            session.label(w, "anomaly", anomalous_range=(ones[0], ones[-1] + 1))
+        else:
+            session.label(w, "normal")
+
+
+def test_model_store_round_trips_scores_queries_and_learning(
+    fresh, pool, pool_truth, tmp_path
+):
+    det = fresh
+    idx = det.query(pool)
+    det.partial_fit(pool[idx], pool_truth[idx])
+    manifest = save_detector(det, tmp_path / "model")
+    assert sorted(manifest["sha256"]) == ["arrays.npz", "params.json", "state.json"]
+    loaded = load_detector(tmp_path / "model", expected_sha256=manifest["sha256"])
+    assert np.array_equal(det.decision_function(pool), loaded.decision_function(pool))
+    known = np.full(len(pool), np.nan)
+    known[idx] = pool_truth[idx]
+    q = det.query(pool, y=known)
+    assert np.array_equal(q, loaded.query(pool, y=known))
+    det.partial_fit(pool[q], pool_truth[q])
+    loaded.partial_fit(pool[q], pool_truth[q])
+    assert np.array_equal(det.decision_function(pool), loaded.decision_function(pool))
+    assert loaded.threshold_ == det.threshold_
+    # nothing in the model folder is a pickle
+    with np.load(tmp_path / "model" / "arrays.npz", allow_pickle=False) as npz:
+        assert all(npz[k].dtype != object for k in npz.files)
+
+
+def test_model_store_refuses_code_and_changed_files(fresh, tmp_path):
+    from alad.backbones import TransformerBackbone
+
+    odd = fresh.set_params(backbone=TransformerBackbone)
+    with pytest.raises(UnsafeModelError, match="backbone must be a name"):
+        save_detector(odd, tmp_path / "odd")
+    odd.set_params(backbone="transformer")
+    manifest = save_detector(odd, tmp_path / "m")
+    params = tmp_path / "m" / "params.json"
+    params.write_text(params.read_text().replace('"lr": 0.001', '"lr": 0.002'))
+    with pytest.raises(ValueError, match="does not match the sha256"):
+        load_detector(tmp_path / "m", expected_sha256=manifest["sha256"])
+
+
+def test_session_holds_labels_rounds_history_and_reopens_identically(
+    fresh, pool, pool_truth, tmp_path
+):
+    path = tmp_path / "session"
+    s = LabellingSession.create(
+        path, fresh, pool, per_round=6, budget=30, labeller="ada"
+    )
+    first = s.pending_query
+    assert len(first) == 6 and s.current_round == 1
+    _label_pending(s, pool_truth, unsure=(0,))
+    entry = s.submit_round()
+    assert entry["round"] == 1 and entry["counts"]["unsure"] == 1
+    assert entry["n_trained_windows"] == 5
+    assert entry["queried"] == first
+    assert first[0] in entry["labelled"]["unsure"]
+    assert not set(s.pending_query) & set(first)  # never re-asked, unsure included
+
+    reopened = LabellingSession.open(path)  # verify=True rescored the pool
+    assert reopened.pending_query == s.pending_query
+    assert np.array_equal(reopened.scores(), s.scores())
+    assert np.array_equal(
+        reopened.detector.decision_function(pool), s.detector.decision_function(pool)
+    )
+    # the same next query, computed afresh by the reopened detector
+    rows = reopened.detector.query(pool, y=reopened.known(), n_queries=6)
+    assert sorted(set(rows // 20)) == reopened.pending_query
+    assert reopened.labels() == s.labels()
+    assert reopened.budget_left == 24
+
+    # on disk: open formats, every label with time, labeller and round
+    with open(path / "labels.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 6 and {r["labeller"] for r in rows} == {"ada"}
+    assert {r["round"] for r in rows} == {"1"} and all(r["time"] for r in rows)
+    history = json.loads((path / "history.json").read_text())
+    assert history[0]["threshold"] == pytest.approx(s.detector.threshold_)
+    meta = json.loads((path / "session.json").read_text())
+    assert meta["pool"]["copied"] and meta["budget"] == 30
+    assert (path / "scores" / "round_001.npy").exists()
+
+    # a second round after reopening, as after a few days
+    _label_pending(reopened, pool_truth)
+    reopened.submit_round()
+    assert LabellingSession.open(path).n_rounds == 2
+
+
+def test_session_trains_as_the_python_api_would(fitted, pool, pool_truth, tmp_path):
+    """Sub-ranges become per-timestep labels; unsure never reaches partial_fit."""
+    import copy
+
+    by_session = copy.deepcopy(fitted)
+    by_hand = copy.deepcopy(fitted)
+    s = LabellingSession.create(tmp_path / "s", by_session, pool, per_round=6)
+    windows = s.pending_query
+    assert windows == sorted(set(by_hand.query(pool, n_queries=6) // 20))
+    s.label(
+        windows[0],
+        "anomaly",
+        anomalous_range=(windows[0] * 20 + 5, windows[0] * 20 + 12),
+    )
+    s.label(windows[1], "unsure")
+    for w in windows[2:]:
+        s.label(w, "normal")
+    s.submit_round()
+
+    trained = [windows[0], *windows[2:]]
+    rows = np.concatenate([np.arange(w * 20, w * 20 + 20) for w in trained])
+    y = np.zeros(len(rows))
+    y[5:12] = 1.0
+    by_hand.partial_fit(pool[rows], y)
+    assert np.array_equal(
+        s.detector.decision_function(pool), by_hand.decision_function(pool)
+    )
+
+
+def test_session_refuses_a_changed_pool_and_bad_labels(fresh, pool, tmp_path):
+    pool_file = tmp_path / "pool.npy"
+    np.save(pool_file, pool)
+    s = LabellingSession.create(tmp_path / "s", fresh, pool_file, per_round=4)
+    assert not (tmp_path / "s" / "pool.npy").exists()  # referenced, not copied
+    w = s.pending_query[0]
+    with pytest.raises(ValueError, match="label must be one of"):
+        s.label(w, "maybe")
+    with pytest.raises(ValueError, match="anomalous_range must satisfy"):
+        s.label(w, "anomaly", anomalous_range=(0, 5 + w * 20 + 20))
+    with pytest.raises(ValueError, match="for label 'anomaly' only"):
+        s.label(w, "normal", anomalous_range=(w * 20, w * 20 + 3))
+    with pytest.raises(ValueError, match="window must be in"):
+        s.label(10_000, "normal")
+    with pytest.raises(ValueError, match="has no label"):
+        s.submit_round()
+    with pytest.raises(FileExistsError):
+        LabellingSession.create(tmp_path / "s", fresh, pool_file)
+
+    changed = pool.copy()
+    changed[0, 0] += 1.0
+    np.save(pool_file, changed)
+    with pytest.raises(ValueError, match="the data changed"):
+        LabellingSession.open(tmp_path / "s")
+
+
+def test_unsure_windows_are_asked_again_only_on_request(fresh, pool, tmp_path):
+    s = LabellingSession.create(tmp_path / "s", fresh, pool, per_round=4)
+    for w in s.pending_query:
+        s.label(w, "unsure")
+    entry = s.submit_round()
+    unsure = entry["labelled"]["unsure"]
+    assert entry["n_trained_windows"] == 0 and s.detector.n_feedback_rounds_ == 0
+    assert not set(unsure) & set(s.pending_query)
+    assert s.requery_unsure() == unsure
+    assert s.unsure_mask().sum() == 0
+    reopened = LabellingSession.open(tmp_path / "s")
+    assert reopened.labels() == [] and reopened.pending_query == s.pending_query
+
+
+def test_budget_ends_the_queries(fresh, pool, tmp_path):
+    s = LabellingSession.create(tmp_path / "s", fresh, pool, per_round=4, budget=6)
+    for w in s.pending_query:
+        s.label(w, "normal")
+    s.submit_round()
+    assert len(s.pending_query) == 2
+    for w in s.pending_query:
+        s.label(w, "normal")
+    s.submit_round()
+    assert s.pending_query == [] and s.budget_left == 0
+    with pytest.raises(ValueError, match="budget of 6 windows is spent"):
+        labelled = {r["window"] for r in s.labels()}
+        s.label(next(w for w in range(s.n_windows) if w not in labelled), "normal")
