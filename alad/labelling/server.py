@@ -1,0 +1,371 @@
+"""The labelling page: a small Starlette app served by uvicorn on 127.0.0.1."""
+
+from __future__ import annotations
+
+import secrets
+import socket
+import threading
+import time
+import traceback
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["LabellingServer", "make_app"]
+
+STATIC = Path(__file__).parent / "static"
+_MAX_BODY = 64 * 1024  # labels are tiny; refuse anything larger
+_OVERVIEW_POINTS = 2000
+
+
+class _Job:
+    """The background ``submit_round`` of the page, one at a time."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.thread = None
+        self.state = {
+            "running": False,
+            "stage": "idle",
+            "fraction": 0.0,
+            "error": None,
+            "round": None,
+            "started": None,
+        }
+
+    def snapshot(self) -> dict:
+        with self.lock:
+            state = dict(self.state)
+        if state["started"] is not None:
+            state["elapsed"] = round(time.time() - state["started"], 1)
+        return state
+
+    def start(self, session) -> bool:
+        with self.lock:
+            if self.state["running"]:
+                return False
+            self.state.update(
+                running=True,
+                stage="starting",
+                fraction=0.0,
+                error=None,
+                round=session.current_round,
+                started=time.time(),
+            )
+
+        def progress(stage, fraction):
+            with self.lock:
+                self.state.update(stage=stage, fraction=fraction)
+
+        def work():
+            try:
+                session.submit_round(progress=progress)
+                error = None
+            except Exception as exc:  # shown on the page, the server goes on
+                traceback.print_exc()
+                error = f"{type(exc).__name__}: {exc}"
+            with self.lock:
+                self.state.update(
+                    running=False, error=error, stage="error" if error else "done"
+                )
+
+        self.thread = threading.Thread(target=work, name="alad-submit", daemon=True)
+        self.thread.start()
+        return True
+
+
+def _overview(scores: np.ndarray) -> dict:
+    """At most ``_OVERVIEW_POINTS`` points: the maximum of each bucket of rows."""
+    n = len(scores)
+    bucket = max(1, int(np.ceil(n / _OVERVIEW_POINTS)))
+    starts = np.arange(0, n, bucket)
+    return {
+        "x": starts.tolist(),
+        "score": np.maximum.reduceat(scores, starts).round(6).tolist(),
+    }
+
+
+def make_app(session, *, token: str | None = None):
+    """The Starlette app of the labelling page for ``session``.
+
+    Parameters
+    ----------
+    session : LabellingSession
+    token : str or None, default=None
+        Sent by the page in the ``X-Alad-Token`` header of every change; a
+        request without it is refused, so other sites open in the browser
+        cannot label through the page. None: a random token.
+
+    Returns
+    -------
+    app : starlette.applications.Starlette
+    """
+    from starlette.applications import Starlette
+    from starlette.middleware import Middleware
+    from starlette.middleware.trustedhost import TrustedHostMiddleware
+    from starlette.responses import HTMLResponse, JSONResponse
+    from starlette.routing import Mount, Route
+    from starlette.staticfiles import StaticFiles
+
+    token = token or secrets.token_urlsafe(16)
+    job = _Job()
+    cache = {}
+
+    def scores():
+        key = session.n_rounds
+        if key not in cache:
+            cache.clear()
+            cache[key] = session.scores()
+        return cache[key]
+
+    def error(message, status=400):
+        return JSONResponse({"error": message}, status_code=status)
+
+    async def body(request):
+        if request.headers.get("x-alad-token") != token:
+            return None, error("missing or wrong X-Alad-Token header", 403)
+        raw = await request.body()
+        if len(raw) > _MAX_BODY:
+            return None, error("request body too large", 413)
+        try:
+            import json
+
+            return (json.loads(raw) if raw else {}), None
+        except ValueError:
+            return None, error("request body is not JSON")
+
+    async def index(request):
+        html = (STATIC / "index.html").read_text()
+        return HTMLResponse(html.replace("__ALAD_TOKEN__", token))
+
+    def state_dict():
+        s = scores()
+        labels = {r["window"]: r for r in session.labels()}
+        queue = session.pending_query
+        staged = [r["window"] for r in session.staged() if r["window"] not in queue]
+        windows = []
+        for w in queue + staged:
+            start, stop = session.window_rows(w)
+            record = labels.get(w)
+            windows.append(
+                {
+                    "window": w,
+                    "start": start,
+                    "stop": stop,
+                    "score": float(s[start:stop].mean()),
+                    "label": record["label"] if record else None,
+                    "range": record["range"] if record else None,
+                    "queried": w in queue,
+                }
+            )
+        curve = [{"round": 0, "n_labelled": 0, "n_anomalies": 0, "metrics": None}]
+        curve += [
+            {
+                "round": h["round"],
+                "n_labelled": h["n_labelled_total"],
+                "n_anomalies": h["n_anomaly_windows_total"],
+                "metrics": h["metrics"],
+            }
+            for h in session.history
+        ]
+        return {
+            "round": session.current_round,
+            "n_rounds": session.n_rounds,
+            "window_size": session.window_size,
+            "n_windows": session.n_windows,
+            "n_rows": len(session.pool),
+            "channel_names": session.channel_names,
+            "budget": session.budget,
+            "budget_left": session.budget_left,
+            "n_labelled": session.n_labelled,
+            "threshold": float(session.detector.threshold_),
+            "windows": windows,
+            "labelled": [
+                {
+                    "window": r["window"],
+                    "start": r["start"],
+                    "stop": r["stop"],
+                    "label": r["label"],
+                    "round": r["round"],
+                }
+                for r in labels.values()
+            ],
+            "curve": curve,
+            "job": job.snapshot(),
+            "path": str(session.path),
+        }
+
+    async def state(request):
+        return JSONResponse(state_dict())
+
+    async def window(request):
+        try:
+            w = int(request.path_params["window"])
+            start, stop = session.window_rows(w)
+        except (TypeError, ValueError) as exc:
+            return error(str(exc))
+        L = session.window_size
+        lo, hi = max(0, start - L), min(len(session.pool), stop + L)
+        return JSONResponse(
+            {
+                "window": w,
+                "start": start,
+                "stop": stop,
+                "lo": lo,
+                "hi": hi,
+                "x": list(range(lo, hi)),
+                "channels": np.round(session.pool[lo:hi].T, 6).tolist(),
+                "score": np.round(scores()[lo:hi], 6).tolist(),
+            }
+        )
+
+    async def overview(request):
+        return JSONResponse(_overview(scores()))
+
+    async def label(request):
+        data, problem = await body(request)
+        if problem:
+            return problem
+        if job.snapshot()["running"]:
+            return error("the detector is learning; wait for the round to end", 409)
+        try:
+            if data.get("label") is None:
+                session.unset(int(data["window"]))
+            else:
+                session.label(
+                    int(data["window"]),
+                    str(data["label"]),
+                    anomalous_range=data.get("range"),
+                )
+        except (KeyError, TypeError, ValueError) as exc:
+            return error(str(exc))
+        return JSONResponse(state_dict())
+
+    async def submit(request):
+        _, problem = await body(request)
+        if problem:
+            return problem
+        if not session.staged():
+            return error(f"round {session.current_round} has no label yet")
+        if not job.start(session):
+            return error("a round is already being learnt", 409)
+        return JSONResponse(job.snapshot(), status_code=202)
+
+    async def progress(request):
+        return JSONResponse(job.snapshot())
+
+    routes = [
+        Route("/", index),
+        Route("/api/state", state),
+        Route("/api/window/{window}", window),
+        Route("/api/overview", overview),
+        Route("/api/label", label, methods=["POST"]),
+        Route("/api/submit", submit, methods=["POST"]),
+        Route("/api/progress", progress),
+        Mount("/static", StaticFiles(directory=STATIC), name="static"),
+    ]
+    middleware = [
+        # refuses other Host headers (DNS rebinding)
+        Middleware(TrustedHostMiddleware, allowed_hosts=["127.0.0.1", "localhost"]),
+    ]
+    app = Starlette(routes=routes, middleware=middleware)
+    app.state.job = job
+    app.state.token = token
+    return app
+
+
+class LabellingServer:
+    """Serve the labelling page of a session on ``127.0.0.1``.
+
+    Parameters
+    ----------
+    session : LabellingSession
+    port : int, default=0
+        0 picks a free port.
+
+    Examples
+    --------
+    >>> server = LabellingServer(session).start()   # doctest: +SKIP
+    >>> server.url                                  # doctest: +SKIP
+    'http://127.0.0.1:54321/'
+    >>> server.stop()                               # doctest: +SKIP
+    """
+
+    host = "127.0.0.1"
+
+    def __init__(self, session, *, port: int = 0):
+        self.session = session
+        self.port = port
+        self._thread = None
+        self._server = None
+
+    def _prepare(self):
+        import uvicorn
+
+        self.app = make_app(self.session)
+        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._socket.bind((self.host, self.port))
+        self.port = self._socket.getsockname()[1]
+        config = uvicorn.Config(
+            self.app, log_level="warning", lifespan="off", timeout_graceful_shutdown=5
+        )
+        self._server = uvicorn.Server(config)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}/"
+
+    def start(self, *, timeout: float = 30.0) -> LabellingServer:
+        """Serve from a background thread; returns once the server listens."""
+        self._prepare()
+        self._thread = threading.Thread(
+            target=self._server.run,
+            kwargs={"sockets": [self._socket]},
+            name="alad-label-server",
+            daemon=True,
+        )
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self._server.started:
+            if time.monotonic() > deadline or not self._thread.is_alive():
+                raise RuntimeError(f"the labelling server did not start at {self.url}")
+            time.sleep(0.05)
+        return self
+
+    def wait_idle(self, timeout: float = 120.0) -> None:
+        """Wait until no round is being learnt (for tests and clean stops)."""
+        deadline = time.monotonic() + timeout
+        while self.app.state.job.snapshot()["running"]:
+            if time.monotonic() > deadline:
+                raise TimeoutError("a round is still being learnt")
+            time.sleep(0.1)
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Let a running round finish (saved on disk), then stop the server."""
+        if self._server is None:
+            return
+        self.wait_idle(timeout)
+        self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout)
+        self._socket.close()
+
+    def serve_forever(self, *, open_browser: bool = True, print_fn=print) -> None:
+        """Serve in this thread until Ctrl+C."""
+        self.start()
+        print_fn(
+            f"labelling page: {self.url}  (Ctrl+C stops; the session is "
+            f"saved after every round in {self.session.path})"
+        )
+        if open_browser:
+            import webbrowser
+
+            webbrowser.open(self.url)
+        try:
+            while self._thread.is_alive():
+                self._thread.join(0.5)
+        except KeyboardInterrupt:
+            print_fn("stopping ...")
+        finally:
+            self.stop()

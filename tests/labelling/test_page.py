@@ -1,0 +1,215 @@
+"""The labelling page, end to end in headless Chromium, driven by the keyboard.
+
+Needs the ``label`` extra (starlette, uvicorn), Playwright's Python package
+and a Chromium binary (Debian's ``chromium``: ``/usr/bin/chromium``, or the
+path in ``ALAD_CHROMIUM``); skipped, with the reason, when one is missing.
+Playwright only drives the browser it is given: no ``playwright install``.
+With ``ALAD_SCREENSHOT_DIR`` set, the run saves its screenshots there (the
+docs' ``docs/_static/labelling``).
+"""
+
+import copy
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from alad.labelling import LabellingSession
+
+pytest.importorskip("starlette", reason="the labelling page needs alad[label]")
+pytest.importorskip("uvicorn", reason="the labelling page needs alad[label]")
+sync_api = pytest.importorskip(
+    "playwright.sync_api", reason="the browser test needs the playwright package"
+)
+
+CHROMIUM = (
+    os.environ.get("ALAD_CHROMIUM")
+    or shutil.which("chromium")
+    or shutil.which("chromium-browser")
+)
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None,
+    reason="no Chromium found (apt-get install chromium, or set ALAD_CHROMIUM)",
+)
+
+# what the person does, per round: position in the queue -> action
+PLAN = {
+    1: {0: "unsure"},
+    2: {0: ("brush", 3, 10), 1: "anomaly"},
+    3: {2: "anomaly"},
+}
+SHOTS = os.environ.get("ALAD_SCREENSHOT_DIR")
+
+
+def _shot(page, name):
+    if SHOTS:
+        Path(SHOTS).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(SHOTS) / name), full_page=True)
+
+
+@pytest.fixture
+def browser(tmp_path):
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=FLAGS,  # Playwright gives every launch a fresh empty profile
+            timeout=60_000,
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def _wait_label(page, window, label):
+    page.wait_for_function(
+        "([w, l]) => { const li = document.querySelector("
+        "`#queue li[data-window='${w}']`); return li && li.classList.contains(l); }",
+        arg=[window, label],
+    )
+
+
+def test_three_rounds_with_the_keyboard(browser, fitted, pool, tmp_path):
+    from alad.labelling.server import LabellingServer
+
+    path = tmp_path / "session"
+    session = LabellingSession.create(
+        path, copy.deepcopy(fitted), pool, per_round=4, labeller="tester"
+    )
+    before = session.scores(0)
+    server = LabellingServer(session).start()
+    expected = {}  # window -> (round, label, range)
+    try:
+        page = browser.new_page(viewport={"width": 1500, "height": 950})
+        page.set_default_timeout(60_000)
+        page.goto(server.url)
+        for round_ in (1, 2, 3):
+            page.wait_for_function(
+                f"document.body.dataset.round === '{round_}' && "
+                "document.body.dataset.busy === '0'"
+            )
+            queue = [
+                int(v)
+                for v in page.eval_on_selector_all(
+                    "#queue li", "els => els.map(e => e.dataset.window)"
+                )
+            ]
+            assert queue == session.pending_query and len(queue) == 4
+            for i, w in enumerate(queue):
+                start = w * session.window_size
+                # the page shows the first unlabelled window of the queue
+                page.wait_for_function(f"document.body.dataset.window === '{w}'")
+                action = PLAN[round_].get(i, "normal")
+                if isinstance(action, tuple):
+                    _, a, b = action
+                    page.keyboard.press("b")
+                    for _ in range(a):
+                        page.keyboard.press("ArrowRight")
+                    page.keyboard.press("[")
+                    for _ in range(b - 1 - a):
+                        page.keyboard.press("ArrowRight")
+                    if round_ == 2:
+                        _shot(page, "brushing.png")
+                    page.keyboard.press("]")
+                    _wait_label(page, w, "anomaly")
+                    page.keyboard.press("j")
+                    expected[w] = (round_, "anomaly", [start + a, start + b])
+                else:
+                    page.keyboard.press(action[0])
+                    _wait_label(page, w, action)
+                    expected[w] = (round_, action, None)
+            if round_ == 1:
+                _shot(page, "round.png")
+            page.keyboard.press("Enter")
+            page.wait_for_selector("#progress:not([hidden])")
+        page.wait_for_function(
+            "document.body.dataset.round === '4' && document.body.dataset.busy === '0'"
+        )
+        assert "after round 3" in page.inner_text("#metrics")
+        _shot(page, "after_three_rounds.png")
+    finally:
+        server.stop()
+
+    # the session on disk: labels with round and labeller, three rounds, history
+    reopened = LabellingSession.open(path)
+    assert reopened.n_rounds == 3
+    got = {r["window"]: (r["round"], r["label"], r["range"]) for r in reopened.labels()}
+    assert got == expected
+    assert {r["labeller"] for r in reopened.labels()} == {"tester"}
+    assert [h["n_trained_windows"] for h in reopened.history] == [3, 4, 4]
+    assert all(len(h["queried"]) == 4 for h in reopened.history)
+    assert reopened.history[1]["metrics"] is not None  # anomalies and normals
+
+    # the same labels through the Python API give the same detector
+    det = copy.deepcopy(fitted)
+    for round_ in (1, 2, 3):
+        windows = sorted(
+            w
+            for w, (r, label, _) in expected.items()
+            if r == round_ and label != "unsure"
+        )
+        rows = np.concatenate([np.arange(w * 20, w * 20 + 20) for w in windows])
+        y = np.zeros(len(rows))
+        for k, w in enumerate(windows):
+            _, label, part = expected[w]
+            if label == "anomaly":
+                a, b = part if part else (w * 20, w * 20 + 20)
+                y[k * 20 + a - w * 20 : k * 20 + b - w * 20] = 1.0
+        det.partial_fit(pool[rows], y)
+    after = reopened.detector.decision_function(pool)
+    assert np.array_equal(after, det.decision_function(pool))
+    assert not np.array_equal(after, before)
+
+
+def test_the_server_refuses_changes_without_its_token(fitted, pool, tmp_path):
+    from starlette.testclient import TestClient
+
+    from alad.labelling.server import make_app
+
+    session = LabellingSession.create(tmp_path / "s", copy.deepcopy(fitted), pool)
+    app = make_app(session, token="secret")
+    client = TestClient(app, base_url="http://127.0.0.1")
+    w = session.pending_query[0]
+    assert (
+        client.post("/api/label", json={"window": w, "label": "normal"}).status_code
+        == 403
+    )
+    ok = client.post(
+        "/api/label",
+        json={"window": w, "label": "normal"},
+        headers={"X-Alad-Token": "secret"},
+    )
+    assert ok.status_code == 200 and session.labels()[0]["label"] == "normal"
+    bad = client.post(
+        "/api/label",
+        json={"window": w, "label": "maybe"},
+        headers={"X-Alad-Token": "secret"},
+    )
+    assert bad.status_code == 400 and "label must be one of" in bad.json()["error"]
+    other_host = TestClient(app, base_url="http://evil.example")
+    assert other_host.get("/api/state").status_code == 400
+    page = client.get("/")
+    assert "secret" in page.text and "/static/uplot/uPlot.iife.min.js" in page.text
+    assert client.get("/static/uplot/uPlot.iife.min.js").status_code == 200
+
+
+def test_vendored_uplot_matches_its_readme():
+    import hashlib
+
+    folder = Path(__file__).parents[2] / "alad" / "labelling" / "static" / "uplot"
+    readme = (folder / "README.md").read_text()
+    for name in ("uPlot.iife.min.js", "uPlot.min.css", "LICENSE"):
+        digest = hashlib.sha256((folder / name).read_bytes()).hexdigest()
+        assert f"{digest}  {name}" in readme
