@@ -203,13 +203,3 @@ def test_the_server_refuses_changes_without_its_token(fitted, pool, tmp_path):
     page = client.get("/")
     assert "secret" in page.text and "/static/uplot/uPlot.iife.min.js" in page.text
     assert client.get("/static/uplot/uPlot.iife.min.js").status_code == 200
-
-
-def test_vendored_uplot_matches_its_readme():
-    import hashlib
-
-    folder = Path(__file__).parents[2] / "alad" / "labelling" / "static" / "uplot"
-    readme = (folder / "README.md").read_text()
-    for name in ("uPlot.iife.min.js", "uPlot.min.css", "LICENSE"):
-        digest = hashlib.sha256((folder / name).read_bytes()).hexdigest()
-        assert f"{digest}  {name}" in readme
