@@ -7,8 +7,17 @@ from sklearn.utils._param_validation import (
     HasMethods,
     Hidden,
     Interval,
+    InvalidParameterError,
     Options,
     StrOptions,
 )
 
-__all__ = ["HasMethods", "Hidden", "Interval", "Options", "StrOptions", "_fit_context"]
+__all__ = [
+    "HasMethods",
+    "Hidden",
+    "Interval",
+    "InvalidParameterError",
+    "Options",
+    "StrOptions",
+    "_fit_context",
+]

@@ -7,6 +7,8 @@ import numbers
 import numpy as np
 from scipy.stats import chi2
 
+from .query import select_marginal
+
 __all__ = [
     "augmentation_quota",
     "filter_augmented",
@@ -15,7 +17,6 @@ __all__ = [
     "mahalanobis_filter",
     "mahalanobis_sq",
     "mahalanobis_threshold",
-    "select_marginal",
 ]
 
 
@@ -197,23 +198,6 @@ def mahalanobis_filter(
     means, precisions = fit_gaussians(reference, reference_groups, n_groups)
     distance_sq = mahalanobis_sq(x, means, precisions, groups)
     return distance_sq <= mahalanobis_threshold(x.shape[1], level)
-
-
-def select_marginal(log_prob, threshold: float, n: int) -> np.ndarray:
-    r"""Indices of the ``n`` samples nearest the likelihood boundary (Eq. 9).
-
-    Ranks by :math:`|L(x) - Q| / \Omega` with :math:`\Omega = \max |L(x) - Q|`,
-    smallest first (stable: ties keep their order).
-
-    Examples
-    --------
-    >>> select_marginal([-9.0, -2.5, -4.0], -2.0, 2).tolist()
-    [1, 2]
-    """
-    distance = np.abs(np.asarray(log_prob, dtype=np.float64) - threshold)
-    omega = distance.max() if distance.size else 1.0
-    distance = distance / omega if omega > 0 else distance
-    return np.argsort(distance, kind="stable")[: max(int(n), 0)]
 
 
 def augmentation_quota(n_train: int, n_augmented: int, max_augment_ratio: float) -> int:

@@ -1,287 +1,32 @@
-"""The estimator contract shared by every alad detector (PyOD-style scores)."""
+"""The estimator contract shared by every alad detector (PyOD-style scores).
+
+:class:`BaseDetector` holds what both detectors share: the PyOD thresholding
+and predictions, the labelling budget, the checks at every public entry, and
+the pieces of the transactional training round (seeds, verification before
+commit, the divergence warning). Each detector then reads as its paper's
+steps.
+"""
 
 from __future__ import annotations
 
-import contextlib
 import numbers
-from collections.abc import Iterator
+import warnings
 
 import numpy as np
-import scipy.sparse as sp
 import torch
 from scipy.special import erf
 from scipy.stats import binom
 from sklearn.base import BaseEstimator, OutlierMixin
+from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from ._compat import Interval, StrOptions
+from .exceptions import DivergenceWarning, PoolExhaustedError
+from .runtime import resolve_device
+from .transaction import scores_are_sane, weights_are_finite
+from .validation import check_count, check_scaled_range, standard_scaling
 
-__all__ = [
-    "MAX_STANDARDIZED_VALUE",
-    "BaseDetector",
-    "PoolExhaustedError",
-    "check_input_shape",
-    "check_labels",
-    "check_scaled_range",
-    "resolve_device",
-    "seeded",
-    "standard_scaling",
-    "standardize",
-]
-
-#: Largest magnitude input may reach after standardisation, in standard
-#: deviations of the training data. The models compute in float32, whose
-#: squares overflow near 1.8e19; every backbone and the flow were measured to
-#: score finitely up to 1e18, so 1e15 leaves a margin for wide inputs.
-MAX_STANDARDIZED_VALUE = 1e15
-
-
-class PoolExhaustedError(ValueError):
-    """``query`` found nothing left to ask about: every candidate is labelled."""
-
-
-def resolve_device(device: str | torch.device) -> str:
-    """Turn a ``device`` parameter into the device string a fit runs on.
-
-    Parameters
-    ----------
-    device : str or torch.device
-        ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or ``"auto"`` (CUDA when available,
-        else CPU).
-
-    Returns
-    -------
-    device : str
-        A concrete device such as ``"cpu"`` or ``"cuda:0"``.
-
-    Raises
-    ------
-    ValueError
-        If CUDA is asked for but not available, or the string is not a device.
-    """
-    if isinstance(device, torch.device):
-        device = str(device)
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    try:
-        parsed = torch.device(device)
-    except (RuntimeError, TypeError) as exc:
-        raise ValueError(
-            f"device must be 'cpu', 'auto', 'cuda' or 'cuda:N', got {device!r}."
-        ) from exc
-    if parsed.type == "cuda":
-        if not torch.cuda.is_available():
-            raise ValueError(
-                f"device={device!r} was requested but CUDA is not available on "
-                "this machine; use device='cpu' or device='auto'."
-            )
-        if parsed.index is not None and parsed.index >= torch.cuda.device_count():
-            raise ValueError(
-                f"device={device!r} names GPU {parsed.index} but only "
-                f"{torch.cuda.device_count()} CUDA device(s) are visible."
-            )
-    elif parsed.type != "cpu":
-        raise ValueError(
-            f"device must be 'cpu', 'auto', 'cuda' or 'cuda:N', got {device!r}."
-        )
-    return str(parsed)
-
-
-@contextlib.contextmanager
-def seeded(seed: int, device: str = "cpu") -> Iterator[None]:
-    """Seed torch inside the block and restore the global RNG state afterwards.
-
-    Users' own torch code must not see its random stream change because an
-    estimator was fitted (sklearn's MLP and zuko's tests follow the same rule).
-    """
-    devices = []
-    if device.startswith("cuda") and torch.cuda.is_available():
-        devices = [torch.device(device).index or torch.cuda.current_device()]
-    with torch.random.fork_rng(devices=devices):
-        torch.manual_seed(seed)
-        yield
-
-
-def check_labels(y, *, name: str = "y", allow_missing: bool = True) -> np.ndarray:
-    """Validate labels: 1 = anomaly, 0 = normal, ``np.nan`` = unlabelled.
-
-    Parameters
-    ----------
-    y : array-like
-        Labels of any shape.
-    name : str, default="y"
-        Name used in error messages.
-    allow_missing : bool, default=True
-        Whether ``np.nan`` (unlabelled) is allowed.
-
-    Returns
-    -------
-    y : ndarray of float64
-        The labels as floats, ``np.nan`` where unlabelled.
-    """
-    try:
-        y = np.asarray(y, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        given = getattr(y, "dtype", type(y).__name__)
-        raise TypeError(
-            f"{name} must hold numbers 0 (normal), 1 (anomaly) or nan "
-            f"(unlabelled), got values of type {given} ({exc})."
-        ) from exc
-    known = ~np.isnan(y)
-    bad = known & (y != 0) & (y != 1)
-    if bad.any():
-        examples = np.unique(y[bad])[:5]
-        raise ValueError(
-            f"{name} must contain only 0 (normal), 1 (anomaly)"
-            f"{' or nan (unlabelled)' if allow_missing else ''}; "
-            f"got {examples.tolist()}."
-        )
-    if not allow_missing and not known.all():
-        raise ValueError(f"{name} must not contain nan (unlabelled) values.")
-    return y
-
-
-def check_input_shape(X, *, name: str = "X") -> tuple[int, ...]:
-    """Shape of array-like input, refusing ragged, non-numeric or empty input.
-
-    The first step of every detector's input validation, before the number of
-    dimensions is checked and the data are converted (by sklearn's
-    ``validate_data`` or ``check_array``, whose own messages do not name the
-    argument for these cases). Sparse matrices are passed through, for
-    ``validate_data`` to refuse with sklearn's message.
-
-    Parameters
-    ----------
-    X : array-like
-    name : str, default="X"
-        Name used in error messages.
-
-    Returns
-    -------
-    shape : tuple of int
-
-    Raises
-    ------
-    ValueError
-        If ``X`` has no regular shape (nested sequences of unequal lengths),
-        an axis of length 0, or complex values.
-    TypeError
-        If ``X`` holds values that are not numbers (strings, objects).
-    """
-    if sp.issparse(X):
-        return tuple(X.shape)
-    try:
-        array = np.asarray(X)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(
-            f"{name} must be an array of numbers with a regular shape; got a "
-            f"{type(X).__name__} that is not one ({exc})."
-        ) from exc
-    if array.dtype.kind == "c":  # sklearn's wording, which its checks expect
-        raise ValueError(
-            f"Complex data not supported: {name} must hold real numbers, got "
-            f"dtype {array.dtype}."
-        )
-    if array.dtype.kind in "OUSV":  # strings or objects: they must be numbers
-        try:
-            array.astype(np.float64)
-        except (TypeError, ValueError) as exc:
-            raise TypeError(
-                f"{name} must hold numbers, got values of dtype {array.dtype} "
-                f"that are not ({exc})."
-            ) from exc
-    if array.ndim and 0 in array.shape:
-        # sklearn's wording for rows and features, which its checks expect
-        if array.shape[0] == 0:
-            found = "0 sample(s)"
-        elif array.ndim == 2:
-            found = "0 feature(s)"
-        else:
-            found = "an axis of length 0"
-        raise ValueError(
-            f"{name} must not be empty: found array with {found} "
-            f"(shape={array.shape}) while a minimum of 1 is required."
-        )
-    return array.shape
-
-
-def standard_scaling(X: np.ndarray, standardize: bool = True):
-    """Per-channel mean and scale of ``X`` (last axis), as detectors standardise.
-
-    Constant channels (standard deviation below 1e-12) keep a scale of 1, so
-    that dividing by ~0 does not explode them; ``standardize=False`` gives
-    the identity (mean 0, scale 1).
-
-    Returns
-    -------
-    mean, scale : ndarray of float64 of shape (n_channels,)
-
-    Raises
-    ------
-    ValueError
-        If the mean or standard deviation of a channel overflows float64.
-    """
-    flat = X.reshape(-1, X.shape[-1])
-    if not standardize:
-        return np.zeros(flat.shape[1]), np.ones(flat.shape[1])
-    with np.errstate(over="ignore", invalid="ignore"):
-        mean = flat.mean(axis=0)
-        scale = flat.std(axis=0)
-    if not (np.isfinite(mean).all() and np.isfinite(scale).all()):
-        raise ValueError(
-            "X holds values too large to standardise: the mean or standard "
-            "deviation of a channel overflows float64 (largest |X| is "
-            f"{np.abs(flat).max():.3g}); rescale X."
-        )
-    return mean, np.where(scale > 1e-12, scale, 1.0)
-
-
-def standardize(X: np.ndarray, mean, scale, *, chunk_rows: int = 65_536) -> np.ndarray:
-    """``(X - mean) / scale`` as a new float32 array, computed in float64 chunks.
-
-    The output is the only full-size allocation: the float64 arithmetic (which
-    keeps the digits of data with a large offset) runs on ``chunk_rows`` rows
-    at a time, so standardising a long series costs its float32 copy and not
-    a float64 temporary of the same size.
-    """
-    out = np.empty(X.shape, dtype=np.float32)
-    for first in range(0, len(X), chunk_rows):
-        rows = slice(first, first + chunk_rows)
-        out[rows] = (X[rows] - mean) / scale
-    return out
-
-
-def check_scaled_range(
-    X: np.ndarray,
-    mean,
-    scale,
-    *,
-    name: str = "X",
-    limit: float = MAX_STANDARDIZED_VALUE,
-) -> None:
-    """Refuse values that standardisation would take beyond ``limit``.
-
-    The models compute in float32: far beyond the training data, their
-    squares overflow and the scores turn into inf or nan. Only the minimum and
-    maximum of each channel are computed, so no copy of ``X`` is made.
-
-    Raises
-    ------
-    ValueError
-        If ``|X - mean| / scale`` exceeds ``limit`` anywhere.
-    """
-    flat = X.reshape(-1, X.shape[-1])
-    with np.errstate(over="ignore", invalid="ignore"):
-        low = (flat.min(axis=0).astype(np.float64) - mean) / scale
-        high = (flat.max(axis=0).astype(np.float64) - mean) / scale
-        worst = float(np.max(np.maximum(np.abs(low), np.abs(high))))
-    if not worst <= limit:
-        raise ValueError(
-            f"{name} holds values too far from the training data for the "
-            f"model's float32 arithmetic: after standardisation they reach "
-            f"{worst:.3g} standard deviations, beyond the limit of {limit:.0e}. "
-            f"Rescale {name} or refit on data of its scale."
-        )
+__all__ = ["BaseDetector", "PoolExhaustedError"]
 
 
 class BaseDetector(OutlierMixin, BaseEstimator):
@@ -306,7 +51,56 @@ class BaseDetector(OutlierMixin, BaseEstimator):
         tags.input_tags.allow_nan = False
         return tags
 
+    #: Parameters that act only in :meth:`query` and :meth:`partial_fit`:
+    #: the model :meth:`fit` trains does not depend on them, so fitted models
+    #: can be shared between runs that differ only in these.
+    _feedback_params: frozenset = frozenset()
+
+    # -- entries -----------------------------------------------------------
+    def _check_entry(self) -> None:
+        """Checks at every public entry of a fitted detector.
+
+        ``set_params`` between rounds is the normal workflow, so parameters
+        are validated here too, not only in :meth:`fit`.
+        """
+        check_is_fitted(self, "net_")
+        self._validate_params()
+
+    def _new_fit(self) -> tuple[str, int]:
+        """Device and seed of a new fit (nothing is written to ``self``)."""
+        device = resolve_device(self.device)
+        seed = int(check_random_state(self.random_state).randint(2**31 - 1))
+        return device, seed
+
+    def _round_seed(self, *key: int) -> int:
+        """A seed of its own for each round and purpose, derived from ``_seed``."""
+        return int(np.random.default_rng([self._seed, *key]).integers(2**31 - 1))
+
+    # -- verification before commit ---------------------------------------
+    @staticmethod
+    def _is_sound(module: torch.nn.Module, training_scores: np.ndarray) -> bool:
+        """Weights finite, and the training data's scores finite and bounded.
+
+        See :data:`alad.transaction.MAX_TRAINING_SCORE` for the bound.
+        """
+        return weights_are_finite(module) and scores_are_sane(training_scores)
+
+    @staticmethod
+    def _warn_diverged(what: str, parameter: str) -> None:
+        warnings.warn(
+            f"{what} diverged (non-finite weights, or scores of the training data "
+            "that are not finite or beyond 1e10); it was rolled back and the model "
+            f"is as before it. Lower {parameter}.",
+            DivergenceWarning,
+            stacklevel=4,  # the user's call, past the transaction wrapper
+        )
+
     # -- thresholding ------------------------------------------------------
+    def _set_training_scores(self, scores: np.ndarray) -> None:
+        """Commit ``decision_scores_`` and derive the threshold from them."""
+        self.decision_scores_ = scores
+        self._process_decision_scores()
+
     def _process_decision_scores(self) -> None:
         """Derive ``threshold_``, ``labels_`` and the 'unify' statistics.
 
@@ -340,15 +134,31 @@ class BaseDetector(OutlierMixin, BaseEstimator):
         check_scaled_range(X, mean, scale)
         return X
 
-    # -- labelling budget --------------------------------------------------
+    # -- labelling budget and queries -------------------------------------
     #: What ``budget`` counts, in messages: "windows" or "samples".
     _budget_unit = "samples"
 
     def _n_labelled(self) -> int:  # pragma: no cover - each detector says
         raise NotImplementedError
 
-    def _capped_queries(self, n_queries: int) -> int:
-        """``n_queries`` capped by the budget left; refused once it is spent."""
+    def _budget_units(self, X, idx) -> int:
+        """Budget units (samples here) that the result ``idx`` of ``query(X)`` costs."""
+        return len(idx)
+
+    def _default_n_queries(self) -> int:  # pragma: no cover - each detector says
+        raise NotImplementedError
+
+    def _n_queries(self, n_queries) -> int:
+        """``n_queries`` checked, defaulted, and capped by the budget left.
+
+        Raises
+        ------
+        ValueError
+            Once the budget is spent, or when the default round is empty.
+        """
+        n_queries = check_count(n_queries, "n_queries", allow_none=True)
+        if n_queries is None:
+            n_queries = self._default_n_queries()
         if self.budget is None:
             return n_queries
         remaining = self.budget - self._n_labelled()

@@ -1,10 +1,10 @@
-"""Query strategies: hybrid top-k + interval random sampling, and its ablations."""
+"""Query strategies: hybrid top-k + interval random sampling, its ablations, marginal."""
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["QUERY_STRATEGIES", "select_queries"]
+__all__ = ["QUERY_STRATEGIES", "select_marginal", "select_queries"]
 
 #: ``query_strategy`` values. The four cover the ablation of Han et al. (Fig. 8):
 #: ``"hybrid"`` is S1 ∪ S2; ``"top_k"`` keeps top-k sampling and replaces interval
@@ -52,6 +52,10 @@ def select_queries(
     chosen : ndarray of int64
         Distinct window indices, top-k part first.
     """
+    if strategy not in QUERY_STRATEGIES:
+        raise ValueError(
+            f"strategy must be one of {QUERY_STRATEGIES}, got {strategy!r}."
+        )
     pool = np.flatnonzero(candidates)
     n_total = top_k + n_bins * per_bin if n_queries is None else n_queries
     n_total = min(n_total, pool.size)
@@ -95,3 +99,24 @@ def _interval_sample(
             [chosen, rng.choice(left, size=shortfall, replace=False)]
         )
     return chosen
+
+
+def select_marginal(log_prob, threshold: float, n: int) -> np.ndarray:
+    r"""Indices of the ``n`` samples nearest the likelihood boundary (Eq. 9).
+
+    NAF-AL's marginal strategy: its augmentation keeps the drawn samples
+    nearest the likelihood level ``Q``, and :meth:`NAFALDetector.query
+    <alad.NAFALDetector.query>` asks about the pool samples whose scores are
+    nearest ``threshold_`` (any score works in place of the log-likelihood).
+    Ranks by :math:`|L(x) - Q| / \Omega` with :math:`\Omega = \max |L(x) - Q|`,
+    smallest first (stable: ties keep their order).
+
+    Examples
+    --------
+    >>> select_marginal([-9.0, -2.5, -4.0], -2.0, 2).tolist()
+    [1, 2]
+    """
+    distance = np.abs(np.asarray(log_prob, dtype=np.float64) - threshold)
+    omega = distance.max() if distance.size else 1.0
+    distance = distance / omega if omega > 0 else distance
+    return np.argsort(distance, kind="stable")[: max(int(n), 0)]

@@ -12,8 +12,8 @@ from alad.augment import (
     mahalanobis_filter,
     mahalanobis_sq,
     mahalanobis_threshold,
-    select_marginal,
 )
+from alad.query import select_marginal
 
 
 @pytest.mark.parametrize("alpha", [0.9, 0.95, 0.5])

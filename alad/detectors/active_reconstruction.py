@@ -4,43 +4,29 @@ from __future__ import annotations
 
 import copy
 import numbers
-import warnings
 
 import numpy as np
-import torch
-from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+from sklearn.utils.validation import check_array, validate_data
 from torch import nn
 
 from .._compat import Interval, StrOptions, _fit_context
 from ..backbones import BACKBONES, make_backbone, timestep_abs_error
-from ..base import (
-    BaseDetector,
-    PoolExhaustedError,
+from ..base import BaseDetector
+from ..exceptions import FeedbackDivergenceWarning, PoolExhaustedError
+from ..query import QUERY_STRATEGIES, select_queries
+from ..runtime import seeded
+from ..training import WindowDataset, feedback_round, iter_position_scores, pretrain
+from ..transaction import transactional
+from ..validation import (
     check_input_shape,
     check_labels,
-    resolve_device,
-    seeded,
+    check_scaled_range,
     standard_scaling,
     standardize,
-)
-from ..query import QUERY_STRATEGIES, select_queries
-from ..training import (
-    ANCHOR,
-    BackboneNet,
-    FeedbackNet,
-    TailSplit,
-    WindowDataset,
-    iter_position_scores,
-    training_callbacks,
 )
 from ..windows import fold_position_scores, grid_starts, scoring_starts, window_view
 
 __all__ = ["ActiveReconstructionDetector", "FeedbackDivergenceWarning"]
-
-
-class FeedbackDivergenceWarning(RuntimeWarning):
-    """A feedback round left non-finite weights and was rolled back."""
 
 
 class ActiveReconstructionDetector(BaseDetector):
@@ -373,7 +359,12 @@ class ActiveReconstructionDetector(BaseDetector):
 
     # -- input handling ----------------------------------------------------
     def _validate_X(self, X, *, reset: bool) -> np.ndarray:
-        """Validate a 2-D series or a 3-D stack of windows; return float array."""
+        """Validate a 2-D series or a 3-D stack of windows; return float array.
+
+        After fit (``reset=False``) the values are also checked against the
+        range the float32 model can score; at fit, :meth:`fit` checks them
+        against the statistics it computes.
+        """
         dims = len(check_input_shape(X))
         if dims == 3:
             X = check_array(
@@ -391,20 +382,23 @@ class ActiveReconstructionDetector(BaseDetector):
                     f"X has {X.shape[2]} channels, but {type(self).__name__} was "
                     f"fitted with {self.n_features_in_} channels."
                 )
-            return self._check_value_range(X, reset=reset, standardize=self.standardize)
-        if dims != 2:
+        elif dims == 2:
+            X = validate_data(self, X, reset=reset, dtype=(np.float64, np.float32))
+            if X.shape[0] < self.window_size:
+                raise ValueError(
+                    f"X has n_samples = {X.shape[0]} timesteps, fewer than "
+                    f"window_size={self.window_size}; a series must hold at least "
+                    "one window."
+                )
+        else:
             raise ValueError(
                 "X must be a 2-D series (n_timesteps, n_channels) or 3-D windows "
                 f"(n_windows, window_size, n_channels); got {dims} dimension(s). "
                 "Reshape your data: a univariate series with X.reshape(-1, 1)."
             )
-        X = validate_data(self, X, reset=reset, dtype=(np.float64, np.float32))
-        if X.shape[0] < self.window_size:
-            raise ValueError(
-                f"X has n_samples = {X.shape[0]} timesteps, fewer than window_size="
-                f"{self.window_size}; a series must hold at least one window."
-            )
-        return self._check_value_range(X, reset=reset, standardize=self.standardize)
+        if not reset:
+            check_scaled_range(X, self.scaler_mean_, self.scaler_scale_)
+        return X
 
     def _standardized(self, X: np.ndarray) -> np.ndarray:
         return standardize(X, self.scaler_mean_, self.scaler_scale_)
@@ -430,9 +424,9 @@ class ActiveReconstructionDetector(BaseDetector):
                 else self._standardized(batch)
             )
 
-    def _position_scores(self, X, starts, *, standardized: bool):
+    def _position_scores(self, X, starts, *, standardized: bool, module=None):
         batches = self._window_batches(X, starts, standardized=standardized)
-        module = self.net_.module_
+        module = self.net_.module_ if module is None else module
         score = None  # the backbone's own anomaly_score
         if self.anomaly_score == "reconstruction":
 
@@ -441,23 +435,33 @@ class ActiveReconstructionDetector(BaseDetector):
 
         return iter_position_scores(module, batches, self.device_, score)
 
-    def _score(self, X: np.ndarray, *, standardized: bool = False) -> np.ndarray:
+    def _score(self, X, *, standardized: bool = False, module=None) -> np.ndarray:
+        """Per-timestep (2-D) or per-window (3-D) scores under ``module``.
+
+        ``module`` defaults to the fitted one; training rounds pass the
+        candidate they verify before committing it.
+        """
         if X.ndim == 3:
             starts = np.arange(len(X))
-            chunks = self._position_scores(X, starts, standardized=standardized)
+            chunks = self._position_scores(
+                X, starts, standardized=standardized, module=module
+            )
             return np.concatenate([c.mean(axis=1) for c in chunks])
         starts = scoring_starts(len(X), self.window_size, self.stride_)
-        chunks = self._position_scores(X, starts, standardized=standardized)
+        chunks = self._position_scores(
+            X, starts, standardized=standardized, module=module
+        )
         return fold_position_scores(chunks, starts, len(X), self.window_size)
 
-    def _refresh_training_scores(self) -> None:
-        self.decision_scores_ = self._score(self._train_data, standardized=True)
-        self._process_decision_scores()
-
     # -- fit ---------------------------------------------------------------
+    @transactional
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None, *, known_anomalies=None):
         """Train the backbone, unsupervised, on ``X`` taken as normal.
+
+        The call completes, or leaves the detector exactly as it was (a
+        refused or interrupted refit keeps the previous model; a failed first
+        fit leaves it unfitted).
 
         Parameters
         ----------
@@ -476,7 +480,16 @@ class ActiveReconstructionDetector(BaseDetector):
         Returns
         -------
         self : ActiveReconstructionDetector
+
+        Raises
+        ------
+        FloatingPointError
+            If pretraining diverged (lower ``lr``); the detector is left as
+            it was.
+        KeyboardInterrupt
+            On Ctrl-C during training, after the detector is left as it was.
         """
+        # 1. validate everything before training
         X = self._validate_X(X, reset=True)
         stride = self.window_size if self.stride is None else self.stride
         if stride > self.window_size:
@@ -484,33 +497,35 @@ class ActiveReconstructionDetector(BaseDetector):
                 f"stride must be at most window_size={self.window_size}, got {stride}; "
                 "larger strides would leave timesteps without a score."
             )
-        self.stride_ = stride
-        self.device_ = resolve_device(self.device)
-        self._seed = int(check_random_state(self.random_state).randint(2**31 - 1))
-
-        self.scaler_mean_, self.scaler_scale_ = standard_scaling(X, self.standardize)
-        self._train_data = self._standardized(X)
-
-        flags = None
+        mean, scale = standard_scaling(X, self.standardize)
+        check_scaled_range(X, mean, scale)
         if known_anomalies is not None:
-            flags = np.asarray(known_anomalies)
-            if flags.dtype != bool:
+            known_anomalies = np.asarray(known_anomalies)
+            if known_anomalies.dtype != bool:
                 raise TypeError(
                     "known_anomalies must be a boolean array (True = known anomaly); "
-                    f"got dtype {flags.dtype}."
+                    f"got dtype {known_anomalies.dtype}."
                 )
         if X.ndim == 3:
             starts = np.arange(len(X))
-            known = self._window_labels_3d(X, flags, name="known_anomalies")
+            known = self._window_labels_3d(X, known_anomalies, name="known_anomalies")
         else:
             starts = grid_starts(len(X), self.window_size, stride)
-            known = self._window_labels_2d(X, flags, starts, name="known_anomalies")
+            known = self._window_labels_2d(
+                X, known_anomalies, starts, name="known_anomalies"
+            )
         clean = ~(known == 1).any(axis=1)
         if not clean.any():
             raise ValueError(
                 "Every training window holds a known anomaly (known_anomalies); there "
                 "is no normal window left to train on."
             )
+        device, seed = self._new_fit()
+
+        # 2. train the backbone (Stage 1) beside the fitted model, if any
+        self.scaler_mean_, self.scaler_scale_ = mean, scale
+        self.stride_, self.device_, self._seed = stride, device, seed
+        self._train_data = self._standardized(X)
         self._clean_starts = starts[clean]
         if X.ndim == 3:
             dataset = WindowDataset(self._train_data[clean], self.window_size)
@@ -518,34 +533,34 @@ class ActiveReconstructionDetector(BaseDetector):
             dataset = WindowDataset(
                 self._train_data, self.window_size, self._clean_starts
             )
-        split = TailSplit(self.validation_fraction)
-        has_validation = split(dataset)[1] is not None
-
-        with seeded(self._seed, self.device_):
+        with seeded(seed, device):
             module = make_backbone(
                 self.backbone, X.shape[-1], self.window_size, self.backbone_params
             )
-            self.net_ = BackboneNet(
+            with seeded(seed, device):  # the check must not move the stream
+                self._check_backbone_output(module.to(device), dataset[0][0])
+            net = pretrain(
                 module,
-                criterion=nn.MSELoss,
-                optimizer=torch.optim.Adam,
+                dataset,
                 lr=self.lr,
                 max_epochs=self.max_epochs,
                 batch_size=self.batch_size,
-                train_split=split if has_validation else None,
-                callbacks=training_callbacks(
-                    patience=self.patience,
-                    monitor="valid_loss" if has_validation else "train_loss",
-                    verbose=self.verbose,
-                ),
-                iterator_train__shuffle=True,
-                iterator_train__generator=torch.Generator().manual_seed(self._seed),
-                device=self.device_,
+                patience=self.patience,
+                validation_fraction=self.validation_fraction,
+                seed=seed,
+                device=device,
                 verbose=self.verbose,
             )
-            self.net_.fit(dataset)
-        _check_finite_module(self.net_.module_, "pretraining")
 
+        # 3. verify, then commit
+        scores = self._score(self._train_data, standardized=True, module=net.module_)
+        if not self._is_sound(net.module_, scores):
+            raise FloatingPointError(
+                "Pretraining diverged: the backbone's weights or the scores of the "
+                "training data are not finite (or beyond 1e10); lower lr or check "
+                "the input scale. The detector is left as it was."
+            )
+        self.net_ = net
         self.n_feedback_rounds_ = 0
         self.n_labelled_windows_ = 0
         self.feedback_history_ = []
@@ -553,8 +568,29 @@ class ActiveReconstructionDetector(BaseDetector):
             (0, self.window_size, X.shape[-1]), np.float32
         )
         self._labelled_targets = np.empty((0, self.window_size), np.float32)
-        self._refresh_training_scores()
+        self._set_training_scores(scores)
         return self
+
+    @staticmethod
+    def _check_backbone_output(module: nn.Module, window) -> None:
+        """Refuse a backbone whose reconstruction of a window has another shape."""
+        x = window.unsqueeze(0).to(next(module.parameters()).device)
+        module.eval()
+        try:
+            out = module(x)
+        except Exception as exc:
+            raise ValueError(
+                f"backbone failed on a window of shape {tuple(x.shape)} "
+                f"(batch, window_size, n_channels): {type(exc).__name__}: {exc}"
+            ) from exc
+        finally:
+            module.train()
+        if tuple(out.shape) != tuple(x.shape):
+            raise ValueError(
+                "backbone must map windows to reconstructions of the same shape: "
+                f"input {tuple(x.shape)}, output {tuple(out.shape)} "
+                "(batch, window_size, n_channels)."
+            )
 
     # -- scoring API -------------------------------------------------------
     def decision_function(self, X):
@@ -571,15 +607,51 @@ class ActiveReconstructionDetector(BaseDetector):
         scores : ndarray of float64 of shape (n_timesteps,) or (n_windows,)
             Higher = more anomalous. For windows, the mean over the window.
         """
-        check_is_fitted(self, "net_")
+        self._check_entry()
         X = self._validate_X(X, reset=False)
         return self._score(X)
 
     # -- active learning ---------------------------------------------------
     _budget_unit = "windows"
 
+    _feedback_params = frozenset(
+        {
+            "top_k",
+            "n_bins",
+            "per_bin",
+            "budget",
+            "query_strategy",
+            "mask_ratio",
+            "feedback_loss",
+            "anomaly_weight",
+            "anomaly_margin",
+            "visible_weight",
+            "normal_replay",
+            "feedback_epochs",
+            "feedback_replay",
+            "feedback_lr",
+            "max_grad_norm",
+        }
+    )
+
     def _n_labelled(self) -> int:
         return self.n_labelled_windows_
+
+    def _budget_units(self, X, idx) -> int:
+        """Windows in ``idx``: rows of whole windows of a 2-D ``X``, else windows."""
+        if np.ndim(X) == 2:
+            return len(idx) // self.window_size
+        return len(idx)
+
+    def _default_n_queries(self) -> int:
+        n = self.top_k + self.n_bins * self.per_bin
+        if n < 1:
+            raise ValueError(
+                "top_k + n_bins * per_bin must be at least 1 (the windows a round "
+                f"queries); got top_k={self.top_k}, n_bins={self.n_bins}, "
+                f"per_bin={self.per_bin}."
+            )
+        return n
 
     def query(self, X, y=None, n_queries=None):
         """Choose windows of ``X`` to be labelled (Algorithm 1).
@@ -603,18 +675,9 @@ class ActiveReconstructionDetector(BaseDetector):
             For 2-D ``X``: row indices of whole windows, window after window,
             so ``X[idx]`` stacks complete windows. For 3-D ``X``: window indices.
         """
-        check_is_fitted(self, "net_")
+        self._check_entry()
         X = self._validate_X(X, reset=False)
-        if n_queries is not None and (
-            not isinstance(n_queries, numbers.Integral) or n_queries < 1
-        ):
-            raise ValueError(
-                f"n_queries must be a positive integer or None, got {n_queries!r}."
-            )
-        if n_queries is None:
-            n_queries = self.top_k + self.n_bins * self.per_bin
-        n_queries = self._capped_queries(n_queries)
-
+        n_queries = self._n_queries(n_queries)
         if X.ndim == 3:
             starts = np.arange(len(X))
             known = self._window_labels_3d(X, y)
@@ -692,8 +755,16 @@ class ActiveReconstructionDetector(BaseDetector):
             )
         return X.reshape(-1, W, X.shape[1]), y.reshape(-1, W)
 
+    @transactional
     def partial_fit(self, X, y, classes=None):
         """Learn from labelled windows with masked minimax feedback (Stage 3).
+
+        The round trains a copy of the model; the copy replaces the model
+        only if its weights and the scores of the training data are finite
+        (see :data:`alad.transaction.MAX_TRAINING_SCORE`). A diverged round is
+        rolled back with a :class:`~alad.exceptions.DivergenceWarning` and
+        recorded in ``feedback_history_``; its labels are not charged to the
+        budget. An exception or Ctrl-C leaves the detector exactly as it was.
 
         Parameters
         ----------
@@ -712,12 +783,15 @@ class ActiveReconstructionDetector(BaseDetector):
         -------
         self : ActiveReconstructionDetector
         """
-        check_is_fitted(self, "net_")
+        # 1. validate
+        self._check_entry()
         X = self._validate_X(X, reset=False)
         windows, labels = self._labelled_windows_from(X, y)
         if np.isnan(labels).all():
             raise ValueError("y holds no label (all nan); nothing to learn from.")
         self._check_within_budget(len(windows))
+
+        # 2. the labelled windows of this round (and of earlier ones: replay)
         new_windows = self._standardized(windows)
         new_labels = labels.astype(np.float32)
         if self.feedback_replay:
@@ -725,73 +799,50 @@ class ActiveReconstructionDetector(BaseDetector):
             train_labels = np.concatenate([self._labelled_targets, new_labels])
         else:
             train_windows, train_labels = new_windows, new_labels
-        n_replay = int(round(self.normal_replay * len(train_windows)))
-        if n_replay:
-            replay = self._normal_training_windows(n_replay)
-            train_windows = np.concatenate([train_windows, replay])
-            train_labels = np.concatenate(
-                [train_labels, np.full(replay.shape[:2], ANCHOR, np.float32)]
+        replay = self._normal_training_windows(
+            int(round(self.normal_replay * len(train_windows)))
+        )
+
+        # 3. train a copy of the net
+        net = copy.deepcopy(self.net_)
+        round_seed = self._round_seed(self.n_feedback_rounds_, 2)
+        with seeded(round_seed, self.device_):
+            losses = feedback_round(
+                net.module_,
+                train_windows,
+                train_labels,
+                replay,
+                mask_ratio=self.mask_ratio,
+                loss=self.feedback_loss,
+                anomaly_weight=self.anomaly_weight,
+                anomaly_margin=self.anomaly_margin,
+                visible_weight=self.visible_weight,
+                lr=self.feedback_lr,
+                epochs=self.feedback_epochs,
+                batch_size=self.batch_size,
+                max_grad_norm=self.max_grad_norm,
+                seed=round_seed,
+                device=self.device_,
+                verbose=self.verbose,
             )
 
-        module = self.net_.module_
-        snapshot = copy.deepcopy(module.state_dict())
-        round_seed = int(
-            np.random.default_rng([self._seed, self.n_feedback_rounds_, 2]).integers(
-                2**31 - 1
+        # 4. verify, then commit or roll back
+        scores = self._score(self._train_data, standardized=True, module=net.module_)
+        sound = self._is_sound(net.module_, scores)
+        entry = {
+            "round": self.n_feedback_rounds_ + 1,
+            "n_windows": len(windows),
+            "n_train_windows": len(train_windows) + len(replay),
+            "n_anomalous_timesteps": int(np.nansum(labels)),
+            "train_loss": losses,
+            "rolled_back": not sound,
+        }
+        if not sound:
+            self._warn_diverged(
+                f"Feedback round {self.n_feedback_rounds_ + 1}", "feedback_lr"
             )
-        )
-        net = FeedbackNet(
-            module,
-            criterion=nn.MSELoss,
-            optimizer=torch.optim.Adam,
-            lr=self.feedback_lr,
-            max_epochs=self.feedback_epochs,
-            batch_size=self.batch_size,
-            train_split=None,
-            callbacks=training_callbacks(
-                patience=None, monitor="train_loss", verbose=self.verbose
-            ),
-            iterator_train__shuffle=True,
-            iterator_train__generator=torch.Generator().manual_seed(round_seed),
-            device=self.device_,
-            verbose=self.verbose,
-            mask_ratio=self.mask_ratio,
-            loss=self.feedback_loss,
-            anomaly_weight=self.anomaly_weight,
-            anomaly_margin=self.anomaly_margin,
-            visible_weight=self.visible_weight,
-            max_grad_norm=self.max_grad_norm,
-            mask_seed=round_seed,
-        )
-        try:
-            with seeded(round_seed, self.device_):
-                net.fit(
-                    WindowDataset(train_windows, self.window_size, labels=train_labels)
-                )
-        except BaseException:
-            module.load_state_dict(snapshot)  # never leave a half-updated model
-            raise
-        rolled_back = not _module_is_finite(module)
-        if rolled_back:
-            module.load_state_dict(snapshot)
-            warnings.warn(
-                f"Feedback round {self.n_feedback_rounds_ + 1} drove the model to "
-                "non-finite weights; it was rolled back to the weights before the "
-                "round. Lower lr or max_grad_norm, or use fewer feedback_epochs.",
-                FeedbackDivergenceWarning,
-                stacklevel=2,
-            )
-        self.feedback_history_.append(
-            {
-                "round": self.n_feedback_rounds_ + 1,
-                "n_windows": len(windows),
-                "n_train_windows": len(train_windows),
-                "n_anomalous_timesteps": int(np.nansum(labels)),
-                "train_loss": [float(v) for v in net.history[:, "train_loss"]],
-                "rolled_back": rolled_back,
-            }
-        )
-        if not rolled_back:
+        else:
+            self.net_ = net
             self._labelled_windows = np.concatenate(
                 [self._labelled_windows, new_windows]
             )
@@ -800,11 +851,14 @@ class ActiveReconstructionDetector(BaseDetector):
             )
             self.n_labelled_windows_ += len(windows)
             self.n_feedback_rounds_ += 1
-            self._refresh_training_scores()
+            self._set_training_scores(scores)
+        self.feedback_history_ = [*self.feedback_history_, entry]
         return self
 
     def _normal_training_windows(self, n: int) -> np.ndarray:
         """``n`` random clean training windows (standardised), for normal replay."""
+        if n == 0:
+            return np.empty((0, *self._labelled_windows.shape[1:]), np.float32)
         rng = np.random.default_rng([self._seed, self.n_feedback_rounds_, 3])
         picked = rng.choice(
             self._clean_starts, size=min(n, self._clean_starts.size), replace=False
@@ -813,16 +867,4 @@ class ActiveReconstructionDetector(BaseDetector):
             return self._train_data[picked]
         return np.ascontiguousarray(
             window_view(self._train_data, self.window_size)[picked]
-        )
-
-
-def _module_is_finite(module: nn.Module) -> bool:
-    return all(torch.isfinite(p).all() for p in module.parameters())
-
-
-def _check_finite_module(module: nn.Module, stage: str) -> None:
-    if not _module_is_finite(module):
-        raise FloatingPointError(
-            f"The backbone's weights became non-finite during {stage}; lower lr "
-            "or check the input scale."
         )

@@ -3,36 +3,54 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import numbers
 import time
-import warnings
 
 import numpy as np
 import torch
-from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+from sklearn.utils.validation import check_array, validate_data
 from skorch.callbacks import GradientNormClipping, ProgressBar
 
 from .._compat import Interval, StrOptions, _fit_context
 from ..augment import augmentation_quota, filter_augmented
-from ..base import (
-    BaseDetector,
-    PoolExhaustedError,
+from ..base import BaseDetector
+from ..exceptions import FlowDivergenceWarning, PoolExhaustedError
+from ..flows import NAFAD
+from ..query import select_marginal
+from ..runtime import seeded
+from ..training import train_epochs
+from ..training.flow_nets import FlowNet, LikelihoodHingeLoss
+from ..transaction import MAX_TRAINING_SCORE, transactional, weights_are_finite
+from ..validation import (
+    check_count,
     check_input_shape,
     check_labels,
-    resolve_device,
-    seeded,
+    check_scaled_range,
     standard_scaling,
     standardize,
 )
-from ..flows import NAFAD
-from ..training.flow_nets import FlowNet, LikelihoodHingeLoss
 
 __all__ = ["FlowDivergenceWarning", "NAFALDetector"]
 
 
-class FlowDivergenceWarning(RuntimeWarning):
-    """A training round left non-finite weights and was rolled back."""
+@dataclasses.dataclass(frozen=True)
+class _FlowState:
+    """What a training round of NAF-AL changes, built beside the fitted one.
+
+    Rounds return a new state; :meth:`NAFALDetector._commit` binds it to the
+    detector once the scores of the training data are verified, so a failed
+    or interrupted call leaves the detector as it was.
+    """
+
+    net: FlowNet
+    train_x: np.ndarray  # normal samples (standardised, flat)
+    anomaly_x: np.ndarray  # labelled anomalies
+    aug_views: np.ndarray  # augmented views (n_aug, m)
+    aug_k: np.ndarray  # their transformation indices
+    hinge_target: float | None
+    n_augmented: int
+    augmentation_history: tuple
 
 
 class NAFALDetector(BaseDetector):
@@ -340,7 +358,12 @@ class NAFALDetector(BaseDetector):
 
     # -- input handling ----------------------------------------------------
     def _validate_X(self, X, *, reset: bool) -> np.ndarray:
-        """Validate 2-D samples or 3-D series; return a float array."""
+        """Validate 2-D samples or 3-D series; return a float array.
+
+        After fit (``reset=False``) the values are also checked against the
+        range the float32 model can score; at fit, :meth:`fit` checks them
+        against the statistics it computes.
+        """
         # sparse input is refused by validate_data with sklearn's message
         dims = len(check_input_shape(X))
         if dims == 3:
@@ -356,56 +379,49 @@ class NAFALDetector(BaseDetector):
                     f"{type(self).__name__} was fitted with samples of shape "
                     f"{self.input_shape_}."
                 )
-            return self._check_value_range(X, reset=reset)
-        if dims != 2:
+        elif dims == 2:
+            if not reset and len(self.input_shape_) != 1:
+                raise ValueError(
+                    f"{type(self).__name__} was fitted on 3-D series of shape "
+                    f"{self.input_shape_}; X must be 3-D too, got 2-D X."
+                )
+            X = validate_data(self, X, reset=reset, dtype=(np.float64, np.float32))
+            if reset:
+                self.input_shape_ = (X.shape[1],)
+        else:
             raise ValueError(
                 "X must be 2-D samples (n_samples, n_features) or 3-D series "
                 f"(n_series, n_timepoints, n_channels); got {dims} dimension(s). "
                 "Reshape your data: X.reshape(-1, 1) for a single feature, "
                 "X.reshape(1, -1) for a single sample."
             )
-        if not reset and len(self.input_shape_) != 1:
-            raise ValueError(
-                f"{type(self).__name__} was fitted on 3-D series of shape "
-                f"{self.input_shape_}; X must be 3-D too, got 2-D X."
-            )
-        X = validate_data(self, X, reset=reset, dtype=(np.float64, np.float32))
-        if reset:
-            self.input_shape_ = (X.shape[1],)
-        return self._check_value_range(X, reset=reset)
+        if not reset:
+            check_scaled_range(X, self.scaler_mean_, self.scaler_scale_)
+        return X
 
     def _standardized(self, X: np.ndarray) -> np.ndarray:
         """Standardise (per feature or channel) and flatten to float32."""
         Z = standardize(X, self.scaler_mean_, self.scaler_scale_)
         return Z.reshape(len(Z), -1)
 
-    def _fit_scaler(self, X: np.ndarray) -> None:
-        # constant features keep a scale of 1: dividing by ~0 would explode them
-        self.scaler_mean_, self.scaler_scale_ = standard_scaling(X)
-
     # -- model pieces ------------------------------------------------------
-    @property
-    def _module(self) -> NAFAD:
-        return self.net_.module_
-
     def _to_tensor(self, array: np.ndarray) -> torch.Tensor:
         return torch.as_tensor(array, dtype=torch.float32, device=self.device_)
 
-    def _views(self, flat: np.ndarray) -> np.ndarray:
+    def _views(self, flat: np.ndarray, module: NAFAD) -> np.ndarray:
         """All views ``(n, K, m)`` of standardised flat samples, as float32."""
         out = np.empty(
             (len(flat), self.n_transforms, self.transform_dim_), dtype=np.float32
         )
-        transforms = self._module.transforms
         with torch.no_grad():
             for start in range(0, len(flat), 1024):
                 chunk = self._to_tensor(flat[start : start + 1024])
-                out[start : start + 1024] = transforms(chunk).cpu().numpy()
+                out[start : start + 1024] = module.transforms(chunk).cpu().numpy()
         return out
 
-    def _score_flat(self, flat: np.ndarray) -> np.ndarray:
+    def _score_flat(self, flat: np.ndarray, module: NAFAD | None = None) -> np.ndarray:
         """Eq. 7 for standardised flat samples, as float64."""
-        module = self._module
+        module = self.net_.module_ if module is None else module
         module.eval()
         scores = np.empty(len(flat), dtype=np.float64)
         with torch.no_grad():
@@ -416,8 +432,7 @@ class NAFALDetector(BaseDetector):
                 )
         return scores
 
-    def _view_log_prob(self, views: np.ndarray, k: np.ndarray) -> np.ndarray:
-        module = self._module
+    def _view_log_prob(self, views: np.ndarray, k: np.ndarray, module) -> np.ndarray:
         module.eval()
         step = self.eval_batch_size * 16
         out = np.empty(len(views), dtype=np.float64)
@@ -430,63 +445,93 @@ class NAFALDetector(BaseDetector):
                 out[start : start + len(lp)] = lp.to("cpu", torch.float64).numpy()
         return out
 
-    def _training_data(self) -> tuple[dict, np.ndarray]:
-        """Rows of every training sample: normals, augmented views, anomalies."""
+    def _training_data(self, state: _FlowState) -> tuple[dict, np.ndarray]:
+        """Rows of every training sample (normals, augmented views, anomalies).
+
+        ``y`` is ``nan`` for normal rows and the hinge target for known
+        anomalies (see :class:`~alad.training.flow_nets.LikelihoodHingeLoss`).
+        """
         K, m = self.n_transforms, self.transform_dim_
-        real = np.concatenate([self._train_x, self._anomaly_x])
-        views = [self._views(real)]
+        real = np.concatenate([state.train_x, state.anomaly_x])
+        views = [self._views(real, state.net.module_)]
         masks = [np.ones((len(real), K), dtype=bool)]
-        labels = [
-            np.zeros(len(self._train_x), np.float32),
-            np.ones(len(self._anomaly_x), np.float32),
+        target = np.nan if state.hinge_target is None else state.hinge_target
+        targets = [
+            np.full(len(state.train_x), np.nan, np.float32),
+            np.full(len(state.anomaly_x), target, np.float32),
         ]
-        n_aug = len(self._aug_views)
+        n_aug = len(state.aug_views)
         if n_aug:
             aug = np.zeros((n_aug, K, m), dtype=np.float32)
-            aug[np.arange(n_aug), self._aug_k] = self._aug_views
+            aug[np.arange(n_aug), state.aug_k] = state.aug_views
             mask = np.zeros((n_aug, K), dtype=bool)
-            mask[np.arange(n_aug), self._aug_k] = True
+            mask[np.arange(n_aug), state.aug_k] = True
             views.append(aug)
             masks.append(mask)
-            labels.append(np.zeros(n_aug, np.float32))
+            targets.append(np.full(n_aug, np.nan, np.float32))
         X = {"views": np.concatenate(views), "mask": np.concatenate(masks)}
-        return X, np.concatenate(labels)
+        return X, np.concatenate(targets)
 
-    def _train(self, epochs: int, seed: int) -> tuple[list[float], bool]:
-        """Continue training for ``epochs``; roll back if weights turn non-finite."""
-        module = self._module
-        snapshot = copy.deepcopy(module.state_dict())
-        X, y = self._training_data()
-        self.net_.max_epochs = epochs
-        n_before = len(self.net_.history)
-        try:
-            with seeded(seed, self.device_):
-                self.net_.partial_fit(X, y)
-        except BaseException:
-            module.load_state_dict(snapshot)  # never leave a half-updated model
-            raise
-        losses = [
-            float(row["train_loss"])
-            for row in self.net_.history[n_before:]
-            if "train_loss" in row
-        ]
-        finite = all(torch.isfinite(p).all() for p in module.parameters())
-        if not finite:
-            module.load_state_dict(snapshot)
-        return losses, not finite
+    # -- the transactional round -------------------------------------------
+    def _state(self) -> _FlowState:
+        return _FlowState(
+            net=self.net_,
+            train_x=self._train_x,
+            anomaly_x=self._anomaly_x,
+            aug_views=self._aug_views,
+            aug_k=self._aug_k,
+            hinge_target=self._hinge_target,
+            n_augmented=self.n_augmented_,
+            augmentation_history=tuple(self.augmentation_history_),
+        )
 
-    def _round_seed(self, *key: int) -> int:
-        rng = np.random.default_rng([self._seed, *key])
-        return int(rng.integers(2**31 - 1))
+    def _train_round(
+        self, state: _FlowState, epochs: int, seed: int
+    ) -> tuple[_FlowState, list[float], bool]:
+        """Train a copy of the net on ``state``'s data for ``epochs``.
 
-    def _refresh_training_scores(self) -> None:
-        self.decision_scores_ = self._score_flat(self._fit_x)
-        self._process_decision_scores()
+        Returns the state with the trained copy when its weights and losses
+        are finite and bounded, else ``state`` itself (the round is rolled
+        back); the scores of the training data are checked at commit.
+        """
+        X, y = self._training_data(state)
+        net = copy.deepcopy(state.net)
+        with seeded(seed, self.device_):
+            losses = train_epochs(net, X, y, epochs=epochs)
+        sound = weights_are_finite(net.module_) and all(
+            abs(v) <= MAX_TRAINING_SCORE for v in losses
+        )
+        if not sound:
+            return state, losses, False
+        return dataclasses.replace(state, net=net), losses, True
+
+    def _commit(self, state: _FlowState) -> bool:
+        """Score the training data under ``state``; bind it if sound.
+
+        Returns False, binding nothing, when the scores are not finite or
+        beyond :data:`~alad.transaction.MAX_TRAINING_SCORE`.
+        """
+        scores = self._score_flat(self._fit_x, state.net.module_)
+        if not self._is_sound(state.net.module_, scores):
+            return False
+        self.net_ = state.net
+        self._train_x, self._anomaly_x = state.train_x, state.anomaly_x
+        self._aug_views, self._aug_k = state.aug_views, state.aug_k
+        self._hinge_target = state.hinge_target
+        self.n_augmented_ = state.n_augmented
+        self.augmentation_history_ = list(state.augmentation_history)
+        self._set_training_scores(scores)
+        return True
 
     # -- fit ---------------------------------------------------------------
+    @transactional
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Train on ``X`` taken as normal, then run the augmentation rounds.
+
+        The call completes, or leaves the detector exactly as it was (a
+        refused or interrupted refit keeps the previous model; a failed first
+        fit leaves it unfitted).
 
         Parameters
         ----------
@@ -500,29 +545,29 @@ class NAFALDetector(BaseDetector):
         Returns
         -------
         self : NAFALDetector
+
+        Raises
+        ------
+        FloatingPointError
+            If training diverged (lower ``lr``); the detector is left as it was.
+        KeyboardInterrupt
+            On Ctrl-C during training, after the detector is left as it was.
         """
         X = self._validate_X(X, reset=True)
-        self.device_ = resolve_device(self.device)
-        self._seed = int(check_random_state(self.random_state).randint(2**31 - 1))
-        self._fit_scaler(X)
+        mean, scale = standard_scaling(X)
+        check_scaled_range(X, mean, scale)
+        device, seed = self._new_fit()
+        self.scaler_mean_, self.scaler_scale_ = mean, scale
+        self.device_, self._seed = device, seed
         self._fit_x = self._standardized(X)
-        self._train_x = self._fit_x
-        self._anomaly_x = self._fit_x[:0]
         self.transform_dim_ = min(self.transform_dim, self._fit_x.shape[1])
-        self._aug_views = np.empty((0, self.transform_dim_), np.float32)
-        self._aug_k = np.empty(0, np.int64)
-        self.n_train_ = len(self._train_x)
-        self.n_augmented_ = 0
-        self.n_labelled_ = 0
-        self.augmentation_history_ = []
-        self.feedback_history_ = []
 
-        with seeded(self._seed, self.device_):
+        with seeded(seed, device):
             module = NAFAD(
                 self._fit_x.shape[1],
                 self.n_transforms,
                 self.transform_dim_,
-                torch.Generator().manual_seed(self._seed),
+                torch.Generator().manual_seed(seed),
                 n_layers=self.n_layers,
                 negative_slope=self.negative_slope,
                 context_features=self.context_features,
@@ -535,13 +580,13 @@ class NAFALDetector(BaseDetector):
                     "passes": self.flow_passes,
                 },
             )
-            module.transforms.standardize_(torch.from_numpy(self._train_x))
+            module.transforms.standardize_(torch.from_numpy(self._fit_x))
         callbacks = []
         if self.max_grad_norm is not None:
             callbacks.append(("clip", GradientNormClipping(self.max_grad_norm)))
         if self.verbose >= 2:
             callbacks.append(("progress_bar", ProgressBar()))
-        self.net_ = FlowNet(
+        net = FlowNet(
             module,
             criterion=LikelihoodHingeLoss,
             criterion__anomaly_weight=self.anomaly_weight,
@@ -552,31 +597,48 @@ class NAFALDetector(BaseDetector):
             train_split=None,
             callbacks=callbacks,
             iterator_train__shuffle=True,
-            iterator_train__generator=torch.Generator().manual_seed(self._seed),
-            device=self.device_,
+            iterator_train__generator=torch.Generator().manual_seed(seed),
+            device=device,
             verbose=self.verbose,
             train_views=self.train_views,
-            view_seed=self._seed,
+            view_seed=seed,
         )
-        self.net_.initialize()
-        _, diverged = self._train(self.max_epochs, self._round_seed(0))
-        if diverged:
+        net.initialize()
+        state = _FlowState(
+            net=net,
+            train_x=self._fit_x,
+            anomaly_x=self._fit_x[:0],
+            aug_views=np.empty((0, self.transform_dim_), np.float32),
+            aug_k=np.empty(0, np.int64),
+            hinge_target=None,
+            n_augmented=0,
+            augmentation_history=(),
+        )
+        state, _, sound = self._train_round(state, self.max_epochs, self._round_seed(0))
+        if sound:
+            state = self._augment(state, self.n_iterations)
+        if not (sound and self._commit(state)):
             raise FloatingPointError(
-                "The flow's weights became non-finite during training; lower lr "
-                "or max_grad_norm."
+                "Training diverged: the flow's weights, losses or the scores of the "
+                "training data are not finite (or beyond 1e10); lower lr or "
+                "max_grad_norm. The detector is left as it was."
             )
-        self._augment(self.n_iterations)
-        self._refresh_training_scores()
+        self.n_train_ = len(self._fit_x)
+        self.n_labelled_ = 0
+        self.feedback_history_ = []
         return self
 
     # -- active augmentation (Algorithm 1) ---------------------------------
+    @transactional
     def augment(self, n_iterations=None):
         """Run (more) rounds of active augmentation on the fitted detector.
 
         :meth:`fit` runs ``n_iterations`` rounds already; calling
         ``fit`` with ``n_iterations=0`` and then ``augment(r)`` gives the same
         model as ``fit`` with ``n_iterations=r`` (useful to score NAF-AD and
-        NAF-AL from one training run).
+        NAF-AL from one training run). A round that diverges is rolled back
+        with a :class:`~alad.exceptions.DivergenceWarning`; an exception or
+        Ctrl-C leaves the detector exactly as it was.
 
         Parameters
         ----------
@@ -588,30 +650,30 @@ class NAFALDetector(BaseDetector):
         -------
         self : NAFALDetector
         """
-        check_is_fitted(self, "net_")
-        n = self.n_iterations if n_iterations is None else n_iterations
-        if not isinstance(n, numbers.Integral) or n < 0:
-            raise ValueError(f"n_iterations must be an int >= 0, got {n!r}.")
-        self._augment(int(n))
-        self._refresh_training_scores()
+        self._check_entry()
+        n = check_count(n_iterations, "n_iterations", minimum=0, allow_none=True)
+        state = self._augment(self._state(), self.n_iterations if n is None else n)
+        if not self._commit(state):
+            self._warn_diverged("Active augmentation", "lr or max_grad_norm")
         return self
 
-    def _augment(self, n_iterations: int) -> None:
+    def _augment(self, state: _FlowState, n_iterations: int) -> _FlowState:
         for _ in range(n_iterations):
             quota = augmentation_quota(
-                self.n_train_, self.n_augmented_, self.max_augment_ratio
+                len(self._fit_x), state.n_augmented, self.max_augment_ratio
             )
             if quota <= 0:
                 break
-            self._augment_round(quota)
+            state = self._augment_round(state, quota)
+        return state
 
-    def _augment_round(self, quota: int) -> None:
-        round_index = len(self.augmentation_history_) + 1
+    def _augment_round(self, state: _FlowState, quota: int) -> _FlowState:
+        round_index = len(state.augmentation_history) + 1
         K = self.n_transforms
         rng = np.random.default_rng([self._seed, round_index, 3])
-        n_draw = self.n_samples or len(self._train_x)
+        n_draw = self.n_samples or len(state.train_x)
         k = rng.permutation(np.arange(n_draw) % K)
-        module = self._module
+        module = state.net.module_
         module.eval()
 
         start = time.perf_counter()
@@ -629,14 +691,14 @@ class NAFALDetector(BaseDetector):
         t_sample = time.perf_counter() - start
 
         start = time.perf_counter()
-        log_prob = self._view_log_prob(views, k)
+        log_prob = self._view_log_prob(views, k, module)
         finite = np.isfinite(log_prob) & np.isfinite(views).all(1)
         # reference: one random view of each training sample, and the features
         # of every training view for the per-transformation Gaussians
-        train_views = self._views(self._train_x)
+        train_views = self._views(state.train_x, module)
         ref_k = rng.integers(K, size=len(train_views))
         ref_log_prob = self._view_log_prob(
-            train_views[np.arange(len(train_views)), ref_k], ref_k
+            train_views[np.arange(len(train_views)), ref_k], ref_k, module
         )
         with torch.no_grad():
             ref_features = (
@@ -663,24 +725,24 @@ class NAFALDetector(BaseDetector):
         t_filter = time.perf_counter() - start
 
         start = time.perf_counter()
-        losses, rolled_back = [], False
+        losses, rolled_back, new_state = [], False, state
         if kept.size:
-            old = (self._aug_views, self._aug_k)
-            self._aug_views = np.concatenate([self._aug_views, views[kept]])
-            self._aug_k = np.concatenate([self._aug_k, k[kept]])
-            losses, rolled_back = self._train(
-                self.augment_epochs, self._round_seed(round_index, 5)
+            grown = dataclasses.replace(
+                state,
+                aug_views=np.concatenate([state.aug_views, views[kept]]),
+                aug_k=np.concatenate([state.aug_k, k[kept]]),
+                n_augmented=state.n_augmented + int(kept.size),
             )
+            trained, losses, sound = self._train_round(
+                grown, self.augment_epochs, self._round_seed(round_index, 5)
+            )
+            rolled_back = not sound
             if rolled_back:
-                self._aug_views, self._aug_k = old
-                warnings.warn(
-                    f"Augmentation round {round_index} drove the flow to non-finite "
-                    "weights; it was rolled back. Lower lr or max_grad_norm.",
-                    FlowDivergenceWarning,
-                    stacklevel=3,
+                self._warn_diverged(
+                    f"Augmentation round {round_index}", "lr or max_grad_norm"
                 )
             else:
-                self.n_augmented_ += int(kept.size)
+                new_state = trained
         info.update(
             round=round_index,
             n_non_finite=int((~finite).sum()),
@@ -691,7 +753,9 @@ class NAFALDetector(BaseDetector):
             seconds_filtering=t_filter,
             seconds_training=time.perf_counter() - start,
         )
-        self.augmentation_history_.append(info)
+        return dataclasses.replace(
+            new_state, augmentation_history=(*state.augmentation_history, info)
+        )
 
     # -- scoring API -------------------------------------------------------
     def decision_function(self, X):
@@ -708,13 +772,20 @@ class NAFALDetector(BaseDetector):
             Mean negative log-likelihood over the transformations; higher is
             more anomalous.
         """
-        check_is_fitted(self, "net_")
+        self._check_entry()
         X = self._validate_X(X, reset=False)
         return self._score_flat(self._standardized(X))
 
     # -- active learning ---------------------------------------------------
+    _feedback_params = frozenset(
+        {"budget", "feedback_epochs", "anomaly_weight", "anomaly_margin"}
+    )
+
     def _n_labelled(self) -> int:
         return self.n_labelled_
+
+    def _default_n_queries(self) -> int:
+        return 10
 
     def query(self, X, y=None, n_queries=None):
         """Choose pool samples to label: those nearest the threshold (Eq. 9).
@@ -735,22 +806,17 @@ class NAFALDetector(BaseDetector):
         -------
         idx : ndarray of int64
             Indices into ``X``, nearest the threshold first: the smallest
-            ``|S(x) - threshold_| / max |S - threshold_|``.
+            ``|S(x) - threshold_| / max |S - threshold_|``
+            (:func:`alad.query.select_marginal`).
 
         Raises
         ------
         PoolExhaustedError
             If every sample of ``X`` is labelled.
         """
-        check_is_fitted(self, "net_")
+        self._check_entry()
         X = self._validate_X(X, reset=False)
-        if n_queries is None:
-            n_queries = 10
-        if not isinstance(n_queries, numbers.Integral) or n_queries < 1:
-            raise ValueError(
-                f"n_queries must be a positive integer or None, got {n_queries!r}."
-            )
-        n_queries = self._capped_queries(n_queries)
+        n_queries = self._n_queries(n_queries)
         unlabelled = np.ones(len(X), dtype=bool)
         if y is not None:
             y = check_labels(y)
@@ -767,22 +833,24 @@ class NAFALDetector(BaseDetector):
             )
         candidates = np.flatnonzero(unlabelled)
         scores = self._score_flat(self._standardized(X[candidates]))
-        distance = np.abs(scores - self.threshold_)
-        omega = distance.max()
-        if omega > 0:
-            distance = distance / omega
-        order = np.argsort(distance, kind="stable")[:n_queries]
+        order = select_marginal(scores, self.threshold_, n_queries)
         return candidates[order].astype(np.int64)
 
+    @transactional
     def partial_fit(self, X, y, classes=None):
         """Learn from labelled samples, continuing from the current weights.
 
         ``y == 0`` samples join the normal training data; ``y == 1`` samples
         enter a hinge term that raises their score above ``threshold_ +
-        anomaly_margin * std(decision_scores_)``. The model then trains
-        ``feedback_epochs`` epochs on all training data (normal samples,
-        augmented views and every labelled sample so far), and
-        ``decision_scores_``/``threshold_`` are recomputed.
+        anomaly_margin * std(decision_scores_)``. A copy of the model then
+        trains ``feedback_epochs`` epochs on all training data (normal
+        samples, augmented views and every labelled sample so far) and
+        replaces the model if its weights and the scores of the training data
+        are finite; ``decision_scores_``/``threshold_`` are recomputed. A
+        diverged round is rolled back with a
+        :class:`~alad.exceptions.DivergenceWarning` and its labels are not
+        charged to the budget; an exception or Ctrl-C leaves the detector
+        exactly as it was.
 
         Parameters
         ----------
@@ -798,7 +866,7 @@ class NAFALDetector(BaseDetector):
         -------
         self : NAFALDetector
         """
-        check_is_fitted(self, "net_")
+        self._check_entry()
         X = self._validate_X(X, reset=False)
         y = check_labels(y)
         if y.shape != (len(X),):
@@ -812,37 +880,33 @@ class NAFALDetector(BaseDetector):
         self._check_within_budget(int(known.sum()))
         flat = self._standardized(X[known])
         labels = y[known]
-        old = (self._train_x, self._anomaly_x)
-        self._train_x = np.concatenate([self._train_x, flat[labels == 0]])
-        self._anomaly_x = np.concatenate([self._anomaly_x, flat[labels == 1]])
         target = self.threshold_ + self.anomaly_margin * float(
             np.std(self.decision_scores_)
         )
-        self.net_.criterion_.target = target
-        round_index = len(self.feedback_history_) + 1
-        losses, rolled_back = self._train(
-            self.feedback_epochs, self._round_seed(round_index, 6)
+        state = dataclasses.replace(
+            self._state(),
+            train_x=np.concatenate([self._train_x, flat[labels == 0]]),
+            anomaly_x=np.concatenate([self._anomaly_x, flat[labels == 1]]),
+            hinge_target=target,
         )
-        if rolled_back:
-            self._train_x, self._anomaly_x = old
-            warnings.warn(
-                f"Feedback round {round_index} drove the flow to non-finite weights; "
-                "it was rolled back to the weights before the round. Lower lr or "
-                "max_grad_norm, or use fewer feedback_epochs.",
-                FlowDivergenceWarning,
-                stacklevel=2,
-            )
-        self.feedback_history_.append(
+        round_index = len(self.feedback_history_) + 1
+        state, losses, sound = self._train_round(
+            state, self.feedback_epochs, self._round_seed(round_index, 6)
+        )
+        committed = sound and self._commit(state)
+        if not committed:
+            self._warn_diverged(f"Feedback round {round_index}", "lr or max_grad_norm")
+        else:
+            self.n_labelled_ += int(known.sum())
+        self.feedback_history_ = [
+            *self.feedback_history_,
             {
                 "round": round_index,
                 "n_normal": int((labels == 0).sum()),
                 "n_anomalous": int((labels == 1).sum()),
                 "hinge_target": target,
                 "train_loss": losses,
-                "rolled_back": rolled_back,
-            }
-        )
-        if not rolled_back:
-            self.n_labelled_ += int(known.sum())
-            self._refresh_training_scores()
+                "rolled_back": not committed,
+            },
+        ]
         return self

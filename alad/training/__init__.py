@@ -1,6 +1,6 @@
 """skorch glue: datasets of windows, nets, losses, callbacks, batched scoring."""
 
-from .callbacks import training_callbacks
+from .callbacks import train_epochs, training_callbacks
 from .data import TailSplit, WindowDataset
 from .inference import iter_position_scores
 from .losses import (
@@ -11,6 +11,7 @@ from .losses import (
     phase_weights,
 )
 from .nets import BackboneNet, FeedbackNet
+from .runs import feedback_round, pretrain
 
 __all__ = [
     "ANCHOR",
@@ -20,8 +21,11 @@ __all__ = [
     "WindowDataset",
     "anomaly_objective",
     "draw_timestep_mask",
+    "feedback_round",
     "iter_position_scores",
     "masked_timestep_mse",
     "phase_weights",
+    "pretrain",
+    "train_epochs",
     "training_callbacks",
 ]

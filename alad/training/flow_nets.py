@@ -13,35 +13,35 @@ class LikelihoodHingeLoss(nn.Module):
     r"""Negative log-likelihood of normal samples, hinge on known anomalies.
 
     For a batch of per-sample scores ``s`` (mean negative log-likelihood over
-    a sample's views) and labels ``y`` (0 normal, 1 anomaly):
+    a sample's views) and targets ``y`` (``nan`` for a normal sample, the
+    hinge target :math:`\tau_i` for a known anomaly):
 
-    .. math:: \frac{1}{B}\Big[\sum_{y_i = 0} s_i
-              + w \sum_{y_i = 1} \max(0,\ \tau - s_i)\Big]
+    .. math:: \frac{1}{B}\Big[\sum_{y_i = \mathrm{nan}} s_i
+              + w \sum_{y_i \ne \mathrm{nan}} \max(0,\ \tau_i - s_i)\Big]
 
     The first sum is Eq. 6 (maximum likelihood); the second pushes a known
-    anomaly's score above the target ``tau`` (e.g. the detector's threshold
-    plus a margin) and then stops, so the likelihood of anomalies is lowered
-    only as far as needed, never without bound.
+    anomaly's score above its target (the detector's threshold plus a
+    margin) and then stops, so the likelihood of anomalies is lowered only
+    as far as needed, never without bound. The target travels with the data
+    (``y``) rather than in the criterion, so it can change between rounds
+    without re-initialising the net.
 
     Parameters
     ----------
-    target : float or None, default=None
-        ``tau``; None ignores anomalies (no threshold known yet).
     anomaly_weight : float, default=1.0
         ``w``.
     """
 
-    def __init__(self, target: float | None = None, anomaly_weight: float = 1.0):
+    def __init__(self, anomaly_weight: float = 1.0):
         super().__init__()
-        self.target = target
         self.anomaly_weight = anomaly_weight
 
-    def forward(self, scores: Tensor, labels: Tensor) -> Tensor:
-        labels = labels.to(scores.device).reshape(-1)
-        loss = scores[labels == 0].sum()
-        anomalous = labels == 1
-        if self.target is not None and anomalous.any():
-            hinge = torch.relu(self.target - scores[anomalous]).sum()
+    def forward(self, scores: Tensor, targets: Tensor) -> Tensor:
+        targets = targets.to(scores.device, scores.dtype).reshape(-1)
+        normal = torch.isnan(targets)
+        loss = scores[normal].sum()
+        if not normal.all():
+            hinge = torch.relu(targets[~normal] - scores[~normal]).sum()
             loss = loss + self.anomaly_weight * hinge
         return loss / scores.shape[0]
 
@@ -83,7 +83,8 @@ class FlowNet(NeuralNet):
     """Maximum-likelihood training of :class:`alad.flows.NAFAD` (Eq. 6).
 
     ``X`` is a dict with ``views`` ``(n, K, m)`` and ``mask`` ``(n, K)``; ``y``
-    holds 0 (normal) or 1 (known anomaly) per row. In training, each row uses
+    holds ``nan`` (normal) or a known anomaly's hinge target per row (see
+    :class:`LikelihoodHingeLoss`). In training, each row uses
     ``train_views`` of its selected views drawn at random per batch (an
     unbiased estimate of the mean over all its views); scoring uses them all.
 

@@ -6,7 +6,6 @@ import torch
 from skorch import NeuralNet
 from skorch.dataset import unpack_data
 from skorch.utils import to_tensor
-from torch.nn.utils import clip_grad_norm_
 
 from .losses import (
     ANCHOR,
@@ -19,9 +18,10 @@ from .losses import (
 __all__ = ["BackboneNet", "FeedbackNet"]
 
 
-def _clip(parameters, max_norm: float | None) -> None:
-    if max_norm:
-        clip_grad_norm_(list(parameters), max_norm)
+def _named(module, parameters) -> list:
+    """``(name, parameter)`` pairs of ``module`` for the given parameters."""
+    wanted = {id(p) for p in parameters}
+    return [(n, p) for n, p in module.named_parameters() if id(p) in wanted]
 
 
 class BackboneNet(NeuralNet):
@@ -31,19 +31,16 @@ class BackboneNet(NeuralNet):
     two for USAD's adversarial pair); each phase recomputes its loss after the
     previous phase's step, as the original two-optimiser loops do. Early
     stopping watches the backbone's ``validation_loss`` on the held-out split.
+    Between each phase's backward pass and its step, callbacks are notified
+    ``on_grad_computed`` with that phase's parameters, as skorch's own
+    ``train_step`` does, so skorch's ``GradientNormClipping`` clips them.
 
     Parameters
     ----------
     module : ReconstructionBackbone class or instance
-    max_grad_norm : float or None, default=None
-        Clip the gradient norm of each phase (None: no clipping).
     **kwargs
         Passed to :class:`skorch.NeuralNet`.
     """
-
-    def __init__(self, module, *args, max_grad_norm=None, **kwargs):
-        super().__init__(module, *args, **kwargs)
-        self.max_grad_norm = max_grad_norm
 
     def _phase_optimizer_name(self, phase: int) -> str:
         return "optimizer_" if phase == 0 else f"optimizer{phase}_"
@@ -51,8 +48,7 @@ class BackboneNet(NeuralNet):
     def initialize_optimizer(self, *args, **kwargs):
         module = self.module_
         for phase in range(module.n_objective_phases):
-            wanted = {id(p) for p in module.phase_parameters(phase)}
-            named = [(n, p) for n, p in module.named_parameters() if id(p) in wanted]
+            named = _named(module, module.phase_parameters(phase))
             opt_args, opt_kwargs = self.get_params_for_optimizer("optimizer", named)
             setattr(
                 self,
@@ -82,7 +78,14 @@ class BackboneNet(NeuralNet):
                     p for p in self.module_.phase_parameters(phase) if p.requires_grad
                 ]
                 loss.backward(inputs=phase_params)
-            _clip(self.module_.phase_parameters(phase), self.max_grad_norm)
+            self.notify(
+                "on_grad_computed",
+                named_parameters=_named(
+                    self.module_, self.module_.phase_parameters(phase)
+                ),
+                X=x,
+                y=None,
+            )
             optimizer.step()
             total = total + loss.detach()
         return {"loss": total, "y_pred": None}
@@ -128,7 +131,6 @@ class FeedbackNet(NeuralNet):
         anomaly_weight=1.0,
         anomaly_margin=None,
         visible_weight=0.0,
-        max_grad_norm=None,
         mask_seed=0,
         **kwargs,
     ):
@@ -138,7 +140,6 @@ class FeedbackNet(NeuralNet):
         self.loss = loss
         self.anomaly_weight = anomaly_weight
         self.anomaly_margin = anomaly_margin
-        self.max_grad_norm = max_grad_norm
         self.mask_seed = mask_seed
 
     def initialize(self):
@@ -146,10 +147,15 @@ class FeedbackNet(NeuralNet):
         self.mask_generator_ = torch.Generator().manual_seed(self.mask_seed)
         return self
 
-    def _phase(self, loss):
+    def _phase(self, loss, x):
         self.optimizer_.zero_grad()
         loss.backward()
-        _clip(self.module_.parameters(), self.max_grad_norm)
+        self.notify(
+            "on_grad_computed",
+            named_parameters=list(self.module_.named_parameters()),
+            X=x,
+            y=None,
+        )
         self.optimizer_.step()
 
     def train_step(self, batch, **fit_params):
@@ -180,17 +186,17 @@ class FeedbackNet(NeuralNet):
                     x_hat, x, anomalous, self.anomaly_margin
                 )
             if loss.requires_grad:
-                self._phase(loss)
+                self._phase(loss, x)
             return {"loss": loss.detach(), "y_pred": None}
 
         if normal.sum() > 0:  # minimise phase (Eq. 2)
             loss_normal = masked_timestep_mse(self.module_(x_in), x, normal)
-            self._phase(loss_normal)
+            self._phase(loss_normal, x)
             reported = reported + loss_normal.detach()
         if anomalous.sum() > 0:  # maximise phase (Eq. 3), skipped without anomalies
             loss_anomaly = anomaly_objective(
                 self.module_(x_in), x, anomalous, self.anomaly_margin
             )
-            self._phase(loss_anomaly)
+            self._phase(loss_anomaly, x)
             reported = reported + loss_anomaly.detach()
         return {"loss": reported, "y_pred": None}

@@ -10,6 +10,7 @@ from sklearn.base import clone
 
 from alad.base import PoolExhaustedError
 from alad.detectors.nafal import FlowDivergenceWarning, NAFALDetector
+from alad.training.flow_nets import FlowNet
 
 # Fast settings, kept in one place: a tiny flow trained for a few epochs.
 FAST = {
@@ -219,11 +220,12 @@ def test_partial_fit_rolls_back_non_finite_weights(X2, monkeypatch):
     det = NAFALDetector(**{**FAST, "n_iterations": 0}).fit(X2)
     before = det.decision_function(X2[:5])
 
-    def poison(*args, **kwargs):
+    def poison(net, batch, **kwargs):
         with torch.no_grad():
-            next(det.net_.module_.parameters()).fill_(float("nan"))
+            next(net.module_.parameters()).fill_(float("nan"))
+        return {"loss": torch.zeros(()), "y_pred": None}
 
-    monkeypatch.setattr(det.net_, "partial_fit", poison)
+    monkeypatch.setattr(FlowNet, "train_step", poison)
     with pytest.warns(FlowDivergenceWarning):
         det.partial_fit(X2[:2], [0, 1])
     assert np.array_equal(det.decision_function(X2[:5]), before)
