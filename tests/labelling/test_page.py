@@ -173,33 +173,44 @@ def test_three_rounds_with_the_keyboard(browser, fitted, pool, tmp_path):
     assert not np.array_equal(after, before)
 
 
-def test_the_server_refuses_changes_without_its_token(fitted, pool, tmp_path):
-    from starlette.testclient import TestClient
+def _request(url, data=None, headers=None, host=None):
+    """Status and JSON of a request to the live server (urllib, no extra client)."""
+    import json
+    import urllib.error
+    import urllib.request
 
-    from alad.labelling.server import make_app
+    body = None if data is None else json.dumps(data).encode()
+    request = urllib.request.Request(url, data=body, headers=dict(headers or {}))
+    if body is not None:
+        request.add_header("Content-Type", "application/json")
+    if host is not None:
+        request.add_header("Host", host)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+
+
+def test_the_server_refuses_changes_without_its_token(fitted, pool, tmp_path):
+    from alad.labelling.server import LabellingServer
 
     session = LabellingSession.create(tmp_path / "s", copy.deepcopy(fitted), pool)
-    app = make_app(session, token="secret")
-    client = TestClient(app, base_url="http://127.0.0.1")
-    w = session.pending_query[0]
-    assert (
-        client.post("/api/label", json={"window": w, "label": "normal"}).status_code
-        == 403
-    )
-    ok = client.post(
-        "/api/label",
-        json={"window": w, "label": "normal"},
-        headers={"X-Alad-Token": "secret"},
-    )
-    assert ok.status_code == 200 and session.labels()[0]["label"] == "normal"
-    bad = client.post(
-        "/api/label",
-        json={"window": w, "label": "maybe"},
-        headers={"X-Alad-Token": "secret"},
-    )
-    assert bad.status_code == 400 and "label must be one of" in bad.json()["error"]
-    other_host = TestClient(app, base_url="http://evil.example")
-    assert other_host.get("/api/state").status_code == 400
-    page = client.get("/")
-    assert "secret" in page.text and "/static/uplot/uPlot.iife.min.js" in page.text
-    assert client.get("/static/uplot/uPlot.iife.min.js").status_code == 200
+    server = LabellingServer(session).start()
+    try:
+        url, w = server.url, session.pending_query[0]
+        token = server.app.state.token
+        status, page = _request(url)
+        assert status == 200 and token in page and "uPlot.iife.min.js" in page
+        assert _request(url + "static/uplot/uPlot.iife.min.js")[0] == 200
+        change = {"window": w, "label": "normal"}
+        assert _request(url + "api/label", change)[0] == 403
+        status, _ = _request(url + "api/label", change, {"X-Alad-Token": token})
+        assert status == 200 and session.labels()[0]["label"] == "normal"
+        status, text = _request(
+            url + "api/label", {"window": w, "label": "maybe"}, {"X-Alad-Token": token}
+        )
+        assert status == 400 and "label must be one of" in text
+        assert _request(url + "api/state", host="evil.example")[0] == 400
+    finally:
+        server.stop()
