@@ -14,13 +14,6 @@ from .metrics import detection_report
 __all__ = ["run_active_learning"]
 
 
-def _units(estimator, X_pool, idx) -> int:
-    """Windows (time-series detector on a 2-D pool) or samples in a query."""
-    if np.ndim(X_pool) == 2 and hasattr(estimator, "window_size"):
-        return len(idx) // estimator.window_size
-    return len(idx)
-
-
 def run_active_learning(
     estimator,
     X_pool,
@@ -32,6 +25,7 @@ def run_active_learning(
     n_queries: int | None = None,
     evaluate: Callable | None = None,
     on_round: Callable | None = None,
+    answer: Callable | None = None,
 ) -> Bunch:
     """Query, label with the ground truth, learn; round after round until a budget.
 
@@ -42,7 +36,8 @@ def run_active_learning(
     Parameters
     ----------
     estimator : fitted alad detector
-        Anything with ``query`` and ``partial_fit``.
+        Its ``query`` and ``partial_fit`` are called; what the rows of a query
+        cost of the budget (windows or samples) is its ``_budget_units``.
     X_pool, y_pool : array-like
         The unlabelled pool and its true labels (the oracle).
     budget : int
@@ -57,6 +52,12 @@ def run_active_learning(
         :func:`alad.metrics.detection_report`.
     on_round : callable or None
         Called with each round's record (e.g. to print progress).
+    answer : callable or None
+        ``answer(labels) -> labels``: what the person tells ``partial_fit``
+        about the true ``labels`` of a round's rows, ``nan`` where they say
+        nothing (e.g. ``labels`` with the anomalies hidden, to learn from
+        normal labels only). The rows count as asked either way; a round
+        whose answers are all ``nan`` does not train. Default: the truth.
 
     Returns
     -------
@@ -83,6 +84,10 @@ def run_active_learning(
         if on_round is not None:
             on_round(entry)
 
+    def units(idx) -> int:
+        # what the rows cost is the detector's to say: windows or samples
+        return estimator._budget_units(X_pool, idx)
+
     record(0, 0, 0.0)
     n_labelled, round_ = 0, 0
     while n_labelled < budget:
@@ -90,13 +95,15 @@ def run_active_learning(
         left = budget - n_labelled
         try:
             idx = estimator.query(X_pool, y=known, n_queries=n_queries)
-            if _units(estimator, X_pool, idx) > left:  # last round: only what is left
+            if units(idx) > left:  # last round: only what is left
                 idx = estimator.query(X_pool, y=known, n_queries=left)
         except PoolExhaustedError:
             break  # every window of the pool is labelled before the budget is spent
         known[idx] = y_pool[idx]
-        estimator.partial_fit(X_pool[idx], y_pool[idx])
-        n_labelled += _units(estimator, X_pool, idx)
+        labels = y_pool[idx] if answer is None else answer(y_pool[idx])
+        if not np.isnan(np.asarray(labels, dtype=np.float64)).all():
+            estimator.partial_fit(X_pool[idx], labels)
+        n_labelled += units(idx)
         round_ += 1
         record(round_, n_labelled, time.perf_counter() - start)
     return Bunch(history=history, known=known)

@@ -37,8 +37,9 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from alad import ActiveReconstructionDetector  # noqa: E402
+from alad.active import run_active_learning  # noqa: E402
 from alad.datasets import load_gecco, make_telemetry, split_unlabeled  # noqa: E402
-from alad.experiments.run import machine  # noqa: E402
+from alad.experiments.machine import machine  # noqa: E402
 from alad.metrics import detection_report  # noqa: E402
 
 LITERAL = {"visible_weight": 0.0, "normal_replay": 0.0, "anomaly_margin": None}
@@ -113,21 +114,21 @@ def main(argv=None) -> None:
 
     for name in args.variants:
         detector = copy.deepcopy(pretrained).set_params(budget=budget, **VARIANTS[name])
-        known = np.full(len(split.X_pool), np.nan)
         print(f"{name}: {VARIANTS[name]}")
-        round_ = 0
-        while detector.n_labelled_windows_ < budget:
-            start = time.perf_counter()
-            idx = detector.query(split.X_pool, y=known)
-            known[idx] = split.y_pool[idx]
-            detector.partial_fit(split.X_pool[idx], known[idx])
-            round_ += 1
+
+        def show(entry, detector=detector):
+            if entry["round"] == 0:
+                return
             scores = detector.decision_function(split.X_eval)
             print(
-                f"  round {round_} ({detector.n_labelled_windows_} windows, "
-                f"{int(np.nansum(known))} anomalous timesteps, "
-                f"{time.perf_counter() - start:.0f} s): {describe(y, bursts, scores)}"
+                f"  round {entry['round']} ({entry['n_labelled']} windows, "
+                f"{entry['n_anomalous_labelled']} anomalous timesteps, "
+                f"{entry['seconds']:.0f} s): {describe(y, bursts, scores)}"
             )
+
+        run_active_learning(
+            detector, split.X_pool, split.y_pool, budget=budget, on_round=show
+        )
 
 
 if __name__ == "__main__":

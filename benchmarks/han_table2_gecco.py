@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import argparse
 
-from alad.experiments import read_records, summarize
+from alad.experiments import read_records, render_table, summarize
 
 #: Han et al., Table 2, GECCO: (F1_PA, F1, AUC) per backbone and setting.
 PAPER = {
@@ -92,12 +92,9 @@ def main(argv=None) -> None:
         "paper F1",
         "paper AUC",
     ]
-    print(".. list-table:: GECCO: measured here (one seed) and Han et al.'s Table 2")
-    print("   :header-rows: 1\n")
-    for cells in [header, *comparison_rows(read_records(args.results))]:
-        print(f"   * - {cells[0]}")
-        for cell in cells[1:]:
-            print(f"     - {cell}")
+    rows = comparison_rows(read_records(args.results))
+    title = "GECCO: measured here (one seed) and Han et al.'s Table 2"
+    print(render_table(header, rows, "rst", title=title))
 
 
 if __name__ == "__main__":

@@ -1,11 +1,11 @@
 """Peak memory of long series: fit and score 450,000 x 51, score 10,000,000 rows.
 
-Each case runs in a fresh subprocess, so its peak resident set size (RSS, from
-``getrusage``) is its own; the baseline is the peak after the imports and a
-warm-up fit on 2,000 rows, so that the figure is the memory the data costs.
-The series is synthetic (three periodic drivers mixed into the channels plus
-noise: the values do not change the cost) and float64, as a user's data
-usually is.
+Each case runs in a fresh subprocess, so its peak resident set size (RSS,
+:func:`alad.experiments.machine.peak_rss_mb`) is its own; the baseline is the
+peak after the imports and a warm-up fit on 2,000 rows, so that the figure is
+the memory the data costs. The series is synthetic (three periodic drivers
+mixed into the channels plus noise: the values do not change the cost) and
+float64, as a user's data usually is.
 
 - ``fit``: the size of SWaT (450,000 x 51). ``ActiveReconstructionDetector``
   with the default Transformer, one epoch, then ``decision_function`` on the
@@ -26,12 +26,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import time
 
 os.environ.setdefault("OMP_NUM_THREADS", "2")
+
+from alad.experiments.machine import peak_rss_mb  # noqa: E402
+from alad.experiments.store import write_json  # noqa: E402
 
 
 def series(n_rows: int, n_channels: int, seed: int = 0, dtype="float64"):
@@ -49,10 +51,6 @@ def series(n_rows: int, n_channels: int, seed: int = 0, dtype="float64"):
     return out
 
 
-def _peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KB on Linux
-
-
 def run_case(case: str, rows: int, channels: int) -> dict:
     import numpy as np
     import torch
@@ -68,7 +66,7 @@ def run_case(case: str, rows: int, channels: int) -> dict:
         warm
     ).decision_function(warm)
     del warm
-    baseline = _peak_mb()
+    baseline = peak_rss_mb()
     result = {"case": case, "rows": rows, "channels": channels}
     if case == "fit":
         X = series(rows, channels)
@@ -77,11 +75,11 @@ def run_case(case: str, rows: int, channels: int) -> dict:
         det = ActiveReconstructionDetector(max_epochs=1, patience=None, random_state=0)
         det.fit(X)
         result["fit_s"] = time.perf_counter() - start
-        result["peak_after_fit_mb"] = _peak_mb() - baseline
+        result["peak_after_fit_mb"] = peak_rss_mb() - baseline
         start = time.perf_counter()
         scores = det.decision_function(X)
         result["score_s"] = time.perf_counter() - start
-        result["peak_after_score_mb"] = _peak_mb() - baseline
+        result["peak_after_score_mb"] = peak_rss_mb() - baseline
         # overlapping windows: a model fitted with stride 5 scores 50,000 rows
         # with 10 windows covering each timestep
         part = X[:50_000]
@@ -91,7 +89,7 @@ def run_case(case: str, rows: int, channels: int) -> dict:
         start = time.perf_counter()
         overlapping = overlapped.decision_function(part)
         result["score_stride5_50k_s"] = time.perf_counter() - start
-        result["peak_after_stride5_mb"] = _peak_mb() - baseline
+        result["peak_after_stride5_mb"] = peak_rss_mb() - baseline
         assert np.isfinite(scores).all() and np.isfinite(overlapping).all()
     else:
         train = series(20_000, channels, seed=1)
@@ -100,12 +98,12 @@ def run_case(case: str, rows: int, channels: int) -> dict:
         # built in float32 directly: 2 GB at 10M x 51, with no float64 original
         X = series(rows, channels, dtype=np.float32)
         result["data_mb"] = X.nbytes / 2**20
-        before = _peak_mb() - baseline
+        before = peak_rss_mb() - baseline
         start = time.perf_counter()
         scores = det.decision_function(X)
         result["score_s"] = time.perf_counter() - start
         result["peak_before_score_mb"] = before
-        result["peak_after_score_mb"] = _peak_mb() - baseline
+        result["peak_after_score_mb"] = peak_rss_mb() - baseline
         assert scores.shape == (rows,) and np.isfinite(scores).all()
     model_mb = sum(p.numel() * 4 for p in det.net_.module_.parameters()) / 2**20
     result["model_mb"] = model_mb
@@ -143,8 +141,7 @@ def main(argv=None) -> None:
             "   ", {k: round(v, 1) for k, v in result.items() if isinstance(v, float)}
         )
     if args.out:
-        with open(args.out, "w") as f:
-            json.dump(results, f, indent=1)
+        write_json(args.out, results)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """Fit and scoring throughput and peak memory of NAFALDetector on real data.
 
 One fresh subprocess per case, so that each peak resident set size
-(``getrusage``) is its own, counted from after the imports. Cases: cardio
+(:func:`alad.experiments.machine.peak_rss_mb`) is its own, counted from
+after the imports. Cases: cardio
 (ODDS, tabular: 827 training samples of 21 features, the Table 1 split) and
 Epilepsy (UEA, one-vs-rest with the first class normal: whole series), at
 the benchmark settings of ``benchmarks/naf_tables.py`` (64 and 32
@@ -20,18 +21,16 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import time
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
+from alad.experiments.machine import peak_rss_mb  # noqa: E402
+from alad.experiments.store import write_json  # noqa: E402
+
 CASES = ("cardio", "Epilepsy")
-
-
-def _peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def run_case(case: str, eval_batch_size: int = 256) -> dict:
@@ -51,7 +50,7 @@ def run_case(case: str, eval_batch_size: int = 256) -> dict:
         split = one_vs_rest_split(data, str(data.classes[0]))
         n_transforms = 32
     X_train, X_test = split.X_train, split.X_test
-    baseline = _peak_mb()
+    baseline = peak_rss_mb()
     det = NAFALDetector(
         n_transforms=n_transforms,
         train_views=8,
@@ -65,11 +64,11 @@ def run_case(case: str, eval_batch_size: int = 256) -> dict:
     start = time.process_time()
     det.fit(X_train)
     fit_cpu = time.process_time() - start
-    peak_fit = _peak_mb() - baseline
+    peak_fit = peak_rss_mb() - baseline
     start = time.process_time()
     scores = det.decision_function(X_test)
     score_cpu = time.process_time() - start
-    peak_score = _peak_mb() - baseline
+    peak_score = peak_rss_mb() - baseline
     start = time.process_time()
     det.augment(1)
     augment_cpu = time.process_time() - start
@@ -87,7 +86,7 @@ def run_case(case: str, eval_batch_size: int = 256) -> dict:
         "augment_round_cpu_s": augment_cpu,
         "peak_rss_mb_after_fit": peak_fit,
         "peak_rss_mb_after_scoring": peak_score,
-        "peak_rss_mb": _peak_mb() - baseline,
+        "peak_rss_mb": peak_rss_mb() - baseline,
     }
 
 
@@ -132,8 +131,7 @@ def main(argv=None) -> None:
             f"+{r['peak_rss_mb']:.0f} after the round"
         )
     if args.out:
-        with open(args.out, "w") as f:
-            json.dump(results, f, indent=1)
+        write_json(args.out, results)
 
 
 if __name__ == "__main__":

@@ -37,8 +37,9 @@ item per row and repeats the last window for the final ``window - 1`` rows.
   scoring rows (windowing, batching, per-timestep folding included).
 
 Each (pair, side) runs in a fresh subprocess, so that its peak resident set
-size (``getrusage``) is its own; ``rss0`` is the resident set after the
-imports, before any data. CPU seconds are the process's (all threads).
+size is its own (``VmHWM``, restarted after the imports and the data:
+:func:`alad.experiments.machine.peak_rss_mb`); ``rss0`` is the resident set
+then. CPU seconds are the process's (all threads).
 
 Usage (the peers live in their own virtual environment, see
 docs/benchmarks.rst)::
@@ -55,7 +56,6 @@ import argparse
 import json
 import os
 import platform
-import resource
 import subprocess
 import sys
 import tempfile
@@ -63,6 +63,16 @@ import time
 from pathlib import Path
 
 import numpy as np
+
+# light (no torch): a peer's worker keeps the resident set of its own library
+from alad.experiments.machine import (
+    cpu_model,
+    current_rss_mb,
+    peak_rss_mb,
+    reset_peak_rss,
+)
+from alad.experiments.store import atomic_write
+from alad.experiments.tables import render_table
 
 WINDOW = 50
 
@@ -201,39 +211,12 @@ def _time_method(owner, name, clock):
     setattr(owner, name, timed)
 
 
-def _rss_mib():
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
-
-
-def _lifetime_peak_rss_mib():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-
-
 def load_series():
     """GECCO's training part, standardised with its own mean and standard deviation."""
     from alad.datasets import load_gecco
 
     X = load_gecco().X_train
     return (X - X.mean(axis=0)) / X.std(axis=0)
-
-
-def _reset_peak_rss():
-    """Restart the kernel's peak-RSS counter (VmHWM) of this process."""
-    try:
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")
-        return True
-    except OSError:
-        return False
-
-
-def _hwm_mib():
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def _build(pair, side, n_channels):
@@ -362,18 +345,18 @@ def worker(pair, side, threads, scale, raw_loop=False, data=None):
     layer(torch.randn(64, 256)).sum().backward()
     optimizer.step()
     del layer, optimizer
-    rss0 = _rss_mib()
-    hwm_reset = _reset_peak_rss()
+    rss0 = current_rss_mb()
+    hwm_reset = reset_peak_rss()
 
     wall, cpu = time.perf_counter(), time.process_time()
     est.fit(X_train)
     fit_wall, fit_cpu = time.perf_counter() - wall, time.process_time() - cpu
-    peak_after_fit = _hwm_mib()
+    peak_after_fit = peak_rss_mb()
 
     wall, cpu = time.perf_counter(), time.process_time()
     scores = np.asarray(est.decision_function(X_score))
     score_wall, score_cpu = time.perf_counter() - wall, time.process_time() - cpu
-    peak = _hwm_mib()
+    peak = peak_rss_mb()
 
     raw = None
     if raw_loop and side == "ours":
@@ -427,7 +410,6 @@ def worker(pair, side, threads, scale, raw_loop=False, data=None):
         peak_rss_fit_mib=peak_after_fit,
         peak_rss_mib=peak,
         peak_rss_is_since_rss0=hwm_reset,
-        lifetime_peak_rss_mib=_lifetime_peak_rss_mib(),
         raw_backbone_loop=raw,
         load_average=list(os.getloadavg()),
         note=note,
@@ -467,14 +449,6 @@ def _git_state():
         commit=git("rev-parse", "HEAD"),
         modified=git("status", "--porcelain", "--", "alad").splitlines(),
     )
-
-
-def cpu_model():
-    # imported here: the workers' imports (and their resident set) stay the
-    # library's own
-    from alad.experiments.run import cpu_model as model
-
-    return model()
 
 
 def _run_side(pair, side, args):
@@ -564,11 +538,7 @@ def rst_tables(runs, numbers=None):
     lines = []
 
     def table(title, header, body):
-        lines.extend([f".. list-table:: {title}", "   :header-rows: 1", ""])
-        for row in [header, *body]:
-            lines.append(f"   * - {row[0]}")
-            lines.extend(f"     - {cell}" for cell in row[1:])
-        lines.append("")
+        lines.extend([render_table(header, body, "rst", title=title), ""])
 
     def rate(r, key):
         return f"{r[key]:,.0f}" if r[key] >= 100 else f"{r[key]:.1f}"
@@ -710,8 +680,8 @@ def main(argv=None):
         if args.append and args.out.exists():
             runs = json.loads(args.out.read_text()).get("runs", [])
         runs.append(run)
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps({"runs": runs}, indent=1) + "\n")
+        text = json.dumps({"runs": runs}, indent=1) + "\n"
+        atomic_write(args.out, lambda f: f.write(text))
         print(f"wrote {args.out} ({len(runs)} run(s))")
 
 

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .protocol import BASELINES, SETTINGS, evaluate
+from .han import BASELINES, SETTINGS, evaluate
+from .tables import render_table
 
 __all__ = [
     "METRICS",
@@ -275,15 +276,7 @@ def _table(rows: list[dict], first: list[str], fmt: str) -> str:
 
 
 def _render(header: list[str], body: list[list[str]], fmt: str) -> str:
-    if fmt == "markdown":
-        lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-        lines += ["| " + " | ".join(cells) + " |" for cells in body]
-        return "\n".join(lines)
-    lines = [".. list-table::", "   :header-rows: 1", ""]
-    for cells in [header, *body]:
-        lines.append("   * - " + cells[0])
-        lines += [f"     - {cell}" for cell in cells[1:]]
-    return "\n".join(lines)
+    return render_table(header, body, fmt)
 
 
 def _heading(text: str, fmt: str) -> str:

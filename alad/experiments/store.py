@@ -3,9 +3,38 @@
 from __future__ import annotations
 
 import json
+import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import IO
 
-__all__ = ["ResultStore"]
+__all__ = ["ResultStore", "atomic_write", "write_json"]
+
+
+def atomic_write(
+    path: str | Path, write: Callable[[IO], None], mode: str = "w"
+) -> Path:
+    """Write a file so that an interruption leaves the old file or the new one.
+
+    ``write(f)`` fills a temporary file beside ``path`` (``mode`` ``"w"`` for
+    text, ``"wb"`` for bytes), which then replaces ``path`` in one
+    ``os.replace``: a crash mid-write never leaves a truncated file. The
+    parent folders are created.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    with tmp.open(mode) as f:
+        write(f)
+    os.replace(tmp, path)
+    return path
+
+
+def write_json(path: str | Path, data, *, indent: int | None = 1) -> Path:
+    """:func:`atomic_write` of ``data`` as JSON (numbers of numpy as floats)."""
+    return atomic_write(
+        path, lambda f: json.dump(data, f, indent=indent, default=float)
+    )
 
 
 class ResultStore:

@@ -6,9 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..datasets import load_gecco, load_msl, load_ucr, make_telemetry
-
-__all__ = ["DATASETS", "Task", "load_tasks"]
+__all__ = ["DATASETS", "NAFAL_DATASETS", "ODDS", "UEA", "Task", "load_tasks"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -26,12 +24,20 @@ class Task:
         return self.dataset if self.entity is None else f"{self.dataset}/{self.entity}"
 
 
+# the loaders are imported when a task is made, so that listing the data sets
+# (``alad benchmark --help``) does not import scikit-learn
+
+
 def _gecco(data_home, entities):
+    from ..datasets import load_gecco
+
     data = load_gecco(data_home)
     return [Task("gecco", None, data.X_train, data.X_test, data.y_test)]
 
 
 def _msl(data_home, entities):
+    from ..datasets import load_msl
+
     if entities:
         bunches = {e: load_msl(e, data_home) for e in entities}
     else:
@@ -42,6 +48,8 @@ def _msl(data_home, entities):
 
 
 def _ucr(data_home, entities):
+    from ..datasets import load_ucr
+
     numbers = [int(e) for e in entities] if entities else [1]
     tasks = []
     for number in numbers:
@@ -53,6 +61,8 @@ def _ucr(data_home, entities):
 
 
 def _telemetry(data_home, entities):
+    from ..datasets import make_telemetry
+
     seeds = [int(e) for e in entities] if entities else [0]
     tasks = []
     for seed in seeds:
@@ -79,3 +89,11 @@ def load_tasks(spec: str, data_home=None) -> list[Task]:
         raise ValueError(f"dataset must be one of {sorted(DATASETS)}; got {spec!r}.")
     entities = [e for e in rest.split(",") if e] if rest else []
     return DATASETS[name](data_home, entities)
+
+
+#: The data sets of the NAF-AL tables: ODDS (Table 1) and UEA (Tables 2, 3),
+#: in the order of the paper's columns. Their loaders are
+#: :func:`~alad.datasets.load_odds` and :func:`~alad.datasets.load_uea`.
+ODDS = ("arrhythmia", "cardio", "lympho", "thyroid")
+UEA = ("Epilepsy", "NATOPS", "RacketSports", "CharacterTrajectories")
+NAFAL_DATASETS = ODDS + UEA

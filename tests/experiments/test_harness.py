@@ -273,3 +273,21 @@ def test_command_line_writes_markdown_and_figures(tmp_path, capsys):
     assert list((tmp_path / "fig").glob("*_budget.png"))
     assert main(["report", str(out)]) == 0
     assert "### telemetry" in capsys.readouterr().out
+
+
+def test_runs_differing_in_feedback_parameters_share_the_fitted_model(tmp_path):
+    from alad import ActiveReconstructionDetector
+    from alad.experiments.han import _pretrained
+
+    assert "top_k" in ActiveReconstructionDetector._feedback_params
+    task = _small_task()
+    first, _ = _pretrained(tmp_path, task, "transformer", 0, TINY, task.X_train, "t")
+    params = {**TINY, "top_k": 3, "feedback_epochs": 1}
+    second, _ = _pretrained(tmp_path, task, "transformer", 0, params, task.X_train, "t")
+    assert len(list((tmp_path / "models").glob("*.pkl"))) == 1
+    assert second.top_k == 3 and second.feedback_epochs == 1
+    np.testing.assert_array_equal(first.decision_scores_, second.decision_scores_)
+    _pretrained(
+        tmp_path, task, "transformer", 0, {**TINY, "max_epochs": 1}, task.X_train, "t"
+    )
+    assert len(list((tmp_path / "models").glob("*.pkl"))) == 2

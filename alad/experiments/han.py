@@ -1,12 +1,20 @@
-"""The protocol of Han et al.'s Table 2: three settings, ablations, seeds, search."""
+"""Han et al.'s Table 2 as a protocol: three settings, ablations, seeds, search.
+
+The first configuration of the engine (:mod:`alad.experiments.engine`):
+tasks are time series with a training and a labelled test part
+(:mod:`alad.experiments.tasks`); methods are the backbones of
+:class:`~alad.ActiveReconstructionDetector` in three training settings and
+the scikit-learn baselines; metrics are :func:`~alad.metrics.detection_report`
+on the evaluation part.
+"""
 
 from __future__ import annotations
 
 import copy
-import hashlib
-import json
+import itertools
 import pickle
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,18 +27,26 @@ from ..active import run_active_learning
 from ..datasets import split_unlabeled
 from ..detectors import ActiveReconstructionDetector
 from ..metrics import detection_report
-from .tasks import Task
+from .engine import Job, record_key, run_jobs
+from .store import ResultStore, atomic_write
+from .tasks import DATASETS, Task, load_tasks
 
 __all__ = [
     "ABLATIONS",
     "ACTIVE_DEFAULTS",
     "BASELINES",
+    "DATASETS",
+    "GRIDS",
     "SETTINGS",
     "Split",
     "evaluate",
+    "expand_grid",
+    "format_report",
+    "jobs",
     "make_split",
     "run_baseline",
     "run_backbone",
+    "run_benchmark",
 ]
 
 #: The three training setups of Table 2.
@@ -95,11 +111,6 @@ def evaluate(y_true: np.ndarray, scores: np.ndarray) -> dict[str, float] | None:
     return detection_report(y_true, scores)
 
 
-def _key(*parts) -> str:
-    blob = json.dumps(parts, sort_keys=True, default=str)
-    return hashlib.sha1(blob.encode()).hexdigest()[:16]
-
-
 class _Scorer:
     """Scores the validation and evaluation slices, keeping the evaluation scores."""
 
@@ -118,29 +129,6 @@ def _train_stats(detector) -> dict[str, float]:
     return {"train_mean": float(scores.mean()), "train_std": float(scores.std())}
 
 
-#: Detector parameters that only act in query or feedback: the pretrained
-#: model does not depend on them, so runs that differ only in these share it.
-FEEDBACK_PARAMS = frozenset(
-    {
-        "top_k",
-        "n_bins",
-        "per_bin",
-        "budget",
-        "query_strategy",
-        "mask_ratio",
-        "feedback_loss",
-        "anomaly_weight",
-        "anomaly_margin",
-        "visible_weight",
-        "normal_replay",
-        "feedback_epochs",
-        "feedback_replay",
-        "feedback_lr",
-        "max_grad_norm",
-    }
-)
-
-
 def _pretrained(
     cache_dir: Path,
     task: Task,
@@ -150,9 +138,14 @@ def _pretrained(
     X_fit: np.ndarray,
     tag: str,
 ) -> tuple[ActiveReconstructionDetector, float]:
-    """Fit (or load from the cache) the detector of one setting."""
-    fit_params = {k: v for k, v in params.items() if k not in FEEDBACK_PARAMS}
-    name = _key(task.name, backbone, seed, fit_params, tag)
+    """Fit (or load from the cache) the detector of one setting.
+
+    Runs that differ only in parameters that act in ``query`` or
+    ``partial_fit`` (the detector's ``_feedback_params``) share the model.
+    """
+    feedback = ActiveReconstructionDetector._feedback_params
+    fit_params = {k: v for k, v in params.items() if k not in feedback}
+    name = record_key(task.name, backbone, seed, fit_params, tag)
     path = cache_dir / "models" / f"{name}.pkl"
     if path.exists():
         with path.open("rb") as f:
@@ -163,11 +156,7 @@ def _pretrained(
         backbone=backbone, random_state=seed, **params
     ).fit(X_fit)
     seconds = time.perf_counter() - start
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    with tmp.open("wb") as f:
-        pickle.dump((detector, seconds), f)
-    tmp.replace(path)  # a crash mid-write never leaves a truncated model
+    atomic_write(path, lambda f: pickle.dump((detector, seconds), f), "wb")
     return detector, seconds
 
 
@@ -191,9 +180,8 @@ def run_backbone(
     unlabeled_ratio: float,
     cache_dir: Path,
     done: set[str],
-    emit,
-) -> None:
-    """Run every missing record of one task, backbone and seed; ``emit`` each.
+) -> Iterator[dict]:
+    """Yield every missing record of one task, backbone and seed.
 
     ``w/o unlabeled`` fits on the training part; ``w/ unlabeled`` on the
     training part followed by the pool, taken as normal; ``active`` starts
@@ -212,8 +200,8 @@ def run_backbone(
         "validation": split.X_val is not None,
     }
 
-    def record_key(setting, config=None):
-        return _key(base, setting, config)
+    def key_of(setting, config=None):
+        return record_key(base, setting, config)
 
     cache: dict = {}
 
@@ -231,11 +219,11 @@ def run_backbone(
         return cache[setting]
 
     for setting in ("w/o unlabeled", "w/ unlabeled"):
-        key = record_key(setting)
+        key = key_of(setting)
         if setting not in settings or key in done:
             continue
         model, seconds = pretrained(setting)
-        emit(
+        yield (
             {
                 **base,
                 "key": key,
@@ -254,13 +242,13 @@ def run_backbone(
     runs = [("active", c, {}) for c in configs]
     runs += [(name, configs[0], ABLATIONS[name]) for name in ablations]
     for setting, config, overrides in runs:
-        key = record_key(setting, config)
+        key = key_of(setting, config)
         if key in done:
             continue
         # the active setting starts from the model trained without the pool
         model, _ = pretrained("w/o unlabeled")
         record = _active_record(model, split, scorer, config, overrides, cache_dir, key)
-        emit({**base, "key": key, "setting": setting, "config": config, **record})
+        yield {**base, "key": key, "setting": setting, "config": config, **record}
 
 
 def _active_record(fitted, split, scorer, config, overrides, cache_dir, key) -> dict:
@@ -310,9 +298,8 @@ def run_baseline(
     unlabeled_ratio: float,
     cache_dir: Path,
     done: set[str],
-    emit,
-) -> None:
-    """IsolationForest or LocalOutlierFactor on standardised timesteps.
+) -> Iterator[dict]:
+    """IsolationForest or LocalOutlierFactor on standardised timesteps (one record).
 
     Each row of the series is a sample (the point-wise baseline of the TODS
     and TSB-AD benchmarks); the detector is fitted on the training part and
@@ -328,7 +315,7 @@ def run_baseline(
         "validation": split.X_val is not None,
         "setting": "w/o unlabeled",
     }
-    key = _key(base)
+    key = record_key(base)
     if key in done:
         return
     start = time.perf_counter()
@@ -346,7 +333,7 @@ def run_baseline(
     def scores_of(X):
         return -model.score_samples(scaler.transform(X))
 
-    emit(
+    yield (
         {
             **base,
             "key": key,
@@ -357,3 +344,185 @@ def run_baseline(
             "train_std": float(train_scores.std()),
         }
     )
+
+
+#: Search spaces of the active setting's query and feedback parameters.
+#: ``"paper"`` is Section 4.3 of Han et al. (k, g, budget, feedback epochs);
+#: ``"small"`` a 2 x 2 x 2 corner of it that a CPU runs in reasonable time.
+GRIDS = {
+    "none": {},
+    "small": {"top_k": [5, 10], "per_bin": [1, 3], "feedback_epochs": [10, 50]},
+    "paper": {
+        "top_k": [1, 5, 10, 15, 20],
+        "per_bin": [1, 3, 5, 10],
+        "budget": [10, 50, 100],
+        "feedback_epochs": [10, 50, 100],
+    },
+}
+
+
+def expand_grid(grid: dict, base: dict) -> list[dict]:
+    """Every combination of ``grid`` over ``base``, in a stable order."""
+    names = sorted(grid)
+    configs = []
+    for values in itertools.product(*(grid[n] for n in names)):
+        configs.append({**base, **dict(zip(names, values))})
+    return configs or [dict(base)]
+
+
+def jobs(
+    datasets: list,
+    *,
+    backbones: list[str] = ("transformer",),
+    baselines: list[str] = BASELINES,
+    settings: tuple[str, ...] = SETTINGS,
+    ablations: list[str] = (),
+    seeds: list[int] = (0,),
+    unlabeled_ratio: float = 0.2,
+    grid: dict | None = None,
+    active: dict | None = None,
+    validation_ratio: float = 0.0,
+    params: dict | None = None,
+    cache_dir: str | Path = "alad_output/benchmark.cache",
+    data_home=None,
+) -> list[Job]:
+    """One job per task, method and seed (see :func:`run_benchmark`)."""
+    for name in ablations:
+        if name not in ABLATIONS:
+            raise ValueError(
+                f"ablation must be one of {sorted(ABLATIONS)}; got {name!r}."
+            )
+    for name in settings:
+        if name not in SETTINGS:
+            raise ValueError(f"setting must be one of {SETTINGS}; got {name!r}.")
+    cache_dir = Path(cache_dir)
+    configs = expand_grid(grid or {}, {**ACTIVE_DEFAULTS, **(active or {})})
+    params = dict(params or {})
+    tasks = []
+    for spec in datasets:
+        tasks += [spec] if isinstance(spec, Task) else load_tasks(spec, data_home)
+
+    def job(task, method, seed):
+        def run(done):
+            split = make_split(task, unlabeled_ratio, validation_ratio)
+            stem = task.name.replace("/", "_")
+            labels = (
+                cache_dir
+                / "labels"
+                / f"{stem}_{unlabeled_ratio}_{validation_ratio}.npy"
+            )
+            if not labels.exists():
+                atomic_write(
+                    labels, lambda f: np.save(f, split.y_eval.astype(np.int8)), "wb"
+                )
+            common = dict(
+                seed=seed,
+                unlabeled_ratio=unlabeled_ratio,
+                cache_dir=cache_dir,
+                done=done,
+            )
+            if method in baselines:
+                records = run_baseline(task, split, name=method, **common)
+            else:
+                records = run_backbone(
+                    task,
+                    split,
+                    backbone=method,
+                    params=params,
+                    configs=configs,
+                    ablations=list(ablations),
+                    settings=tuple(settings),
+                    **common,
+                )
+            # absolute, so that reports read the files from any working directory
+            for record in records:
+                yield {**record, "labels": str(labels.resolve())}
+
+        return Job(f"{task.name} {method} seed {seed}", run)
+
+    methods = (*backbones, *baselines)
+    return [job(t, m, s) for t in tasks for m in methods for s in seeds]
+
+
+def run_benchmark(
+    datasets: list,
+    *,
+    backbones: list[str] = ("transformer",),
+    baselines: list[str] = BASELINES,
+    settings: tuple[str, ...] = SETTINGS,
+    ablations: list[str] = (),
+    seeds: list[int] = (0,),
+    unlabeled_ratio: float = 0.2,
+    grid: dict | None = None,
+    active: dict | None = None,
+    validation_ratio: float = 0.0,
+    params: dict | None = None,
+    out: str | Path = "alad_output/benchmark.jsonl",
+    cache_dir: str | Path | None = None,
+    data_home=None,
+    progress: bool = True,
+) -> ResultStore:
+    """Run (or resume) Han et al.'s Table 2 protocol and return its records.
+
+    Parameters
+    ----------
+    datasets : list of str or Task
+        Data-set specs for :func:`~alad.experiments.tasks.load_tasks`, e.g.
+        ``["gecco", "msl", "ucr:1"]``, or tasks.
+    backbones : list of str
+        Backbones of :class:`~alad.ActiveReconstructionDetector`.
+    baselines : list of str
+        ``"iforest"`` and/or ``"lof"``.
+    settings : tuple of str
+        Among ``"w/o unlabeled"``, ``"w/ unlabeled"``, ``"active"``.
+    ablations : list of str
+        Names of :data:`ABLATIONS` (Figure 8).
+    seeds : list of int
+    unlabeled_ratio : float
+        Share of the test part that forms the unlabelled pool.
+    grid : dict or None
+        Lists of values of the active setting's query/feedback parameters;
+        None or empty runs the ``active`` configuration only.
+    active : dict or None
+        The active configuration (``top_k``, ``n_bins``, ``per_bin``,
+        ``budget``, ``feedback_epochs``), default :data:`ACTIVE_DEFAULTS`.
+    validation_ratio : float
+        Share of the part after the pool held out as a validation slice for
+        choosing among the grid's configurations; 0 evaluates on all of it.
+    params : dict or None
+        Further :class:`~alad.ActiveReconstructionDetector` parameters.
+    out : str or Path
+        The JSON-lines results file; runs already in it are skipped.
+    cache_dir : str or Path or None
+        Trained models and scores, default ``out`` with ``.cache``.
+    data_home : str or None
+    progress : bool
+        Show a progress bar over the runs.
+
+    Returns
+    -------
+    store : ResultStore
+    """
+    work = jobs(
+        datasets,
+        backbones=backbones,
+        baselines=baselines,
+        settings=settings,
+        ablations=ablations,
+        seeds=seeds,
+        unlabeled_ratio=unlabeled_ratio,
+        grid=grid,
+        active=active,
+        validation_ratio=validation_ratio,
+        params=params,
+        cache_dir=cache_dir or Path(out).with_suffix(".cache"),
+        data_home=data_home,
+    )
+    return run_jobs(work, out, protocol="han", progress=progress)
+
+
+def format_report(records, labels=None, fmt: str = "markdown") -> str:
+    """The tables of :func:`alad.experiments.report.format_report`."""
+    from .report import format_report as report
+
+    return report(records, labels, fmt)

@@ -1,0 +1,146 @@
+"""The protocol engine: a protocol's jobs run once each, records appended as they come.
+
+A *protocol* is a named configuration (tasks, settings, methods, metrics) in a
+module of its own that gives
+
+- ``DATASETS``: the data-set names its ``--dataset`` accepts;
+- ``jobs(...) -> list[Job]``: the work, each job yielding records with a
+  ``"key"`` that is a hash of everything the result depends on;
+- ``format_report(records, labels, fmt) -> str``: its tables.
+
+The engine knows nothing of papers: it skips the keys already in the results
+file (so an interrupted run resumes), appends each record as soon as it is
+made, stamps it with the protocol, the machine and the time, and shows
+progress. Han et al.'s Table 2 (:mod:`alad.experiments.han`) and the
+NAF-AL tables (:mod:`alad.experiments.nafal`) are two protocols.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import json
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+
+from .store import ResultStore
+
+__all__ = [
+    "PROTOCOLS",
+    "Job",
+    "format_records",
+    "get_protocol",
+    "record_key",
+    "run_jobs",
+]
+
+#: Protocol name -> its module (imported on use: ``alad --help`` stays light).
+PROTOCOLS = {
+    "han": "alad.experiments.han",
+    "nafal": "alad.experiments.nafal",
+}
+
+
+def get_protocol(name: str) -> ModuleType:
+    """The module of a protocol of :data:`PROTOCOLS`."""
+    if name not in PROTOCOLS:
+        raise ValueError(f"protocol must be one of {sorted(PROTOCOLS)}; got {name!r}.")
+    return importlib.import_module(PROTOCOLS[name])
+
+
+def record_key(*parts) -> str:
+    """A short stable hash of JSON-able parts: the identity of a record."""
+    blob = json.dumps(parts, sort_keys=True, default=str)
+    return hashlib.sha1(blob.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Job:
+    """One unit of work: ``run(done)`` yields the records not yet in ``done``.
+
+    ``label`` names the job in the progress bar.
+    """
+
+    label: str
+    run: Callable[[set[str]], Iterable[dict]]
+
+
+def _all_records(job: Job, done: set[str]) -> list[dict]:
+    return list(job.run(done))
+
+
+def run_jobs(
+    jobs: Sequence[Job],
+    out: str | Path,
+    *,
+    protocol: str,
+    progress: bool = True,
+    n_jobs: int = 1,
+) -> ResultStore:
+    """Run the jobs whose records are missing from ``out``; return the store.
+
+    Parameters
+    ----------
+    jobs : sequence of Job
+    out : str or Path
+        The JSON-lines results file (:class:`~alad.experiments.ResultStore`).
+    protocol : str
+        Written into each record, so that reports know how to read it.
+    progress : bool, default=True
+        A progress bar over the jobs, with the time left (on stderr).
+    n_jobs : int, default=1
+        Jobs run at once, each in its own process (joblib); with 1, one after
+        the other in this process, each record appended as it is made.
+    """
+    from tqdm.auto import tqdm
+
+    from .machine import machine
+
+    store = ResultStore(out)
+    host = machine()
+    done = store.done
+
+    def add(record):
+        store.add(
+            {**record, "protocol": protocol, "machine": host, "time": time.time()}
+        )
+
+    bar = tqdm(total=len(jobs), disable=not progress, unit="job", desc=protocol)
+    if n_jobs == 1:
+        for job in jobs:
+            bar.set_postfix_str(job.label)
+            for record in job.run(done):
+                add(record)
+            bar.update()
+    else:
+        from joblib import Parallel, delayed
+
+        results = Parallel(n_jobs=n_jobs, return_as="generator")(
+            delayed(_all_records)(job, done) for job in jobs
+        )
+        for job, records in zip(jobs, results):
+            for record in records:
+                add(record)
+            bar.set_postfix_str(job.label)
+            bar.update()
+    bar.close()
+    return store
+
+
+def format_records(records, labels=None, fmt: str = "markdown") -> str:
+    """The tables of records of any protocols, each by its own protocol.
+
+    A record names its protocol (``"protocol"``); records from before the
+    field existed are Han et al.'s.
+    """
+    groups: dict[str, list[dict]] = {}
+    for r in records:
+        groups.setdefault(r.get("protocol", "han"), []).append(r)
+    parts = [
+        get_protocol(name).format_report(mine, labels, fmt)
+        for name, mine in groups.items()
+    ]
+    return "\n\n".join(parts)

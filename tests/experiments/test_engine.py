@@ -1,0 +1,132 @@
+"""The protocol engine and its pieces: jobs, resume, tables, memory, files."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from alad.experiments import Job, ResultStore, atomic_write, render_table, run_jobs
+from alad.experiments.engine import format_records, get_protocol, record_key
+from alad.experiments.machine import peak_rss_mb, reset_peak_rss
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _jobs(calls):
+    def job(name):
+        key = record_key("test", name)
+
+        def run(done):
+            if key in done:
+                return
+            calls.append(name)
+            yield {"key": key, "name": name}
+
+        return Job(name, run)
+
+    return [job("a"), job("b")]
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_jobs_run_once_and_resume(tmp_path, n_jobs):
+    out = tmp_path / "r.jsonl"
+    calls = []
+    store = run_jobs(_jobs(calls), out, protocol="p", progress=False, n_jobs=n_jobs)
+    assert sorted(r["name"] for r in store) == ["a", "b"]
+    assert {r["protocol"] for r in store} == {"p"}
+    assert all("machine" in r and "time" in r for r in store)
+    before = out.read_text()
+    calls.clear()
+    run_jobs(_jobs(calls), out, protocol="p", progress=False, n_jobs=n_jobs)
+    assert calls == [] and out.read_text() == before
+
+
+def test_unknown_protocol_is_refused():
+    with pytest.raises(ValueError, match="protocol must be one of"):
+        get_protocol("nope")
+
+
+def test_render_table_rst_and_markdown():
+    rst = render_table(["a", "b"], [["1", ""]], "rst", title="T")
+    assert rst.splitlines() == [
+        ".. list-table:: T",
+        "   :header-rows: 1",
+        "",
+        "   * - a",
+        "     - b",
+        "   * - 1",
+        "     -",
+    ]
+    md = render_table(["a", "b"], [["1", "2"]], "markdown", title="T")
+    assert md.splitlines() == ["### T", "", "| a | b |", "|---|---|", "| 1 | 2 |"]
+    with pytest.raises(ValueError, match="fmt must be"):
+        render_table(["a"], [], "html")
+
+
+def test_atomic_write_keeps_the_old_file_when_interrupted(tmp_path):
+    path = tmp_path / "sub" / "f.json"
+    atomic_write(path, lambda f: f.write("old"))
+
+    def crash(f):
+        f.write("half")
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        atomic_write(path, crash)
+    assert path.read_text() == "old"
+
+
+def test_peak_rss_grows_with_an_allocation_and_resets():
+    reset_peak_rss()
+    before = peak_rss_mb()
+    block = np.ones(64 * 2**20 // 8)  # 64 MiB, touched
+    assert peak_rss_mb() - before > 32
+    del block
+
+
+def test_records_of_two_protocols_report_each_its_own_way():
+    naf = {
+        "key": "n",
+        "protocol": "nafal",
+        "table": "1",
+        "dataset": "cardio",
+        "seed": 0,
+        "task": "-",
+        "machine": "m",
+        "cpu_seconds": 1.0,
+        "n_augmented": 0,
+        "NAF-AD": 0.5,
+    }
+    han = {
+        "key": "h",
+        "dataset": "d",
+        "task": "d",
+        "method": "iforest",
+        "setting": "w/o unlabeled",
+        "seed": 0,
+        "metrics": {"evaluation": None},
+    }
+    text = format_records([han, naf])
+    assert "### d" in text and "Table 1: F1 (%) on tabular data" in text
+
+
+@pytest.mark.parametrize(
+    "results, table",
+    [
+        ("naf_tables.json", "naf_tables.inc"),
+        ("naf_tables_level999.json", "naf_level999.inc"),
+    ],
+)
+def test_committed_naf_tables_regenerate_byte_for_byte(results, table):
+    from alad.experiments import read_records
+
+    records = read_records([ROOT / "benchmarks" / "results" / results])
+    text = get_protocol("nafal").format_report(records, fmt="rst") + "\n"
+    assert text == (ROOT / "docs" / "results" / table).read_text()
+
+
+def test_store_lines_are_json(tmp_path):
+    store = ResultStore(tmp_path / "s.jsonl")
+    store.add({"key": "k", "x": np.float64(0.5)})
+    assert json.loads((tmp_path / "s.jsonl").read_text()) == {"key": "k", "x": 0.5}

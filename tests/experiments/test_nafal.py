@@ -1,0 +1,44 @@
+"""The NAF-AL tables as a protocol of the engine (real data, quick settings)."""
+
+import pytest
+
+from alad.experiments import nafal
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory, data_home):
+    out = tmp_path_factory.mktemp("nafal") / "nafal.jsonl"
+    store = nafal.run_tables(
+        ["1"], datasets=["lympho"], seeds=[0, 1], quick=True, out=out, progress=False
+    )
+    return out, store
+
+
+@pytest.mark.real_data
+def test_one_record_per_seed_with_every_method(quick_run):
+    _, store = quick_run
+    records = list(store)
+    assert sorted(r["seed"] for r in records) == [0, 1]
+    for r in records:
+        assert r["protocol"] == "nafal" and r["table"] == "1"
+        for method in nafal.METHODS:
+            assert 0.0 <= r[method] <= 1.0
+        assert r["control_rounds"] == nafal.trained_rounds(r["augmentation"])
+
+
+@pytest.mark.real_data
+def test_rerun_resumes_and_the_report_has_the_table(quick_run):
+    out, store = quick_run
+    before = out.read_text()
+    again = nafal.run_tables(
+        ["1"], datasets=["lympho"], seeds=[0, 1], quick=True, out=out, progress=False
+    )
+    assert out.read_text() == before and len(again) == len(store)
+    text = nafal.format_report(list(again), fmt="rst")
+    assert ".. 2 runs" in text and "Table 1: F1 (%), ODDS" in text
+    assert "paper NAF-AL" in text
+
+
+def test_unknown_table_is_refused():
+    with pytest.raises(ValueError, match="table must be one of"):
+        nafal.jobs(["4"])

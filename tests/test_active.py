@@ -1,0 +1,66 @@
+"""The simulated labelling loop: budget in the detector's units, the labeller."""
+
+import numpy as np
+
+from alad.active import run_active_learning
+from alad.base import PoolExhaustedError
+
+
+class _Asker:
+    """Asks for the first unlabelled rows; each row costs ``cost`` units."""
+
+    window_size = 50  # a decoy: the loop asks the detector, not its attributes
+
+    def __init__(self, cost=1):
+        self.cost = cost
+        self.fits = []
+
+    def query(self, X, y=None, n_queries=None):
+        free = np.flatnonzero(np.isnan(y))
+        if free.size == 0:
+            raise PoolExhaustedError("every row is labelled")
+        return free[: (n_queries or 3) * self.cost]
+
+    def partial_fit(self, X, y):
+        self.fits.append(np.asarray(y))
+        return self
+
+    def _budget_units(self, X, idx):
+        return len(idx) // self.cost
+
+    def decision_function(self, X):
+        return np.zeros(len(X))
+
+
+def test_the_budget_is_counted_in_the_detectors_units():
+    X, y = np.zeros((20, 2)), np.zeros(20)
+    result = run_active_learning(_Asker(), X, y, budget=7)
+    assert [h["n_labelled"] for h in result.history] == [0, 3, 6, 7]
+    windows = run_active_learning(_Asker(cost=2), X, y, budget=5)
+    assert [h["n_labelled"] for h in windows.history] == [0, 3, 5]
+    assert int((~np.isnan(windows.known)).sum()) == 10  # 5 units of 2 rows
+
+
+def test_the_loop_stops_when_the_pool_is_exhausted():
+    result = run_active_learning(_Asker(), np.zeros((4, 1)), np.zeros(4), budget=10)
+    assert result.history[-1]["n_labelled"] == 4
+
+
+def test_the_labeller_can_withhold_labels():
+    y = np.array([1, 1, 1, 0, 1, 0, 0, 0, 0.0])
+    asker = _Asker()
+
+    def hide_anomalies(labels):
+        labels = labels.astype(float).copy()
+        labels[labels == 1] = np.nan
+        return labels
+
+    result = run_active_learning(
+        asker, np.zeros((9, 1)), y, budget=9, answer=hide_anomalies
+    )
+    # round 1 holds anomalies only: nothing to learn, no partial_fit
+    assert len(asker.fits) == 2
+    np.testing.assert_array_equal(asker.fits[0], [0.0, np.nan, 0.0])
+    # the truth is still what was asked and counted
+    assert result.history[-1]["n_anomalous_labelled"] == 4
+    np.testing.assert_array_equal(result.known, y)
