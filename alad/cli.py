@@ -1,4 +1,9 @@
-"""The command-line entry point: ``alad demo`` and ``alad benchmark``."""
+"""The command-line entry point: ``alad demo``, ``alad benchmark``, ``alad report``.
+
+Arguments are parsed before anything heavy is imported: ``alad --help`` and
+``alad --version`` never import torch or scikit-learn, and a wrong argument is
+an argparse error (usage, message, exit status 2), not a traceback.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,86 @@ import json
 import sys
 from pathlib import Path
 
-__all__ = ["main"]
+from . import __version__
+from .experiments.engine import PROTOCOLS
+from .experiments.tasks import DATASETS, NAFAL_DATASETS
+
+__all__ = ["build_parser", "main"]
+
+#: What ``--dataset`` accepts, per protocol (the part before ``:`` for Han's).
+PROTOCOL_DATASETS = {"han": tuple(sorted(DATASETS)), "nafal": NAFAL_DATASETS}
+
+#: Options of one protocol only: name -> protocol.
+HAN_ONLY = (
+    "backbone",
+    "baseline",
+    "no_baselines",
+    "setting",
+    "ablation",
+    "unlabeled_ratio",
+    "budget",
+    "top_k",
+    "n_bins",
+    "per_bin",
+    "feedback_epochs",
+    "grid",
+    "validation_ratio",
+    "cache",
+    "figures",
+)
+NAFAL_ONLY = ("table", "quick", "n_jobs")
+
+
+class _Formatter(argparse.HelpFormatter):
+    """Paragraphs of descriptions kept; each option's default after its help.
+
+    Options without a default (``None``, ``False``, empty) say nothing, rather
+    than ``(default: None)``.
+    """
+
+    def _fill_text(self, text, width, indent):
+        return "\n\n".join(
+            super(_Formatter, self)._fill_text(part, width, indent)
+            for part in text.split("\n\n")
+        )
+
+    def _get_help_string(self, action):
+        help_text = action.help or ""
+        default = action.default
+        if (
+            "%(default)" in help_text
+            or default in (None, False, argparse.SUPPRESS)
+            or default in ([], {})
+            or not action.option_strings
+        ):
+            return help_text
+        return help_text + " (default: %(default)s)"
+
+
+def _json_arg(text: str):
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise argparse.ArgumentTypeError(f"not valid JSON: {text!r} ({exc})") from exc
+
+
+def _json_dict(text: str) -> dict:
+    value = _json_arg(text)
+    if not isinstance(value, dict):
+        raise argparse.ArgumentTypeError(f"expected a JSON object, got {text!r}")
+    return value
+
+
+def _grid_arg(text: str):
+    """A grid's name (checked later, against the protocol's) or a JSON object."""
+    return _json_dict(text) if text.lstrip().startswith("{") else text
+
+
+def _results_file(text: str) -> Path:
+    path = Path(text)
+    if not path.is_file():
+        raise argparse.ArgumentTypeError(f"no such results file: {text!r}")
+    return path
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -24,20 +108,45 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def _json_arg(text: str):
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise argparse.ArgumentTypeError(f"not valid JSON: {text!r} ({exc})") from exc
+def _check_benchmark(args: argparse.Namespace) -> None:
+    """Errors argparse cannot see alone: options of the other protocol, names."""
+    error = args.parser.error
+    given = [
+        name
+        for name in (NAFAL_ONLY if args.protocol == "han" else HAN_ONLY)
+        if getattr(args, name) not in (None, False)
+    ]
+    if given:
+        other = "nafal" if args.protocol == "han" else "han"
+        flags = ", ".join("--" + name.replace("_", "-") for name in given)
+        error(f"{flags}: only with --protocol {other}")
+    known = PROTOCOL_DATASETS[args.protocol]
+    for spec in args.dataset or []:
+        name = spec.partition(":")[0] if args.protocol == "han" else spec
+        if name not in known:
+            error(
+                f"argument --dataset: unknown data set {spec!r} for --protocol "
+                f"{args.protocol}; choose from {', '.join(known)}"
+            )
+    if args.protocol == "han" and not args.dataset:
+        error("the following arguments are required: --dataset")
 
 
 def _benchmark(args: argparse.Namespace) -> int:
-    from .experiments import ABLATIONS, GRIDS, run_benchmark
+    _check_benchmark(args)
+    if args.protocol == "nafal":
+        return _benchmark_nafal(args)
+    from .experiments import han
+    from .experiments.engine import run_jobs
 
-    if args.grid in GRIDS:
-        grid = GRIDS[args.grid]
-    else:
-        grid = _json_arg(args.grid)
+    grid = args.grid or "none"
+    if isinstance(grid, str):
+        if grid not in han.GRIDS:
+            args.parser.error(
+                f"argument --grid: expected one of {', '.join(han.GRIDS)} or a JSON "
+                f"object, got {grid!r}"
+            )
+        grid = han.GRIDS[grid]
     validation = args.validation_ratio
     if validation is None:
         validation = 0.25 if grid else 0.0
@@ -46,22 +155,48 @@ def _benchmark(args: argparse.Namespace) -> int:
         for k in ("top_k", "n_bins", "per_bin", "budget", "feedback_epochs")
         if getattr(args, k) is not None
     }
-    store = run_benchmark(
-        args.dataset,
-        backbones=args.backbone,
-        baselines=[] if args.no_baselines else args.baseline,
-        settings=tuple(args.setting),
-        ablations=list(ABLATIONS) if args.ablation else [],
-        seeds=args.seeds,
-        unlabeled_ratio=args.unlabeled_ratio,
-        grid=grid,
-        active=active,
-        validation_ratio=validation,
-        params=args.params,
-        out=args.out,
-        cache_dir=args.cache,
-        data_home=args.data_home,
-        progress=not args.quiet,
+    out = args.out or "alad_output/benchmark.jsonl"
+    ratio = args.unlabeled_ratio
+    try:  # loads the data: a missing file or entity is the user's error
+        work = han.jobs(
+            args.dataset,
+            backbones=args.backbone or ["transformer"],
+            baselines=[] if args.no_baselines else args.baseline or list(han.BASELINES),
+            settings=tuple(args.setting or han.SETTINGS),
+            ablations=list(han.ABLATIONS) if args.ablation else [],
+            seeds=args.seeds,
+            unlabeled_ratio=0.2 if ratio is None else ratio,
+            grid=grid,
+            active=active,
+            validation_ratio=validation,
+            params=args.params,
+            cache_dir=args.cache or Path(out).with_suffix(".cache"),
+            data_home=args.data_home,
+        )
+    except (ValueError, OSError) as exc:
+        args.parser.error(str(exc))
+    store = run_jobs(work, out, protocol="han", progress=not args.quiet)
+    return _report_from(list(store), args)
+
+
+def _benchmark_nafal(args: argparse.Namespace) -> int:
+    from .experiments import nafal
+    from .experiments.engine import run_jobs
+
+    try:
+        work = nafal.jobs(
+            args.table or tuple(nafal.TABLES),
+            datasets=args.dataset,
+            seeds=args.seeds,
+            quick=args.quick,
+            params=args.params,
+            data_home=args.data_home,
+        )
+    except (ValueError, OSError) as exc:
+        args.parser.error(str(exc))
+    out = args.out or "alad_output/nafal.jsonl"
+    store = run_jobs(
+        work, out, protocol="nafal", progress=not args.quiet, n_jobs=args.n_jobs or 1
     )
     return _report_from(list(store), args)
 
@@ -69,134 +204,208 @@ def _benchmark(args: argparse.Namespace) -> int:
 def _report(args: argparse.Namespace) -> int:
     from .experiments import read_records
 
-    return _report_from(read_records(args.results), args)
+    try:
+        records = read_records(args.results)
+    except (ValueError, KeyError) as exc:
+        args.parser.error(f"not a results file of alad benchmark: {exc}")
+    if not records:
+        args.parser.error(
+            "no finished runs in " + ", ".join(str(p) for p in args.results)
+        )
+    return _report_from(records, args)
 
 
 def _report_from(records: list[dict], args: argparse.Namespace) -> int:
-    from .experiments import format_report, load_labels, save_figures
+    from .experiments import load_labels
+    from .experiments.engine import format_records
 
     labels = load_labels(records)
-    print(format_report(records, labels))
+    print(format_records(records, labels))
     for path, fmt in ((args.markdown, "markdown"), (args.rst, "rst")):
         if path:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-            Path(path).write_text(format_report(records, labels, fmt) + "\n")
+            Path(path).write_text(format_records(records, labels, fmt) + "\n")
     if args.figures:
-        for path in save_figures(records, labels, args.figures):
+        from .experiments import save_figures
+
+        han = [r for r in records if r.get("protocol", "han") == "han"]
+        for path in save_figures(han, labels, args.figures):
             print(f"wrote {path}")
     return 0
 
 
-def _add_report_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--markdown", help="write the tables to this markdown file")
-    parser.add_argument("--rst", help="write the tables as reStructuredText here")
-    parser.add_argument("--figures", help="write score, PA%%K and budget plots here")
+def _add_report_options(parser: argparse.ArgumentParser, figures: bool) -> None:
+    parser.add_argument("--markdown", help="also write the tables as markdown here")
+    parser.add_argument("--rst", help="also write the tables as reStructuredText here")
+    if figures:
+        parser.add_argument(
+            "--figures", help="write score, PA%%K and budget plots here (han only)"
+        )
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The parser of the ``alad`` command line (imports nothing heavy)."""
     parser = argparse.ArgumentParser(
-        prog="alad", description="Active-learning anomaly detection."
+        prog="alad",
+        description="Active-learning anomaly detection.",
+        formatter_class=_Formatter,
     )
+    parser.add_argument("--version", action="version", version=f"alad {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
     demo = commands.add_parser(
         "demo",
         help="the active-learning loop on the embedded telemetry series",
+        formatter_class=_Formatter,
         description="Fit a Transformer detector on the embedded telemetry "
         "series, then query, label (with the generator's labels) and learn for "
-        "a few rounds, printing F1_PA, F1 and PA%%K AUC after each round and "
+        "a few rounds, printing F1_PA, F1 and PA%K AUC after each round and "
         "writing PNGs of the scores.",
     )
     demo.add_argument("--out", default="alad_output", help="folder for the PNGs")
-    demo.add_argument("--rounds", type=int, default=4)
+    demo.add_argument("--rounds", type=int, default=4, help="query rounds")
     demo.add_argument("--per-round", type=int, default=10, help="windows per round")
-    demo.add_argument("--random-state", type=int, default=0)
+    demo.add_argument("--random-state", type=int, default=0, help="the seed")
     demo.add_argument("--device", default="cpu", help="cpu, auto, cuda or cuda:N")
-    demo.add_argument("--verbose", type=int, default=0)
+    demo.add_argument(
+        "--verbose",
+        type=int,
+        default=0,
+        help="the detector's verbosity (1: epoch table, 2: progress bars too)",
+    )
     demo.set_defaults(run=_demo)
 
     bench = commands.add_parser(
         "benchmark",
-        help="the papers' experiments: Table 2 settings, seeds, search, ablation",
-        description="Run (or resume) the protocol of Han et al.'s Table 2 on real "
-        "data: each backbone trained on the training part (w/o unlabeled), on the "
-        "training part and the unlabelled pool (w/ unlabeled), and with active "
-        "learning until the budget (active), next to IsolationForest and "
-        "LocalOutlierFactor; F1_PA, F1, PA%%K AUC, ROC AUC and AP on the "
-        "evaluation part, over seeds. Finished runs are appended to --out and "
-        "skipped when the command is rerun.",
+        help="the papers' experiments: Han et al.'s Table 2, the NAF-AL tables",
+        formatter_class=_Formatter,
+        description="Run (or resume) a protocol of the papers on real data.\n\n"
+        "--protocol han (the default): Han et al.'s Table 2. Each backbone "
+        "trained on the training part (w/o unlabeled), on the training part "
+        "and the unlabelled pool (w/ unlabeled), and with active learning "
+        "until the budget (active), next to IsolationForest and "
+        "LocalOutlierFactor; F1_PA, F1, PA%K AUC, ROC AUC and AP on the "
+        "evaluation part, over seeds.\n\n"
+        "--protocol nafal: Tables 1-3 of NAF-AL (Zhang et al.): NAF-AD, NAF-AL "
+        "and NAF-AD trained as long, next to IsolationForest, LOF and "
+        "OneClassSVM; F1 on ODDS, one-vs-rest and m-vs-rest ROC AUC on UEA.\n\n"
+        "Finished runs are appended to --out and skipped when the command is "
+        "rerun; the tables are printed at the end.",
+    )
+    bench.add_argument(
+        "--protocol",
+        choices=sorted(PROTOCOLS),
+        default="han",
+        help="which paper's experiment",
     )
     bench.add_argument(
         "--dataset",
         action="append",
-        required=True,
-        help="gecco, msl, msl:C-1,M-6, ucr, ucr:1, telemetry (repeatable)",
+        help="data set, repeatable. han (required): "
+        + ", ".join(PROTOCOL_DATASETS["han"])
+        + ", with entities after a colon (msl:C-1,M-6, ucr:1); nafal (default "
+        "all): " + ", ".join(NAFAL_DATASETS),
     )
-    bench.add_argument("--backbone", action="append", help="backbone name (repeatable)")
     bench.add_argument(
+        "--seeds", type=int, nargs="+", default=[0, 1, 2], help="random seeds"
+    )
+    bench.add_argument(
+        "--params",
+        type=_json_dict,
+        default={},
+        help="detector parameters as JSON, e.g. '{\"max_epochs\": 20}'",
+    )
+    bench.add_argument(
+        "--out",
+        help="the JSON-lines results file (default alad_output/benchmark.jsonl, "
+        "nafal: alad_output/nafal.jsonl)",
+    )
+    bench.add_argument("--data-home", help="the data home (default: ALAD_DATA_HOME)")
+    bench.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    han = bench.add_argument_group("--protocol han only")
+    han.add_argument(
+        "--backbone", action="append", help="backbone, repeatable (default transformer)"
+    )
+    han.add_argument(
         "--baseline",
         action="append",
         choices=["iforest", "lof"],
-        help="sklearn baseline (repeatable; default both)",
+        help="sklearn baseline, repeatable (default both)",
     )
-    bench.add_argument("--no-baselines", action="store_true")
-    bench.add_argument(
+    han.add_argument("--no-baselines", action="store_true", help="no baselines")
+    han.add_argument(
         "--setting",
         action="append",
         choices=["w/o unlabeled", "w/ unlabeled", "active"],
-        help="training setting (repeatable; default all three)",
+        help="training setting, repeatable (default all three)",
     )
-    bench.add_argument(
+    han.add_argument(
         "--ablation", action="store_true", help="also run the ablations of Figure 8"
     )
-    bench.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    bench.add_argument("--unlabeled-ratio", type=float, default=0.2)
-    bench.add_argument("--budget", type=int, help="windows to label (default 50)")
-    bench.add_argument("--top-k", type=int, help="k of top-k sampling (default 5)")
-    bench.add_argument("--n-bins", type=int, help="G of interval sampling (default 5)")
-    bench.add_argument("--per-bin", type=int, help="g of interval sampling (default 1)")
-    bench.add_argument("--feedback-epochs", type=int, help="default 10")
-    bench.add_argument(
-        "--grid",
-        default="none",
-        help="search over the active configuration: none, small, paper, or a JSON "
-        "dict of lists such as '{\"top_k\": [5, 10]}'",
+    han.add_argument(
+        "--unlabeled-ratio",
+        type=float,
+        help="share of the test part that is the unlabelled pool (default 0.2)",
     )
-    bench.add_argument(
+    han.add_argument("--budget", type=int, help="windows to label (default 50)")
+    han.add_argument("--top-k", type=int, help="k of top-k sampling (default 5)")
+    han.add_argument("--n-bins", type=int, help="G of interval sampling (default 5)")
+    han.add_argument("--per-bin", type=int, help="g of interval sampling (default 1)")
+    han.add_argument(
+        "--feedback-epochs", type=int, help="epochs per feedback round (default 10)"
+    )
+    han.add_argument(
+        "--grid",
+        type=_grid_arg,
+        help="search over the active configuration: none, small, paper, or a JSON "
+        "dict of lists such as '{\"top_k\": [5, 10]}' (default none)",
+    )
+    han.add_argument(
         "--validation-ratio",
         type=float,
         help="share of the part after the pool held out to choose the grid's "
         "configuration (default 0.25 with a grid, else 0)",
     )
-    bench.add_argument(
-        "--params",
-        type=_json_arg,
-        default={},
-        help="detector parameters as JSON, e.g. '{\"max_epochs\": 20}'",
+    han.add_argument("--cache", help="models and scores (default: OUT.cache)")
+
+    naf = bench.add_argument_group("--protocol nafal only")
+    naf.add_argument(
+        "--table",
+        action="append",
+        choices=["1", "2", "3"],
+        help="table of the paper, repeatable (default all three)",
     )
-    bench.add_argument("--out", default="alad_output/benchmark.jsonl")
-    bench.add_argument("--cache", help="models and scores (default: OUT.cache)")
-    bench.add_argument("--data-home", help="the data home (default: ALAD_DATA_HOME)")
-    bench.add_argument("--quiet", action="store_true", help="no progress bar")
-    _add_report_options(bench)
-    bench.set_defaults(run=_benchmark)
+    naf.add_argument(
+        "--quick",
+        action="store_true",
+        help="tiny settings, 1-2 data sets: a smoke test",
+    )
+    naf.add_argument(
+        "--n-jobs", type=int, help="runs at once, one process each (default 1)"
+    )
+    _add_report_options(bench, figures=False)
+    han.add_argument("--figures", help="write score, PA%%K and budget plots here")
+    bench.set_defaults(run=_benchmark, parser=bench)
 
     report = commands.add_parser(
-        "report", help="tables and figures from benchmark results"
+        "report",
+        help="tables and figures from benchmark results",
+        formatter_class=_Formatter,
+        description="Print the tables of finished runs (markdown), and write "
+        "them as markdown or reStructuredText, from the results files of "
+        "`alad benchmark` (any protocol; also the JSON files of the former "
+        "benchmarks/naf_tables.py).",
     )
-    report.add_argument("results", nargs="+", help="JSON-lines files of `benchmark`")
-    _add_report_options(report)
-    report.set_defaults(run=_report)
+    report.add_argument("results", nargs="+", type=_results_file, help="results files")
+    _add_report_options(report, figures=True)
+    report.set_defaults(run=_report, parser=report)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the ``alad`` command line; returns the exit status."""
     args = build_parser().parse_args(argv)
-    if args.command == "benchmark":
-        args.backbone = args.backbone or ["transformer"]
-        args.baseline = args.baseline or ["iforest", "lof"]
-        args.setting = args.setting or ["w/o unlabeled", "w/ unlabeled", "active"]
     return args.run(args)
 
 

@@ -1,0 +1,124 @@
+"""The command line: answers at once, refuses bad arguments with argparse errors."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from alad import __version__
+from alad.cli import build_parser, main
+
+# what ``alad`` imported, printed by the interpreter that ran it
+PROBE = (
+    "import sys\n"
+    "from alad.cli import main\n"
+    "try:\n"
+    "    main(sys.argv[1:])\n"
+    "except SystemExit as exc:\n"
+    "    code = exc.code\n"
+    "heavy = sorted(m for m in ('torch', 'sklearn', 'scipy') if m in sys.modules)\n"
+    "print('IMPORTED', heavy, file=sys.stderr)\n"
+    "sys.exit(code)\n"
+)
+
+
+def _alad(*args):
+    return subprocess.run(
+        [sys.executable, "-c", PROBE, *args], capture_output=True, text=True
+    )
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--version"],
+        ["--help"],
+        ["benchmark", "--help"],
+        ["report", "--help"],
+        ["demo", "--help"],
+        ["benchmark", "--dataset", "nope"],
+        ["report", "no-such-file.jsonl"],
+    ],
+    ids=" ".join,
+)
+def test_no_heavy_import_before_the_work(args):
+    """Parsing, help, version and argument errors never import torch or sklearn."""
+    proc = _alad(*args)
+    assert "IMPORTED []" in proc.stderr, proc.stderr
+
+
+def test_version():
+    proc = _alad("--version")
+    assert proc.returncode == 0
+    assert proc.stdout.strip() == f"alad {__version__}"
+
+
+def test_help_renders_percent_signs_and_defaults():
+    for command in ("demo", "benchmark", "report"):
+        parser = build_parser()
+        sub = parser._subparsers._group_actions[0].choices[command]
+        text = sub.format_help()
+        assert "%%" not in text
+    bench = build_parser()._subparsers._group_actions[0].choices["benchmark"]
+    text = " ".join(bench.format_help().split())
+    assert "PA%K AUC" in text
+    assert "(default: han)" in text and "(default: [0, 1, 2])" in text
+    assert "(default: None)" not in text
+    demo = build_parser()._subparsers._group_actions[0].choices["demo"]
+    assert "(default: 4)" in " ".join(demo.format_help().split())
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["benchmark", "--dataset", "nope"], "unknown data set 'nope'"),
+        (["benchmark", "--protocol", "nafal", "--dataset", "gecco"], "unknown data"),
+        (["benchmark"], "required: --dataset"),
+        (["benchmark", "--dataset", "gecco", "--table", "1"], "--table: only with"),
+        (["benchmark", "--protocol", "nafal", "--backbone", "usad"], "--backbone"),
+        (["benchmark", "--dataset", "gecco", "--grid", "huge"], "argument --grid"),
+        (["benchmark", "--dataset", "gecco", "--params", "[1]"], "JSON object"),
+        (["report", "no-such-file.jsonl"], "no such results file"),
+        (["frobnicate"], "invalid choice"),
+    ],
+)
+def test_bad_arguments_are_argparse_errors(args, message, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(args)
+    assert exc.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_a_results_file_without_records_is_an_error(tmp_path, capsys):
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    with pytest.raises(SystemExit) as exc:
+        main(["report", str(empty)])
+    assert exc.value.code == 2
+    assert "no finished runs" in capsys.readouterr().err
+
+
+def test_a_missing_entity_is_an_argparse_error(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["benchmark", "--dataset", "telemetry:x", "--quiet"])
+    assert exc.value.code == 2
+    assert "alad benchmark: error:" in capsys.readouterr().err
+
+
+def test_report_reads_the_legacy_naf_json(tmp_path, capsys):
+    row = {
+        "dataset": "cardio",
+        "seed": 0,
+        "task": "-",
+        "cpu_seconds": 1.0,
+        "n_augmented": 2,
+        "NAF-AD": 0.5,
+        "NAF-AL": 0.6,
+    }
+    legacy = {"machine": "m", "table1": {"rows": [row], "complete": True}}
+    path = tmp_path / "naf.json"
+    path.write_text(json.dumps(legacy))
+    assert main(["report", str(path), "--rst", str(tmp_path / "t.inc")]) == 0
+    assert "Table 1: F1 (%) on tabular data" in capsys.readouterr().out
+    assert ".. 1 runs, complete: True" in (tmp_path / "t.inc").read_text()
