@@ -1,11 +1,16 @@
-"""Point-wise, point-adjusted and PA%K metrics for time-series anomaly detection."""
+"""Point-wise, point-adjusted, PA%K, VUS, range, affiliation and event metrics."""
 
 __all__ = [
     "SCORERS",
+    "affiliation_f1",
+    "affiliation_precision_recall",
     "average_precision",
     "best_f1",
     "best_f1_scorer",
+    "composite_f1",
     "detection_report",
+    "event_f1",
+    "event_precision_recall",
     "get_scorer",
     "pa_f1",
     "pa_f1_scorer",
@@ -13,7 +18,13 @@ __all__ = [
     "pa_k_auc_scorer",
     "pa_k_curve",
     "point_adjust",
+    "range_auc_pr",
+    "range_auc_roc",
+    "range_f1",
+    "range_precision_recall",
     "roc_auc",
+    "vus_pr",
+    "vus_roc",
 ]
 
 import numbers
@@ -23,6 +34,8 @@ from typing import Any, NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike
 from sklearn.metrics import average_precision_score, make_scorer, roc_auc_score
+
+from . import _range_metrics as _rm
 
 # --------------------------------------------------------------------------- #
 # Validation
@@ -124,6 +137,59 @@ def _check_ks(ks: ArrayLike | None) -> np.ndarray:
         shown = arr[~valid][:5].tolist()
         raise ValueError(f"ks must hold integer percentages in [0, 100]; got {shown}.")
     return arr.astype(np.int64)
+
+
+def _check_pred(y_true: ArrayLike, y_pred: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    """Validate labels with an anomaly and a 0/1 prediction of the same length."""
+    y = _check_binary(y_true, "y_true")
+    pred = _check_binary(y_pred, "y_pred")
+    if pred.shape[0] != y.shape[0]:
+        raise ValueError(
+            "y_true and y_pred must have the same length; "
+            f"got {y.shape[0]} and {pred.shape[0]}."
+        )
+    if not y.any():
+        raise ValueError(
+            "y_true must contain at least one anomaly (a 1); got none, and "
+            "recall is undefined without one."
+        )
+    return y, pred
+
+
+def _check_int(value: Any, name: str, low: int) -> int:
+    """Validate an integer parameter ``>= low``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(
+            f"{name} must be an int >= {low}; got {value!r} of type "
+            f"{type(value).__name__}."
+        )
+    if value < low:
+        raise ValueError(f"{name} must be an int >= {low}; got {value}.")
+    return int(value)
+
+
+def _check_n_thresholds(n_thresholds: Any, *, allow_none: bool = True) -> int | None:
+    """Validate the size of a threshold grid; None means every distinct score."""
+    if n_thresholds is None and allow_none:
+        return None
+    return _check_int(n_thresholds, "n_thresholds", 2)
+
+
+def _check_choice(value: Any, name: str, choices: tuple[str, ...]) -> str:
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(f"{name} must be one of {list(choices)}; got {value!r}.")
+    return value
+
+
+def _check_alpha(alpha: Any) -> float:
+    if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real):
+        raise TypeError(
+            f"alpha must be a real number in [0, 1]; got {alpha!r} of type "
+            f"{type(alpha).__name__}."
+        )
+    if not 0.0 <= float(alpha) <= 1.0:
+        raise ValueError(f"alpha must be a real number in [0, 1]; got {alpha}.")
+    return float(alpha)
 
 
 # --------------------------------------------------------------------------- #
@@ -543,8 +609,37 @@ def average_precision(y_true: ArrayLike, y_score: ArrayLike) -> float:
     return float(average_precision_score(y, s))
 
 
-def detection_report(y_true: ArrayLike, y_score: ArrayLike) -> dict[str, float]:
-    """All the detection metrics of the papers, in one dict.
+# --------------------------------------------------------------------------- #
+# Range-based metrics: VUS, range AUC, Tatbul et al., affiliation, events
+# --------------------------------------------------------------------------- #
+
+
+def _vus(y_true, y_score, sliding_window, n_thresholds):
+    y, s = _check_inputs(y_true, y_score)
+    if y.all():
+        raise ValueError(
+            "y_true must contain at least one normal point (a 0) for the range "
+            "ROC and PR surfaces; got only anomalies."
+        )
+    sliding_window = _check_int(sliding_window, "sliding_window", 0)
+    n_thresholds = _check_n_thresholds(n_thresholds)
+    return _rm.vus_surfaces(y, s, sliding_window, n_thresholds)
+
+
+def vus_pr(
+    y_true: ArrayLike,
+    y_score: ArrayLike,
+    *,
+    sliding_window: int = 100,
+    n_thresholds: int | None = 250,
+) -> float:
+    """Volume under the range-based precision-recall surface (VUS-PR).
+
+    The mean, over buffer widths ``w = 0, 1, ..., sliding_window``, of the
+    range-based average precision :func:`range_auc_pr` at width ``w``
+    (Paparrizos et al. 2022). The definitions, threshold grid included, are
+    those of TSB-AD's ``get_metrics`` (``RangeAUC_volume_opt``, version 1.5),
+    so that figures compare with its leaderboard.
 
     Parameters
     ----------
@@ -552,13 +647,672 @@ def detection_report(y_true: ArrayLike, y_score: ArrayLike) -> dict[str, float]:
         Ground truth, 1 = anomaly and 0 = normal. Must contain both classes.
     y_score : array-like of shape (n_samples,)
         Anomaly scores, higher = more anomalous. Must be finite.
+    sliding_window : int, default=100
+        The largest buffer width ``L``. TSB-AD's ``get_metrics`` default is 100;
+        its benchmark scripts pass the period estimated by
+        ``find_length_rank`` instead.
+    n_thresholds : int or None, default=250
+        TSB-AD's grid: the scores of rank ``np.linspace(0, n - 1,
+        n_thresholds).astype(int)`` in decreasing order, each predicting
+        ``y_score >= threshold``. None: every distinct score (the exact
+        surface; it differs from the grid by the operating points between
+        grid thresholds, so it is not comparable with TSB-AD's figures).
+
+    Returns
+    -------
+    vus : float
+        The volume, in [0, 1].
+
+    See Also
+    --------
+    vus_roc : The same for the range ROC surface.
+    range_auc_pr : The surface at a single width.
+
+    Notes
+    -----
+    At buffer width ``w`` with ``h = w // 2``, a normal point at distance
+    ``d <= h`` from the nearest segment edge gets the soft label
+    ``sqrt(1 - d / w)``, or 1 when it lies within ``h`` of two segment edges;
+    segments whose buffers meet form one range. At a threshold, with ``B`` the
+    sum of the soft labels of the predicted buffer points, ``TP = TP_points +
+    B``, ``P' = P + B / 2``, ``recall = min(TP / P', 1)`` times the fraction
+    of ranges with a predicted point, ``FPR = (n_predicted - TP) / (n - P')``
+    and ``precision = TP / n_predicted``. The PR area is ``sum (recall_i -
+    recall_{i-1}) precision_i`` from recall 0; the ROC area is the trapezoid
+    from (0, 0) to (1, 1). Widths 0 and 1 are identical (``h = 0``).
+
+    Every count is a count of points whose score reaches a threshold, and a
+    buffer point's label depends only on its distances to the two nearest
+    segment edges, so one sort of the scores and one table of (threshold,
+    distance) counts give the surfaces of every width: O(n log n + widths x
+    thresholds x distances), with memory of the order of the input. TSB-AD's
+    implementation costs O(widths x thresholds x n).
+
+    References
+    ----------
+    .. [1] J. Paparrizos, P. Boniol, T. Palpanas, R. S. Tsay, A. Elmore and
+       M. J. Franklin, "Volume Under the Surface: A New Accuracy Evaluation
+       Measure for Time-Series Anomaly Detection", PVLDB 15(11), 2022.
+    .. [2] Q. Liu and J. Paparrizos, "The Elephant in the Room: Towards A
+       Reliable Time-Series Anomaly Detection Benchmark", NeurIPS 2024
+       Datasets and Benchmarks (TSB-AD).
+
+    Examples
+    --------
+    >>> from alad.metrics import vus_pr
+    >>> y_true = [0, 0, 1, 1, 1, 1, 0, 0]
+    >>> y_score = [0.1, 0.2, 0.9, 0.3, 0.2, 0.1, 0.1, 0.4]
+    >>> round(vus_pr(y_true, y_score, sliding_window=2), 4)
+    0.7204
+    """
+    _, pr = _vus(y_true, y_score, sliding_window, n_thresholds)
+    return float(pr.mean())
+
+
+def vus_roc(
+    y_true: ArrayLike,
+    y_score: ArrayLike,
+    *,
+    sliding_window: int = 100,
+    n_thresholds: int | None = 250,
+) -> float:
+    """Volume under the range-based ROC surface (VUS-ROC).
+
+    The mean, over buffer widths ``w = 0, 1, ..., sliding_window``, of
+    :func:`range_auc_roc` at width ``w``; the definitions of TSB-AD's
+    ``get_metrics``. See :func:`vus_pr` for the buffers and the grid.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        Ground truth, 1 = anomaly and 0 = normal. Must contain both classes.
+    y_score : array-like of shape (n_samples,)
+        Anomaly scores, higher = more anomalous. Must be finite.
+    sliding_window : int, default=100
+        The largest buffer width.
+    n_thresholds : int or None, default=250
+        TSB-AD's grid of score ranks, or None for every distinct score.
+
+    Returns
+    -------
+    vus : float
+        The volume, in [0, 1].
+
+    See Also
+    --------
+    vus_pr : The precision-recall volume, TSB-AD's headline metric.
+
+    Examples
+    --------
+    >>> from alad.metrics import vus_roc
+    >>> y_true = [0, 0, 1, 1, 1, 1, 0, 0]
+    >>> y_score = [0.1, 0.2, 0.9, 0.3, 0.2, 0.1, 0.1, 0.4]
+    >>> round(vus_roc(y_true, y_score, sliding_window=2), 4)
+    0.6864
+    """
+    roc, _ = _vus(y_true, y_score, sliding_window, n_thresholds)
+    return float(roc.mean())
+
+
+def range_auc_pr(
+    y_true: ArrayLike,
+    y_score: ArrayLike,
+    *,
+    sliding_window: int = 100,
+    n_thresholds: int | None = 250,
+) -> float:
+    """Range-based area under the PR curve (R-AUC-PR) at one buffer width.
+
+    The slice at width ``sliding_window`` of the surface whose mean is
+    :func:`vus_pr`.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        Ground truth, 1 = anomaly and 0 = normal. Must contain both classes.
+    y_score : array-like of shape (n_samples,)
+        Anomaly scores, higher = more anomalous. Must be finite.
+    sliding_window : int, default=100
+        The buffer width.
+    n_thresholds : int or None, default=250
+        TSB-AD's grid of score ranks, or None for every distinct score.
+
+    Returns
+    -------
+    auc : float
+        The range-based average precision.
+
+    See Also
+    --------
+    vus_pr : The mean over widths 0 to ``sliding_window``.
+
+    Notes
+    -----
+    This is the width-``L`` curve of TSB-AD's ``RangeAUC_volume_opt`` (what
+    VUS averages). TSB-AD's separate ``RangeAUC`` function differs: its
+    buffer starts on the segment's last point instead of the point after it,
+    and it finds ranges by ``np.diff(labels) == 1`` on the soft labels, which
+    misses buffered ranges; ``benchmarks/metrics_agreement.py`` shows both.
+
+    Examples
+    --------
+    >>> from alad.metrics import range_auc_pr
+    >>> y_true = [0, 0, 1, 1, 1, 1, 0, 0]
+    >>> y_score = [0.1, 0.2, 0.9, 0.3, 0.2, 0.1, 0.1, 0.4]
+    >>> round(range_auc_pr(y_true, y_score, sliding_window=2), 4)
+    0.7778
+    """
+    _, pr = _vus(y_true, y_score, sliding_window, n_thresholds)
+    return float(pr[-1])
+
+
+def range_auc_roc(
+    y_true: ArrayLike,
+    y_score: ArrayLike,
+    *,
+    sliding_window: int = 100,
+    n_thresholds: int | None = 250,
+) -> float:
+    """Range-based area under the ROC curve (R-AUC-ROC) at one buffer width.
+
+    The slice at width ``sliding_window`` of the surface whose mean is
+    :func:`vus_roc`; see :func:`range_auc_pr`.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        Ground truth, 1 = anomaly and 0 = normal. Must contain both classes.
+    y_score : array-like of shape (n_samples,)
+        Anomaly scores, higher = more anomalous. Must be finite.
+    sliding_window : int, default=100
+        The buffer width.
+    n_thresholds : int or None, default=250
+        TSB-AD's grid of score ranks, or None for every distinct score.
+
+    Returns
+    -------
+    auc : float
+        The range-based ROC AUC.
+
+    See Also
+    --------
+    vus_roc : The mean over widths 0 to ``sliding_window``.
+
+    Examples
+    --------
+    >>> from alad.metrics import range_auc_roc
+    >>> y_true = [0, 0, 1, 1, 1, 1, 0, 0]
+    >>> y_score = [0.1, 0.2, 0.9, 0.3, 0.2, 0.1, 0.1, 0.4]
+    >>> round(range_auc_roc(y_true, y_score, sliding_window=2), 4)
+    0.7466
+    """
+    roc, _ = _vus(y_true, y_score, sliding_window, n_thresholds)
+    return float(roc[-1])
+
+
+_CARDINALITIES = ("one", "reciprocal")
+_BIASES = ("flat", "front", "middle", "back")
+
+
+def range_precision_recall(
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
+    *,
+    alpha: float = 0.2,
+    cardinality: str = "reciprocal",
+    bias: str = "flat",
+) -> tuple[float, float]:
+    """Range-based precision and recall of a prediction (Tatbul et al. 2018).
+
+    Ranges are maximal runs of 1s. The recall of a true range ``R`` is
+    ``alpha * existence + (1 - alpha) * cardinality_factor * overlap``:
+    existence is 1 when a predicted point falls in ``R``; overlap is the
+    positionally weighted fraction of ``R`` that is predicted; the
+    cardinality factor is 1 when at most one predicted range overlaps ``R``
+    and, with ``cardinality="reciprocal"``, ``1 / k`` when ``k > 1`` do.
+    Recall is the mean over true ranges; precision is the same over
+    predicted ranges with the roles swapped and no existence term.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        Ground truth, 1 = anomaly and 0 = normal. Must contain an anomaly.
+    y_pred : array-like of shape (n_samples,)
+        Binary prediction, 1 = predicted anomalous.
+    alpha : float, default=0.2
+        Weight of the existence reward in recall, in [0, 1]. TSB-AD uses 0.2;
+        the paper's examples use 0.
+    cardinality : {"reciprocal", "one"}, default="reciprocal"
+        Penalty of a range overlapped by several ranges: ``1 / k`` or none.
+    bias : {"flat", "front", "middle", "back"}, default="flat"
+        Positional weight of the ``i``-th of ``L`` points of a range: 1,
+        ``L - i + 1``, ``min(i, L - i + 1)`` or ``i``.
+
+    Returns
+    -------
+    precision : float
+        Range-based precision; 0.0 when nothing is predicted.
+    recall : float
+        Range-based recall.
+
+    See Also
+    --------
+    range_f1 : Their harmonic mean at the best threshold of a score.
+
+    Notes
+    -----
+    With the defaults this is the ``R-based-F1`` of TSB-AD's ``get_metrics``.
+    TSB-AD weights a non-flat bias by the absolute position in the series
+    instead of the position in the range (it only ever uses ``"flat"``); the
+    ``prts`` package follows the paper, as this function does. Cost O(n).
+
+    References
+    ----------
+    .. [1] N. Tatbul, T. J. Lee, S. Zdonik, M. Alam and J. Gottschlich,
+       "Precision and Recall for Time Series", NeurIPS 2018.
+
+    Examples
+    --------
+    >>> from alad.metrics import range_precision_recall
+    >>> y_true = [0, 1, 1, 1, 1, 0, 0, 1, 1, 0]
+    >>> y_pred = [0, 0, 1, 1, 0, 0, 0, 0, 0, 1]
+    >>> p, r = range_precision_recall(y_true, y_pred)
+    >>> round(p, 4), round(r, 4)
+    (0.5, 0.3)
+    """
+    y, pred = _check_pred(y_true, y_pred)
+    alpha = _check_alpha(alpha)
+    cardinality = _check_choice(cardinality, "cardinality", _CARDINALITIES)
+    bias = _check_choice(bias, "bias", _BIASES)
+    return _rm.range_pr(y, pred, alpha, cardinality, bias)
+
+
+def _best_f1_on_grid(y_true, y_score, n_thresholds, pr, return_threshold):
+    y, s = _check_inputs(y_true, y_score)
+    n_thresholds = _check_n_thresholds(n_thresholds)
+    f1, threshold = _rm.best_over_grid(s, n_thresholds, lambda pred: pr(y, pred))
+    return (max(f1, 0.0), threshold) if return_threshold else max(f1, 0.0)
+
+
+def range_f1(
+    y_true: ArrayLike,
+    y_score: ArrayLike,
+    *,
+    alpha: float = 0.2,
+    cardinality: str = "reciprocal",
+    bias: str = "flat",
+    n_thresholds: int | None = 100,
+    return_threshold: bool = False,
+) -> float | tuple[float, float]:
+    """Range-based F1 (Tatbul et al. 2018) at the best threshold of a score.
+
+    The harmonic mean of :func:`range_precision_recall`, maximised over a
+    threshold grid; with the defaults, TSB-AD's ``R-based-F1``.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        Ground truth, 1 = anomaly and 0 = normal. Must contain an anomaly.
+    y_score : array-like of shape (n_samples,)
+        Anomaly scores, higher = more anomalous. Must be finite.
+    alpha : float, default=0.2
+        Weight of the existence reward in recall.
+    cardinality : {"reciprocal", "one"}, default="reciprocal"
+        Penalty of fragmented detections.
+    bias : {"flat", "front", "middle", "back"}, default="flat"
+        Positional weight inside a range.
+    n_thresholds : int or None, default=100
+        TSB-AD's oracle grid: ``y_score > t`` for ``t`` in
+        ``np.linspace(min(y_score), max(y_score), n_thresholds)``. None:
+        ``y_score >= t`` for every distinct score ``t`` (the exact best, at
+        O(n) per distinct score).
+    return_threshold : bool, default=False
+        Whether to return the first threshold of the grid reaching the F1.
+
+    Returns
+    -------
+    f1 : float
+        The best range-based F1.
+    threshold : float
+        Only with ``return_threshold=True``.
+
+    See Also
+    --------
+    range_precision_recall : For one prediction.
+
+    Examples
+    --------
+    >>> from alad.metrics import range_f1
+    >>> y_true = [0, 0, 1, 1, 1, 1, 0, 0]
+    >>> y_score = [0.1, 0.2, 0.9, 0.3, 0.2, 0.1, 0.1, 0.4]
+    >>> round(range_f1(y_true, y_score), 4)
+    0.5714
+    """
+    alpha = _check_alpha(alpha)
+    cardinality = _check_choice(cardinality, "cardinality", _CARDINALITIES)
+    bias = _check_choice(bias, "bias", _BIASES)
+    return _best_f1_on_grid(
+        y_true,
+        y_score,
+        n_thresholds,
+        lambda y, pred: _rm.range_pr(y, pred, alpha, cardinality, bias),
+        return_threshold,
+    )
+
+
+def affiliation_precision_recall(
+    y_true: ArrayLike, y_pred: ArrayLike
+) -> tuple[float, float]:
+    """Affiliation precision and recall of a prediction (Huet et al. 2022).
+
+    Each timestep ``i`` is the interval ``[i, i + 1)`` of the series ``[0,
+    n)``. The affiliation zone of a true event runs to the midpoints between
+    it and its neighbouring events. In each zone, precision is the mean,
+    over the predicted time, of the probability that a random time of the
+    zone lies at least as far from the true event; recall is the mean, over
+    the event's time, of the probability that a random time of the zone lies
+    at least as far from it as the nearest prediction of the zone. Precision
+    is averaged over the zones holding a prediction, recall over all zones.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        Ground truth, 1 = anomaly and 0 = normal. Must contain an anomaly.
+    y_pred : array-like of shape (n_samples,)
+        Binary prediction, 1 = predicted anomalous.
+
+    Returns
+    -------
+    precision : float
+        Affiliation precision; 0.0 when nothing is predicted (the authors'
+        code returns NaN).
+    recall : float
+        Affiliation recall.
+
+    See Also
+    --------
+    affiliation_f1 : Their harmonic mean at the best threshold of a score.
+
+    Notes
+    -----
+    The integrands are piecewise linear in time, so every piece (a
+    predicted event cut at the zone borders, and its part before, inside and
+    after the true event) integrates in closed form: O(n) in all, where the
+    authors' code loops over zones and events in Python.
+
+    References
+    ----------
+    .. [1] A. Huet, J. M. Navarro and D. Rossi, "Local Evaluation of Time
+       Series Anomaly Detection Algorithms", KDD 2022.
+
+    Examples
+    --------
+    >>> from alad.metrics import affiliation_precision_recall
+    >>> y_true = [0, 1, 1, 1, 1, 0, 0, 1, 1, 0]
+    >>> y_pred = [0, 0, 1, 1, 0, 0, 0, 0, 0, 1]
+    >>> p, r = affiliation_precision_recall(y_true, y_pred)
+    >>> round(p, 4), round(r, 4)
+    (0.625, 0.724)
+    """
+    y, pred = _check_pred(y_true, y_pred)
+    return _rm.affiliation_pr(y, pred)
+
+
+def affiliation_f1(
+    y_true: ArrayLike,
+    y_score: ArrayLike,
+    *,
+    n_thresholds: int | None = 100,
+    return_threshold: bool = False,
+) -> float | tuple[float, float]:
+    """Affiliation F1 (Huet et al. 2022) at the best threshold of a score.
+
+    The harmonic mean of :func:`affiliation_precision_recall`, maximised over
+    a threshold grid; with the defaults, TSB-AD's ``Affiliation-F``.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        Ground truth, 1 = anomaly and 0 = normal. Must contain an anomaly.
+    y_score : array-like of shape (n_samples,)
+        Anomaly scores, higher = more anomalous. Must be finite.
+    n_thresholds : int or None, default=100
+        TSB-AD's oracle grid: ``y_score > t`` for ``t`` in
+        ``np.linspace(min(y_score), max(y_score), n_thresholds)``. None:
+        ``y_score >= t`` for every distinct score ``t`` (the exact best, at
+        O(n) per distinct score).
+    return_threshold : bool, default=False
+        Whether to return the first threshold of the grid reaching the F1.
+
+    Returns
+    -------
+    f1 : float
+        The best affiliation F1.
+    threshold : float
+        Only with ``return_threshold=True``.
+
+    See Also
+    --------
+    affiliation_precision_recall : For one prediction.
+
+    Notes
+    -----
+    Affiliation rewards predictions close to an event even without overlap,
+    and a detector that flags everything scores a high recall and a
+    precision near 0.5 rather than near the anomaly rate; read it next to
+    :func:`vus_pr`.
+
+    Examples
+    --------
+    >>> from alad.metrics import affiliation_f1
+    >>> y_true = [0, 0, 1, 1, 1, 1, 0, 0]
+    >>> y_score = [0.1, 0.2, 0.9, 0.3, 0.2, 0.1, 0.1, 0.4]
+    >>> round(affiliation_f1(y_true, y_score), 4)
+    0.8416
+    """
+    y, s = _check_inputs(y_true, y_score)
+    n_thresholds = _check_n_thresholds(n_thresholds)
+    f1, threshold = _rm.affiliation_best(y, s, n_thresholds)
+    return (f1, threshold) if return_threshold else f1
+
+
+def event_precision_recall(
+    y_true: ArrayLike, y_pred: ArrayLike, *, precision: str = "event"
+) -> tuple[float, float]:
+    """Event-wise recall with event-wise or point-wise precision.
+
+    An event is a maximal run of 1s. Event recall is the fraction of true
+    events with at least one predicted point. With ``precision="event"``,
+    precision is the fraction of predicted events that overlap a true event
+    (segment-level precision and recall); with ``precision="point"``, it is
+    the point-wise precision, which gives the composite F1 of Garg et al.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        Ground truth, 1 = anomaly and 0 = normal. Must contain an anomaly.
+    y_pred : array-like of shape (n_samples,)
+        Binary prediction, 1 = predicted anomalous.
+    precision : {"event", "point"}, default="event"
+        Which precision to return.
+
+    Returns
+    -------
+    precision : float
+        The precision; 0.0 when nothing is predicted.
+    recall : float
+        The event recall.
+
+    See Also
+    --------
+    event_f1, composite_f1 : The F1 at the best threshold of a score.
+
+    References
+    ----------
+    .. [1] A. Garg, W. Zhang, J. Samaran, R. Savitha and C.-S. Foo, "An
+       Evaluation of Anomaly Detection and Diagnosis in Multivariate Time
+       Series", IEEE TNNLS 33(6), 2021.
+
+    Examples
+    --------
+    >>> from alad.metrics import event_precision_recall
+    >>> y_true = [0, 1, 1, 1, 1, 0, 0, 1, 1, 0]
+    >>> y_pred = [0, 0, 1, 1, 0, 0, 0, 0, 0, 1]
+    >>> event_precision_recall(y_true, y_pred)
+    (0.5, 0.5)
+    >>> p, r = event_precision_recall(y_true, y_pred, precision="point")
+    >>> round(p, 4), r
+    (0.6667, 0.5)
+    """
+    y, pred = _check_pred(y_true, y_pred)
+    kind = _check_choice(precision, "precision", ("event", "point"))
+    if kind == "event":
+        return _rm.event_pr(y, pred)
+    return _rm.composite_pr(y, pred)
+
+
+def event_f1(
+    y_true: ArrayLike,
+    y_score: ArrayLike,
+    *,
+    n_thresholds: int | None = 100,
+    return_threshold: bool = False,
+) -> float | tuple[float, float]:
+    """Event-wise (segment-level) F1 at the best threshold of a score.
+
+    The harmonic mean of event precision (predicted events that overlap a
+    true event) and event recall (true events with a predicted point); see
+    :func:`event_precision_recall`.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        Ground truth, 1 = anomaly and 0 = normal. Must contain an anomaly.
+    y_score : array-like of shape (n_samples,)
+        Anomaly scores, higher = more anomalous. Must be finite.
+    n_thresholds : int or None, default=100
+        TSB-AD's oracle grid: ``y_score > t`` for ``t`` in
+        ``np.linspace(min(y_score), max(y_score), n_thresholds)``. None:
+        ``y_score >= t`` for every distinct score ``t`` (the exact best, at
+        O(n) per distinct score).
+    return_threshold : bool, default=False
+        Whether to return the first threshold of the grid reaching the F1.
+
+    Returns
+    -------
+    f1 : float
+        The best event-wise F1.
+    threshold : float
+        Only with ``return_threshold=True``.
+
+    See Also
+    --------
+    composite_f1 : With point-wise precision instead.
+
+    Examples
+    --------
+    >>> from alad.metrics import event_f1
+    >>> y_true = [0, 0, 1, 1, 1, 1, 0, 0]
+    >>> y_score = [0.1, 0.2, 0.9, 0.3, 0.2, 0.1, 0.1, 0.4]
+    >>> round(event_f1(y_true, y_score), 4)
+    1.0
+    """
+    return _best_f1_on_grid(
+        y_true, y_score, n_thresholds, _rm.event_pr, return_threshold
+    )
+
+
+def composite_f1(
+    y_true: ArrayLike,
+    y_score: ArrayLike,
+    *,
+    n_thresholds: int | None = 100,
+    return_threshold: bool = False,
+) -> float | tuple[float, float]:
+    """Composite F1 of Garg et al. at the best threshold of a score.
+
+    The harmonic mean of point-wise precision and event-wise recall (true
+    events with at least one predicted point); with the defaults, TSB-AD's
+    ``Event-based-F1``.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        Ground truth, 1 = anomaly and 0 = normal. Must contain an anomaly.
+    y_score : array-like of shape (n_samples,)
+        Anomaly scores, higher = more anomalous. Must be finite.
+    n_thresholds : int or None, default=100
+        TSB-AD's oracle grid: ``y_score > t`` for ``t`` in
+        ``np.linspace(min(y_score), max(y_score), n_thresholds)``. None:
+        ``y_score >= t`` for every distinct score ``t`` (the exact best, at
+        O(n) per distinct score).
+    return_threshold : bool, default=False
+        Whether to return the first threshold of the grid reaching the F1.
+
+    Returns
+    -------
+    f1 : float
+        The best composite F1.
+    threshold : float
+        Only with ``return_threshold=True``.
+
+    See Also
+    --------
+    event_f1 : With event-wise precision instead.
+    pa_f1 : Point adjustment, whose recall is event-like but weighted by
+        segment length.
+
+    Notes
+    -----
+    TSB-AD 1.5 (``metric_EventF1PA``) drops the last point of an event that
+    reaches the end of the series (``_get_events`` ends it at ``n - 2``), so
+    a detection of that point alone does not count there and a one-point
+    event at the end is never detected; this function counts it.
+
+    Examples
+    --------
+    >>> from alad.metrics import composite_f1
+    >>> y_true = [0, 0, 1, 1, 1, 1, 0, 0]
+    >>> y_score = [0.1, 0.2, 0.9, 0.3, 0.2, 0.1, 0.1, 0.4]
+    >>> round(composite_f1(y_true, y_score), 4)
+    1.0
+    """
+    return _best_f1_on_grid(
+        y_true, y_score, n_thresholds, _rm.composite_pr, return_threshold
+    )
+
+
+def detection_report(
+    y_true: ArrayLike, y_score: ArrayLike, *, sliding_window: int = 100
+) -> dict[str, float]:
+    """All the detection metrics of the papers and of TSB-AD, in one dict.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        Ground truth, 1 = anomaly and 0 = normal. Must contain both classes.
+    y_score : array-like of shape (n_samples,)
+        Anomaly scores, higher = more anomalous. Must be finite.
+    sliding_window : int, default=100
+        The largest buffer width of ``"vus_pr"`` and ``"vus_roc"``.
 
     Returns
     -------
     report : dict
         ``"f1"`` (:func:`best_f1`), ``"f1_pa"`` (:func:`pa_f1`), ``"pa_k_auc"``
-        (:func:`pa_k_auc`), ``"roc_auc"`` (:func:`roc_auc`) and
-        ``"average_precision"`` (:func:`average_precision`), all floats.
+        (:func:`pa_k_auc`), ``"roc_auc"`` (:func:`roc_auc`),
+        ``"average_precision"`` (:func:`average_precision`), ``"vus_pr"``
+        (:func:`vus_pr`), ``"vus_roc"`` (:func:`vus_roc`), ``"range_f1"``
+        (:func:`range_f1`), ``"affiliation_f1"`` (:func:`affiliation_f1`),
+        ``"event_f1"`` (:func:`event_f1`) and ``"composite_f1"``
+        (:func:`composite_f1`), all floats, each with its function's defaults
+        (TSB-AD's grids for the last six).
+
+    Notes
+    -----
+    The last four share one pass over TSB-AD's 100 thresholds (each
+    prediction and its runs made once; affiliation takes all thresholds in
+    one pass of its own).
 
     Examples
     --------
@@ -568,7 +1322,9 @@ def detection_report(y_true: ArrayLike, y_score: ArrayLike) -> dict[str, float]:
     >>> {name: round(value, 4) for name, value in
     ...  detection_report(y_true, y_score).items()}  # doctest: +NORMALIZE_WHITESPACE
     {'f1': 0.6667, 'f1_pa': 1.0, 'pa_k_auc': 0.8406, 'roc_auc': 0.6562,
-     'average_precision': 0.6917}
+     'average_precision': 0.6917, 'vus_pr': 0.9803, 'vus_roc': 0.9803,
+     'range_f1': 0.5714, 'affiliation_f1': 0.8416, 'event_f1': 1.0,
+     'composite_f1': 1.0}
     """
     y, s = _check_inputs(y_true, y_score)
     if y.all():
@@ -576,15 +1332,24 @@ def detection_report(y_true: ArrayLike, y_score: ArrayLike) -> dict[str, float]:
             "y_true must contain at least one normal point (a 0) for the ROC AUC "
             "of the report; got only anomalies."
         )
+    sliding_window = _check_int(sliding_window, "sliding_window", 0)
     # One pass over the curve gives the raw (K=100) and PA (K=0) F1 as well.
     ks = np.arange(101, dtype=np.int64)
     f1, _ = _pa_k_core(y, s, ks)
+    vus_roc_, vus_pr_ = _rm.vus_surfaces(y, s, sliding_window, 250)
+    grid = _rm.best_f1s_over_grid(y, s, 100)
     return {
         "f1": float(f1[-1]),
         "f1_pa": float(f1[0]),
         "pa_k_auc": _trapezoid(f1, ks / 100),
         "roc_auc": float(roc_auc_score(y, s)),
         "average_precision": float(average_precision_score(y, s)),
+        "vus_pr": float(vus_pr_.mean()),
+        "vus_roc": float(vus_roc_.mean()),
+        "range_f1": grid["range_f1"],
+        "affiliation_f1": grid["affiliation_f1"],
+        "event_f1": grid["event_f1"],
+        "composite_f1": grid["composite_f1"],
     }
 
 
@@ -606,6 +1371,19 @@ SCORERS: dict[str, Callable[..., float]] = {
     "average_precision": make_scorer(
         average_precision, response_method="decision_function"
     ),
+    **{
+        metric.__name__: make_scorer(metric, response_method="decision_function")
+        for metric in (
+            vus_pr,
+            vus_roc,
+            range_auc_pr,
+            range_auc_roc,
+            range_f1,
+            affiliation_f1,
+            event_f1,
+            composite_f1,
+        )
+    },
 }
 
 
@@ -616,7 +1394,11 @@ def get_scorer(name: str) -> Callable[..., float]:
     ----------
     name : str
         One of ``"best_f1"``, ``"pa_f1"``, ``"pa_k_auc"``, ``"roc_auc"``,
-        ``"average_precision"``.
+        ``"average_precision"``, ``"vus_pr"``, ``"vus_roc"``,
+        ``"range_auc_pr"``, ``"range_auc_roc"``, ``"range_f1"``,
+        ``"affiliation_f1"``, ``"event_f1"``, ``"composite_f1"``; each scores
+        with its function's defaults (``functools.partial`` and
+        :func:`~sklearn.metrics.make_scorer` give other parameters).
 
     Returns
     -------

@@ -16,10 +16,13 @@ from sklearn.model_selection import KFold, cross_val_score
 
 from alad.metrics import (
     SCORERS,
+    affiliation_f1,
     average_precision,
     best_f1,
     best_f1_scorer,
+    composite_f1,
     detection_report,
+    event_f1,
     get_scorer,
     pa_f1,
     pa_f1_scorer,
@@ -27,7 +30,12 @@ from alad.metrics import (
     pa_k_auc_scorer,
     pa_k_curve,
     point_adjust,
+    range_auc_pr,
+    range_auc_roc,
+    range_f1,
     roc_auc,
+    vus_pr,
+    vus_roc,
 )
 
 ALL_KS = list(range(101))
@@ -236,6 +244,12 @@ def test_detection_report_agrees_with_the_metrics():
             "pa_k_auc": pa_k_auc(y, scores),
             "roc_auc": roc_auc(y, scores),
             "average_precision": average_precision(y, scores),
+            "vus_pr": vus_pr(y, scores),
+            "vus_roc": vus_roc(y, scores),
+            "range_f1": range_f1(y, scores),
+            "affiliation_f1": affiliation_f1(y, scores),
+            "event_f1": event_f1(y, scores),
+            "composite_f1": composite_f1(y, scores),
         },
         abs=1e-15,
     )
@@ -402,6 +416,14 @@ def test_get_scorer():
         "pa_k_auc",
         "roc_auc",
         "average_precision",
+        "vus_pr",
+        "vus_roc",
+        "range_auc_pr",
+        "range_auc_roc",
+        "range_f1",
+        "affiliation_f1",
+        "event_f1",
+        "composite_f1",
     }
     with pytest.raises(ValueError, match=r"name must be one of \[.*'best_f1'.*'nope'"):
         get_scorer("nope")
@@ -448,6 +470,14 @@ def folds_with_anomalies():
         ("pa_k_auc", pa_k_auc),
         ("roc_auc", roc_auc),
         ("average_precision", average_precision),
+        ("vus_pr", vus_pr),
+        ("vus_roc", vus_roc),
+        ("range_auc_pr", range_auc_pr),
+        ("range_auc_roc", range_auc_roc),
+        ("range_f1", range_f1),
+        ("affiliation_f1", affiliation_f1),
+        ("event_f1", event_f1),
+        ("composite_f1", composite_f1),
     ],
 )
 def test_scorers_in_cross_val_score(folds_with_anomalies, name, metric):
