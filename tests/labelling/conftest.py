@@ -19,6 +19,12 @@ def tiny_detector(**params):
     return ActiveReconstructionDetector(**{**TINY, **params})
 
 
+@pytest.fixture
+def tiny_params():
+    """The tiny detector's parameters, without its random_state."""
+    return {k: v for k, v in TINY.items() if k != "random_state"}
+
+
 @pytest.fixture(scope="module")
 def telemetry():
     return make_telemetry(n_train=2000, n_test=2000, random_state=0)

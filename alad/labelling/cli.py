@@ -1,0 +1,117 @@
+"""``alad label``: open the labelling page of a session, or move labels in and out."""
+
+from __future__ import annotations
+
+import argparse
+
+__all__ = ["add_parser", "run"]
+
+_FORMATS = ("label-studio", "trainset", "ranges")
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    """Add the ``label`` command to the ``alad`` command line (imports nothing heavy).
+
+    Parameters
+    ----------
+    subparsers : argparse._SubParsersAction
+        What ``parser.add_subparsers()`` returned.
+
+    Returns
+    -------
+    parser : argparse.ArgumentParser
+    """
+    parser = subparsers.add_parser(
+        "label",
+        help="label windows in the browser (a session on disk); --demo to try it",
+        description="Serve the labelling page of SESSION_DIR on 127.0.0.1 and open "
+        "it in the browser: label the windows the detector asks about with the "
+        "keyboard, submit the round, and the detector learns. Everything is saved "
+        "in the session folder after each round; Ctrl+C stops the server. "
+        "With --export or --import, move labels in or out instead.",
+    )
+    parser.add_argument(
+        "session",
+        nargs="?",
+        help="the session folder (made with alad.labelling.LabellingSession.create; "
+        "with --demo, default alad_label_demo)",
+    )
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="create (or reopen) a session on the embedded telemetry series",
+    )
+    parser.add_argument(
+        "--port", type=int, default=0, help="port (default: a free one)"
+    )
+    parser.add_argument(
+        "--no-browser", action="store_true", help="print the address, open nothing"
+    )
+    parser.add_argument(
+        "--pool", help="where the pool file is now, if it moved (same sha256)"
+    )
+    parser.add_argument("--export", metavar="FILE", help="write the labels to FILE")
+    parser.add_argument(
+        "--import",
+        dest="import_",
+        metavar="FILE",
+        help="add the labels of FILE to the current round",
+    )
+    parser.add_argument(
+        "--format",
+        choices=_FORMATS,
+        default="label-studio",
+        help="format of --export / --import (default label-studio)",
+    )
+    parser.add_argument(
+        "--zeros",
+        choices=("unlabelled", "normal"),
+        default="unlabelled",
+        help="TRAINSET import: what its label 0 means (default unlabelled)",
+    )
+    parser.set_defaults(run=run, parser=parser)
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``alad label`` with parsed ``args``; returns the exit status."""
+    from .formats import export_labels, import_labels
+    from .session import LabellingSession
+
+    if args.demo:
+        from .demo import create_demo_session
+
+        session = create_demo_session(args.session or "alad_label_demo")
+    elif args.session is None:
+        args.parser.error("give a SESSION_DIR, or --demo")
+    else:
+        session = LabellingSession.open(args.session, pool=args.pool)
+    if args.export or args.import_:
+        if args.export:
+            export_labels(session, args.export, args.format)
+            print(f"wrote {len(session.labels())} window labels to {args.export}")
+        if args.import_:
+            summary = import_labels(
+                session, args.import_, args.format, zeros=args.zeros
+            )
+            print(
+                f"{summary['labelled']} windows labelled in round "
+                f"{session.current_round} (submit them on the page); "
+                f"{summary['partial']} partly labelled and {summary['kept']} of "
+                "submitted rounds left as they were"
+            )
+        return 0
+    try:
+        import starlette  # noqa: F401
+        import uvicorn  # noqa: F401
+
+        from .server import LabellingServer
+    except ImportError as exc:
+        args.parser.error(
+            f"the labelling page needs the label extra ({exc.name} is missing): "
+            'pip install "alad[label]"'
+        )
+    LabellingServer(session, port=args.port).serve_forever(
+        open_browser=not args.no_browser
+    )
+    return 0

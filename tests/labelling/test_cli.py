@@ -1,0 +1,64 @@
+"""``alad label``: the parser, the demo session, labels in and out from the shell."""
+
+import argparse
+import copy
+import json
+
+import pytest
+
+from alad.labelling import LabellingSession
+from alad.labelling.cli import add_parser, run
+from alad.labelling.demo import create_demo_session
+
+
+def _parse(argv):
+    parser = argparse.ArgumentParser(prog="alad")
+    add_parser(parser.add_subparsers(dest="command", required=True))
+    return parser.parse_args(argv)
+
+
+def test_export_and_import_from_the_command_line(fitted, pool, tmp_path, capsys):
+    path = tmp_path / "s"
+    session = LabellingSession.create(path, copy.deepcopy(fitted), pool)
+    w = session.pending_query[0]
+    session.label(w, "anomaly", anomalous_range=(w * 20 + 2, w * 20 + 8))
+    out = tmp_path / "labels.json"
+    assert run(_parse(["label", str(path), "--export", str(out)])) == 0
+    assert json.loads(out.read_text())[0]["annotations"][0]["result"]
+    assert "wrote 1 window labels" in capsys.readouterr().out
+
+    other = tmp_path / "o"
+    LabellingSession.create(other, copy.deepcopy(fitted), pool)
+    args = _parse(["label", str(other), "--import", str(out)])
+    assert run(args) == 0
+    assert "1 windows labelled in round 1" in capsys.readouterr().out
+    reopened = LabellingSession.open(other)
+    assert [(r["window"], r["range"]) for r in reopened.labels()] == [
+        (w, [w * 20 + 2, w * 20 + 8])
+    ]
+
+
+def test_the_parser_needs_a_session_or_the_demo(capsys):
+    with pytest.raises(SystemExit):
+        run(_parse(["label"]))
+    assert "give a SESSION_DIR, or --demo" in capsys.readouterr().err
+    args = _parse(["label", "--demo", "--no-browser", "--port", "8123"])
+    assert args.demo and args.no_browser and args.port == 8123
+
+
+def test_demo_session_is_created_then_reopened(tiny_params, tmp_path):
+    lines = []
+    session = create_demo_session(
+        tmp_path / "demo",
+        detector_params=tiny_params,
+        data_params={"n_train": 2000, "n_test": 2000},
+        print_fn=lines.append,
+    )
+    assert (
+        "created the demo session" in lines[-1]
+        and "label the bursts normal" in (lines[-1])
+    )
+    assert session.channel_names[0] == "sensor_0" and len(session.pending_query) == 8
+    again = create_demo_session(tmp_path / "demo", print_fn=lines.append)
+    assert "reopened the demo session" in lines[-1]
+    assert again.pending_query == session.pending_query
