@@ -5,7 +5,7 @@ One fresh subprocess per case, so that each peak resident set size
 after the imports. Cases: cardio
 (ODDS, tabular: 827 training samples of 21 features, the Table 1 split) and
 Epilepsy (UEA, one-vs-rest with the first class normal: whole series), at
-the benchmark settings of ``benchmarks/naf_tables.py`` (64 and 32
+the settings of ``alad benchmark --protocol nafal`` (64 and 32
 transformations, 8 views per step) with 20 epochs, no augmentation
 (``n_iterations=0``), then ``augment(1)``: one round of Algorithm 1.
 
