@@ -352,7 +352,14 @@ class LabellingServer:
         self._socket.close()
 
     def serve_forever(self, *, open_browser: bool = True, print_fn=print) -> None:
-        """Serve in this thread until Ctrl+C."""
+        """Serve in this thread until Ctrl+C (or SIGTERM)."""
+        import signal
+
+        def interrupt(signum, frame):
+            raise KeyboardInterrupt
+
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, interrupt)
         self.start()
         print_fn(
             f"labelling page: {self.url}  (Ctrl+C stops; the session is "
