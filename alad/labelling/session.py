@@ -180,8 +180,8 @@ class LabellingSession:
             copied, as ``pool.npy``.
         copy_pool : bool, default=False
         budget : int or None, default=None
-            Most windows the person labels (unsure ones included); None: as
-            many as the pool holds.
+            Most windows the person labels (unsure ones included); None: the
+            detector's ``budget`` (None there too: as many as the pool holds).
         per_round : int or None, default=None
             Windows queried per round; None: the detector's
             ``top_k + n_bins * per_bin``.
@@ -229,6 +229,8 @@ class LabellingSession:
             )
         if per_round is None:
             per_round = detector.top_k + detector.n_bins * detector.per_bin
+        if budget is None:
+            budget = detector.budget
         if channel_names is None:
             channel_names = names or [f"channel_{i}" for i in range(X.shape[1])]
         if len(channel_names) != X.shape[1]:
@@ -609,11 +611,13 @@ class LabellingSession:
         self._append_log(record)
 
     def _next_query(self) -> list[int]:
-        from ..base import PoolExhaustedError
+        from .. import PoolExhaustedError
 
         n = self.per_round
         if self.budget is not None:
             n = min(n, self.budget - self.n_labelled)
+        if self.detector.budget is not None:  # the detector's own, in windows trained
+            n = min(n, self.detector.budget - self.detector.n_labelled_windows_)
         if n <= 0:
             return []
         try:

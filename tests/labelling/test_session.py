@@ -188,3 +188,13 @@ def test_budget_ends_the_queries(fresh, pool, tmp_path):
     with pytest.raises(ValueError, match="budget of 6 windows is spent"):
         labelled = {r["window"] for r in s.labels()}
         s.label(next(w for w in range(s.n_windows) if w not in labelled), "normal")
+
+
+def test_the_detectors_own_budget_ends_the_queries(fresh, pool, tmp_path):
+    det = fresh.set_params(budget=5)
+    s = LabellingSession.create(tmp_path / "s", det, pool, per_round=4)
+    assert s.budget == 5
+    for w in s.pending_query:
+        s.label(w, "normal")
+    s.submit_round()
+    assert len(s.pending_query) == 1
