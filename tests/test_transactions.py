@@ -238,7 +238,7 @@ NAF_POINTS = [
     (FlowNet, "train_step", 2),
     (NAFALDetector, "_score_flat", 1),
     (NAFALDetector, "_set_training_scores", 1),
-    (NAFALDetector, "_views", 1),
+    (NAFALDetector, "_training_data", 1),
 ]
 
 

@@ -408,17 +408,6 @@ class NAFALDetector(BaseDetector):
     def _to_tensor(self, array: np.ndarray) -> torch.Tensor:
         return torch.as_tensor(array, dtype=torch.float32, device=self.device_)
 
-    def _views(self, flat: np.ndarray, module: NAFAD) -> np.ndarray:
-        """All views ``(n, K, m)`` of standardised flat samples, as float32."""
-        out = np.empty(
-            (len(flat), self.n_transforms, self.transform_dim_), dtype=np.float32
-        )
-        with torch.no_grad():
-            for start in range(0, len(flat), 1024):
-                chunk = self._to_tensor(flat[start : start + 1024])
-                out[start : start + 1024] = module.transforms(chunk).cpu().numpy()
-        return out
-
     def _score_flat(self, flat: np.ndarray, module: NAFAD | None = None) -> np.ndarray:
         """Eq. 7 for standardised flat samples, as float64."""
         module = self.net_.module_ if module is None else module
@@ -432,45 +421,36 @@ class NAFALDetector(BaseDetector):
                 )
         return scores
 
-    def _view_log_prob(self, views: np.ndarray, k: np.ndarray, module) -> np.ndarray:
-        module.eval()
-        step = self.eval_batch_size * 16
-        out = np.empty(len(views), dtype=np.float64)
-        with torch.no_grad():
-            for start in range(0, len(views), step):
-                lp = module.view_log_prob(
-                    self._to_tensor(views[start : start + step]),
-                    torch.as_tensor(k[start : start + step], device=self.device_),
-                )
-                out[start : start + len(lp)] = lp.to("cpu", torch.float64).numpy()
-        return out
-
     def _training_data(self, state: _FlowState) -> tuple[dict, np.ndarray]:
-        """Rows of every training sample (normals, augmented views, anomalies).
+        """Rows of every training sample: normals, anomalies, augmented views.
 
-        ``y`` is ``nan`` for normal rows and the hinge target for known
-        anomalies (see :class:`~alad.training.flow_nets.LikelihoodHingeLoss`).
+        Samples enter as themselves (the model makes their views); an
+        augmented view enters as one row whose mask selects the
+        transformation it was drawn for. ``y`` is ``nan`` for normal rows and
+        the hinge target for known anomalies (see
+        :class:`~alad.training.flow_nets.LikelihoodHingeLoss`).
         """
         K, m = self.n_transforms, self.transform_dim_
         real = np.concatenate([state.train_x, state.anomaly_x])
-        views = [self._views(real, state.net.module_)]
-        masks = [np.ones((len(real), K), dtype=bool)]
+        n_real, n_aug = len(real), len(state.aug_views)
+        mask = np.zeros((n_real + n_aug, K), dtype=bool)
+        mask[:n_real] = True
+        mask[n_real + np.arange(n_aug), state.aug_k] = True
         target = np.nan if state.hinge_target is None else state.hinge_target
-        targets = [
-            np.full(len(state.train_x), np.nan, np.float32),
-            np.full(len(state.anomaly_x), target, np.float32),
-        ]
-        n_aug = len(state.aug_views)
-        if n_aug:
-            aug = np.zeros((n_aug, K, m), dtype=np.float32)
-            aug[np.arange(n_aug), state.aug_k] = state.aug_views
-            mask = np.zeros((n_aug, K), dtype=bool)
-            mask[np.arange(n_aug), state.aug_k] = True
-            views.append(aug)
-            masks.append(mask)
-            targets.append(np.full(n_aug, np.nan, np.float32))
-        X = {"views": np.concatenate(views), "mask": np.concatenate(masks)}
-        return X, np.concatenate(targets)
+        X = {
+            "x": np.concatenate([real, np.zeros((n_aug, real.shape[1]), np.float32)]),
+            "mask": mask,
+            "view": np.concatenate([np.zeros((n_real, m), np.float32), state.aug_views]),
+            "is_view": np.arange(n_real + n_aug) >= n_real,
+        }
+        y = np.concatenate(
+            [
+                np.full(len(state.train_x), np.nan, np.float32),
+                np.full(len(state.anomaly_x), target, np.float32),
+                np.full(n_aug, np.nan, np.float32),
+            ]
+        )
+        return X, y
 
     # -- the transactional round -------------------------------------------
     def _state(self) -> _FlowState:
@@ -677,38 +657,35 @@ class NAFALDetector(BaseDetector):
         module.eval()
 
         start = time.perf_counter()
-        views, features = [], []
+        drawn = []
         with seeded(self._round_seed(round_index, 4), self.device_):
             step = self.eval_batch_size * 8
             for s in range(0, n_draw, step):
-                v, f = module.sample(
-                    torch.as_tensor(k[s : s + step], device=self.device_)
+                drawn.append(
+                    module.sample(torch.as_tensor(k[s : s + step], device=self.device_))
                 )
-                views.append(v.cpu().numpy())
-                features.append(f.cpu().numpy())
-        views = np.concatenate(views).astype(np.float32)
-        features = np.concatenate(features).astype(np.float64)
+        views, features, log_prob = (torch.cat(part) for part in zip(*drawn))
+        views = views.cpu().numpy()  # float32, as the training rows
+        features, log_prob = _numpy(features), _numpy(log_prob)
         t_sample = time.perf_counter() - start
 
         start = time.perf_counter()
-        log_prob = self._view_log_prob(views, k, module)
         finite = np.isfinite(log_prob) & np.isfinite(views).all(1)
         # reference: one random view of each training sample, and the features
         # of every training view for the per-transformation Gaussians
-        train_views = self._views(state.train_x, module)
-        ref_k = rng.integers(K, size=len(train_views))
-        ref_log_prob = self._view_log_prob(
-            train_views[np.arange(len(train_views)), ref_k], ref_k, module
-        )
+        ref_k = rng.integers(K, size=len(state.train_x))
+        reference = []
         with torch.no_grad():
-            ref_features = (
-                module.features(
-                    self._to_tensor(train_views.reshape(-1, train_views.shape[-1]))
+            for s in range(0, len(state.train_x), 1024):
+                reference.append(
+                    module.reference(
+                        self._to_tensor(state.train_x[s : s + 1024]),
+                        torch.as_tensor(ref_k[s : s + 1024], device=self.device_),
+                    )
                 )
-                .to("cpu", torch.float64)
-                .numpy()
-            )
-        ref_groups = np.tile(np.arange(K), len(train_views))
+        ref_log_prob, ref_features = (_numpy(torch.cat(p)) for p in zip(*reference))
+        ref_features = ref_features.reshape(-1, ref_features.shape[-1])
+        ref_groups = np.tile(np.arange(K), len(state.train_x))
         kept, info = filter_augmented(
             log_prob[finite],
             features[finite],
@@ -910,3 +887,8 @@ class NAFALDetector(BaseDetector):
             },
         ]
         return self
+
+
+def _numpy(tensor: torch.Tensor) -> np.ndarray:
+    """A float tensor on any device as a float64 CPU array."""
+    return tensor.to("cpu", torch.float64).numpy()

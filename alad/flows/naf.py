@@ -147,39 +147,85 @@ class NAFAD(nn.Module):
         log_prob = self.flow(self.embedding(k)).log_prob(features)
         return log_prob + logdet if self.volume_term else log_prob
 
-    def forward(self, views: Tensor, mask: Tensor) -> Tensor:
-        """Mean negative log-likelihood over the selected views of each sample.
+    def views(
+        self, x: Tensor, view: Tensor | None = None, is_view: Tensor | None = None
+    ) -> Tensor:
+        """The views ``(batch, K, m)`` of each row: of samples, or given ones.
+
+        The one place where views are made, for training, scoring and
+        augmentation alike. A row flagged in ``is_view`` is not a sample but
+        one view, ``view``, drawn by active augmentation (its ``x`` is
+        ignored): it stands in every slot, and the mask of the caller selects
+        the transformation it was drawn for.
+        """
+        views = self.transforms(x)
+        if is_view is not None and bool(is_view.any()):
+            views = torch.where(is_view[:, None, None], view[:, None, :], views)
+        return views
+
+    def forward(
+        self,
+        x: Tensor,
+        mask: Tensor,
+        view: Tensor | None = None,
+        is_view: Tensor | None = None,
+    ) -> Tensor:
+        """Mean negative log-likelihood over the selected views of each row.
 
         Parameters
         ----------
-        views : Tensor of shape (batch, K, m)
+        x : Tensor of shape (batch, d)
+            Samples (standardised, flat).
         mask : bool Tensor of shape (batch, K)
             The views to use; every row needs at least one.
+        view : Tensor of shape (batch, m) or None
+            Augmented views, for the rows flagged in ``is_view``.
+        is_view : bool Tensor of shape (batch,) or None
+            Rows that are an augmented view rather than a sample.
 
         Returns
         -------
         nll : Tensor of shape (batch,)
-            With every view selected, the anomaly score of Eq. 7.
+            With every view of a sample selected, the anomaly score of Eq. 7.
         """
+        views = self.views(x, view, is_view)
         rows, k = mask.nonzero(as_tuple=True)
         log_prob = self.view_log_prob(views[rows, k], k)
-        total = torch.zeros(views.shape[0], dtype=log_prob.dtype, device=views.device)
+        total = torch.zeros(x.shape[0], dtype=log_prob.dtype, device=x.device)
         total = total.index_add(0, rows, -log_prob)
         return total / mask.sum(1).clamp_min(1).to(total.dtype)
 
     def score(self, x: Tensor) -> Tensor:
         """Anomaly score of Eq. 7, ``(batch,)``, of inputs ``(batch, d)``."""
-        views = self.transforms(x)
-        mask = torch.ones(views.shape[:2], dtype=torch.bool, device=views.device)
-        return self(views, mask)
+        mask = torch.ones(
+            x.shape[0], self.transforms.n_transforms, dtype=torch.bool, device=x.device
+        )
+        return self(x, mask)
 
     def features(self, views: Tensor) -> Tensor:
         """Extractor outputs ``(n, m)`` of views ``(n, m)``."""
         return self.extractor(views)[0]
 
+    @torch.no_grad()
+    def reference(self, x: Tensor, k: Tensor) -> tuple[Tensor, Tensor]:
+        """What the augmentation filters compare draws with, for samples ``x``.
+
+        Returns
+        -------
+        log_prob : Tensor of shape (batch,)
+            Log-likelihood of view ``k[i]`` of each sample.
+        features : Tensor of shape (batch, K, m)
+            Features of every view of each sample.
+        """
+        views = self.views(x)
+        rows = torch.arange(x.shape[0], device=x.device)
+        log_prob = self.view_log_prob(views[rows, k], k)
+        m = views.shape[-1]
+        return log_prob, self.features(views.reshape(-1, m)).reshape(views.shape)
+
     # -- sampling ----------------------------------------------------------
     @torch.no_grad()
-    def sample(self, k: Tensor) -> tuple[Tensor, Tensor]:
+    def sample(self, k: Tensor) -> tuple[Tensor, Tensor, Tensor]:
         """Draw one view per entry of ``k`` from the model.
 
         Features are drawn from the conditional NAF (numerical inversion by
@@ -189,6 +235,9 @@ class NAFAD(nn.Module):
         -------
         views : Tensor of shape (n, m)
         features : Tensor of shape (n, m)
+        log_prob : Tensor of shape (n,)
+            The model's log-likelihood of each drawn view.
         """
         features = self.flow(self.embedding(k)).sample()
-        return self.extractor.inverse(features), features
+        views = self.extractor.inverse(features)
+        return views, features, self.view_log_prob(views, k)

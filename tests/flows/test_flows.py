@@ -117,19 +117,41 @@ def test_nafad_forward_is_the_masked_mean_of_view_log_probs():
     k = torch.arange(3).repeat(4)
     per_view = model.view_log_prob(views.reshape(-1, 2), k).reshape(4, 3)
     full = torch.ones(4, 3, dtype=torch.bool)
-    assert torch.allclose(model(views, full), -per_view.mean(1), atol=1e-5)
+    assert torch.allclose(model(x, full), -per_view.mean(1), atol=1e-5)
     assert torch.allclose(model.score(x), -per_view.mean(1), atol=1e-5)
     mask = torch.tensor([[1, 0, 0], [0, 1, 1], [1, 1, 1], [0, 0, 1]], dtype=torch.bool)
     expected = torch.stack(
         [-per_view[i][mask[i]].mean() for i in range(4)]  # mean of selected views
     )
-    assert torch.allclose(model(views, mask), expected, atol=1e-5)
+    assert torch.allclose(model(x, mask), expected, atol=1e-5)
+
+
+def test_nafad_rows_can_be_augmented_views_of_one_transformation():
+    model = _model()
+    x = torch.randn(3, 5)
+    drawn = torch.randn(3, 2)
+    k = torch.tensor([2, 0, 1])
+    mask = torch.nn.functional.one_hot(k, 3).bool()
+    is_view = torch.tensor([True, False, True])
+    nll = model(x, mask, view=drawn, is_view=is_view)
+    views = model.transforms(x)
+    expected_views = torch.stack([drawn[0], views[1, 0], drawn[2]])
+    assert torch.allclose(nll, -model.view_log_prob(expected_views, k), atol=1e-6)
+
+
+def test_nafad_reference_gives_one_log_prob_and_every_feature():
+    model = _model().eval()
+    x, k = torch.randn(4, 5), torch.tensor([0, 2, 1, 1])
+    log_prob, features = model.reference(x, k)
+    views = model.transforms(x)
+    assert torch.allclose(log_prob, model.view_log_prob(views[torch.arange(4), k], k))
+    assert features.shape == views.shape
+    assert torch.allclose(features[1, 2], model.features(views[1, 2][None])[0])
 
 
 def test_nafad_gradients_reach_every_parameter():
     model = _model()
-    views = model.transforms(torch.randn(8, 5))
-    model(views, torch.ones(8, 3, dtype=torch.bool)).mean().backward()
+    model(torch.randn(8, 5), torch.ones(8, 3, dtype=torch.bool)).mean().backward()
     for name, p in model.named_parameters():
         assert p.grad is not None and p.grad.abs().sum() > 0, name
 
@@ -137,9 +159,10 @@ def test_nafad_gradients_reach_every_parameter():
 def test_nafad_sample_maps_back_through_the_extractor():
     model = _model().eval()
     k = torch.tensor([0, 1, 2, 2])
-    views, features = model.sample(k)
+    views, features, log_prob = model.sample(k)
     assert views.shape == features.shape == (4, 2)
     assert torch.allclose(model.features(views), features, atol=1e-4)
+    assert torch.allclose(log_prob, model.view_log_prob(views, k))
 
 
 class _StandardNormal(torch.nn.Module):
