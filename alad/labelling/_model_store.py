@@ -57,6 +57,20 @@ def _decode(value):
     return value
 
 
+def _attribute_name(name: str) -> str:
+    """A fitted attribute's name, never a parameter, the net or a dunder."""
+    from ..detectors import ActiveReconstructionDetector
+
+    if (
+        not name.isidentifier()
+        or name.startswith("__")
+        or name == "net_"
+        or name in ActiveReconstructionDetector._get_param_names()
+    ):
+        raise ValueError(f"the model files name an unexpected attribute {name!r}.")
+    return name
+
+
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as f:
@@ -173,11 +187,11 @@ def load_detector(folder, *, expected_sha256: dict | None = None):
     with np.load(folder / _ARRAYS, allow_pickle=False) as npz:
         arrays = {key: npz[key] for key in npz.files}
     for name, value in state["attributes"].items():
-        setattr(detector, name, _decode(value))
+        setattr(detector, _attribute_name(name), _decode(value))
     module_state = {}
     for key, value in arrays.items():
         if key.startswith("attr."):
-            setattr(detector, key[len("attr.") :], value)
+            setattr(detector, _attribute_name(key[len("attr.") :]), value)
         elif key.startswith(_NET_PREFIX):
             module_state[key[len(_NET_PREFIX) :]] = torch.from_numpy(value)
     # The net as fit() builds it; only module_ (the weights) and the history

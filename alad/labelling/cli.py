@@ -48,6 +48,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         "--no-browser", action="store_true", help="print the address, open nothing"
     )
     parser.add_argument(
+        "--labeller", help="name recorded with the labels (default: the session's)"
+    )
+    parser.add_argument(
         "--pool", help="where the pool file is now, if it moved (same sha256)"
     )
     parser.add_argument("--export", metavar="FILE", help="write the labels to FILE")
@@ -111,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
             f"the labelling page needs the label extra ({exc.name} is missing): "
             'pip install "alad[label]"'
         )
-    LabellingServer(session, port=args.port).serve_forever(
+    LabellingServer(session, port=args.port, labeller=args.labeller).serve_forever(
         open_browser=not args.no_browser
     )
     return 0

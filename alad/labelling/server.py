@@ -85,7 +85,7 @@ def _overview(scores: np.ndarray) -> dict:
     }
 
 
-def make_app(session, *, token: str | None = None):
+def make_app(session, *, token: str | None = None, labeller: str | None = None):
     """The Starlette app of the labelling page for ``session``.
 
     Parameters
@@ -230,12 +230,13 @@ def make_app(session, *, token: str | None = None):
             return error("the detector is learning; wait for the round to end", 409)
         try:
             if data.get("label") is None:
-                session.unset(int(data["window"]))
+                session.unset(int(data["window"]), labeller=labeller)
             else:
                 session.label(
                     int(data["window"]),
                     str(data["label"]),
                     anomalous_range=data.get("range"),
+                    labeller=labeller,
                 )
         except (KeyError, TypeError, ValueError) as exc:
             return error(str(exc))
@@ -282,6 +283,8 @@ class LabellingServer:
     session : LabellingSession
     port : int, default=0
         0 picks a free port.
+    labeller : str or None, default=None
+        Recorded with the labels given on the page; None: the session's.
 
     Examples
     --------
@@ -293,16 +296,17 @@ class LabellingServer:
 
     host = "127.0.0.1"
 
-    def __init__(self, session, *, port: int = 0):
+    def __init__(self, session, *, port: int = 0, labeller: str | None = None):
         self.session = session
         self.port = port
+        self.labeller = labeller
         self._thread = None
         self._server = None
 
     def _prepare(self):
         import uvicorn
 
-        self.app = make_app(self.session)
+        self.app = make_app(self.session, labeller=self.labeller)
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._socket.bind((self.host, self.port))

@@ -89,7 +89,7 @@ def test_three_rounds_with_the_keyboard(browser, fitted, pool, tmp_path):
         path, copy.deepcopy(fitted), pool, per_round=4, labeller="tester"
     )
     before = session.scores(0)
-    server = LabellingServer(session).start()
+    server = LabellingServer(session, labeller="page-tester").start()
     expected = {}  # window -> (round, label, range)
     try:
         page = browser.new_page(viewport={"width": 1500, "height": 950})
@@ -147,7 +147,7 @@ def test_three_rounds_with_the_keyboard(browser, fitted, pool, tmp_path):
     assert reopened.n_rounds == 3
     got = {r["window"]: (r["round"], r["label"], r["range"]) for r in reopened.labels()}
     assert got == expected
-    assert {r["labeller"] for r in reopened.labels()} == {"tester"}
+    assert {r["labeller"] for r in reopened.labels()} == {"page-tester"}
     assert [h["n_trained_windows"] for h in reopened.history] == [3, 4, 4]
     assert all(len(h["queried"]) == 4 for h in reopened.history)
     assert reopened.history[1]["metrics"] is not None  # anomalies and normals

@@ -198,3 +198,21 @@ def test_the_detectors_own_budget_ends_the_queries(fresh, pool, tmp_path):
         s.label(w, "normal")
     s.submit_round()
     assert len(s.pending_query) == 1
+
+
+def test_model_files_cannot_set_parameters_or_dunders(fresh, tmp_path):
+    import json as _json
+
+    manifest = save_detector(fresh, tmp_path / "m")
+    state_file = tmp_path / "m" / "state.json"
+    state = _json.loads(state_file.read_text())
+    state["attributes"]["__class__"] = "x"
+    state_file.write_text(_json.dumps(state))
+    with pytest.raises(ValueError, match="unexpected attribute '__class__'"):
+        load_detector(tmp_path / "m")
+    del state["attributes"]["__class__"]
+    state["attributes"]["lr"] = 0.5
+    state_file.write_text(_json.dumps(state))
+    with pytest.raises(ValueError, match="unexpected attribute 'lr'"):
+        load_detector(tmp_path / "m")
+    assert manifest["format"] == "alad-safe-model/1"
