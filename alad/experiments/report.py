@@ -21,14 +21,27 @@ __all__ = [
     "task_wins",
 ]
 
-#: The metrics of the tables, in column order, with their printed names.
+#: The metrics of the tables, in column order, with their printed names. A
+#: column is left out of a table when none of its records carries the metric
+#: (records made before the metric existed).
 METRICS = {
     "f1_pa": "F1_PA",
     "f1": "F1",
     "pa_k_auc": "PA%K AUC",
     "roc_auc": "ROC AUC",
     "average_precision": "AP",
+    "vus_pr": "VUS-PR",
+    "vus_roc": "VUS-ROC",
+    "range_f1": "R-F1",
+    "affiliation_f1": "Aff-F1",
+    "event_f1": "Event-F1",
+    "composite_f1": "Composite-F1",
 }
+
+
+def _shown(rows: list[dict]) -> list[str]:
+    """The metrics of :data:`METRICS` that some row carries."""
+    return [m for m in METRICS if any(f"{m}_mean" in row for row in rows)]
 
 
 def _config_id(record: dict) -> str:
@@ -117,9 +130,12 @@ def summarize(records: Iterable[dict], *, per_task: bool = False) -> list[dict]:
         if per_task:
             row["task"] = task
         for metric in METRICS:
+            carried = [m for ms in by_task.values() for m in ms if m is not None]
+            if carried and not any(metric in m for m in carried):
+                continue  # records made before the metric existed
             # per task: mean over seeds; then mean and std over tasks (or seeds)
             per_seed = [
-                [np.nan if m is None else m[metric] for m in runs]
+                [np.nan if m is None else m.get(metric, np.nan) for m in runs]
                 for runs in by_task.values()
             ]
             if len(per_seed) == 1:
@@ -149,6 +165,9 @@ def pooled(records: Iterable[dict], labels: dict[str, np.ndarray]) -> list[dict]
     be) are left out; the ``n_tasks`` of a row says how many tasks it pools.
     """
     groups = defaultdict(lambda: defaultdict(list))
+    records = list(records)
+    # the columns of the records' own tables, so that both tables match
+    carried = {m for r in records for m in (r["metrics"].get("evaluation") or {})}
     for r in _chosen(records):
         y = labels.get(r["task"])
         if y is None or not Path(r["scores"]).exists():
@@ -172,7 +191,7 @@ def pooled(records: Iterable[dict], labels: dict[str, np.ndarray]) -> list[dict]
             "n_tasks": max(len(p) for p in by_seed.values()),
             "n_seeds": len(by_seed),
         }
-        for metric in METRICS:
+        for metric in (m for m in METRICS if m in carried or not carried):
             values = np.array([rep[metric] for rep in reports if rep is not None])
             row[f"{metric}_mean"] = float(values.mean()) if values.size else np.nan
             row[f"{metric}_std"] = float(values.std()) if values.size else np.nan
@@ -208,9 +227,12 @@ def average_gains(rows: list[dict]) -> list[dict]:
     out = []
     for method, baseline, pairs in _active_pairs(rows, "dataset"):
         row = {"method": method, "baseline": baseline, "n_datasets": len(pairs)}
-        for metric in METRICS:
+        for metric in _shown([r for pair in pairs for r in pair]):
             diff = np.array(
-                [a[f"{metric}_mean"] - b[f"{metric}_mean"] for a, b in pairs]
+                [
+                    a.get(f"{metric}_mean", np.nan) - b.get(f"{metric}_mean", np.nan)
+                    for a, b in pairs
+                ]
             )
             diff = diff[np.isfinite(diff)]
             row[f"{metric}_mean"] = float(diff.mean()) if diff.size else np.nan
@@ -245,11 +267,12 @@ def task_wins(task_rows: list[dict], metric: str = "pa_k_auc") -> list[str]:
 
 
 def _gains_table(rows: list[dict], fmt: str) -> str:
-    header = ["method", "baseline", "data sets"] + list(METRICS.values())
+    shown = _shown(rows)
+    header = ["method", "baseline", "data sets"] + [METRICS[m] for m in shown]
     body = []
     for row in rows:
         cells = [row["method"], row["baseline"], str(row["n_datasets"])]
-        for metric in METRICS:
+        for metric in shown:
             mean, std = row[f"{metric}_mean"], row[f"{metric}_std"]
             if not np.isfinite(mean):
                 cells.append("n/a")
@@ -261,18 +284,20 @@ def _gains_table(rows: list[dict], fmt: str) -> str:
     return _render(header, body, fmt)
 
 
-def _cells(row: dict, first: list[str]) -> list[str]:
+def _cells(row: dict, first: list[str], shown: list[str]) -> list[str]:
     cells = [str(row[c]) for c in first]
     cells.append(f"{row['n_seeds']}" if "task" in first else _n(row))
-    for metric in METRICS:
-        mean, std = row[f"{metric}_mean"], row[f"{metric}_std"]
+    for metric in shown:
+        mean = row.get(f"{metric}_mean", np.nan)
+        std = row.get(f"{metric}_std", np.nan)
         cells.append("n/a" if not np.isfinite(mean) else f"{mean:.4f} ± {std:.4f}")
     return cells
 
 
 def _table(rows: list[dict], first: list[str], fmt: str) -> str:
-    header = first + ["n"] + list(METRICS.values())
-    return _render(header, [_cells(row, first) for row in rows], fmt)
+    shown = _shown(rows)
+    header = first + ["n"] + [METRICS[m] for m in shown]
+    return _render(header, [_cells(row, first, shown) for row in rows], fmt)
 
 
 def _render(header: list[str], body: list[list[str]], fmt: str) -> str:
