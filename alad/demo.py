@@ -16,12 +16,13 @@ __all__ = ["run_demo"]
 _METRICS = ("f1_pa", "f1", "pa_k_auc")
 
 
-def _row(entry: dict) -> str:
+def _row(entry: dict, left: float | None = None) -> str:
     return (
         f"{entry['round']:>5} {entry['n_labelled']:>9} "
         f"{entry['n_anomalous_labelled']:>9} "
         + " ".join(f"{entry[m]:>8.4f}" for m in _METRICS)
         + f" {entry['seconds']:>7.1f}"
+        + ("" if left is None else f" {left:>7.0f}")
     )
 
 
@@ -89,7 +90,16 @@ def run_demo(
         random_state=random_state,
         verbose=verbose,
     ).set_params(**(detector_params or {}))
-    print_fn("fitting the Transformer backbone on the normal training part ...")
+    params = detector.get_params()
+    stopping = (
+        "no early stopping"
+        if params["patience"] is None
+        else f"early stopping after {params['patience']} without improvement"
+    )
+    print_fn(
+        "fitting the Transformer backbone on the normal training part (at most "
+        f"{params['max_epochs']} epochs, {stopping}) ..."
+    )
     detector.fit(data.X_train)
     print_fn(
         f"pretrained for {len(detector.net_.history)} epochs in "
@@ -100,10 +110,25 @@ def run_demo(
     header = (
         f"{'round':>5} {'labelled':>9} {'anomalous':>9} "
         + " ".join(f"{m:>8}" for m in _METRICS)
-        + f" {'seconds':>7}"
+        + f" {'seconds':>7} {'left':>7}"
     )
-    print_fn("windows labelled, anomalous timesteps among them, metrics on evaluation:")
+    print_fn(
+        f"active learning: {rounds} rounds of {per_round} windows, each followed by "
+        f"{params['feedback_epochs']} feedback epochs; windows labelled, anomalous "
+        "timesteps among them, metrics on evaluation, seconds of the round and "
+        "an estimate of the seconds left:"
+    )
     print_fn(header)
+
+    def show(entry):
+        # the time left: the mean round so far times the rounds to go
+        done = entry["round"]
+        spent = sum(h["seconds"] for h in history[1:]) + entry["seconds"]
+        left = spent / done * (rounds - done) if done else None
+        history.append(entry)
+        print_fn(_row(entry, left))
+
+    history: list[dict] = []
     result = run_active_learning(
         detector,
         split.X_pool,
@@ -111,7 +136,7 @@ def run_demo(
         budget=rounds * per_round,
         X_eval=split.X_eval,
         y_eval=split.y_eval,
-        on_round=lambda entry: print_fn(_row(entry)),
+        on_round=show,
     )
     after = detector.decision_function(split.X_eval)
     first, last = result.history[0], result.history[-1]

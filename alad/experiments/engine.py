@@ -61,11 +61,13 @@ def record_key(*parts) -> str:
 class Job:
     """One unit of work: ``run(done)`` yields the records not yet in ``done``.
 
-    ``label`` names the job in the progress bar.
+    ``label`` names the job in the progress bar; ``size`` is the number of
+    records it makes when none is done yet (the bar counts records).
     """
 
     label: str
     run: Callable[[set[str]], Iterable[dict]]
+    size: int = 1
 
 
 def _all_records(job: Job, done: set[str]) -> list[dict]:
@@ -90,7 +92,8 @@ def run_jobs(
     protocol : str
         Written into each record, so that reports know how to read it.
     progress : bool, default=True
-        A progress bar over the jobs, with the time left (on stderr).
+        A progress bar over the runs (records), with the time left, on
+        stderr; runs already in ``out`` are counted as done at once.
     n_jobs : int, default=1
         Jobs run at once, each in its own process (joblib); with 1, one after
         the other in this process, each record appended as it is made.
@@ -108,13 +111,24 @@ def run_jobs(
             {**record, "protocol": protocol, "machine": host, "time": time.time()}
         )
 
-    bar = tqdm(total=len(jobs), disable=not progress, unit="job", desc=protocol)
+    total = sum(job.size for job in jobs)
+    bar = tqdm(total=total, disable=not progress, unit="run", desc=protocol)
+    if done:
+        bar.write(f"{len(done)} runs already in {out}: not run again")
+
+    def finish(job, made):
+        # a job's skipped runs count as done; the time left is over the rest
+        bar.update(max(job.size - made, 0))
+
     if n_jobs == 1:
         for job in jobs:
             bar.set_postfix_str(job.label)
+            made = 0
             for record in job.run(done):
                 add(record)
-            bar.update()
+                made += 1
+                bar.update()
+            finish(job, made)
     else:
         from joblib import Parallel, delayed
 
@@ -125,7 +139,8 @@ def run_jobs(
             for record in records:
                 add(record)
             bar.set_postfix_str(job.label)
-            bar.update()
+            bar.update(len(records))
+            finish(job, len(records))
     bar.close()
     return store
 

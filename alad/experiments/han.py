@@ -438,7 +438,12 @@ def jobs(
             for record in records:
                 yield {**record, "labels": str(labels.resolve())}
 
-        return Job(f"{task.name} {method} seed {seed}", run)
+        if method in baselines:
+            size = 1
+        else:
+            size = len([s for s in settings if s != "active"])
+            size += (len(configs) + len(ablations)) if "active" in settings else 0
+        return Job(f"{task.name} {method} seed {seed}", run, size)
 
     methods = (*backbones, *baselines)
     return [job(t, m, s) for t in tasks for m in methods for s in seeds]

@@ -130,3 +130,12 @@ def test_store_lines_are_json(tmp_path):
     store = ResultStore(tmp_path / "s.jsonl")
     store.add({"key": "k", "x": np.float64(0.5)})
     assert json.loads((tmp_path / "s.jsonl").read_text()) == {"key": "k", "x": 0.5}
+
+
+def test_progress_counts_runs_and_says_what_is_skipped(tmp_path, capsys):
+    out = tmp_path / "r.jsonl"
+    run_jobs(_jobs([]), out, protocol="p", progress=False)
+    run_jobs(_jobs([]), out, protocol="p", progress=True)
+    err = capsys.readouterr().err
+    assert f"2 runs already in {out}: not run again" in err
+    assert "2/2" in err
