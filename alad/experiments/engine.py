@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import json
+import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -113,8 +114,8 @@ def run_jobs(
 
     total = sum(job.size for job in jobs)
     bar = tqdm(total=total, disable=not progress, unit="run", desc=protocol)
-    if done:
-        bar.write(f"{len(done)} runs already in {out}: not run again")
+    if done and progress:
+        bar.write(f"{len(done)} runs already in {out}: not run again", sys.stderr)
 
     def finish(job, made):
         # a job's skipped runs count as done; the time left is over the rest
