@@ -107,8 +107,12 @@ class LabellingSession:
       and labelled, the threshold and the metrics on labelled windows;
     - ``scores/round_NNN.npy``: the pool's scores after each round (0: before
       any label);
-    - ``model/``: the detector as JSON parameters and NumPy arrays (no
-      pickle, see :func:`~alad.labelling.save_detector`).
+    - ``model-NNN/``: the detector after round NNN as JSON parameters and
+      NumPy arrays (no pickle, see :func:`~alad.labelling.save_detector`).
+
+    ``session.json`` is written last in each round: a crash while saving
+    leaves the session as it was after the previous round, with the round's
+    labels still to submit.
 
     Labels are per window of the non-overlapping grid that
     :meth:`~alad.ActiveReconstructionDetector.query` uses (window ``j`` holds
@@ -250,6 +254,8 @@ class LabellingSession:
             "channel_names": [str(c) for c in channel_names],
             "labeller": labeller or _default_labeller(),
             "pending_query": [],
+            "n_rounds": 0,
+            "model_dir": None,
             "model": None,
         }
         session = cls(path, detector, X, meta, {}, [])
@@ -258,9 +264,7 @@ class LabellingSession:
             csv.writer(f).writerow(_LOG_FIELDS)
         session._save_scores(0, detector.decision_function(X))
         session._meta["pending_query"] = session._next_query()
-        session._save_model()
-        session._save_meta()
-        _write_atomic(path / "history.json", "[]\n")
+        session._commit()
         return session
 
     @classmethod
@@ -301,9 +305,10 @@ class LabellingSession:
             )
         X, _ = load_pool(pool_path)
         detector = load_detector(
-            path / "model", expected_sha256=meta["model"]["sha256"]
+            path / meta["model_dir"], expected_sha256=meta["model"]["sha256"]
         )
-        history = json.loads((path / "history.json").read_text())
+        # rounds past the last commit (a crash while saving) are not part of it
+        history = json.loads((path / "history.json").read_text())[: meta["n_rounds"]]
         records = {}
         with open(path / "labels.csv", newline="") as f:
             for row in csv.DictReader(f):
@@ -547,47 +552,57 @@ class LabellingSession:
                 )
             y_all = self.timestep_labels()
             trained = sorted(r["window"] for r in staged if r["label"] != "unsure")
-            step("training", 0.0)
-            if trained:
-                rows = np.concatenate(
-                    [np.arange(*self.window_rows(w)) for w in trained]
+            saved_meta = json.loads(json.dumps(self._meta))
+            try:
+                step("training", 0.0)
+                if trained:
+                    rows = np.concatenate(
+                        [np.arange(*self.window_rows(w)) for w in trained]
+                    )
+                    self.detector.partial_fit(self.pool[rows], y_all[rows])
+                step("scoring", 0.5)
+                scores = self.detector.decision_function(self.pool)
+                entry = self._entry(staged, trained, y_all, scores)
+                self._save_scores(entry["round"], scores)
+                self.history.append(entry)
+                step("querying", 0.7)
+                self._meta["pending_query"] = self._next_query()
+                step("saving", 0.9)
+                entry["seconds"] = round(time.perf_counter() - started, 3)
+                self._commit()
+            except BaseException:
+                # the disk still holds the last committed round: go back to it
+                del self.history[saved_meta["n_rounds"] :]
+                self._meta = saved_meta
+                self.detector = load_detector(
+                    self.path / saved_meta["model_dir"],
+                    expected_sha256=saved_meta["model"]["sha256"],
                 )
-                self.detector.partial_fit(self.pool[rows], y_all[rows])
-            step("scoring", 0.5)
-            scores = self.detector.decision_function(self.pool)
-            step("querying", 0.7)
-            counts = {k: sum(r["label"] == k for r in staged) for k in LABELS}
-            entry = {
-                "round": self.current_round,
-                "submitted": _now(),
-                "labellers": sorted({r["labeller"] for r in staged}),
-                "queried": self.pending_query,
-                "labelled": {
-                    k: sorted(r["window"] for r in staged if r["label"] == k)
-                    for k in LABELS
-                },
-                "counts": counts,
-                "n_trained_windows": len(trained),
-                "n_labelled_total": self.n_labelled,
-                "n_anomaly_windows_total": sum(
-                    r["label"] == "anomaly" for r in self._records.values()
-                ),
-                "threshold": float(self.detector.threshold_),
-                "metrics": _metrics(y_all, scores, self.detector.threshold_),
-                "detector_rounds": int(self.detector.n_feedback_rounds_),
-            }
-            self.history.append(entry)
-            self._save_scores(entry["round"], scores)
-            self._meta["pending_query"] = self._next_query()
-            step("saving", 0.9)
-            self._save_model()
-            entry["seconds"] = round(time.perf_counter() - started, 3)
-            _write_atomic(
-                self.path / "history.json", json.dumps(self.history, indent=1) + "\n"
-            )
-            self._save_meta()
+                raise
             step("done", 1.0)
             return entry
+
+    def _entry(self, staged, trained, y_all, scores) -> dict:
+        counts = {k: sum(r["label"] == k for r in staged) for k in LABELS}
+        return {
+            "round": self.current_round,
+            "submitted": _now(),
+            "labellers": sorted({r["labeller"] for r in staged}),
+            "queried": self.pending_query,
+            "labelled": {
+                k: sorted(r["window"] for r in staged if r["label"] == k)
+                for k in LABELS
+            },
+            "counts": counts,
+            "n_trained_windows": len(trained),
+            "n_labelled_total": self.n_labelled,
+            "n_anomaly_windows_total": sum(
+                r["label"] == "anomaly" for r in self._records.values()
+            ),
+            "threshold": float(self.detector.threshold_),
+            "metrics": _metrics(y_all, scores, self.detector.threshold_),
+            "detector_rounds": int(self.detector.n_feedback_rounds_),
+        }
 
     # -- internals -----------------------------------------------------------
     def _check_window(self, window) -> int:
@@ -658,17 +673,31 @@ class LabellingSession:
         np.save(tmp, np.asarray(scores, dtype=np.float64))
         os.replace(tmp, self._scores_file(round))
 
-    def _save_model(self) -> None:
-        tmp, final = self.path / "model.tmp", self.path / "model"
+    def _commit(self) -> None:
+        """Write the model and history, then ``session.json``: the commit point.
+
+        The model of each commit goes to a new folder named in
+        ``session.json``; ``history.json`` may run one round ahead of
+        ``session.json`` after a crash, and :meth:`open` reads only the rounds
+        ``session.json`` counts. Nothing half-written is ever read.
+        """
+        n_rounds = len(self.history)
+        model_dir = f"model-{n_rounds:03d}"
+        tmp = self.path / (model_dir + ".tmp")
         if tmp.exists():
             shutil.rmtree(tmp)
-        self._meta["model"] = save_detector(self.detector, tmp)
-        old = self.path / "model.old"
-        if final.exists():
-            os.replace(final, old)
-        os.replace(tmp, final)
-        if old.exists():
-            shutil.rmtree(old)
+        manifest = save_detector(self.detector, tmp)
+        if (self.path / model_dir).exists():
+            shutil.rmtree(self.path / model_dir)
+        os.replace(tmp, self.path / model_dir)
+        _write_atomic(
+            self.path / "history.json", json.dumps(self.history, indent=1) + "\n"
+        )
+        previous = self._meta.get("model_dir")
+        self._meta.update(model=manifest, model_dir=model_dir, n_rounds=n_rounds)
+        self._save_meta()
+        if previous and previous != model_dir:
+            shutil.rmtree(self.path / previous, ignore_errors=True)
 
     def _save_meta(self) -> None:
         self._meta["updated"] = _now()

@@ -216,3 +216,27 @@ def test_model_files_cannot_set_parameters_or_dunders(fresh, tmp_path):
     with pytest.raises(ValueError, match="unexpected attribute 'lr'"):
         load_detector(tmp_path / "m")
     assert manifest["format"] == "alad-safe-model/1"
+
+
+def test_a_crash_while_saving_leaves_the_last_round(fresh, pool, tmp_path, monkeypatch):
+    path = tmp_path / "s"
+    s = LabellingSession.create(path, fresh, pool, per_round=4)
+    before = s.detector.decision_function(pool)
+    windows = s.pending_query
+    for w in windows:
+        s.label(w, "normal")
+
+    def crash(self):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(LabellingSession, "_save_meta", crash)
+    with pytest.raises(OSError, match="disk full"):
+        s.submit_round()
+    monkeypatch.undo()
+    # in memory and on disk: round 1 still to submit, with its labels staged
+    assert s.n_rounds == 0 and s.pending_query == windows
+    assert np.array_equal(s.detector.decision_function(pool), before)
+    reopened = LabellingSession.open(path)
+    assert reopened.n_rounds == 0 and len(reopened.staged()) == 4
+    assert reopened.submit_round()["round"] == 1
+    assert sorted(p.name for p in path.glob("model-*")) == ["model-001"]
