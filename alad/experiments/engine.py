@@ -108,8 +108,10 @@ def run_jobs(
     done = store.done
 
     def add(record):
+        # a record may name its machine itself (e.g. after setting its threads)
+        machine_ = record.get("machine", host)
         store.add(
-            {**record, "protocol": protocol, "machine": host, "time": time.time()}
+            {**record, "protocol": protocol, "machine": machine_, "time": time.time()}
         )
 
     total = sum(job.size for job in jobs)

@@ -46,6 +46,7 @@ from sklearn.svm import OneClassSVM
 from ..datasets import load_odds, load_uea, novelty_split, one_vs_rest_split
 from ..detectors import NAFALDetector
 from .engine import Job, record_key, run_jobs
+from .machine import machine
 from .store import ResultStore
 from .tables import render_table
 from .tasks import NAFAL_DATASETS as DATASETS
@@ -352,6 +353,7 @@ def _job(table, kind, name, task, index, seed, split, quick, params) -> Job:
             "quick": quick,
             "overrides": params,
             "job_seconds": time.perf_counter() - start,
+            "machine": machine(),  # after run_one set one torch thread
         }
 
     return Job(f"table {table} {name} {task} seed {seed}", run)
