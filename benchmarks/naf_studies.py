@@ -85,13 +85,19 @@ def study_collapse(seed=0, epochs=40):
             extractor_volume=volume,
             random_state=seed,
         ).fit(split.X_train)  # builds the model; training continues below
-        views = det._views(det._train_x)
+        with torch.no_grad():
+            module = det.net_.module_
+            views = module.views(torch.as_tensor(det._train_x)).numpy()
         rng = np.random.default_rng(seed)
         probe_k = rng.integers(views.shape[1], size=len(views))
         probe_views = views[np.arange(len(views)), probe_k]
         det.net_.callbacks_.append(("probe", _Probe(probe_views, probe_k, log)))
         for e in range(epochs):
-            det._train(1, seed + e)
+            # one more epoch through the detector's own transactional round;
+            # the round trains a copy of the net, the probe's log with it
+            state, _, _ = det._train_round(det._state(), 1, seed + e)
+            det._commit(state)
+            log = dict(det.net_.callbacks_)["probe"].log
             s = det.decision_function(split.X_test) if (e + 1) % 10 == 0 else None
             if s is not None:
                 log[-1]["test_auc"] = float(roc_auc_score(split.y_test, s))
