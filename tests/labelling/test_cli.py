@@ -62,3 +62,19 @@ def test_demo_session_is_created_then_reopened(tiny_params, tmp_path):
     again = create_demo_session(tmp_path / "demo", print_fn=lines.append)
     assert "reopened the demo session" in lines[-1]
     assert again.pending_query == session.pending_query
+
+
+def test_the_command_line_part_imports_nothing_heavy():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, argparse, alad.labelling.cli as c;"
+        "p = argparse.ArgumentParser(); c.add_parser(p.add_subparsers());"
+        "print(sorted(m for m in ('numpy', 'torch', 'starlette') if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
