@@ -81,22 +81,27 @@ def run(args: argparse.Namespace) -> int:
     from .formats import export_labels, import_labels
     from .session import LabellingSession
 
-    if args.demo:
-        from .demo import create_demo_session
-
-        session = create_demo_session(args.session or "alad_label_demo")
-    elif args.session is None:
+    if not args.demo and args.session is None:
         args.parser.error("give a SESSION_DIR, or --demo")
-    else:
-        session = LabellingSession.open(args.session, pool=args.pool)
-    if args.export or args.import_:
+    try:
+        if args.demo:
+            from .demo import create_demo_session
+
+            session = create_demo_session(args.session or "alad_label_demo")
+        else:
+            session = LabellingSession.open(args.session, pool=args.pool)
         if args.export:
             export_labels(session, args.export, args.format)
-            print(f"wrote {len(session.labels())} window labels to {args.export}")
         if args.import_:
             summary = import_labels(
                 session, args.import_, args.format, zeros=args.zeros
             )
+    except (OSError, ValueError) as exc:  # a missing file, a changed pool ...
+        args.parser.error(str(exc))
+    if args.export or args.import_:
+        if args.export:
+            print(f"wrote {len(session.labels())} window labels to {args.export}")
+        if args.import_:
             print(
                 f"{summary['labelled']} windows labelled in round "
                 f"{session.current_round} (submit them on the page); "

@@ -304,6 +304,11 @@ class LabellingSession:
                 "so the labels and queries no longer describe it."
             )
         X, _ = load_pool(pool_path)
+        # sessions written before model-NNN folders kept one folder "model"
+        meta.setdefault("model_dir", "model")
+        meta.setdefault(
+            "n_rounds", len(json.loads((path / "history.json").read_text()))
+        )
         detector = load_detector(
             path / meta["model_dir"], expected_sha256=meta["model"]["sha256"]
         )

@@ -78,3 +78,18 @@ def test_the_command_line_part_imports_nothing_heavy():
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+def test_errors_are_short_messages_not_tracebacks(fitted, pool, tmp_path, capsys):
+    pool_file = tmp_path / "pool.npy"
+    import numpy as np
+
+    np.save(pool_file, pool)
+    LabellingSession.create(tmp_path / "s", copy.deepcopy(fitted), pool_file)
+    np.save(pool_file, pool + 1.0)
+    with pytest.raises(SystemExit):
+        run(_parse(["label", str(tmp_path / "s"), "--export", "x.json"]))
+    assert "the data changed" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        run(_parse(["label", str(tmp_path / "nothing")]))
+    assert "not a session" in capsys.readouterr().err
