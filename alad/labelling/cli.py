@@ -53,6 +53,11 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument(
         "--pool", help="where the pool file is now, if it moved (same sha256)"
     )
+    parser.add_argument(
+        "--requery-unsure",
+        action="store_true",
+        help="let the detector ask again about the windows labelled unsure",
+    )
     parser.add_argument("--export", metavar="FILE", help="write the labels to FILE")
     parser.add_argument(
         "--import",
@@ -90,6 +95,9 @@ def run(args: argparse.Namespace) -> int:
             session = create_demo_session(args.session or "alad_label_demo")
         else:
             session = LabellingSession.open(args.session, pool=args.pool)
+        if args.requery_unsure:
+            windows = session.requery_unsure()
+            print(f"{len(windows)} unsure windows may be asked again: {windows}")
         if args.export:
             export_labels(session, args.export, args.format)
         if args.import_:

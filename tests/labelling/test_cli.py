@@ -38,6 +38,19 @@ def test_export_and_import_from_the_command_line(fitted, pool, tmp_path, capsys)
     ]
 
 
+def test_requery_unsure_from_the_command_line(fitted, pool, tmp_path, capsys):
+    path = tmp_path / "s"
+    session = LabellingSession.create(path, copy.deepcopy(fitted), pool, per_round=2)
+    for w in session.pending_query:
+        session.label(w, "unsure")
+    session.submit_round()
+    out = tmp_path / "r.csv"
+    args = ["label", str(path), "--requery-unsure", "--export", str(out)]
+    assert run(_parse([*args, "--format", "ranges"])) == 0
+    assert "2 unsure windows may be asked again" in capsys.readouterr().out
+    assert LabellingSession.open(path).labels() == []
+
+
 def test_the_parser_needs_a_session_or_the_demo(capsys):
     with pytest.raises(SystemExit):
         run(_parse(["label"]))
