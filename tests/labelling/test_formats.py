@@ -183,3 +183,23 @@ def test_common_form_round_trip_and_errors(tmp_path):
     assert read_ranges_csv(path) == [(0, 2, "anomaly"), (2, 4, "normal")]
     with pytest.raises(ValueError, match="label must be one of"):
         write_ranges_csv(path, [(0, 2, "weird")])
+
+
+def test_label_studio_date_strings_against_a_datetime_column():
+    """A project whose time column holds dates: regions come as ISO 8601 strings."""
+    times = np.datetime64("2023-01-10T10:00:00", "ms") + np.arange(20) * np.timedelta64(
+        15, "m"
+    )
+    region = {
+        "type": "timeserieslabels",
+        "value": {
+            "start": "2023-01-10T10:15:00.000Z",
+            "end": "2023-01-10T11:45:00.000Z",
+            "instant": False,
+            "timeserieslabels": ["Anomaly"],
+        },
+    }
+    task = {"id": 3, "annotations": [{"result": [region]}]}
+    assert read_label_studio(task, 20, times=times) == [(1, 8, "anomaly")]
+    as_text = [str(t) + "Z" for t in times]
+    assert read_label_studio([task], 20, times=as_text) == [(1, 8, "anomaly")]
