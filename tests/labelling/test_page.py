@@ -1,4 +1,5 @@
-"""The labelling page, end to end in headless Chromium, driven by the keyboard.
+"""The labelling page, end to end in headless Chromium, driven by the keyboard
+(and one brush with the mouse).
 
 Needs the ``label`` extra (starlette, uvicorn), Playwright's Python package
 and a Chromium binary (Debian's ``chromium``: ``/usr/bin/chromium``, or the
@@ -64,7 +65,7 @@ needs_chromium = pytest.mark.skipif(
 PLAN = {
     1: {0: "unsure"},
     2: {0: ("brush", 3, 10), 1: "anomaly"},
-    3: {2: "anomaly"},
+    3: {2: "anomaly", 3: "drag"},  # drag: brushed with the mouse
 }
 SHOTS = os.environ.get("ALAD_SCREENSHOT_DIR")
 
@@ -129,7 +130,19 @@ def test_three_rounds_with_the_keyboard(browser, fitted, pool, tmp_path):
                 # the page shows the first unlabelled window of the queue
                 page.wait_for_function(f"document.body.dataset.window === '{w}'")
                 action = PLAN[round_].get(i, "normal")
-                if isinstance(action, tuple):
+                if action == "drag":
+                    box = page.locator("#charts .u-over").first.bounding_box()
+                    y = box["y"] + box["height"] / 2
+                    page.mouse.move(box["x"] + 0.45 * box["width"], y)
+                    page.mouse.down()
+                    page.mouse.move(box["x"] + 0.55 * box["width"], y, steps=5)
+                    page.mouse.up()
+                    _wait_label(page, w, "anomaly")
+                    part = next(r for r in session.labels() if r["window"] == w)
+                    a, b = part["range"]
+                    assert start <= a < b <= start + session.window_size
+                    expected[w] = (round_, "anomaly", [a, b])
+                elif isinstance(action, tuple):
                     _, a, b = action
                     page.keyboard.press("b")
                     for _ in range(a):
