@@ -112,8 +112,8 @@ def save_detector(detector, folder) -> dict:
     if not isinstance(params["backbone"], str):
         raise UnsafeModelError(
             "backbone must be a name from alad.backbones.BACKBONES to be saved in "
-            f"the safe format; got {params['backbone']!r}. Pass model_format="
-            "'pickle' to save it with pickle instead (loading then runs code)."
+            f"the safe format; got {params['backbone']!r}. A module is code, which "
+            "only pickle or joblib can store (and loading them runs code)."
         )
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
