@@ -536,7 +536,8 @@ class LabellingSession:
         ----------
         progress : callable or None, default=None
             Called as ``progress(stage, fraction)`` with stages
-            ``"training"``, ``"scoring"``, ``"querying"``, ``"saving"``.
+            ``"training"``, ``"scoring"``, ``"querying"``, ``"saving"`` and
+            ``"done"``; fraction from 0 to 1.
 
         Returns
         -------
