@@ -36,8 +36,23 @@ Timed, each the best of ``--repeats`` calls (slow peers once):
 Agreement is reported as the absolute difference of each pair of numbers,
 with the reason for every difference that is not rounding.
 
-Usage (the peers live in their own virtual environment, see
-docs/benchmarks.rst)::
+With ``--range``, it times instead the VUS, range, affiliation and event
+metrics against TSB-AD 1.5's (``RangeAUC_volume_opt``, ``metric_Affiliation``,
+``metric_RF1``, ``metric_EventF1PA`` and the affiliation authors'
+``pr_from_events``) on series of ``--range-sizes`` points with
+``--range-segments`` segments (:func:`range_data`). That mode runs in alad's
+own environment and imports no peer: TSB-AD runs in
+``benchmarks/.venv-metrics`` (made by ``benchmarks/peers/make_metrics_env.sh``
+when missing) through ``benchmarks/peers/metrics_timing.py``, the two
+exchanging files; see docs/user_guide/which_metric.rst::
+
+    ALAD_DATA_HOME=/work/shared/datasets .venv/bin/python \\
+        benchmarks/metrics_speed.py --range \\
+        --out benchmarks/results/metrics_speed_range.json \\
+        --rst docs/results/metrics_speed_range.inc
+
+Usage of the default mode (the peers live in their own virtual environment,
+see docs/benchmarks.rst)::
 
     ALAD_DATA_HOME=/work/shared/datasets /work/peers-venv/bin/python \\
         benchmarks/metrics_speed.py --out benchmarks/results/metrics_speed.json
@@ -164,6 +179,274 @@ def integer_boundary(ks, lengths):
 
 
 # --------------------------------------------------------------------------- #
+# --range: VUS, range, affiliation and event metrics against TSB-AD
+# --------------------------------------------------------------------------- #
+
+REFERENCE_PYTHON = Path(__file__).resolve().parent / ".venv-metrics" / "bin" / "python"
+
+
+def range_data(n, n_segments, seed=0):
+    """Labels with ``n_segments`` segments and smooth, tied scores.
+
+    Segments of 1 to 200 points start at random in ``n_segments`` equal
+    stretches; scores are AR(1) noise (coefficient 0.9) plus a random lift
+    inside each segment, rounded to 3 decimals so that many scores tie, like
+    the scores of a real detector.
+    """
+    from scipy.signal import lfilter
+
+    rng = np.random.default_rng(seed)
+    stretch = n // n_segments
+    starts = np.arange(n_segments) * stretch + rng.integers(0, stretch // 2, n_segments)
+    lengths = rng.integers(1, min(200, stretch // 2) + 1, n_segments)
+    y = np.zeros(n, dtype=np.int64)
+    lift = np.zeros(n)
+    for start, length in zip(starts, lengths, strict=True):
+        y[start : start + length] = 1
+        lift[start : start + length] = rng.uniform(0.5, 3.0)
+    score = lfilter([1.0], [1.0, -0.9], rng.normal(size=n)) + lift
+    return y, np.round(score, 3)
+
+
+def peak_mib(fn):
+    """Peak memory numpy allocates during ``fn()`` (tracemalloc), in MiB."""
+    import tracemalloc
+
+    tracemalloc.start()
+    fn()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak / 2**20
+
+
+def run_peer_timing(data, tasks, python):
+    import subprocess
+    import tempfile
+
+    if not Path(python).exists():
+        script = Path(__file__).resolve().parent / "peers" / "make_metrics_env.sh"
+        print(f"{python} missing: running {script}", flush=True)
+        subprocess.run(["bash", str(script)], check=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        np.savez(tmp / "data.npz", **data)
+        (tmp / "tasks.json").write_text(json.dumps(tasks))
+        script = Path(__file__).resolve().parent / "peers" / "metrics_timing.py"
+        subprocess.run(
+            [
+                str(python),
+                str(script),
+                *(str(tmp / f) for f in ("data.npz", "tasks.json", "out.json")),
+            ],
+            check=True,
+        )
+        return json.loads((tmp / "out.json").read_text())
+
+
+def time_alad(y, s, n_seg, W, repeats):
+    """Best-of-``repeats`` seconds, value and peak memory of alad's new metrics."""
+    n = y.size
+    pred = s > float(np.quantile(s, 0.99))
+    calls = [
+        ("vus_pr", lambda: am.vus_pr(y, s, sliding_window=W), repeats),
+        ("vus_roc", lambda: am.vus_roc(y, s, sliding_window=W), repeats),
+        (
+            "vus_pr, every distinct threshold",
+            lambda: am.vus_pr(y, s, sliding_window=W, n_thresholds=None),
+            1,
+        ),
+        (
+            "affiliation_precision_recall (one prediction)",
+            lambda: am.affiliation_precision_recall(y, pred),
+            repeats,
+        ),
+        ("affiliation_f1", lambda: am.affiliation_f1(y, s), repeats),
+        ("range_f1", lambda: am.range_f1(y, s), repeats),
+        ("event_f1", lambda: am.event_f1(y, s), repeats),
+        ("composite_f1", lambda: am.composite_f1(y, s), repeats),
+        (
+            "detection_report (all 11 metrics)",
+            lambda: am.detection_report(y, s, sliding_window=W),
+            repeats,
+        ),
+    ]
+    rows = []
+    for name, fn, k in calls:
+        seconds, value = best_time(fn, k)
+        if isinstance(value, tuple):
+            p, r = value
+            value = 2 * p * r / (p + r) if p + r else 0.0
+        if isinstance(value, dict):
+            value = value["vus_pr"]
+        row = dict(metric=name, n=n, segments=n_seg, seconds=seconds, value=value)
+        if name in ("vus_pr", "affiliation_f1"):
+            row["peak_mib"] = peak_mib(fn)
+            row["input_mib"] = (s.nbytes + y.nbytes) / 2**20
+        rows.append(row)
+        print(f"alad   {name:<46} n={n:<9,} {seconds:9.4f} s", flush=True)
+    return rows
+
+
+def range_main(args):
+    load_start = list(os.getloadavg())
+    W = args.window
+    sets = {}
+    for n, n_seg in zip(args.range_sizes, args.range_segments, strict=True):
+        y, s = range_data(n, n_seg)
+        sets[f"{n}"] = (y, s, n_seg)
+    print(
+        f"{cpu_model()}, {os.cpu_count()} CPUs, load average "
+        + ", ".join(f"{v:.2f}" for v in load_start),
+        flush=True,
+    )
+
+    ours = []
+    for y, s, n_seg in sets.values():
+        ours += time_alad(y, s, n_seg, W, args.repeats)
+
+    tasks = []
+    for key, (y, s, _) in sets.items():
+        n = y.size
+        t99 = float(np.quantile(s, 0.99))
+        if n in args.peer_vus_sizes:
+            tasks.append(dict(data=key, fn="vus_pr", window=W, label=f"VUS-PR n={n:,}"))
+        tasks.append(
+            dict(
+                data=key,
+                fn="affiliation_one",
+                threshold=t99,
+                label=f"affiliation one prediction n={n:,}",
+            )
+        )
+        if n <= args.peer_grid_max:
+            for fn in ("affiliation_f1", "range_f1", "composite_f1"):
+                tasks.append(dict(data=key, fn=fn, label=f"{fn} n={n:,}"))
+    data = {}
+    for key, (y, s, _) in sets.items():
+        data[f"y_{key}"], data[f"s_{key}"] = y, s
+    peer = run_peer_timing(data, tasks, args.reference_python)
+
+    match = {
+        "vus_pr": "vus_pr",
+        "affiliation_one": "affiliation_precision_recall (one prediction)",
+        "affiliation_f1": "affiliation_f1",
+        "range_f1": "range_f1",
+        "composite_f1": "composite_f1",
+    }
+    table = []
+    for res in peer["results"]:
+        n = int(res["data"])
+        mine = next(r for r in ours if r["metric"] == match[res["fn"]] and r["n"] == n)
+        table.append(
+            dict(
+                metric=mine["metric"],
+                n=n,
+                segments=mine["segments"],
+                alad_seconds=mine["seconds"],
+                tsb_ad_seconds=res["seconds"],
+                speedup=res["seconds"] / mine["seconds"],
+                alad_value=mine["value"],
+                tsb_ad_value=res["value"],
+                abs_diff=abs(mine["value"] - res["value"]),
+            )
+        )
+
+    print()
+    print(
+        f"{'metric':<46} {'n':>10} {'alad s':>9} {'TSB-AD s':>10} {'ratio':>8} "
+        f"{'|diff|':>8}"
+    )
+    for row in table:
+        print(
+            f"{row['metric']:<46} {row['n']:>10,} {row['alad_seconds']:9.4f} "
+            f"{row['tsb_ad_seconds']:10.2f} {row['speedup']:8.0f} "
+            f"{row['abs_diff']:8.1e}"
+        )
+    print()
+    for row in ours:
+        mem = (
+            f"   peak {row['peak_mib']:.0f} MiB for {row['input_mib']:.0f} MiB of input"
+            if "peak_mib" in row
+            else ""
+        )
+        print(f"alad {row['metric']:<46} n={row['n']:<9,} {row['seconds']:.4f} s{mem}")
+
+    result = dict(
+        cpu=cpu_model(),
+        cpu_count=os.cpu_count(),
+        started_load_average=load_start,
+        finished_load_average=list(os.getloadavg()),
+        versions=_versions(),
+        peer_versions=peer["versions"],
+        peer_peak_rss_mb=peer["peak_rss_mb"],
+        time=time.strftime("%Y-%m-%d %H:%M:%S"),
+        repeats=args.repeats,
+        window=W,
+        data="benchmarks/metrics_speed.py:range_data (seed 0)",
+        alad=ours,
+        side_by_side=table,
+    )
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(result, indent=1, default=float) + "\n")
+        print(f"wrote {args.out}")
+    if args.rst:
+        args.rst.parent.mkdir(parents=True, exist_ok=True)
+        args.rst.write_text(range_rst(result))
+        print(f"wrote {args.rst}")
+
+
+def range_rst(result):
+    """The speed table of docs/user_guide/which_metric.rst."""
+    lines = [
+        f".. list-table:: Seconds on {result['cpu']} ({result['cpu_count']} "
+        f"CPUs), load average {result['started_load_average'][0]:.1f} at the start; "
+        f"alad best of {result['repeats']}, TSB-AD "
+        f"{result['peer_versions']['TSB-AD']} once",
+        "   :header-rows: 1",
+        "",
+        "   * - metric",
+        "     - points (segments)",
+        "     - ``alad``",
+        "     - TSB-AD",
+        "     - TSB-AD / ``alad``",
+        "     - abs. difference",
+    ]
+    for row in result["side_by_side"]:
+        lines += [
+            f"   * - {row['metric']}",
+            f"     - {row['n']:,} ({row['segments']:,})",
+            f"     - {row['alad_seconds']:.2g}",
+            f"     - {row['tsb_ad_seconds']:.3g}",
+            f"     - {row['speedup']:,.0f}",
+            f"     - {row['abs_diff']:.0e}",
+        ]
+    lines += [
+        "",
+        ".. list-table:: ``alad`` alone, seconds and peak memory",
+        "   :header-rows: 1",
+        "",
+        "   * - metric",
+        "     - points (segments)",
+        "     - seconds",
+        "     - peak MiB (input MiB)",
+    ]
+    for row in result["alad"]:
+        mem = (
+            f"{row['peak_mib']:.0f} ({row['input_mib']:.0f})"
+            if "peak_mib" in row
+            else ""
+        )
+        lines += [
+            f"   * - {row['metric']}",
+            f"     - {row['n']:,} ({row['segments']:,})",
+            f"     - {row['seconds']:.2g}",
+            f"     - {mem}",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+# --------------------------------------------------------------------------- #
 # Main
 # --------------------------------------------------------------------------- #
 
@@ -192,7 +475,27 @@ def main(argv=None):
         "--skip-tsb-pa", action="store_true", help="skip TSB-AD's slow PA-F1"
     )
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument(
+        "--range",
+        action="store_true",
+        help="time the VUS, range, affiliation and event metrics against TSB-AD "
+        "(run in alad's own environment; TSB-AD runs in benchmarks/.venv-metrics)",
+    )
+    parser.add_argument(
+        "--range-sizes", type=int, nargs="*", default=[100_000, 1_000_000]
+    )
+    parser.add_argument("--range-segments", type=int, nargs="*", default=[20, 2_000])
+    parser.add_argument("--window", type=int, default=100)
+    parser.add_argument(
+        "--peer-vus-sizes", type=int, nargs="*", default=[100_000, 1_000_000]
+    )
+    parser.add_argument("--peer-grid-max", type=int, default=100_000)
+    parser.add_argument("--reference-python", type=Path, default=REFERENCE_PYTHON)
+    parser.add_argument("--rst", type=Path, default=None)
     args = parser.parse_args(argv)
+    if args.range:
+        range_main(args)
+        return
 
     from tadpak.evaluate import evaluate
     from TSB_AD.evaluation.basic_metrics import basic_metricor
