@@ -21,10 +21,11 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from ._compat import Interval, StrOptions
-from .exceptions import DivergenceWarning, PoolExhaustedError
+from .exceptions import DivergenceWarning, PoolExhaustedError, ThresholdWarning
 from .runtime import resolve_device
-from .transaction import scores_are_sane, weights_are_finite
-from .validation import check_count, check_scaled_range, standard_scaling
+from .thresholds import FLAGGED_SHARE_WARNING, threshold_from_labels
+from .transaction import scores_are_sane, transactional, weights_are_finite
+from .validation import check_count
 
 __all__ = ["BaseDetector", "PoolExhaustedError"]
 
@@ -43,6 +44,8 @@ class BaseDetector(OutlierMixin, BaseEstimator):
         "device": [StrOptions({"cpu", "auto", "cuda"}), str, torch.device],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
+        "thresholding": [StrOptions({"contamination", "f1", "false_alarm"})],
+        "false_alarm_rate": [Interval(numbers.Real, 0.0, 1.0, closed="neither")],
     }
 
     def __sklearn_tags__(self):
@@ -104,35 +107,57 @@ class BaseDetector(OutlierMixin, BaseEstimator):
     def _process_decision_scores(self) -> None:
         """Derive ``threshold_``, ``labels_`` and the 'unify' statistics.
 
-        The threshold is the ``(1 - contamination)`` quantile of the training
-        scores, as in PyOD: the ``contamination`` share of the training data
-        with the highest scores is labelled anomalous.
+        By default (``thresholding="contamination"``) the threshold is the
+        ``(1 - contamination)`` quantile of the training scores, as in PyOD:
+        the ``contamination`` share of the training data with the highest
+        scores is labelled anomalous. With ``thresholding="f1"`` or
+        ``"false_alarm"`` it is chosen from the labelled windows or samples
+        once their labels allow it (see
+        :func:`alad.thresholds.threshold_from_labels`); ``threshold_source_``
+        says which rule set it.
         """
         scores = np.asarray(self.decision_scores_, dtype=np.float64)
-        self.threshold_ = float(np.percentile(scores, 100 * (1 - self.contamination)))
+        threshold = float(np.percentile(scores, 100 * (1 - self.contamination)))
+        source = "contamination"
+        if self.thresholding != "contamination":
+            labelled = self._labelled_scores()
+            chosen = None
+            if labelled is not None:
+                chosen = threshold_from_labels(
+                    *labelled,
+                    method=self.thresholding,
+                    false_alarm_rate=self.false_alarm_rate,
+                )
+            if chosen is not None:
+                threshold, source = chosen, self.thresholding
+        self.threshold_, self.threshold_source_ = threshold, source
         self.labels_ = (scores > self.threshold_).astype(np.int64)
         self._mu = float(np.mean(scores))
         self._sigma = float(np.std(scores))
 
+    def _labelled_scores(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """Scores and labels (0/1) of what was labelled so far, or None."""
+        raise NotImplementedError  # pragma: no cover - each detector says
+
+    @transactional
+    def update_threshold(self):
+        """Derive ``threshold_`` and ``labels_`` again with the current parameters.
+
+        ``thresholding``, ``false_alarm_rate`` and ``contamination`` take
+        effect at every :meth:`fit` and :meth:`partial_fit`; after
+        ``set_params`` of one of them, call this to apply it at once, without
+        training.
+
+        Returns
+        -------
+        self
+        """
+        self._check_entry()
+        self._process_decision_scores()
+        return self
+
     def _check_thresholded(self) -> None:
         check_is_fitted(self, ["decision_scores_", "threshold_", "labels_"])
-
-    def _check_value_range(
-        self, X: np.ndarray, *, reset: bool, standardize: bool = True
-    ) -> np.ndarray:
-        """Refuse ``X`` whose standardised values the float32 model cannot score.
-
-        For detectors that standardise with ``scaler_mean_`` and
-        ``scaler_scale_``: at fit (``reset=True``) the statistics of ``X``
-        itself are used (see :func:`standard_scaling`), afterwards the fitted
-        ones. Returns ``X`` unchanged.
-        """
-        if reset:
-            mean, scale = standard_scaling(X, standardize)
-        else:
-            mean, scale = self.scaler_mean_, self.scaler_scale_
-        check_scaled_range(X, mean, scale)
-        return X
 
     # -- labelling budget and queries -------------------------------------
     #: What ``budget`` counts, in messages: "windows" or "samples".
@@ -210,6 +235,18 @@ class BaseDetector(OutlierMixin, BaseEstimator):
         self._check_thresholded()
         scores = self.decision_function(X)
         labels = (scores > self.threshold_).astype(np.int64)
+        share = float(labels.mean())
+        if labels.size >= 20 and share > FLAGGED_SHARE_WARNING:
+            warnings.warn(
+                f"predict flags {share:.0%} of X as anomalous (threshold_ = "
+                f"{self.threshold_:.4g}, set by {self.threshold_source_}); a "
+                "threshold that flags most of a series seldom fits it. Choose it "
+                "from labels (set_params(thresholding='f1' or 'false_alarm') and "
+                "update_threshold()) or lower contamination's effect by refitting "
+                "on data like X.",
+                ThresholdWarning,
+                stacklevel=2,
+            )
         if return_confidence:
             return labels, self._confidence(scores)
         return labels

@@ -7,6 +7,7 @@ __all__ = [
     "FeedbackDivergenceWarning",
     "FlowDivergenceWarning",
     "PoolExhaustedError",
+    "ThresholdWarning",
 ]
 
 
@@ -21,6 +22,13 @@ class DivergenceWarning(RuntimeWarning):
     the scores of the training data stop being finite (or exceed
     :data:`alad.transaction.MAX_TRAINING_SCORE`). The message names the
     parameter to change.
+    """
+
+
+class ThresholdWarning(UserWarning):
+    """``predict`` flagged more than half of its input: the threshold may not fit.
+
+    See :data:`alad.thresholds.FLAGGED_SHARE_WARNING`.
     """
 
 

@@ -83,6 +83,13 @@ def check_labels(y, *, name: str = "y", allow_missing: bool = True) -> np.ndarra
         ) from exc
     known = ~np.isnan(y)
     bad = known & (y != 0) & (y != 1)
+    if (y[bad] == -1).any():
+        raise ValueError(
+            f"{name} holds -1: alad's labels are 1 = anomaly, 0 = normal, nan = "
+            "unlabelled, not scikit-learn's outlier convention (-1 = anomaly, "
+            f"1 = normal). Convert with {name} = np.where({name} == -1, 1.0, 0.0) "
+            "(keeping nan where unlabelled)."
+        )
     if bad.any():
         examples = np.unique(y[bad])[:5]
         raise ValueError(

@@ -15,6 +15,7 @@ from ..base import BaseDetector
 from ..exceptions import FeedbackDivergenceWarning, PoolExhaustedError
 from ..query import QUERY_STRATEGIES, select_queries
 from ..runtime import seeded
+from ..thresholds import fingerprints
 from ..training import WindowDataset, feedback_round, iter_position_scores, pretrain
 from ..transaction import transactional
 from ..validation import (
@@ -149,6 +150,18 @@ class ActiveReconstructionDetector(BaseDetector):
         otherwise grow without bound; None disables it.
     contamination : float, default=0.1
         Share of training timesteps (or windows) above ``threshold_``.
+    thresholding : {"contamination", "f1", "false_alarm"}, default="contamination"
+        How ``threshold_`` is chosen. ``"contamination"``: the ``1 -
+        contamination`` quantile of the training scores (PyOD's rule).
+        ``"f1"``: once the timesteps of the labelled windows hold both classes, the threshold with
+        the best F1 on them; ``"false_alarm"``: once they hold normals, the
+        ``1 - false_alarm_rate`` quantile of their scores. Until the labels
+        allow it, the contamination rule applies (``threshold_source_`` says
+        which did). Applied at every :meth:`fit` and :meth:`partial_fit`, or
+        at once by :meth:`update_threshold`.
+    false_alarm_rate : float, default=0.01
+        Share of labelled normal windows (or timesteps) above ``threshold_`` for
+        ``thresholding="false_alarm"``.
     device : str, default="cpu"
         ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or ``"auto"``; resolved at fit
         into ``device_``. Outputs are CPU float64 numpy arrays either way.
@@ -171,6 +184,8 @@ class ActiveReconstructionDetector(BaseDetector):
         always describe the current model.
     threshold_ : float
         The ``1 - contamination`` quantile of ``decision_scores_``.
+    threshold_source_ : {"contamination", "f1", "false_alarm"}
+        The rule that set ``threshold_`` (see ``thresholding``).
     labels_ : ndarray of int64
         ``decision_scores_ > threshold_``.
     n_features_in_ : int
@@ -321,6 +336,8 @@ class ActiveReconstructionDetector(BaseDetector):
         standardize=True,
         max_grad_norm=1.0,
         contamination=0.1,
+        thresholding="contamination",
+        false_alarm_rate=0.01,
         device="cpu",
         random_state=None,
         verbose=0,
@@ -353,6 +370,8 @@ class ActiveReconstructionDetector(BaseDetector):
         self.standardize = standardize
         self.max_grad_norm = max_grad_norm
         self.contamination = contamination
+        self.thresholding = thresholding
+        self.false_alarm_rate = false_alarm_rate
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
@@ -568,6 +587,7 @@ class ActiveReconstructionDetector(BaseDetector):
             (0, self.window_size, X.shape[-1]), np.float32
         )
         self._labelled_targets = np.empty((0, self.window_size), np.float32)
+        self._told = np.empty(0, dtype="S16")
         self._set_training_scores(scores)
         return self
 
@@ -631,11 +651,26 @@ class ActiveReconstructionDetector(BaseDetector):
             "feedback_replay",
             "feedback_lr",
             "max_grad_norm",
+            "thresholding",
+            "false_alarm_rate",
         }
     )
 
     def _n_labelled(self) -> int:
         return self.n_labelled_windows_
+
+    def _labelled_scores(self):
+        """Per-timestep scores and labels of the labelled windows, or None."""
+        if not len(self._labelled_windows):
+            return None
+        starts = np.arange(len(self._labelled_windows))
+        chunks = self._position_scores(
+            self._labelled_windows, starts, standardized=True
+        )
+        scores = np.concatenate(list(chunks)).ravel()
+        labels = self._labelled_targets.ravel()
+        known = ~np.isnan(labels)
+        return scores[known], labels[known]
 
     def _budget_units(self, X, idx) -> int:
         """Windows in ``idx``: rows of whole windows of a 2-D ``X``, else windows."""
@@ -664,7 +699,9 @@ class ActiveReconstructionDetector(BaseDetector):
         y : array-like or None, default=None
             Labels known so far, ``np.nan`` where unlabelled: one per row of a
             2-D ``X``; one per window or ``(n_windows, window_size)`` for 3-D.
-            Windows with any known label are not queried again.
+            Windows with any known label are not queried again, nor are
+            windows this detector has learnt from in :meth:`partial_fit`
+            (recognised by their values), even when ``y`` is omitted.
         n_queries : int or None, default=None
             Number of windows; default ``top_k + n_bins * per_bin``, capped by
             the remaining ``budget``.
@@ -685,10 +722,16 @@ class ActiveReconstructionDetector(BaseDetector):
             starts = grid_starts(len(X), self.window_size, self.window_size)
             known = self._window_labels_2d(X, y, starts)
         unlabelled = np.isnan(known).all(axis=1)
+        if len(self._told) and unlabelled.any():
+            # windows this detector has learnt from are never asked again
+            pool = X if X.ndim == 3 else window_view(X, self.window_size)
+            candidates = np.flatnonzero(unlabelled)
+            told = np.isin(fingerprints(pool[starts[candidates]]), self._told)
+            unlabelled[candidates[told]] = False
         if not unlabelled.any():
             raise PoolExhaustedError(
-                "Every window of X is already labelled (y has no nan window); there "
-                "is nothing left to query."
+                "Every window of X is already labelled (in y, or through "
+                "partial_fit); there is nothing left to query."
             )
         chunks = self._position_scores(X, starts, standardized=False)
         window_scores = np.concatenate([c.mean(axis=1) for c in chunks])
@@ -739,21 +782,35 @@ class ActiveReconstructionDetector(BaseDetector):
         )
 
     def _labelled_windows_from(self, X, y):
-        """Turn ``partial_fit`` input into windows and per-timestep labels."""
+        """Windows with at least one label, and their per-timestep labels.
+
+        2-D ``X`` is cut into the windows ``[0, L), [L, 2L), ...`` that
+        :meth:`query` offers: the rows ``X_pool[idx]`` of queried windows, or
+        the whole pool with ``nan`` for unlabelled rows. Windows without any
+        label are left out (they neither train nor count for the budget).
+        """
         if X.ndim == 3:
-            return X, self._window_labels_3d(X, y)
-        y = check_labels(y)
-        W = self.window_size
-        if y.shape != (len(X),):
-            raise ValueError(
-                f"y must have one label per row of X, shape ({len(X)},); got {y.shape}."
-            )
-        if len(X) % W:
-            raise ValueError(
-                f"X must stack whole windows: its {len(X)} rows are not a multiple of "
-                f"window_size={W}. Pass X_pool[idx] with idx from query()."
-            )
-        return X.reshape(-1, W, X.shape[1]), y.reshape(-1, W)
+            windows, labels = X, self._window_labels_3d(X, y)
+        else:
+            y = check_labels(y)
+            W = self.window_size
+            if y.shape != (len(X),):
+                raise ValueError(
+                    f"y must have one label per row of X, shape ({len(X)},); "
+                    f"got {y.shape}."
+                )
+            n = len(X) // W * W
+            if n < len(X) and not np.isnan(y[n:]).all():
+                raise ValueError(
+                    f"X must stack whole windows: its last {len(X) - n} rows are "
+                    f"labelled but do not fill a window of window_size={W}. Pass "
+                    "X_pool[idx] with idx from query(), or the whole pool with nan "
+                    "for unlabelled rows."
+                )
+            windows = X[:n].reshape(-1, W, X.shape[1])
+            labels = y[:n].reshape(-1, W)
+        labelled = ~np.isnan(labels).all(axis=1)
+        return windows[labelled], labels[labelled]
 
     @transactional
     def partial_fit(self, X, y, classes=None):
@@ -775,6 +832,9 @@ class ActiveReconstructionDetector(BaseDetector):
         y : array-like
             Labels 1 (anomaly), 0 (normal) or ``np.nan`` (unknown, ignored):
             one per row of 2-D ``X``; per window or per timestep for 3-D ``X``.
+            Only windows with at least one label are learnt from and count
+            for the budget, so the whole pool with ``nan`` for unlabelled
+            rows works as well as the queried rows.
         classes : ignored
             Accepted for compatibility with active-learning wrappers
             (scikit-activeml) that pass it.
@@ -787,7 +847,7 @@ class ActiveReconstructionDetector(BaseDetector):
         self._check_entry()
         X = self._validate_X(X, reset=False)
         windows, labels = self._labelled_windows_from(X, y)
-        if np.isnan(labels).all():
+        if not len(windows):
             raise ValueError("y holds no label (all nan); nothing to learn from.")
         self._check_within_budget(len(windows))
 
@@ -849,6 +909,7 @@ class ActiveReconstructionDetector(BaseDetector):
             self._labelled_targets = np.concatenate(
                 [self._labelled_targets, new_labels]
             )
+            self._told = np.union1d(self._told, fingerprints(windows))
             self.n_labelled_windows_ += len(windows)
             self.n_feedback_rounds_ += 1
             self._set_training_scores(scores)

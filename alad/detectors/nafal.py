@@ -10,7 +10,6 @@ import time
 import numpy as np
 import torch
 from sklearn.utils.validation import check_array, validate_data
-from skorch.callbacks import GradientNormClipping, ProgressBar
 
 from .._compat import Interval, StrOptions, _fit_context
 from ..augment import augmentation_quota, filter_augmented
@@ -19,7 +18,8 @@ from ..exceptions import FlowDivergenceWarning, PoolExhaustedError
 from ..flows import NAFAD
 from ..query import select_marginal
 from ..runtime import seeded
-from ..training import train_epochs
+from ..thresholds import fingerprints
+from ..training import train_epochs, training_callbacks
 from ..training.flow_nets import FlowNet, LikelihoodHingeLoss
 from ..transaction import MAX_TRAINING_SCORE, transactional, weights_are_finite
 from ..validation import (
@@ -157,6 +157,18 @@ class NAFALDetector(BaseDetector):
         Most samples that may be labelled through :meth:`partial_fit`.
     contamination : float, default=0.1
         Share of training samples above ``threshold_``.
+    thresholding : {"contamination", "f1", "false_alarm"}, default="contamination"
+        How ``threshold_`` is chosen. ``"contamination"``: the ``1 -
+        contamination`` quantile of the training scores (PyOD's rule).
+        ``"f1"``: once the labelled samples hold both classes, the threshold with
+        the best F1 on them; ``"false_alarm"``: once they hold normals, the
+        ``1 - false_alarm_rate`` quantile of their scores. Until the labels
+        allow it, the contamination rule applies (``threshold_source_`` says
+        which did). Applied at every :meth:`fit` and :meth:`partial_fit`, or
+        at once by :meth:`update_threshold`.
+    false_alarm_rate : float, default=0.01
+        Share of labelled normal samples (or timesteps) above ``threshold_`` for
+        ``thresholding="false_alarm"``.
     device : str, default="cpu"
         ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or ``"auto"``; resolved at fit
         into ``device_``. Outputs are CPU float64 numpy arrays either way.
@@ -175,6 +187,8 @@ class NAFALDetector(BaseDetector):
         Scores of the training data of :meth:`fit` under the current model.
     threshold_ : float
         The ``1 - contamination`` quantile of ``decision_scores_``.
+    threshold_source_ : {"contamination", "f1", "false_alarm"}
+        The rule that set ``threshold_`` (see ``thresholding``).
     labels_ : ndarray of int64
         ``decision_scores_ > threshold_``.
     n_features_in_ : int
@@ -321,6 +335,8 @@ class NAFALDetector(BaseDetector):
         anomaly_margin=1.0,
         budget=None,
         contamination=0.1,
+        thresholding="contamination",
+        false_alarm_rate=0.01,
         device="cpu",
         random_state=None,
         verbose=0,
@@ -352,6 +368,8 @@ class NAFALDetector(BaseDetector):
         self.anomaly_margin = anomaly_margin
         self.budget = budget
         self.contamination = contamination
+        self.thresholding = thresholding
+        self.false_alarm_rate = false_alarm_rate
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
@@ -561,11 +579,6 @@ class NAFALDetector(BaseDetector):
                 },
             )
             module.transforms.standardize_(torch.from_numpy(self._fit_x))
-        callbacks = []
-        if self.max_grad_norm is not None:
-            callbacks.append(("clip", GradientNormClipping(self.max_grad_norm)))
-        if self.verbose >= 2:
-            callbacks.append(("progress_bar", ProgressBar()))
         net = FlowNet(
             module,
             criterion=LikelihoodHingeLoss,
@@ -575,7 +588,12 @@ class NAFALDetector(BaseDetector):
             max_epochs=self.max_epochs,
             batch_size=self.batch_size,
             train_split=None,
-            callbacks=callbacks,
+            callbacks=training_callbacks(
+                patience=None,
+                monitor="train_loss",
+                verbose=self.verbose,
+                max_grad_norm=self.max_grad_norm,
+            ),
             iterator_train__shuffle=True,
             iterator_train__generator=torch.Generator().manual_seed(seed),
             device=device,
@@ -605,6 +623,7 @@ class NAFALDetector(BaseDetector):
             )
         self.n_train_ = len(self._fit_x)
         self.n_labelled_ = 0
+        self._told = np.empty(0, dtype="S16")
         self.feedback_history_ = []
         return self
 
@@ -755,11 +774,27 @@ class NAFALDetector(BaseDetector):
 
     # -- active learning ---------------------------------------------------
     _feedback_params = frozenset(
-        {"budget", "feedback_epochs", "anomaly_weight", "anomaly_margin"}
+        {
+            "budget",
+            "feedback_epochs",
+            "anomaly_weight",
+            "anomaly_margin",
+            "thresholding",
+            "false_alarm_rate",
+        }
     )
 
     def _n_labelled(self) -> int:
         return self.n_labelled_
+
+    def _labelled_scores(self):
+        """Scores and labels of the labelled samples, or None."""
+        normal = self._train_x[len(self._fit_x) :]
+        if not (len(normal) or len(self._anomaly_x)):
+            return None
+        scores = self._score_flat(np.concatenate([normal, self._anomaly_x]))
+        labels = np.r_[np.zeros(len(normal)), np.ones(len(self._anomaly_x))]
+        return scores, labels
 
     def _default_n_queries(self) -> int:
         return 10
@@ -774,7 +809,9 @@ class NAFALDetector(BaseDetector):
             The pool.
         y : array-like of shape (n_samples,) or None, default=None
             Labels known so far, ``np.nan`` where unlabelled; labelled
-            samples are not offered again.
+            samples are not offered again, nor are samples this detector has
+            learnt from in :meth:`partial_fit` (recognised by their values),
+            even when ``y`` is omitted.
         n_queries : int or None, default=None
             Number of samples; default 10, capped by the remaining ``budget``
             and the unlabelled samples left.
@@ -803,10 +840,15 @@ class NAFALDetector(BaseDetector):
                     f"got {y.shape}."
                 )
             unlabelled = np.isnan(y)
+        if len(self._told) and unlabelled.any():
+            # samples this detector has learnt from are never asked again
+            candidates = np.flatnonzero(unlabelled)
+            told = np.isin(fingerprints(X[candidates]), self._told)
+            unlabelled[candidates[told]] = False
         if not unlabelled.any():
             raise PoolExhaustedError(
-                "Every sample of X is already labelled (y has no nan); there is "
-                "nothing left to query."
+                "Every sample of X is already labelled (in y, or through "
+                "partial_fit); there is nothing left to query."
             )
         candidates = np.flatnonzero(unlabelled)
         scores = self._score_flat(self._standardized(X[candidates]))
@@ -835,7 +877,9 @@ class NAFALDetector(BaseDetector):
                 (n_series, n_timepoints, n_channels)
             Labelled samples, typically ``X_pool[query(X_pool)]``.
         y : array-like of shape (n_samples,)
-            1 (anomaly), 0 (normal) or ``np.nan`` (unknown, ignored).
+            1 (anomaly), 0 (normal) or ``np.nan`` (unknown, ignored): only
+            labelled samples are learnt from and count for the budget, so the
+            whole pool with ``nan`` for unlabelled samples works too.
         classes : ignored
             Accepted for compatibility with active-learning wrappers.
 
@@ -875,6 +919,7 @@ class NAFALDetector(BaseDetector):
             self._warn_diverged(f"Feedback round {round_index}", "lr or max_grad_norm")
         else:
             self.n_labelled_ += int(known.sum())
+            self._told = np.union1d(self._told, fingerprints(X[known]))
         self.feedback_history_ = [
             *self.feedback_history_,
             {

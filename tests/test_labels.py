@@ -1,0 +1,188 @@
+"""What the detectors do with a person's labels: conventions, whole pools, memory, thresholds."""
+
+import copy
+
+import numpy as np
+import pytest
+
+from alad import ActiveReconstructionDetector, NAFALDetector, PoolExhaustedError
+from alad.datasets import make_telemetry
+from alad.exceptions import ThresholdWarning
+from alad.thresholds import fingerprints, threshold_from_labels
+
+W = 10
+TINY = {"d_model": 16, "n_heads": 2, "n_layers": 1, "d_ff": 16, "dropout": 0.1}
+NAF_FAST = dict(
+    n_transforms=4,
+    transform_dim=2,
+    flow_transforms=1,
+    flow_hidden_features=8,
+    max_epochs=2,
+    augment_epochs=1,
+    n_iterations=0,
+    random_state=0,
+)
+
+
+@pytest.fixture(scope="module")
+def data():
+    return make_telemetry(
+        n_train=600, n_test=1200, n_channels=3, n_anomalies=4, n_bursts=2, random_state=1
+    )
+
+
+@pytest.fixture(scope="module")
+def ard(data):
+    return ActiveReconstructionDetector(
+        window_size=W,
+        max_epochs=2,
+        backbone_params=TINY,
+        random_state=0,
+        top_k=2,
+        n_bins=2,
+        per_bin=1,
+        feedback_epochs=1,
+    ).fit(data.X_train)
+
+
+@pytest.fixture(scope="module")
+def tab():
+    rng = np.random.default_rng(0)
+    pool = np.r_[rng.normal(size=(30, 4)), rng.normal(size=(10, 4)) + 4]
+    return rng.normal(size=(64, 4)), pool, np.r_[np.zeros(30), np.ones(10)]
+
+
+@pytest.fixture(scope="module")
+def naf(tab):
+    return NAFALDetector(**NAF_FAST).fit(tab[0])
+
+
+# -- the convention ---------------------------------------------------------------
+def test_outlier_convention_labels_are_refused_naming_it(ard, naf, data, tab):
+    with pytest.raises(ValueError, match="scikit-learn's outlier convention"):
+        copy.deepcopy(ard).partial_fit(data.X_test[:W], -np.ones(W))
+    with pytest.raises(ValueError, match=r"-1 = anomaly, 1 = normal"):
+        ard.query(data.X_test, y=np.r_[-1.0, np.full(len(data.X_test) - 1, np.nan)])
+    with pytest.raises(ValueError, match="outlier convention"):
+        copy.deepcopy(naf).partial_fit(tab[1][:2], [-1, 1])
+
+
+# -- the whole pool with nan ---------------------------------------------------
+def test_partial_fit_on_the_whole_pool_counts_only_labelled_windows(ard, data):
+    pool = data.X_test[: 60 * W + 7]  # a tail shorter than a window
+    idx = ard.query(pool)
+    known = np.full(len(pool), np.nan)
+    known[idx] = data.y_test[idx]
+    whole = copy.deepcopy(ard).partial_fit(pool, known)
+    queried = copy.deepcopy(ard).partial_fit(pool[idx], known[idx])
+    assert whole.n_labelled_windows_ == queried.n_labelled_windows_ == len(idx) // W
+    assert np.array_equal(
+        whole.decision_function(data.X_test), queried.decision_function(data.X_test)
+    )
+
+
+def test_a_labelled_tail_shorter_than_a_window_is_refused(ard, data):
+    known = np.full(W + 3, np.nan)
+    known[-1] = 0
+    with pytest.raises(ValueError, match="stack whole windows"):
+        copy.deepcopy(ard).partial_fit(data.X_test[: W + 3], known)
+
+
+def test_naf_partial_fit_on_the_whole_pool_counts_only_labels(naf, tab):
+    known = np.full(len(tab[1]), np.nan)
+    known[[0, 35]] = [0, 1]
+    det = copy.deepcopy(naf).set_params(budget=2).partial_fit(tab[1], known)
+    assert det.n_labelled_ == 2
+
+
+# -- what the detector was told ------------------------------------------------
+def test_query_never_reasks_a_window_learnt_from_even_without_y(ard, data):
+    det = copy.deepcopy(ard)
+    pool = data.X_test
+    first = det.query(pool)
+    det.partial_fit(pool[first], data.y_test[first])
+    second = det.query(pool)
+    assert not set(first // W) & set(second // W)
+    # a 3-D stack of the same windows is recognised too
+    windows = pool[: len(pool) // W * W].reshape(-1, W, 3)
+    assert not set(first // W) & set(det.query(windows).tolist())
+
+
+def test_query_runs_out_when_everything_was_told(ard, data):
+    det = copy.deepcopy(ard)
+    pool = data.X_test[: 4 * W]
+    det.partial_fit(pool, np.zeros(len(pool)))
+    with pytest.raises(PoolExhaustedError, match="partial_fit"):
+        det.query(pool)
+
+
+def test_naf_query_never_reasks_a_sample_learnt_from(naf, tab):
+    det = copy.deepcopy(naf)
+    first = det.query(tab[1], n_queries=5)
+    det.partial_fit(tab[1][first], tab[2][first])
+    assert not set(first) & set(det.query(tab[1], n_queries=5))
+
+
+def test_fingerprints_ignore_the_float_dtype():
+    rows = np.random.default_rng(0).normal(size=(3, 4)).astype(np.float32)
+    assert np.array_equal(fingerprints(rows), fingerprints(rows.astype(np.float64)))
+    assert len(set(fingerprints(rows).tolist())) == 3
+
+
+# -- thresholds from labels ---------------------------------------------------------
+def test_threshold_from_labels_rules():
+    scores, labels = [0.1, 0.3, 0.35, 0.9, 0.8], [0, 0, 1, 1, 1]
+    t = threshold_from_labels(scores, labels, method="f1")
+    assert 0.3 < t < 0.35  # flags exactly the anomalies
+    assert threshold_from_labels(scores, [0, 0, 0, 0, 0], method="f1") is None
+    assert threshold_from_labels(scores, [1, 1, 1, 1, 1], method="false_alarm") is None
+    t = threshold_from_labels(np.arange(100.0), np.zeros(100), method="false_alarm")
+    assert (np.arange(100.0) > t).mean() == pytest.approx(0.01)
+    with pytest.raises(ValueError, match="method"):
+        threshold_from_labels(scores, labels, method="best")
+
+
+@pytest.mark.parametrize("rule", ["f1", "false_alarm"])
+def test_the_threshold_can_come_from_the_labels(ard, data, rule):
+    det = copy.deepcopy(ard).set_params(thresholding=rule, false_alarm_rate=0.05)
+    assert det.update_threshold().threshold_source_ == "contamination"  # no label yet
+    known = np.full(len(data.X_test), np.nan)
+    for _ in range(3):
+        idx = det.query(data.X_test, y=known)
+        known[idx] = data.y_test[idx]
+        det.partial_fit(data.X_test[idx], known[idx])
+    scores, labels = det._labelled_scores()
+    if rule == "f1" and not (labels == 1).any():
+        pytest.skip("the queries found no anomaly")
+    assert det.threshold_source_ == rule
+    assert det.threshold_ == pytest.approx(
+        threshold_from_labels(scores, labels, method=rule, false_alarm_rate=0.05)
+    )
+    back = copy.deepcopy(det).set_params(thresholding="contamination")
+    assert back.update_threshold().threshold_source_ == "contamination"
+    assert back.threshold_ == pytest.approx(
+        np.percentile(back.decision_scores_, 90)
+    )
+
+
+def test_naf_threshold_from_labels(naf, tab):
+    det = copy.deepcopy(naf).set_params(thresholding="f1")
+    det.partial_fit(tab[1][[0, 1, 35, 36]], [0, 0, 1, 1])
+    assert det.threshold_source_ == "f1"
+    scores = det.decision_function(tab[1][[0, 1, 35, 36]])
+    assert det.threshold_ == pytest.approx(
+        threshold_from_labels(scores, [0, 0, 1, 1], method="f1")
+    )
+
+
+def test_predict_warns_when_it_flags_most_of_a_series(ard, data):
+    det = copy.deepcopy(ard)
+    det.threshold_ = float(np.min(det.decision_function(data.X_test))) - 1.0
+    with pytest.warns(ThresholdWarning, match="100%"):
+        det.predict(data.X_test)
+
+
+def test_thresholding_is_checked(ard, data):
+    det = copy.deepcopy(ard).set_params(thresholding="best")
+    with pytest.raises(ValueError, match="thresholding"):
+        det.update_threshold()
