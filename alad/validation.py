@@ -85,10 +85,11 @@ def check_labels(y, *, name: str = "y", allow_missing: bool = True) -> np.ndarra
     bad = known & (y != 0) & (y != 1)
     if (y[bad] == -1).any():
         raise ValueError(
-            f"{name} holds -1: alad's labels are 1 = anomaly, 0 = normal, nan = "
-            "unlabelled, not scikit-learn's outlier convention (-1 = anomaly, "
-            f"1 = normal). Convert with {name} = np.where({name} == -1, 1.0, 0.0) "
-            "(keeping nan where unlabelled)."
+            f"{name} must contain only 0 (normal), 1 (anomaly)"
+            f"{' or nan (unlabelled)' if allow_missing else ''}; it holds -1, as "
+            "in scikit-learn's outlier convention (-1 = anomaly, 1 = normal), "
+            "which alad does not use. Convert with "
+            f"np.where({name} == -1, 1.0, np.where({name} == 1, 0.0, np.nan))."
         )
     if bad.any():
         examples = np.unique(y[bad])[:5]

@@ -730,8 +730,9 @@ class ActiveReconstructionDetector(BaseDetector):
             unlabelled[candidates[told]] = False
         if not unlabelled.any():
             raise PoolExhaustedError(
-                "Every window of X is already labelled (in y, or through "
-                "partial_fit); there is nothing left to query."
+                "Every window of X is already labelled: y has no nan window left "
+                "that this detector has not learnt from in partial_fit; there is "
+                "nothing left to query."
             )
         chunks = self._position_scores(X, starts, standardized=False)
         window_scores = np.concatenate([c.mean(axis=1) for c in chunks])
@@ -802,10 +803,10 @@ class ActiveReconstructionDetector(BaseDetector):
             n = len(X) // W * W
             if n < len(X) and not np.isnan(y[n:]).all():
                 raise ValueError(
-                    f"X must stack whole windows: its last {len(X) - n} rows are "
-                    f"labelled but do not fill a window of window_size={W}. Pass "
-                    "X_pool[idx] with idx from query(), or the whole pool with nan "
-                    "for unlabelled rows."
+                    f"X must stack whole windows: its {len(X)} rows are not a "
+                    f"multiple of window_size={W}, and the last {len(X) - n}, which "
+                    "fill no window, are labelled. Pass X_pool[idx] with idx from "
+                    "query(), or the whole pool with nan for unlabelled rows."
                 )
             windows = X[:n].reshape(-1, W, X.shape[1])
             labels = y[:n].reshape(-1, W)

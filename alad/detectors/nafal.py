@@ -847,8 +847,9 @@ class NAFALDetector(BaseDetector):
             unlabelled[candidates[told]] = False
         if not unlabelled.any():
             raise PoolExhaustedError(
-                "Every sample of X is already labelled (in y, or through "
-                "partial_fit); there is nothing left to query."
+                "Every sample of X is already labelled: y has no nan sample left "
+                "that this detector has not learnt from in partial_fit; there is "
+                "nothing left to query."
             )
         candidates = np.flatnonzero(unlabelled)
         scores = self._score_flat(self._standardized(X[candidates]))
