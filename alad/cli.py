@@ -1,4 +1,4 @@
-"""The command-line entry point: ``alad demo``, ``alad benchmark``, ``alad report``.
+"""The command-line entry point: ``alad demo``, ``benchmark``, ``report``, ``label``.
 
 Arguments are parsed before anything heavy is imported: ``alad --help`` and
 ``alad --version`` never import torch or scikit-learn, and a wrong argument is
@@ -15,6 +15,7 @@ from pathlib import Path
 from . import __version__
 from .experiments.engine import PROTOCOLS
 from .experiments.tasks import DATASETS, NAFAL_DATASETS
+from .labelling.cli import add_parser as _add_label_parser
 
 __all__ = ["build_parser", "main"]
 
@@ -400,6 +401,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("results", nargs="+", type=_results_file, help="results files")
     _add_report_options(report, figures=True)
     report.set_defaults(run=_report, parser=report)
+    _add_label_parser(commands)
     return parser
 
 
