@@ -11,6 +11,7 @@ __all__ = [
     "FlowDivergenceWarning",
     "NAFALDetector",
     "PoolExhaustedError",
+    "ThresholdWarning",
     "__version__",
 ]
 
@@ -24,6 +25,7 @@ __exports__ = {
     "FlowDivergenceWarning": ".exceptions",
     "NAFALDetector": ".detectors",
     "PoolExhaustedError": ".exceptions",
+    "ThresholdWarning": ".exceptions",
 }
 __getattr__ = lazy_getattr(__name__, __exports__)
 __dir__ = lazy_dir(__name__, __exports__)

@@ -820,7 +820,7 @@ class ActiveReconstructionDetector(BaseDetector):
         The round trains a copy of the model; the copy replaces the model
         only if its weights and the scores of the training data are finite
         (see :data:`alad.transaction.MAX_TRAINING_SCORE`). A diverged round is
-        rolled back with a :class:`~alad.exceptions.DivergenceWarning` and
+        rolled back with a :class:`~alad.DivergenceWarning` and
         recorded in ``feedback_history_``; its labels are not charged to the
         budget. An exception or Ctrl-C leaves the detector exactly as it was.
 

@@ -636,7 +636,7 @@ class NAFALDetector(BaseDetector):
         ``fit`` with ``n_iterations=0`` and then ``augment(r)`` gives the same
         model as ``fit`` with ``n_iterations=r`` (useful to score NAF-AD and
         NAF-AL from one training run). A round that diverges is rolled back
-        with a :class:`~alad.exceptions.DivergenceWarning`; an exception or
+        with a :class:`~alad.DivergenceWarning`; an exception or
         Ctrl-C leaves the detector exactly as it was.
 
         Parameters
@@ -868,7 +868,7 @@ class NAFALDetector(BaseDetector):
         replaces the model if its weights and the scores of the training data
         are finite; ``decision_scores_``/``threshold_`` are recomputed. A
         diverged round is rolled back with a
-        :class:`~alad.exceptions.DivergenceWarning` and its labels are not
+        :class:`~alad.DivergenceWarning` and its labels are not
         charged to the budget; an exception or Ctrl-C leaves the detector
         exactly as it was.
 
