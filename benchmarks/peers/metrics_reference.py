@@ -1,5 +1,10 @@
 """Reference values of the range-based metrics, from TSB-AD 1.5 and prts.
 
+For each case: TSB-AD's ``get_metrics(score, labels, slidingWindow=L)`` (the
+leaderboard's function), its ``RangeAUC_volume_opt`` for the surface at width
+``L`` and its separate ``RangeAUC``, and for a few predictions its range and
+affiliation precision and recall and prts's.
+
 Runs in the reference environment (``benchmarks/peers/make_metrics_env.sh``),
 never in alad's: it reads the cases written by
 ``benchmarks/metrics_agreement.py`` (an ``.npz`` of labels and scores and a
@@ -21,6 +26,7 @@ from prts import ts_precision, ts_recall
 from TSB_AD.evaluation.affiliation.generics import convert_vector_to_events
 from TSB_AD.evaluation.affiliation.metrics import pr_from_events
 from TSB_AD.evaluation.basic_metrics import basic_metricor
+from TSB_AD.evaluation.metrics import get_metrics
 
 PRTS_PARAMS = [
     (alpha, cardinality, bias)
@@ -68,14 +74,11 @@ def main(cases_path, spec_path, out_path):
             except Exception as error:  # noqa: BLE001 - recorded, then shown
                 res["RangeAUC_error"] = f"{type(error).__name__}: {error}"
         if case.get("grid"):
-            for name, fn in [
-                ("range_f1", grader.metric_RF1),
-                ("affiliation_f1", grader.metric_Affiliation),
-                ("composite_f1", grader.metric_EventF1PA),
-            ]:
-                t0 = time.perf_counter()
-                res[name] = float(fn(y, s))
-                res["seconds"][name] = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            res["get_metrics"] = {
+                k: float(v) for k, v in get_metrics(s, y, slidingWindow=W).items()
+            }
+            res["seconds"]["get_metrics"] = time.perf_counter() - t0
         preds = []
         for t in case.get("thresholds", []):
             pred = (s > t).astype(int)
