@@ -20,7 +20,11 @@ from .labelling.cli import add_parser as _add_label_parser
 __all__ = ["build_parser", "main"]
 
 #: What ``--dataset`` accepts, per protocol (the part before ``:`` for Han's).
-PROTOCOL_DATASETS = {"han": tuple(sorted(DATASETS)), "nafal": NAFAL_DATASETS}
+PROTOCOL_DATASETS = {
+    "han": tuple(sorted(DATASETS)),
+    "nafal": NAFAL_DATASETS,
+    "labels": tuple(sorted(DATASETS)),
+}
 
 #: Options of one protocol only: name -> protocol.
 HAN_ONLY = (
@@ -41,6 +45,13 @@ HAN_ONLY = (
     "figures",
 )
 NAFAL_ONLY = ("table", "quick", "n_jobs")
+LABELS_ONLY = ("split", "budgets", "pool_ratio", "peer", "peer_command", "work")
+#: The options each protocol takes, of those above.
+PROTOCOL_OPTIONS = {
+    "han": HAN_ONLY,
+    "nafal": NAFAL_ONLY,
+    "labels": (*LABELS_ONLY, "backbone", "figures"),
+}
 
 
 class _Formatter(argparse.HelpFormatter):
@@ -112,24 +123,26 @@ def _demo(args: argparse.Namespace) -> int:
 def _check_benchmark(args: argparse.Namespace) -> None:
     """Errors argparse cannot see alone: options of the other protocol, names."""
     error = args.parser.error
+    mine = PROTOCOL_OPTIONS[args.protocol]
     given = [
         name
-        for name in (NAFAL_ONLY if args.protocol == "han" else HAN_ONLY)
-        if getattr(args, name) not in (None, False)
+        for name in dict.fromkeys(HAN_ONLY + NAFAL_ONLY + LABELS_ONLY)
+        if name not in mine and getattr(args, name) not in (None, False)
     ]
     if given:
-        other = "nafal" if args.protocol == "han" else "han"
+        owners = [p for p, names in PROTOCOL_OPTIONS.items() if given[0] in names]
         flags = ", ".join("--" + name.replace("_", "-") for name in given)
-        error(f"{flags}: only with --protocol {other}")
+        error(f"{flags}: only with --protocol {' or '.join(owners)}")
     known = PROTOCOL_DATASETS[args.protocol]
+    tasks = args.protocol in ("han", "labels")  # data sets with entities
     for spec in args.dataset or []:
-        name = spec.partition(":")[0] if args.protocol == "han" else spec
+        name = spec.partition(":")[0] if tasks else spec
         if name not in known:
             error(
                 f"argument --dataset: unknown data set {spec!r} for --protocol "
                 f"{args.protocol}; choose from {', '.join(known)}"
             )
-    if args.protocol == "han" and not args.dataset:
+    if tasks and not args.dataset:
         error("the following arguments are required: --dataset")
 
 
@@ -137,6 +150,8 @@ def _benchmark(args: argparse.Namespace) -> int:
     _check_benchmark(args)
     if args.protocol == "nafal":
         return _benchmark_nafal(args)
+    if args.protocol == "labels":
+        return _benchmark_labels(args)
     from .experiments import han
     from .experiments.engine import run_jobs
 
@@ -202,6 +217,31 @@ def _benchmark_nafal(args: argparse.Namespace) -> int:
     return _report_from(list(store), args)
 
 
+def _benchmark_labels(args: argparse.Namespace) -> int:
+    from .experiments import labels
+    from .experiments.engine import run_jobs
+
+    out = args.out or "alad_output/labels.jsonl"
+    try:
+        work = labels.jobs(
+            args.dataset,
+            backbones=args.backbone or ["transformer"],
+            splits=tuple(args.split or labels.SPLITS),
+            seeds=args.seeds,
+            budgets=tuple(args.budgets or labels.BUDGETS),
+            pool_ratio=0.2 if args.pool_ratio is None else args.pool_ratio,
+            params=args.params,
+            peers=tuple(args.peer or labels.UNSUPERVISED_PEERS + labels.LABEL_PEERS),
+            peer_command=args.peer_command,
+            work=args.work or Path(out).with_suffix(".work"),
+            data_home=args.data_home,
+        )
+    except (ValueError, OSError) as exc:
+        args.parser.error(str(exc))
+    store = run_jobs(work, out, protocol="labels", progress=not args.quiet)
+    return _report_from(list(store), args)
+
+
 def _report(args: argparse.Namespace) -> int:
     from .experiments import read_records
 
@@ -232,6 +272,12 @@ def _report_from(records: list[dict], args: argparse.Namespace) -> int:
         han = [r for r in records if r.get("protocol", "han") == "han"]
         for path in save_figures(han, labels, args.figures):
             print(f"wrote {path}")
+        mine = [r for r in records if r.get("protocol") == "labels"]
+        if mine:
+            from .experiments.labels import save_figures as label_figures
+
+            for path in label_figures(mine, args.figures):
+                print(f"wrote {path}")
     return 0
 
 
@@ -240,7 +286,9 @@ def _add_report_options(parser: argparse.ArgumentParser, figures: bool) -> None:
     parser.add_argument("--rst", help="also write the tables as reStructuredText here")
     if figures:
         parser.add_argument(
-            "--figures", help="write score, PA%%K and budget plots here (han only)"
+            "--figures",
+            help="write the plots here (han: scores, PA%%K, budget; labels: "
+            "metric against labelled windows)",
         )
 
 
@@ -290,6 +338,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--protocol nafal: Tables 1-3 of NAF-AL (Zhang et al.): NAF-AD, NAF-AL "
         "and NAF-AD trained as long, next to IsolationForest, LOF and "
         "OneClassSVM; F1 on ODDS, one-vs-rest and m-vs-rest ROC AUC on UEA.\n\n"
+        "--protocol labels: label efficiency (issue 13). Each backbone without "
+        "labels, with the pool taken as normal, and with 0 to 100 labelled "
+        "windows, next to the peers' scores (their own environment, "
+        "benchmarks/peers/run_peers.py), on two pools: one holding anomalies "
+        "and the paper's.\n\n"
         "Finished runs are appended to --out and skipped when the command is "
         "rerun; the tables are printed at the end.",
     )
@@ -302,7 +355,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument(
         "--dataset",
         action="append",
-        help="data set, repeatable. han (required): "
+        help="data set, repeatable. han and labels (required): "
         + ", ".join(PROTOCOL_DATASETS["han"])
         + ", with entities after a colon (msl:C-1,M-6, ucr:1); nafal (default "
         "all): " + ", ".join(NAFAL_DATASETS),
@@ -319,7 +372,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument(
         "--out",
         help="the JSON-lines results file (default alad_output/benchmark.jsonl, "
-        "nafal: alad_output/nafal.jsonl)",
+        "nafal: alad_output/nafal.jsonl, labels: alad_output/labels.jsonl)",
     )
     bench.add_argument("--data-home", help="the data home (default: ALAD_DATA_HOME)")
     bench.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -369,6 +422,35 @@ def build_parser() -> argparse.ArgumentParser:
         "configuration (default 0.25 with a grid, else 0)",
     )
     han.add_argument("--cache", help="models and scores (default: OUT.cache)")
+
+    lab = bench.add_argument_group(
+        "--protocol labels only (also --backbone, --figures)"
+    )
+    lab.add_argument(
+        "--split",
+        action="append",
+        choices=["anomalous", "paper"],
+        help="where the pool is: a stretch holding anomalies, or the paper's "
+        "first share of the test part; repeatable (default both)",
+    )
+    lab.add_argument(
+        "--budgets",
+        type=int,
+        nargs="+",
+        help="labelled windows at which to score (default 0 10 25 50 100)",
+    )
+    lab.add_argument(
+        "--pool-ratio", type=float, help="share of the test part in the pool (0.2)"
+    )
+    lab.add_argument(
+        "--peer", action="append", help="peer whose scores to read, repeatable (all)"
+    )
+    lab.add_argument(
+        "--peer-command",
+        help="command run after alad's runs, given --work WORK, e.g. "
+        "'benchmarks/.venv-peers/bin/python benchmarks/peers/run_peers.py'",
+    )
+    lab.add_argument("--work", help="task and score files (default: OUT.work)")
 
     naf = bench.add_argument_group("--protocol nafal only")
     naf.add_argument(

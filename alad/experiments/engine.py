@@ -42,6 +42,7 @@ __all__ = [
 PROTOCOLS = {
     "han": "alad.experiments.han",
     "nafal": "alad.experiments.nafal",
+    "labels": "alad.experiments.labels",
 }
 
 

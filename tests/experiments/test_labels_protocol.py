@@ -1,0 +1,395 @@
+"""The label-efficiency protocol: splits, records, resume, task and score files."""
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from alad.cli import main
+from alad.datasets import make_telemetry
+from alad.experiments import Task, labels
+from alad.experiments.engine import PROTOCOLS, format_records, run_jobs
+
+TINY = {
+    "window_size": 10,
+    "max_epochs": 1,
+    "top_k": 1,
+    "n_bins": 1,
+    "per_bin": 1,
+    "feedback_epochs": 1,
+    "backbone_params": {"d_model": 8, "n_heads": 2, "n_layers": 1, "d_ff": 8},
+}
+BUDGETS = (0, 2, 4)
+RUNNER = Path(__file__).resolve().parents[2] / "benchmarks" / "peers" / "run_peers.py"
+
+
+def _task():
+    data = make_telemetry(n_train=800, n_test=1500, random_state=0)
+    return Task("telemetry", "tiny", data.X_train, data.X_test, data.y_test)
+
+
+TASK = _task()
+
+
+def _jobs(work, **kw):
+    return labels.jobs([TASK], seeds=[0], budgets=BUDGETS, params=TINY, work=work, **kw)
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("labels")
+    out, work = root / "results.jsonl", root / "work"
+    store = run_jobs(_jobs(work), out, protocol="labels", progress=False)
+    return out, work, store
+
+
+def _runner():
+    spec = importlib.util.spec_from_file_location("run_peers", RUNNER)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# --------------------------------------------------------------------------- #
+# the split
+# --------------------------------------------------------------------------- #
+
+
+def test_the_protocol_is_registered():
+    assert PROTOCOLS["labels"] == "alad.experiments.labels"
+
+
+def test_pool_holds_a_whole_segment_and_leaves_one_for_evaluation():
+    y = np.zeros(1000, dtype=int)
+    y[100:110] = y[500:520] = y[900:905] = 1
+    for seed in range(5):
+        start, rule = labels.pool_start(y, 200, seed)
+        assert rule == "whole"
+        pool, rest = (
+            y[start : start + 200],
+            np.concatenate([y[:start], y[start + 200 :]]),
+        )
+        assert pool.any() and rest.any()
+        assert labels.pool_start(y, 200, seed) == (start, rule)  # deterministic
+    assert len({labels.pool_start(y, 200, s)[0] for s in range(10)}) > 1
+
+
+def test_a_single_anomaly_is_cut_between_pool_and_evaluation():
+    y = np.zeros(1000, dtype=int)
+    y[600:700] = 1  # as UCR: one event
+    start, rule = labels.pool_start(y, 200, 0)
+    assert rule == "cut"
+    assert y[start : start + 200].any()
+    assert np.concatenate([y[:start], y[start + 200 :]]).any()
+
+
+def test_without_anomalies_the_pool_starts_the_series():
+    assert labels.pool_start(np.zeros(100, dtype=int), 20, 0) == (0, "none")
+
+
+def test_paper_split_is_the_first_share_and_anomalous_split_holds_anomalies():
+    paper = labels.make_label_split(TASK, "paper", 0.2, 0)
+    assert paper.start == 0 and paper.stop == 300
+    np.testing.assert_array_equal(paper.X_pool, TASK.X_test[:300])
+    anomalous = labels.make_label_split(TASK, "anomalous", 0.2, 0)
+    assert anomalous.y_pool.any() and anomalous.y_eval.any()
+    assert len(anomalous.y_pool) + len(anomalous.y_eval) == len(TASK.y_test)
+    with pytest.raises(ValueError, match="split must be one of"):
+        labels.make_label_split(TASK, "middle", 0.2, 0)
+
+
+# --------------------------------------------------------------------------- #
+# records, resume, task files
+# --------------------------------------------------------------------------- #
+
+
+def test_every_setting_and_budget_is_recorded(run):
+    _, _, store = run
+    seen = {(r["split"], r["setting"], r["budget"]) for r in store}
+    for split in labels.SPLITS:
+        assert (split, "w/o labels", None) in seen
+        assert (split, "pool as normal", None) in seen
+        for b in BUDGETS:
+            assert (split, "with labels", b) in seen
+    for r in store:
+        assert r["protocol"] == "labels" and r["family"] == "alad"
+        assert set(r["metrics"]) >= {"f1", "f1_pa", "pa_k_auc", "roc_auc", "vus_pr"}
+        if r["setting"] == "with labels":
+            assert r["n_labelled"] == r["budget"]
+
+
+def test_budget_zero_is_the_model_without_labels(run):
+    _, _, store = run
+    by = {(r["split"], r["setting"], r["budget"]): r["metrics"] for r in store}
+    for split in labels.SPLITS:
+        assert by[(split, "with labels", 0)] == by[(split, "w/o labels", None)]
+
+
+def test_rerun_skips_done_keys(run, monkeypatch):
+    out, work, store = run
+    before = Path(out).read_text()
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a done run was trained again")
+
+    monkeypatch.setattr("alad.detectors.ActiveReconstructionDetector.fit", refuse)
+    again = run_jobs(_jobs(work), out, protocol="labels", progress=False)
+    assert len(again) == len(store)
+    assert Path(out).read_text() == before
+
+
+def test_task_file_round_trips(run):
+    _, work, _ = run
+    for split in labels.SPLITS:
+        cut = labels.make_label_split(TASK, split, 0.2, 0)
+        path = labels.task_file(work, f"telemetry_tiny__{split}", 0)
+        data = labels.read_task_file(path)
+        np.testing.assert_array_equal(data["X_train"], TASK.X_train)
+        np.testing.assert_array_equal(data["X_pool"], cut.X_pool)
+        np.testing.assert_array_equal(data["X_eval"], cut.X_eval)
+        np.testing.assert_array_equal(data["y_eval"], cut.y_eval)
+        meta = data["meta"]
+        assert meta["budgets"] == list(BUDGETS)
+        assert meta["window_size"] == TINY["window_size"]
+        assert meta["query_source"] == "alad:transformer"
+        assert meta["pool_rows"] == [cut.start, cut.stop]
+        previous = set()
+        for b in BUDGETS:
+            idx = data[f"idx_b{b}"]
+            assert len(idx) == b * TINY["window_size"]  # whole windows
+            starts = idx[:: TINY["window_size"]]
+            assert np.all(starts % TINY["window_size"] == 0)
+            np.testing.assert_array_equal(data[f"y_b{b}"], cut.y_pool[idx])
+            assert previous <= set(idx)  # a budget extends the one before
+            previous = set(idx)
+
+
+# --------------------------------------------------------------------------- #
+# the peers' score files
+# --------------------------------------------------------------------------- #
+
+
+def test_peer_score_files_are_scored_and_missing_ones_listed(run, capsys):
+    out, work, store = run
+    cut = labels.make_label_split(TASK, "anomalous", 0.2, 0)
+    tid = "telemetry_tiny__anomalous"
+    perfect = cut.y_eval.astype(np.float32)
+    np.save(labels.score_path(work, tid, 0, "iforest"), perfect)
+    path = labels.score_path(work, tid, 0, "extratrees", 4)
+    np.save(path, perfect[::-1].copy())
+    path.with_suffix(".json").write_text(json.dumps({"seconds": 1.5}))
+    np.save(labels.score_path(work, tid, 0, "pyod_ecod"), perfect[:-1])  # too short
+    err = labels.score_path(work, tid, 0, "deepod_devnet", 2).with_suffix(".err")
+    err.write_text("Traceback ...\nValueError: no anomalous row\n")
+    before = len(store)
+    store = run_jobs(_jobs(work), out, protocol="labels", progress=False)
+    peers = {(r["method"], r["budget"]): r for r in store if r["family"] != "alad"}
+    assert set(peers) == {("iforest", None), ("extratrees", 4)}
+    assert len(store) == before + 2
+    assert peers[("iforest", None)]["metrics"]["roc_auc"] == 1.0
+    assert peers[("iforest", None)]["family"] == "unsupervised"
+    assert peers[("extratrees", 4)]["family"] == "labels"
+    assert peers[("extratrees", 4)]["seconds"] == 1.5
+    err_text = capsys.readouterr().err
+    assert "no peer scores yet" in err_text
+    assert "pyod_ecod.npy (refused" in err_text
+    assert "deepod_devnet_b2.npy (failed: ValueError: no anomalous row)" in err_text
+
+
+def test_report_prints_the_comparison(run):
+    out, work, _ = run
+    store = run_jobs(_jobs(work), out, protocol="labels", progress=False)
+    text = labels.format_report(list(store))
+    assert "At 4 labelled windows, split 'anomalous'" in text
+    assert "At 4 labelled windows, split 'paper'" in text
+    lines = [
+        line
+        for line in text.splitlines()
+        if line.startswith("| telemetry | PA%K AUC | alad:transformer")
+    ]
+    assert len(lines) == 2
+    assert "iforest" in lines[0]  # the best unsupervised peer of the split
+    assert "PA%K AUC against labelled windows" in text
+    assert text == format_records(list(store))  # the engine's report is this one
+    rst = labels.format_report(list(store), fmt="rst")
+    assert ".. list-table:: At 4 labelled windows" in rst
+
+
+def test_comparison_says_whether_labels_help():
+    def rec(method, family, setting, budget, value, seed=0):
+        return {
+            "protocol": "labels",
+            "task": "gecco",
+            "dataset": "gecco",
+            "split": "anomalous",
+            "seed": seed,
+            "method": method,
+            "family": family,
+            "setting": setting,
+            "budget": budget,
+            "metrics": {m: value for m in labels.METRIC_NAMES},
+        }
+
+    records = [
+        rec("alad:usad", "alad", "w/o labels", None, 0.5),
+        rec("alad:usad", "alad", "pool as normal", None, 0.6),
+        rec("alad:usad", "alad", "with labels", 50, 0.55),
+        rec("iforest", "unsupervised", "w/o labels", None, 0.4),
+        rec("pyod_ecod", "unsupervised", "w/o labels", None, 0.45),
+        rec("extratrees", "labels", "with labels", 50, 0.7),
+    ]
+    row = labels.comparison(records, "pa_k_auc")[("anomalous", "gecco")]
+    assert row["alad"]["alad:usad"] == (0.55, 0.5, 0.6)
+    assert row["unsupervised"] == ("pyod_ecod", 0.45)
+    assert row["labels"] == ("extratrees", 0.7)
+    text = labels.format_report(records)
+    line = next(x for x in text.splitlines() if x.startswith("| gecco | VUS-PR"))
+    assert line.endswith("| **no** | **no** |")
+
+
+def test_figures_are_written(run, tmp_path):
+    out, work, _ = run
+    store = run_jobs(_jobs(work), out, protocol="labels", progress=False)
+    paths = labels.save_figures(list(store), tmp_path, metrics=["pa_k_auc"])
+    assert {p.name for p in paths} == {
+        "labels_anomalous_pa_k_auc.png",
+        "labels_paper_pa_k_auc.png",
+    }
+
+
+# --------------------------------------------------------------------------- #
+# the peers' runner (imports numpy and the peers only; sklearn's peers run here)
+# --------------------------------------------------------------------------- #
+
+
+def test_runner_knows_the_same_peers():
+    runner = _runner()
+    assert runner.UNSUPERVISED == labels.UNSUPERVISED_PEERS
+    assert runner.WITH_LABELS == labels.LABEL_PEERS
+    assert set(runner.ALIGNMENT) == set(runner.PEERS)
+
+
+def test_runner_alignment_puts_windows_at_their_end():
+    runner = _runner()
+    n, w = 10, 3
+    windows = np.arange(n - w + 1, dtype=float)  # window [i, i+3) scores i
+    np.testing.assert_array_equal(
+        runner.window_end(windows, n, w), [0, 0, 0, 1, 2, 3, 4, 5, 6, 7]
+    )
+    # TSB-AD multivariate: one item per row, the last w repeat the last window
+    raw = np.concatenate([windows, [7, 7]])
+    np.testing.assert_array_equal(runner.tsbad_items(raw, n, w, 3), windows)
+    # TSB-AD univariate: ceil((w-1)/2) in front, (w-1)//2 behind
+    raw = np.concatenate([[0], windows, [7]])
+    np.testing.assert_array_equal(runner.tsbad_items(raw, n, w, 1), windows)
+    np.testing.assert_array_equal(runner.edge_pad([9, 9, 2, 3], 2), [2, 2, 2, 3])
+
+
+def test_runner_writes_score_files_that_the_protocol_reads(tmp_path):
+    """End to end with the runner: an unsupervised and a label-taking peer."""
+    runner = _runner()
+    work = tmp_path / "work"
+    cut = labels.make_label_split(TASK, "anomalous", 0.2, 0)
+    w = TINY["window_size"]
+    starts = np.arange(0, len(cut.y_pool) - w + 1, w)
+    anomalous = [s for s in starts if cut.y_pool[s : s + w].any()][:1]
+    normal = [s for s in starts if not cut.y_pool[s : s + w].any()][:3]
+    idx = np.concatenate([np.arange(s, s + w) for s in sorted(anomalous + normal)])
+    labels.write_task_file(
+        labels.task_file(work, "telemetry_tiny__anomalous", 0),
+        TASK,
+        cut,
+        0,
+        {0: idx[:0], 4: idx},
+        window_size=w,
+        query_source="test",
+    )
+    status = runner.main(
+        ["--work", str(work), "--quick", "--peers", "iforest", "extratrees"]
+    )
+    assert status == 0
+    tid = "telemetry_tiny__anomalous"
+    for peer, budget in (("iforest", None), ("extratrees", 4)):
+        path = labels.score_path(work, tid, 0, peer, budget)
+        assert np.load(path).shape == cut.y_eval.shape
+        info = json.loads(path.with_suffix(".json").read_text())
+        assert info["alignment"] == runner.ALIGNMENT[peer]
+    jobs = labels.jobs(
+        [TASK],
+        splits=("anomalous",),
+        seeds=[0],
+        budgets=(0, 4),
+        peers=("iforest", "extratrees"),
+        work=work,
+    )
+    peer_jobs = [j for j in jobs if j.label.endswith("peers")]
+    store = run_jobs(peer_jobs, tmp_path / "r.jsonl", protocol="labels", progress=False)
+    assert {(r["method"], r["budget"]) for r in store} == {
+        ("iforest", None),
+        ("extratrees", 4),
+    }
+
+
+# --------------------------------------------------------------------------- #
+# the command line
+# --------------------------------------------------------------------------- #
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--protocol", "labels", "--dataset", "gecco", "--table", "1"], "--table"),
+        (["--dataset", "gecco", "--split", "paper"], "only with --protocol labels"),
+        (["--protocol", "labels"], "required: --dataset"),
+        (["--protocol", "labels", "--dataset", "odds"], "unknown data set"),
+        (
+            ["--protocol", "labels", "--dataset", "telemetry", "--peer", "nope"],
+            "peer must be one of",
+        ),
+    ],
+)
+def test_cli_refuses_what_the_protocol_does_not_take(argv, message, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["benchmark", *argv])
+    assert exc.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_cli_runs_the_protocol_and_reports(tmp_path, capsys):
+    out = tmp_path / "labels.jsonl"
+    argv = [
+        "benchmark",
+        "--protocol",
+        "labels",
+        "--dataset",
+        "telemetry",
+        "--split",
+        "paper",
+        "--seeds",
+        "0",
+        "--budgets",
+        "0",
+        "2",
+        "--params",
+        json.dumps(TINY),
+        "--out",
+        str(out),
+        "--quiet",
+        "--figures",
+        str(tmp_path / "figures"),
+        "--peer-command",
+        f"{sys.executable} {RUNNER} --quick --peers iforest",
+    ]
+    assert main(argv) == 0
+    text = capsys.readouterr().out
+    assert "At 2 labelled windows, split 'paper'" in text
+    # the peers' command ran between alad's runs and the reading of the scores
+    methods = {json.loads(line)["method"] for line in out.read_text().splitlines()}
+    assert methods == {"alad:transformer", "iforest"}
+    assert (tmp_path / "labels.work" / "tasks" / "telemetry_0__paper").is_dir()
+    assert (tmp_path / "figures" / "labels_paper_pa_k_auc.png").exists()
+    assert main(["report", str(out)]) == 0
+    assert "At 2 labelled windows" in capsys.readouterr().out
