@@ -9,6 +9,7 @@ steps.
 
 from __future__ import annotations
 
+import inspect
 import numbers
 import warnings
 
@@ -206,8 +207,25 @@ class BaseDetector(OutlierMixin, BaseEstimator):
                 f"(budget={self.budget})."
             )
 
+    #: Fitted state that detectors pickled by earlier versions lack: a
+    #: function of the unpickled detector giving the value that reproduces
+    #: their behaviour.
+    _state_added_later = {
+        "threshold_source_": lambda det: "contamination",
+        "_told": lambda det: np.empty(0, dtype="S16"),
+    }
+
     def __setstate__(self, state):
         super().__setstate__(state)
+        # a detector pickled by an earlier version: parameters added since
+        # take their defaults, fitted state added since its neutral value
+        for name, param in inspect.signature(type(self).__init__).parameters.items():
+            if name != "self" and name not in state and param.default is not param.empty:
+                setattr(self, name, param.default)
+        if "decision_scores_" in state:
+            for name, value in self._state_added_later.items():
+                if name not in state:
+                    setattr(self, name, value(self))
         # skorch maps a CUDA-trained net to the CPU when CUDA is missing; keep
         # device_ in step so scoring happens where the weights are.
         net = state.get("net_")

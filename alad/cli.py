@@ -319,8 +319,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--verbose",
         type=int,
-        default=0,
-        help="the detector's verbosity (1: epoch table, 2: progress bars too)",
+        default=1,
+        help="the detector's verbosity (0: rounds only, 1: a line per epoch with "
+        "the seconds left, 2: progress bars over batches too)",
     )
     demo.set_defaults(run=_demo)
 

@@ -113,6 +113,11 @@ class ActiveReconstructionDetector(BaseDetector):
         drawn normal training windows per labelled window, in the minimise
         phase. 0 trains on the labelled windows only, as in the paper (see
         the Notes).
+    normal_replay_per : {"trained", "new"}, default="trained"
+        What ``normal_replay`` counts: every labelled window the round
+        trains on (``"trained"``: with ``feedback_replay`` all windows
+        labelled so far, so rounds grow longer) or only the windows labelled
+        in this call (``"new"``: the replay of a round stays the same size).
     feedback_epochs : int, default=10
         Epochs over the labelled windows per :meth:`partial_fit` call.
     feedback_replay : bool, default=True
@@ -291,6 +296,7 @@ class ActiveReconstructionDetector(BaseDetector):
         "anomaly_margin": [Interval(numbers.Real, 0.0, None, closed="neither"), None],
         "visible_weight": [Interval(numbers.Real, 0.0, None, closed="left")],
         "normal_replay": [Interval(numbers.Real, 0.0, None, closed="left")],
+        "normal_replay_per": [StrOptions({"trained", "new"})],
         "feedback_epochs": [Interval(numbers.Integral, 1, None, closed="left")],
         "feedback_replay": ["boolean"],
         "budget": [Interval(numbers.Integral, 1, None, closed="left"), None],
@@ -323,6 +329,7 @@ class ActiveReconstructionDetector(BaseDetector):
         anomaly_margin=4.0,
         visible_weight=1.0,
         normal_replay=8.0,
+        normal_replay_per="trained",
         feedback_epochs=10,
         feedback_replay=True,
         budget=None,
@@ -357,6 +364,7 @@ class ActiveReconstructionDetector(BaseDetector):
         self.anomaly_margin = anomaly_margin
         self.visible_weight = visible_weight
         self.normal_replay = normal_replay
+        self.normal_replay_per = normal_replay_per
         self.feedback_epochs = feedback_epochs
         self.feedback_replay = feedback_replay
         self.budget = budget
@@ -647,6 +655,7 @@ class ActiveReconstructionDetector(BaseDetector):
             "anomaly_margin",
             "visible_weight",
             "normal_replay",
+            "normal_replay_per",
             "feedback_epochs",
             "feedback_replay",
             "feedback_lr",
@@ -860,9 +869,8 @@ class ActiveReconstructionDetector(BaseDetector):
             train_labels = np.concatenate([self._labelled_targets, new_labels])
         else:
             train_windows, train_labels = new_windows, new_labels
-        replay = self._normal_training_windows(
-            int(round(self.normal_replay * len(train_windows)))
-        )
+        per = len(new_windows) if self.normal_replay_per == "new" else len(train_windows)
+        replay = self._normal_training_windows(int(round(self.normal_replay * per)))
 
         # 3. train a copy of the net
         net = copy.deepcopy(self.net_)

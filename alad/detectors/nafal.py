@@ -773,6 +773,12 @@ class NAFALDetector(BaseDetector):
         return self._score_flat(self._standardized(X))
 
     # -- active learning ---------------------------------------------------
+    _state_added_later = {
+        **BaseDetector._state_added_later,
+        # the hinge target lived in the criterion before it travelled in y
+        "_hinge_target": lambda det: getattr(det.net_.criterion_, "target", None),
+    }
+
     _feedback_params = frozenset(
         {
             "budget",

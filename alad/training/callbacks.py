@@ -2,22 +2,80 @@
 
 from __future__ import annotations
 
-from skorch.callbacks import EarlyStopping, GradientNormClipping, ProgressBar
+import sys
 
-__all__ = ["train_epochs", "training_callbacks"]
+from skorch.callbacks import (
+    Callback,
+    EarlyStopping,
+    GradientNormClipping,
+    PrintLog,
+    ProgressBar,
+)
+from skorch.utils import Ansi
+
+__all__ = ["EpochLog", "TimeLeft", "train_epochs", "training_callbacks"]
+
+
+class TimeLeft(Callback):
+    """Record ``left``: seconds until the last epoch, at the mean epoch duration.
+
+    An upper bound when early stopping may end the run sooner; the epoch
+    table of ``verbose=1`` shows it, so a person sees how long to wait.
+    """
+
+    def __init__(self, max_epochs: int) -> None:
+        self.max_epochs = max_epochs
+
+    def on_train_begin(self, net, **kwargs):
+        self.first_ = len(net.history)
+
+    def on_epoch_end(self, net, **kwargs):
+        rows = net.history[self.first_ :]
+        mean = sum(row["dur"] for row in rows) / len(rows)
+        net.history.record("left", round(mean * (self.max_epochs - len(rows)), 1))
+
+
+class EpochLog(PrintLog):
+    """skorch's table of epochs, with colour codes only on a terminal.
+
+    skorch marks each best value with ANSI colour codes whatever the output;
+    in a log file or a notebook's captured output they are noise.
+    """
+
+    def format_row(self, row, key, color):
+        text = super().format_row(row, key, color)
+        if isinstance(text, str) and not (self.sink is print and sys.stdout.isatty()):
+            text = text.replace(color, "").replace(Ansi.ENDC.value, "")
+        return text
+
+
+class LoggedNet:
+    """Mixin of alad's nets: the epoch table is :class:`EpochLog`."""
+
+    def get_default_callbacks(self):
+        return [
+            (name, EpochLog() if name == "print_log" else callback)
+            for name, callback in super().get_default_callbacks()
+        ]
 
 
 def training_callbacks(
-    *, patience: int | None, monitor: str, verbose: int, max_grad_norm=None
+    *,
+    patience: int | None,
+    monitor: str,
+    verbose: int,
+    max_grad_norm=None,
+    max_epochs: int | None = None,
 ) -> list:
-    """Early stopping, gradient clipping and, when verbose, progress bars.
+    """Early stopping, gradient clipping and, when verbose, progress.
 
     Early stopping restores the best weights. Clipping is skorch's
     ``GradientNormClipping``, which every alad net drives through the
     ``on_grad_computed`` notification of each optimiser step (per phase for
     multi-phase objectives), so it clips pretraining and feedback alike.
-    ``verbose=1`` prints skorch's table of epochs; ``verbose>=2`` adds a
-    progress bar over the batches of each epoch.
+    ``verbose=1`` prints the table of epochs (with ``left``, the seconds
+    until ``max_epochs`` at the mean epoch duration, when it is given);
+    ``verbose>=2`` adds a progress bar over the batches of each epoch.
     """
     callbacks = []
     if patience:
@@ -35,6 +93,8 @@ def training_callbacks(
         )
     if max_grad_norm is not None:
         callbacks.append(("clip", GradientNormClipping(max_grad_norm)))
+    if verbose >= 1 and max_epochs:
+        callbacks.append(("time_left", TimeLeft(max_epochs)))
     if verbose >= 2:
         callbacks.append(("progress_bar", ProgressBar()))
     return callbacks
@@ -64,10 +124,9 @@ def train_epochs(net, X, y=None, *, epochs: int) -> list[float]:
     """
     first = len(net.history) if net.initialized_ else 0
     net.partial_fit(X, y, epochs=epochs)
-    rows = net.history[first:]
-    finished = len(rows) == epochs and "train_loss" in rows[-1]
-    if not (finished or _stopped_early(net)):
+    losses = [float(row["train_loss"]) for row in net.history[first:] if "train_loss" in row]
+    if not (len(losses) == epochs or _stopped_early(net)):
         raise KeyboardInterrupt(
-            f"training was interrupted after {len(rows)} of {epochs} epochs"
+            f"training was interrupted after {len(losses)} of {epochs} epochs"
         )
-    return [float(row["train_loss"]) for row in rows if "train_loss" in row]
+    return losses

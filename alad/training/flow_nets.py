@@ -6,6 +6,8 @@ import torch
 from skorch import NeuralNet
 from torch import Tensor, nn
 
+from .callbacks import LoggedNet
+
 __all__ = ["FlowNet", "LikelihoodHingeLoss", "subsample_views"]
 
 
@@ -79,7 +81,7 @@ def subsample_views(
     return mask & (ranks < n_views)
 
 
-class FlowNet(NeuralNet):
+class FlowNet(LoggedNet, NeuralNet):
     """Maximum-likelihood training of :class:`alad.flows.NAFAD` (Eq. 6).
 
     ``X`` is a dict with ``views`` ``(n, K, m)`` and ``mask`` ``(n, K)``; ``y``

@@ -7,6 +7,7 @@ from skorch import NeuralNet
 from skorch.dataset import unpack_data
 from skorch.utils import to_tensor
 
+from .callbacks import LoggedNet
 from .losses import (
     ANCHOR,
     anomaly_objective,
@@ -24,7 +25,7 @@ def _named(module, parameters) -> list:
     return [(n, p) for n, p in module.named_parameters() if id(p) in wanted]
 
 
-class BackboneNet(NeuralNet):
+class BackboneNet(LoggedNet, NeuralNet):
     """Unsupervised training of a backbone by its own objective.
 
     One optimiser per objective phase of the backbone (one for most models,
@@ -98,7 +99,7 @@ class BackboneNet(NeuralNet):
         return {"loss": loss, "y_pred": None}
 
 
-class FeedbackNet(NeuralNet):
+class FeedbackNet(LoggedNet, NeuralNet):
     """Active-learning feedback: masked reconstruction with a minimax loss.
 
     Each batch holds labelled windows and their per-timestep labels (1 =

@@ -522,3 +522,19 @@ def test_both_scores_agree_for_the_transformer(fitted, data):
     np.testing.assert_allclose(
         reconstruction.decision_function(X), fitted.decision_function(X)
     )
+
+
+def test_a_detector_pickled_before_newer_parameters_loads(fitted, data):
+    state = fresh(fitted).__getstate__()
+    for name in ("normal_replay_per", "thresholding", "false_alarm_rate"):
+        state.pop(name)
+    for name in ("threshold_source_", "_told"):
+        state.pop(name)
+    old = ActiveReconstructionDetector.__new__(ActiveReconstructionDetector)
+    old.__setstate__(state)
+    assert old.get_params()["thresholding"] == "contamination"
+    assert old.threshold_source_ == "contamination"
+    assert np.array_equal(old.query(data.X_test), fitted.query(data.X_test))
+    assert np.array_equal(
+        old.decision_function(data.X_test), fitted.decision_function(data.X_test)
+    )
