@@ -755,6 +755,7 @@ def _comparison_table(records, split, fmt) -> str:
         "metric",
         "alad",
         f"with {budget} labels",
+        "windows labelled (anomalous)",
         "w/o labels",
         "pool as normal",
         "best unsupervised peer",
@@ -766,6 +767,13 @@ def _comparison_table(records, split, fmt) -> str:
         {_group(r) for r in records if r.get("split") == split},
         key=lambda g: (g not in COMPARED["groups"], g),
     )
+    # a pool may hold fewer windows than the budget (MSL: 4 to 24 at 20 %)
+    spent = defaultdict(list)
+    for r in records:
+        if r.get("family") == "alad" and r.get("budget") == budget:
+            spent[(_group(r), r["method"])].append(
+                (r.get("n_labelled", 0), r.get("n_anomalous_windows", 0))
+            )
     body = []
     for metric in COMPARED["metrics"]:
         table = comparison(records, metric, budget)
@@ -786,12 +794,18 @@ def _comparison_table(records, split, fmt) -> str:
                     if w is None or not peers
                     else ("yes" if all(w >= p for p in peers) else "**no**")
                 )
+                n = (
+                    np.mean(spent[(group, name)], axis=0)
+                    if spent[(group, name)]
+                    else None
+                )
                 body.append(
                     [
                         group,
                         METRIC_NAMES[metric],
                         name,
                         _fmt(w),
+                        "-" if n is None else f"{n[0]:.1f} ({n[1]:.1f})",
                         _fmt(wo),
                         _fmt(pool),
                         "-" if unsup is None else f"{unsup[0]} {unsup[1]:.3f}",

@@ -240,11 +240,7 @@ def run_tsbad_timesnet(data, seed, s):
 def run_tsbad_omnianomaly(data, seed, s):
     from TSB_AD.models.OmniAnomaly import OmniAnomaly
 
-    s = dict(s)
-    epochs = s.pop("epochs", None)
     model = OmniAnomaly(feats=data["X_train"].shape[1], **s)
-    if epochs is not None:
-        model.epochs = epochs
     return _tsbad(model, s["win_size"], data, seed)
 
 

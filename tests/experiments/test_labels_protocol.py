@@ -212,6 +212,7 @@ def test_report_prints_the_comparison(run):
     ]
     assert len(lines) == 2
     assert "iforest" in lines[0]  # the best unsupervised peer of the split
+    assert all("| 4.0 (" in line for line in lines)  # windows really labelled
     assert "PA%K AUC against labelled windows" in text
     assert text == format_records(list(store))  # the engine's report is this one
     rst = labels.format_report(list(store), fmt="rst")
