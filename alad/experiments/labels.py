@@ -882,7 +882,8 @@ def save_figures(records, out_dir, metrics=None) -> list[Path]:
     """Metric against labelled windows: one figure per split and metric.
 
     One panel per data set (MSL: the mean over its entities) and one pooled
-    (the mean over the data sets); lines are means over seeds. Methods without
+    (the mean over the data sets where the method has records); lines are
+    means over seeds. Methods without
     labels are horizontal lines (dashed: peers; dotted: alad w/o labels and
     pool as normal).
     """
@@ -895,6 +896,9 @@ def save_figures(records, out_dir, metrics=None) -> list[Path]:
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     fam = _families(records)
+    # one colour per method, the same in every panel and figure
+    palette = plt.get_cmap("tab20").colors
+    colour = {label: palette[i % len(palette)] for i, label in enumerate(sorted(fam))}
     paths = []
     for split in SPLITS:
         for metric in metrics or COMPARED["metrics"]:
@@ -926,7 +930,8 @@ def save_figures(records, out_dir, metrics=None) -> list[Path]:
                         ax.axhline(
                             np.mean(by_budget[None]),
                             ls=":" if family == "alad" else "--",
-                            lw=1,
+                            lw=1.5 if family == "alad" else 1,
+                            color=colour.get(label),
                             label=label,
                         )
                     xs = [b for b in budgets if b in by_budget]
@@ -936,6 +941,7 @@ def save_figures(records, out_dir, metrics=None) -> list[Path]:
                             [np.mean(by_budget[b]) for b in xs],
                             marker="o",
                             lw=2 if family == "alad" else 1,
+                            color=colour.get(label),
                             label=label,
                         )
                 ax.set_title(group)

@@ -29,6 +29,7 @@ Runs whose score file (or ``.err``) exists are skipped; ``--force`` reruns.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -112,9 +113,9 @@ QUICK = {
         "epochs": 1,
     },
     "tsbad_omnianomaly": {"win_size": 10, "lr": 0.002, "epochs": 1},
-    "deepod_devnet": {"seq_len": 10, "epochs": 1},
-    "deepod_prenet": {"seq_len": 10, "epochs": 1},
-    "deepod_deepsad": {"seq_len": 10, "epochs": 1},
+    "deepod_devnet": {"seq_len": 10, "epochs": 1, "d_model": 16, "hidden_dims": "16"},
+    "deepod_prenet": {"seq_len": 10, "epochs": 1, "d_model": 16, "hidden_dims": "16"},
+    "deepod_deepsad": {"seq_len": 10, "epochs": 1, "hidden_dims": "16", "rep_dim": 16},
     "extratrees": {"n_estimators": 20},
 }
 
@@ -418,10 +419,13 @@ def run_task(path: Path, work: Path, peers, quick: bool, force: bool, log) -> in
             fn = globals()[f"run_{peer}"]
             start = time.process_time(), time.perf_counter()
             try:
-                if budget is None:
-                    scores = fn(data, seed, dict(settings))
-                else:
-                    scores = fn(data, seed, dict(settings), budget)
+                # the peers print progress: to stderr, so that stdout stays the
+                # report of the command that runs this one
+                with contextlib.redirect_stdout(sys.stderr):
+                    if budget is None:
+                        scores = fn(data, seed, dict(settings))
+                    else:
+                        scores = fn(data, seed, dict(settings), budget)
                 scores = np.asarray(scores, dtype=np.float64).ravel()
                 if scores.shape != (n_eval,) or not np.isfinite(scores).all():
                     raise ValueError(
