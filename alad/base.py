@@ -61,14 +61,31 @@ class BaseDetector(OutlierMixin, BaseEstimator):
     _feedback_params: frozenset = frozenset()
 
     # -- entries -----------------------------------------------------------
+    #: Parameters the fitted model is built around and that later calls
+    #: read: changing one after fit would score with a model of another shape.
+    _fit_bound_params: tuple = ()
+
     def _check_entry(self) -> None:
         """Checks at every public entry of a fitted detector.
 
         ``set_params`` between rounds is the normal workflow, so parameters
-        are validated here too, not only in :meth:`fit`.
+        are validated here too, not only in :meth:`fit`; a parameter the
+        fitted model is built around (``_fit_bound_params``) must still have
+        its value of the fit.
         """
         check_is_fitted(self, "net_")
         self._validate_params()
+        for name, fitted in self._fitted_with.items():
+            if getattr(self, name) != fitted:
+                raise ValueError(
+                    f"{name} was {fitted!r} when this detector was fitted and is now "
+                    f"{getattr(self, name)!r}; the fitted model is built around it. "
+                    f"Refit, or set_params({name}={fitted!r})."
+                )
+
+    def _bind_fit_params(self) -> None:
+        """Remember the values of ``_fit_bound_params`` a fit used (at commit)."""
+        self._fitted_with = {name: getattr(self, name) for name in self._fit_bound_params}
 
     def _new_fit(self) -> tuple[str, int]:
         """Device and seed of a new fit (nothing is written to ``self``)."""
@@ -213,6 +230,9 @@ class BaseDetector(OutlierMixin, BaseEstimator):
     _state_added_later = {
         "threshold_source_": lambda det: "contamination",
         "_told": lambda det: np.empty(0, dtype="S16"),
+        "_fitted_with": lambda det: {
+            name: getattr(det, name) for name in det._fit_bound_params
+        },
     }
 
     def __setstate__(self, state):

@@ -478,3 +478,16 @@ def test_the_divergence_warning_is_one_class():
     from alad import FeedbackDivergenceWarning, FlowDivergenceWarning
 
     assert FeedbackDivergenceWarning is DivergenceWarning is FlowDivergenceWarning
+
+
+def test_a_parameter_the_model_is_built_around_cannot_change_after_fit(ard, naf, data, tab):
+    det = copy.deepcopy(ard).set_params(window_size=2 * W)
+    for call in (lambda: det.query(data.X_test), lambda: det.decision_function(data.X_test)):
+        with pytest.raises(ValueError, match=f"window_size was {W}"):
+            call()
+    det.set_params(window_size=W)
+    assert np.array_equal(
+        det.decision_function(data.X_test), ard.decision_function(data.X_test)
+    )
+    with pytest.raises(ValueError, match="n_transforms was 4"):
+        copy.deepcopy(naf).set_params(n_transforms=8).partial_fit(tab[1][:2], [0, 0])

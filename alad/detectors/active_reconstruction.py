@@ -596,6 +596,7 @@ class ActiveReconstructionDetector(BaseDetector):
         )
         self._labelled_targets = np.empty((0, self.window_size), np.float32)
         self._told = np.empty(0, dtype="S16")
+        self._bind_fit_params()
         self._set_training_scores(scores)
         return self
 
@@ -641,6 +642,7 @@ class ActiveReconstructionDetector(BaseDetector):
 
     # -- active learning ---------------------------------------------------
     _budget_unit = "windows"
+    _fit_bound_params = ("window_size",)
 
     _feedback_params = frozenset(
         {

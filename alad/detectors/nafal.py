@@ -624,6 +624,7 @@ class NAFALDetector(BaseDetector):
         self.n_train_ = len(self._fit_x)
         self.n_labelled_ = 0
         self._told = np.empty(0, dtype="S16")
+        self._bind_fit_params()
         self.feedback_history_ = []
         return self
 
@@ -773,6 +774,8 @@ class NAFALDetector(BaseDetector):
         return self._score_flat(self._standardized(X))
 
     # -- active learning ---------------------------------------------------
+    _fit_bound_params = ("n_transforms",)
+
     _state_added_later = {
         **BaseDetector._state_added_later,
         # the hinge target lived in the criterion before it travelled in y
