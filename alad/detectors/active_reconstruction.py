@@ -152,7 +152,11 @@ class ActiveReconstructionDetector(BaseDetector):
         statistics (also makes masking with zeros mean "the channel mean").
     max_grad_norm : float or None, default=1.0
         Gradient-norm clipping in feedback, where the maximise phase could
-        otherwise grow without bound; None disables it.
+        otherwise grow without bound; None disables it. Clipping is skorch's
+        ``GradientNormClipping``, which every alad net drives between
+        backward pass and step; pretraining is left unclipped, as in the
+        paper and the backbones' reference code, so this parameter never
+        changes the pretrained model.
     contamination : float, default=0.1
         Share of training timesteps (or windows) above ``threshold_``.
     thresholding : {"contamination", "f1", "false_alarm"}, default="contamination"
