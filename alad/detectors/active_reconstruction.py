@@ -16,7 +16,13 @@ from ..exceptions import FeedbackDivergenceWarning, PoolExhaustedError
 from ..query import QUERY_STRATEGIES, select_queries
 from ..runtime import seeded
 from ..thresholds import fingerprints
-from ..training import WindowDataset, feedback_round, iter_position_scores, pretrain
+from ..training import (
+    WindowDataset,
+    backbone_net,
+    feedback_round,
+    iter_position_scores,
+    pretrain,
+)
 from ..transaction import transactional
 from ..validation import (
     check_input_shape,
@@ -624,6 +630,35 @@ class ActiveReconstructionDetector(BaseDetector):
                 f"input {tuple(x.shape)}, output {tuple(out.shape)} "
                 "(batch, window_size, n_channels)."
             )
+
+    def _restore_net(self, module_state: dict, history: list) -> None:
+        """Set ``net_`` to the fitted net holding saved weights and history.
+
+        For model files read without pickle (:mod:`alad.labelling`): after
+        fit only the backbone's weights and the pretraining history are read,
+        so the net is built as :meth:`fit` builds it, initialised, and given
+        them. The fitted attributes (``n_features_in_``, ``device_``,
+        ``_seed``, ...) must be set already.
+        """
+        module = make_backbone(
+            self.backbone, self.n_features_in_, self.window_size, self.backbone_params
+        )
+        net = backbone_net(
+            module,
+            lr=self.lr,
+            max_epochs=self.max_epochs,
+            batch_size=self.batch_size,
+            patience=self.patience,
+            split=None,
+            seed=self._seed,
+            device=self.device_,
+            verbose=self.verbose,
+        ).initialize()
+        net.module_.load_state_dict(module_state)
+        net.module_.eval()
+        for row in history:
+            net.history.append(row)
+        self.net_ = net
 
     # -- scoring API -------------------------------------------------------
     def decision_function(self, X):

@@ -163,11 +163,8 @@ def load_detector(folder, *, expected_sha256: dict | None = None):
         Scores, queries and learns exactly as the saved one.
     """
     import torch
-    from torch import nn
 
-    from ..backbones import make_backbone
     from ..detectors import ActiveReconstructionDetector
-    from ..training.nets import BackboneNet
 
     folder = Path(folder)
     for name, digest in (expected_sha256 or {}).items():
@@ -194,30 +191,7 @@ def load_detector(folder, *, expected_sha256: dict | None = None):
             setattr(detector, _attribute_name(key[len("attr.") :]), value)
         elif key.startswith(_NET_PREFIX):
             module_state[key[len(_NET_PREFIX) :]] = torch.from_numpy(value)
-    # The net as fit() builds it; only module_ (the weights) and the history
-    # are read after fit. See the report: a public hook on the detector would
-    # keep this knowledge in the detector.
     if detector.device_ != "cpu" and not torch.cuda.is_available():
         detector.device_ = "cpu"  # trained on a GPU, read where there is none
-    module = make_backbone(
-        detector.backbone,
-        detector.n_features_in_,
-        detector.window_size,
-        detector.backbone_params,
-    )
-    net = BackboneNet(
-        module,
-        criterion=nn.MSELoss,
-        optimizer=torch.optim.Adam,
-        lr=detector.lr,
-        max_epochs=detector.max_epochs,
-        batch_size=detector.batch_size,
-        device=detector.device_,
-        verbose=detector.verbose,
-    ).initialize()
-    net.module_.load_state_dict(module_state)
-    net.module_.eval()
-    for row in _decode(state["net_history"]):
-        net.history.append(row)
-    detector.net_ = net
+    detector._restore_net(module_state, _decode(state["net_history"]))
     return detector

@@ -11,7 +11,7 @@ from .losses import (
     phase_weights,
 )
 from .nets import BackboneNet, FeedbackNet
-from .runs import feedback_round, pretrain
+from .runs import backbone_net, feedback_round, pretrain
 
 __all__ = [
     "ANCHOR",
@@ -19,6 +19,7 @@ __all__ = [
     "FeedbackNet",
     "TailSplit",
     "WindowDataset",
+    "backbone_net",
     "anomaly_objective",
     "draw_timestep_mask",
     "feedback_round",

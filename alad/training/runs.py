@@ -11,7 +11,46 @@ from .data import TailSplit, WindowDataset
 from .losses import ANCHOR
 from .nets import BackboneNet, FeedbackNet
 
-__all__ = ["feedback_round", "pretrain"]
+__all__ = ["backbone_net", "feedback_round", "pretrain"]
+
+
+def backbone_net(
+    module: nn.Module,
+    *,
+    lr: float,
+    max_epochs: int,
+    batch_size: int,
+    patience: int | None,
+    split,
+    seed: int,
+    device: str,
+    verbose: int,
+) -> BackboneNet:
+    """The skorch net that pretrains ``module`` (untrained, not initialised).
+
+    ``split`` holds out validation windows (a :class:`TailSplit`), or None to
+    monitor the training loss. Also used to rebuild a fitted detector's net
+    around saved weights.
+    """
+    return BackboneNet(
+        module,
+        criterion=nn.MSELoss,
+        optimizer=torch.optim.Adam,
+        lr=lr,
+        max_epochs=max_epochs,
+        batch_size=batch_size,
+        train_split=split,
+        callbacks=training_callbacks(
+            patience=patience,
+            monitor="train_loss" if split is None else "valid_loss",
+            verbose=verbose,
+            max_epochs=max_epochs,
+        ),
+        iterator_train__shuffle=True,
+        iterator_train__generator=torch.Generator().manual_seed(seed),
+        device=device,
+        verbose=verbose,
+    )
 
 
 def pretrain(
@@ -40,23 +79,14 @@ def pretrain(
         The trained net; its history is the pretraining's.
     """
     split = TailSplit(validation_fraction)
-    has_validation = split(dataset)[1] is not None
-    net = BackboneNet(
+    net = backbone_net(
         module,
-        criterion=nn.MSELoss,
-        optimizer=torch.optim.Adam,
         lr=lr,
         max_epochs=max_epochs,
         batch_size=batch_size,
-        train_split=split if has_validation else None,
-        callbacks=training_callbacks(
-            patience=patience,
-            monitor="valid_loss" if has_validation else "train_loss",
-            verbose=verbose,
-            max_epochs=max_epochs,
-        ),
-        iterator_train__shuffle=True,
-        iterator_train__generator=torch.Generator().manual_seed(seed),
+        patience=patience,
+        split=split if split(dataset)[1] is not None else None,
+        seed=seed,
         device=device,
         verbose=verbose,
     )
