@@ -142,8 +142,12 @@ class NAFALDetector(BaseDetector):
         Adam learning rate (the paper's).
     batch_size : int, default=128
         Samples per training batch.
-    eval_batch_size : int, default=128
-        Samples per batch when scoring (each gives ``n_transforms`` views).
+    eval_batch_size : int or None, default=None
+        Samples per batch when scoring (each gives ``n_transforms`` views);
+        None takes about 4,096 views per batch, ``max(1, 4096 //
+        n_transforms)`` samples: at 256 transforms on cardio 3x faster than
+        128 samples per batch, with a lower peak, and the same scores
+        (``benchmarks/nafal_eval_batch.py``).
     max_grad_norm : float or None, default=10.0
         Gradient-norm clipping; None disables it.
     feedback_epochs : int, default=5
@@ -297,7 +301,7 @@ class NAFALDetector(BaseDetector):
         "train_views": [Interval(numbers.Integral, 1, None, closed="left"), None],
         "lr": [Interval(numbers.Real, 0.0, None, closed="neither")],
         "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
-        "eval_batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
+        "eval_batch_size": [Interval(numbers.Integral, 1, None, closed="left"), None],
         "max_grad_norm": [Interval(numbers.Real, 0.0, None, closed="neither"), None],
         "feedback_epochs": [Interval(numbers.Integral, 1, None, closed="left")],
         "anomaly_weight": [Interval(numbers.Real, 0.0, None, closed="left")],
@@ -328,7 +332,7 @@ class NAFALDetector(BaseDetector):
         train_views=16,
         lr=1e-3,
         batch_size=128,
-        eval_batch_size=128,
+        eval_batch_size=None,
         max_grad_norm=10.0,
         feedback_epochs=5,
         anomaly_weight=1.0,
@@ -426,14 +430,21 @@ class NAFALDetector(BaseDetector):
     def _to_tensor(self, array: np.ndarray) -> torch.Tensor:
         return torch.as_tensor(array, dtype=torch.float32, device=self.device_)
 
+    def _eval_batch_size(self) -> int:
+        """Samples per scoring batch: ``eval_batch_size``, or ~4,096 views."""
+        if self.eval_batch_size is not None:
+            return self.eval_batch_size
+        return max(1, 4096 // self.n_transforms)
+
     def _score_flat(self, flat: np.ndarray, module: NAFAD | None = None) -> np.ndarray:
         """Eq. 7 for standardised flat samples, as float64."""
         module = self.net_.module_ if module is None else module
         module.eval()
         scores = np.empty(len(flat), dtype=np.float64)
         with torch.no_grad():
-            for start in range(0, len(flat), self.eval_batch_size):
-                chunk = self._to_tensor(flat[start : start + self.eval_batch_size])
+            step = self._eval_batch_size()
+            for start in range(0, len(flat), step):
+                chunk = self._to_tensor(flat[start : start + step])
                 scores[start : start + len(chunk)] = (
                     module.score(chunk).to("cpu", torch.float64).numpy()
                 )
@@ -679,7 +690,8 @@ class NAFALDetector(BaseDetector):
         start = time.perf_counter()
         drawn = []
         with seeded(self._round_seed(round_index, 4), self.device_):
-            step = self.eval_batch_size * 8
+            # draws in chunks of 1,024 views (eval_batch_size * 8 when set)
+            step = 8 * self.eval_batch_size if self.eval_batch_size else 1024
             for s in range(0, n_draw, step):
                 drawn.append(
                     module.sample(torch.as_tensor(k[s : s + step], device=self.device_))
