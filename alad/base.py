@@ -32,12 +32,18 @@ __all__ = ["BaseDetector", "PoolExhaustedError"]
 
 
 class BaseDetector(OutlierMixin, BaseEstimator):
-    """Thresholding, probabilities and confidence shared by alad detectors.
+    """What every alad detector shares: the PyOD contract and the round's skeleton.
 
-    Subclasses set ``decision_scores_`` (scores of the training data, higher =
-    more anomalous) and call :meth:`_process_decision_scores`; this class then
-    provides the PyOD contract: ``threshold_``, ``labels_``, :meth:`predict`,
-    :meth:`predict_proba`, :meth:`predict_confidence` and :meth:`fit_predict`.
+    Subclasses commit the scores of their training data (higher = more
+    anomalous) with :meth:`_set_training_scores`; this class then provides
+    the PyOD contract: ``threshold_`` (from ``contamination`` or from the
+    labels), ``labels_``, :meth:`predict`, :meth:`predict_proba`,
+    :meth:`predict_confidence` and :meth:`fit_predict`. It also holds the
+    pieces of a transactional training call (see :mod:`alad.transaction`):
+    the checks at every public entry, the seeds of a fit and of each round,
+    the verification before commit and the divergence warning, and the
+    labelling budget. A subclass says what ``_n_labelled``,
+    ``_default_n_queries`` and ``_labelled_scores`` are.
     """
 
     _parameter_constraints: dict = {
