@@ -22,3 +22,13 @@ def data_home() -> Path:
             "(e.g. ../shared/datasets)"
         )
     return Path(path)
+
+
+@pytest.fixture(scope="session")
+def small_telemetry():
+    """A short 3-channel telemetry series for tests of whole labelling rounds."""
+    from alad.datasets import make_telemetry
+
+    return make_telemetry(
+        n_train=600, n_test=1200, n_channels=3, n_anomalies=4, n_bursts=2, random_state=1
+    )

@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 from alad import ActiveReconstructionDetector, NAFALDetector, PoolExhaustedError
-from alad.datasets import make_telemetry
 from alad.exceptions import ThresholdWarning
 from alad.thresholds import fingerprints, threshold_from_labels
 
@@ -25,10 +24,8 @@ NAF_FAST = dict(
 
 
 @pytest.fixture(scope="module")
-def data():
-    return make_telemetry(
-        n_train=600, n_test=1200, n_channels=3, n_anomalies=4, n_bursts=2, random_state=1
-    )
+def data(small_telemetry):
+    return small_telemetry
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,6 @@ from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
 from alad import ActiveReconstructionDetector, NAFALDetector
-from alad.datasets import make_telemetry
 from alad.exceptions import DivergenceWarning
 from alad.training import nets
 from alad.training.flow_nets import FlowNet
@@ -51,10 +50,8 @@ def make_ard(**params):
 
 
 @pytest.fixture(scope="module")
-def data():
-    return make_telemetry(
-        n_train=600, n_test=1200, n_channels=3, n_anomalies=4, n_bursts=2, random_state=1
-    )
+def data(small_telemetry):
+    return small_telemetry
 
 
 @pytest.fixture(scope="module")
