@@ -241,13 +241,19 @@ class BaseDetector(OutlierMixin, BaseEstimator):
         },
     }
 
+    #: Parameters added later whose default changes what a fitted detector
+    #: does: a detector pickled before them gets the value that keeps its
+    #: behaviour, not the default.
+    _params_added_later: dict = {}
+
     def __setstate__(self, state):
         super().__setstate__(state)
         # a detector pickled by an earlier version: parameters added since
-        # take their defaults, fitted state added since its neutral value
+        # take their defaults (or the value that keeps its behaviour), fitted
+        # state added since its neutral value
         for name, param in inspect.signature(type(self).__init__).parameters.items():
             if name != "self" and name not in state and param.default is not param.empty:
-                setattr(self, name, param.default)
+                setattr(self, name, self._params_added_later.get(name, param.default))
         if "decision_scores_" in state:
             for name, value in self._state_added_later.items():
                 if name not in state:

@@ -129,6 +129,19 @@ class ActiveReconstructionDetector(BaseDetector):
     feedback_replay : bool, default=True
         Train each feedback round on every window labelled so far (True) or
         only on the windows of this call (False).
+    feedback_steps : int or None, default=None
+        Optimiser steps per feedback round, batches drawn from the round's
+        windows (labelled and replayed) in shuffled passes, reported over
+        ``feedback_epochs`` epochs: every round then costs the same, however
+        many windows are labelled. None trains ``feedback_epochs`` whole
+        passes, so that rounds grow with the labels (the paper's schedule).
+    pool_replay : float, default=0.0
+        Share of the replayed normal windows drawn from the pool last passed
+        to :meth:`query` instead of the training data: among the pool's
+        windows nobody labelled, those scored below the pool's median (where
+        the scores say "normal" and no label says otherwise). It teaches the
+        model the normal behaviour of the data it will score when that has
+        drifted from the training data. 0 replays training windows only.
     budget : int or None, default=None
         Most windows that may be labelled through :meth:`partial_fit`;
         :meth:`query` returns at most what is left, and raises once it is spent.
@@ -309,6 +322,8 @@ class ActiveReconstructionDetector(BaseDetector):
         "normal_replay_per": [StrOptions({"trained", "new"})],
         "feedback_epochs": [Interval(numbers.Integral, 1, None, closed="left")],
         "feedback_replay": ["boolean"],
+        "feedback_steps": [Interval(numbers.Integral, 1, None, closed="left"), None],
+        "pool_replay": [Interval(numbers.Real, 0.0, 1.0, closed="both")],
         "budget": [Interval(numbers.Integral, 1, None, closed="left"), None],
         "lr": [Interval(numbers.Real, 0.0, None, closed="neither")],
         "feedback_lr": [Interval(numbers.Real, 0.0, None, closed="neither")],
@@ -342,6 +357,8 @@ class ActiveReconstructionDetector(BaseDetector):
         normal_replay_per="trained",
         feedback_epochs=10,
         feedback_replay=True,
+        feedback_steps=None,
+        pool_replay=0.0,
         budget=None,
         lr=1e-3,
         feedback_lr=1e-4,
@@ -377,6 +394,8 @@ class ActiveReconstructionDetector(BaseDetector):
         self.normal_replay_per = normal_replay_per
         self.feedback_epochs = feedback_epochs
         self.feedback_replay = feedback_replay
+        self.feedback_steps = feedback_steps
+        self.pool_replay = pool_replay
         self.budget = budget
         self.lr = lr
         self.feedback_lr = feedback_lr
@@ -606,6 +625,8 @@ class ActiveReconstructionDetector(BaseDetector):
         )
         self._labelled_targets = np.empty((0, self.window_size), np.float32)
         self._told = np.empty(0, dtype="S16")
+        self._pool_normal = self._labelled_windows[:0]
+        self._pool_normal_prints = self._told
         self._bind_fit_params()
         self._set_training_scores(scores)
         return self
@@ -683,6 +704,16 @@ class ActiveReconstructionDetector(BaseDetector):
     _budget_unit = "windows"
     _fit_bound_params = ("window_size",)
 
+    # earlier detectors trained whole passes and replayed training windows only
+    _params_added_later = {"feedback_steps": None, "pool_replay": 0.0}
+
+    _state_added_later = {
+        **BaseDetector._state_added_later,
+        # the pool side of the normal replay (pool_replay) came later
+        "_pool_normal": lambda det: det._labelled_windows[:0],
+        "_pool_normal_prints": lambda det: np.empty(0, dtype="S16"),
+    }
+
     _feedback_params = frozenset(
         {
             "top_k",
@@ -699,6 +730,8 @@ class ActiveReconstructionDetector(BaseDetector):
             "normal_replay_per",
             "feedback_epochs",
             "feedback_replay",
+            "feedback_steps",
+            "pool_replay",
             "feedback_lr",
             "max_grad_norm",
             "thresholding",
@@ -786,6 +819,8 @@ class ActiveReconstructionDetector(BaseDetector):
             )
         chunks = self._position_scores(X, starts, standardized=False)
         window_scores = np.concatenate([c.mean(axis=1) for c in chunks])
+        if self.pool_replay > 0:
+            self._remember_pool_normal(X, starts, window_scores, unlabelled)
         rng = np.random.default_rng([self._seed, self.n_feedback_rounds_, 1])
         chosen = np.sort(
             select_queries(
@@ -802,6 +837,20 @@ class ActiveReconstructionDetector(BaseDetector):
         if X.ndim == 3:
             return chosen
         return (starts[chosen, None] + np.arange(self.window_size)).ravel()
+
+    def _remember_pool_normal(self, X, starts, window_scores, unlabelled) -> None:
+        """Keep the pool's unlabelled windows scored below its median (standardised).
+
+        They are the pool side of the normal replay (``pool_replay``); only
+        this copy is kept, not the pool.
+        """
+        quiet = unlabelled & (window_scores < np.median(window_scores))
+        if X.ndim == 3:
+            windows = X[starts[quiet]]
+        else:
+            windows = window_view(X, self.window_size)[starts[quiet]]
+        self._pool_normal_prints = fingerprints(windows)
+        self._pool_normal = self._standardized(np.ascontiguousarray(windows))
 
     def _window_labels_2d(self, X, y, starts, *, name="y") -> np.ndarray:
         """Labels ``(n_windows, window_size)`` of the windows at ``starts``.
@@ -911,7 +960,7 @@ class ActiveReconstructionDetector(BaseDetector):
         else:
             train_windows, train_labels = new_windows, new_labels
         per = len(new_windows) if self.normal_replay_per == "new" else len(train_windows)
-        replay = self._normal_training_windows(int(round(self.normal_replay * per)))
+        replay = self._normal_replay(int(round(self.normal_replay * per)), windows)
 
         # 3. train a copy of the net
         net = copy.deepcopy(self.net_)
@@ -929,6 +978,7 @@ class ActiveReconstructionDetector(BaseDetector):
                 visible_weight=self.visible_weight,
                 lr=self.feedback_lr,
                 epochs=self.feedback_epochs,
+                steps=self.feedback_steps,
                 batch_size=self.batch_size,
                 max_grad_norm=self.max_grad_norm,
                 seed=round_seed,
@@ -965,6 +1015,24 @@ class ActiveReconstructionDetector(BaseDetector):
             self._set_training_scores(scores)
         self.feedback_history_ = [*self.feedback_history_, entry]
         return self
+
+    def _normal_replay(self, n: int, labelled: np.ndarray) -> np.ndarray:
+        """``n`` normal windows to rehearse: from the pool (``pool_replay``) and training.
+
+        Pool windows labelled in this round (``labelled``) are left out: their
+        labels say what they are.
+        """
+        pool = self._pool_normal
+        if self.pool_replay > 0 and len(pool):
+            told = np.union1d(self._told, fingerprints(labelled))
+            pool = pool[~np.isin(self._pool_normal_prints, told)]
+        n_pool = min(int(round(self.pool_replay * n)), len(pool))
+        from_training = self._normal_training_windows(n - n_pool)
+        if not n_pool:
+            return from_training
+        rng = np.random.default_rng([self._seed, self.n_feedback_rounds_, 4])
+        picked = pool[np.sort(rng.choice(len(pool), size=n_pool, replace=False))]
+        return np.concatenate([from_training, picked])
 
     def _normal_training_windows(self, n: int) -> np.ndarray:
         """``n`` random clean training windows (standardised), for normal replay."""

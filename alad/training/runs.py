@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 from torch import nn
+from torch.utils.data import RandomSampler
 
 from .callbacks import train_epochs, training_callbacks
 from .data import TailSplit, WindowDataset
@@ -112,6 +113,7 @@ def feedback_round(
     seed: int,
     device: str,
     verbose: int,
+    steps: int | None = None,
 ) -> list[float]:
     """Train ``module`` in place on labelled windows (Stage 3, Eqs. 2-3).
 
@@ -128,6 +130,12 @@ def feedback_round(
         Normal training windows rehearsed unmasked in the minimise phase.
     seed : int
         Seeds the batch order and the masks.
+    steps : int or None
+        None: ``epochs`` passes over the windows (the round grows with them).
+        An int: this many optimiser steps in all, spread over ``epochs``
+        reports, each batch drawn from the windows in shuffled passes (a pass
+        may be left unfinished or repeated): the round costs the same however
+        many windows it holds.
 
     Returns
     -------
@@ -139,6 +147,20 @@ def feedback_round(
         labels = np.concatenate(
             [labels, np.full(replay.shape[:2], ANCHOR, np.float32)]
         )
+    window_size = windows.shape[1]
+    dataset = WindowDataset(windows, window_size, labels=labels)
+    generator = torch.Generator().manual_seed(seed)
+    if steps is None:
+        order = {"iterator_train__shuffle": True}
+    else:
+        per_epoch = -(-steps // epochs) * batch_size
+        # without replacement: a draw longer than the data chains permutations
+        order = {
+            "iterator_train__shuffle": False,
+            "iterator_train__sampler": RandomSampler(
+                dataset, num_samples=per_epoch, generator=generator
+            ),
+        }
     net = FeedbackNet(
         module,
         criterion=nn.MSELoss,
@@ -154,8 +176,8 @@ def feedback_round(
             max_grad_norm=max_grad_norm,
             max_epochs=epochs,
         ),
-        iterator_train__shuffle=True,
-        iterator_train__generator=torch.Generator().manual_seed(seed),
+        iterator_train__generator=generator,
+        **order,
         device=device,
         verbose=verbose,
         mask_ratio=mask_ratio,
@@ -165,7 +187,4 @@ def feedback_round(
         visible_weight=visible_weight,
         mask_seed=seed,
     )
-    window_size = windows.shape[1]
-    return train_epochs(
-        net, WindowDataset(windows, window_size, labels=labels), epochs=epochs
-    )
+    return train_epochs(net, dataset, epochs=epochs)

@@ -1,0 +1,201 @@
+"""Feedback variants of the reconstruction detector, chosen on validation halves.
+
+Defaults of the feedback are chosen here, never on the figures the label
+benchmark reports. Each task is split as the label benchmark splits it
+(:func:`alad.experiments.labels.make_label_split`, ``"anomalous"``: a pool
+that holds anomalies, the rest is the evaluation part); the evaluation part
+is then cut in two halves in time order: the **validation** half (the
+first) decides, the **test** half (the second) is only printed beside it.
+
+For every task and seed the detector is fitted once with its defaults
+(``random_state`` = the seed); each variant continues a copy of it through
+the user's loop (:func:`alad.active.run_active_learning`) to 10, 25 and 50
+labelled windows, and the seconds of each round (query + ``partial_fit``,
+whose refresh of ``threshold_`` rescoring the training data is part of it)
+are recorded.
+
+    python benchmarks/label_variants.py --run           # runs what is missing
+    python benchmarks/label_variants.py                 # prints the tables
+    python benchmarks/label_variants.py --run --variant steps120 --task gecco
+
+Records: ``benchmarks/results/label_variants.jsonl`` (one line per task,
+seed, variant and budget); fitted detectors are cached in ``--cache``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import os
+import pickle
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+RECORDS = Path(__file__).parent / "results" / "label_variants.jsonl"
+#: name -> detector parameters set on the fitted default before the loop
+VARIANTS = {
+    "paper schedule": {},
+    "steps120": {"feedback_steps": 120},
+    "steps120+pool": {"feedback_steps": 120, "pool_replay": 0.5},
+    "pool": {"pool_replay": 0.5},
+}
+#: task spec -> pool ratio (MSL's 20 % pools hold 4 to 24 windows)
+TASKS = {
+    "gecco": 0.2,
+    "ucr:1": 0.2,
+    "msl:C-1": 0.5,
+    "msl:D-14": 0.5,
+    "msl:F-7": 0.5,
+    "msl:P-11": 0.5,
+    "msl:T-9": 0.5,
+    "msl:M-6": 0.5,
+}
+BUDGETS = (10, 25, 50)
+SEEDS = (0, 1, 2)
+METRICS = {
+    "pa_k_auc": "PA%K AUC",
+    "f1": "best F1",
+    "roc_auc": "ROC AUC",
+    "average_precision": "AP",
+    "vus_pr": "VUS-PR",
+}
+
+
+def _halves(split):
+    half = len(split.y_eval) // 2
+    return {"validation": slice(0, half), "test": slice(half, None)}
+
+
+def _metrics(y, scores, part):
+    from alad.metrics import detection_report
+
+    y, scores = np.asarray(y)[part], np.asarray(scores, np.float64)[part]
+    if y.min() == y.max():
+        return None
+    report = detection_report(y, scores)
+    return {m: report[m] for m in METRICS}
+
+
+def _fitted(task, seed, cache: Path):
+    from alad import ActiveReconstructionDetector
+
+    path = cache / f"{task.name.replace('/', '_')}_{seed}.pkl"
+    if path.exists():
+        with path.open("rb") as f:
+            return pickle.load(f)
+    det = ActiveReconstructionDetector(random_state=seed).fit(task.X_train)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("wb") as f:
+        pickle.dump(det, f)
+    return det
+
+
+def run(variants, tasks, cache: Path) -> None:
+    import torch
+
+    from alad.active import run_active_learning
+    from alad.experiments.labels import make_label_split
+    from alad.experiments.tasks import load_tasks
+
+    torch.set_num_threads(1)
+    done = set()
+    if RECORDS.exists():
+        for line in RECORDS.read_text().splitlines():
+            r = json.loads(line)
+            done.add((r["task"], r["seed"], r["variant"], r["budget"]))
+    for spec in tasks:
+        for task in load_tasks(spec):
+            for seed in SEEDS:
+                todo = [
+                    v for v in variants
+                    if any((task.name, seed, v, b) not in done for b in (0, *BUDGETS))
+                ]
+                if not todo:
+                    continue
+                split = make_label_split(task, "anomalous", TASKS[spec], seed)
+                halves = _halves(split)
+                base = _fitted(task, seed, cache)
+                for name in todo:
+                    det = copy.deepcopy(base).set_params(**VARIANTS[name])
+                    scores = det.decision_function(split.X_eval)
+                    rows = [(0, 0, 0, [], scores)]
+                    spent = 0
+                    for budget in BUDGETS:
+                        result = run_active_learning(
+                            det, split.X_pool, split.y_pool, budget=budget - spent
+                        )
+                        rounds = [h["seconds"] for h in result.history[1:]]
+                        spent += result.history[-1]["n_labelled"]
+                        anomalous = int(np.nansum(result.known) > 0)
+                        rows.append(
+                            (budget, spent, anomalous, rounds, det.decision_function(split.X_eval))
+                        )
+                    with RECORDS.open("a") as f:
+                        for budget, n_labelled, anomalous, rounds, s in rows:
+                            record = {
+                                "task": task.name,
+                                "seed": seed,
+                                "variant": name,
+                                "params": VARIANTS[name],
+                                "budget": budget,
+                                "n_labelled": n_labelled,
+                                "round_seconds": rounds,
+                                **{
+                                    part: _metrics(split.y_eval, s, rows_)
+                                    for part, rows_ in halves.items()
+                                },
+                            }
+                            f.write(json.dumps(record) + "\n")
+                    print(f"{task.name} seed {seed} {name}: done", file=sys.stderr)
+
+
+def table(part: str = "validation") -> str:
+    records = [json.loads(line) for line in RECORDS.read_text().splitlines()]
+    lines = [
+        f"{part} halves: mean over tasks and seeds (cells present for every variant)",
+        "| variant | budget | n | " + " | ".join(METRICS.values()) + " | round s (mean, max) |",
+        "|---|---|---|" + "---|" * (len(METRICS) + 1),
+    ]
+    # compare on the (task, seed) pairs every variant has, so means are paired
+    names = [v for v in VARIANTS if any(r["variant"] == v for r in records)]
+    have = {}
+    for r in records:
+        have.setdefault((r["task"], r["seed"], r["budget"]), {})[r["variant"]] = r
+    for budget in (0, *BUDGETS):
+        cells = [
+            runs for (t, s, b), runs in have.items()
+            if b == budget and all(v in runs for v in names)
+        ]
+        for name in names:
+            rows = [c[name][part] for c in cells if c[name][part] is not None]
+            if not rows:
+                continue
+            means = [f"{np.mean([r[m] for r in rows]):.4f}" for m in METRICS]
+            secs = [x for c in cells for x in c[name]["round_seconds"]]
+            speed = f"{np.mean(secs):.1f}, {np.max(secs):.1f}" if secs else "-"
+            lines.append(
+                f"| {name} | {budget} | {len(rows)} | " + " | ".join(means) + f" | {speed} |"
+            )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--run", action="store_true", help="run what is missing")
+    parser.add_argument("--variant", action="append", choices=list(VARIANTS))
+    parser.add_argument("--task", action="append", choices=list(TASKS))
+    parser.add_argument("--cache", default="alad_output/label_variants/cache")
+    parser.add_argument("--part", default="validation", choices=("validation", "test"))
+    args = parser.parse_args()
+    os.environ.setdefault("ALAD_DATA_HOME", str(Path(__file__).parents[2] / "shared" / "datasets"))
+    if args.run:
+        run(args.variant or list(VARIANTS), args.task or list(TASKS), Path(args.cache))
+    print(table(args.part))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,162 @@
+"""The feedback round's schedule (``feedback_steps``) and the pool's normal replay."""
+
+import copy
+import pickle
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+
+from alad import ActiveReconstructionDetector
+from alad.datasets import make_telemetry
+from alad.training.nets import FeedbackNet
+from alad.thresholds import fingerprints
+
+W = 10
+TINY = {"d_model": 16, "n_heads": 2, "n_layers": 1, "d_ff": 16, "dropout": 0.1}
+
+
+@pytest.fixture(scope="module")
+def data():
+    return make_telemetry(
+        n_train=1500, n_test=3000, n_channels=3, n_anomalies=6, n_bursts=3, random_state=1
+    )
+
+
+@pytest.fixture(scope="module")
+def fitted(data):
+    return ActiveReconstructionDetector(
+        window_size=W, max_epochs=2, backbone_params=TINY, random_state=0,
+        top_k=2, n_bins=2, per_bin=1, feedback_epochs=2,
+    ).fit(data.X_train)
+
+
+def rounds(det, data, n_rounds):
+    pool, truth = data.X_test, data.y_test
+    known = np.full(len(pool), np.nan)
+    for _ in range(n_rounds):
+        idx = det.query(pool, y=known)
+        known[idx] = truth[idx]
+        det.partial_fit(pool[idx], truth[idx])
+    return det
+
+
+@pytest.fixture
+def steps_taken(monkeypatch):
+    """Optimiser steps of each feedback round (calls of FeedbackNet.train_step)."""
+    counts = []
+    original = FeedbackNet.train_step
+
+    def counting(self, batch, **fit_params):
+        counts[-1] += 1
+        return original(self, batch, **fit_params)
+
+    original_fit = FeedbackNet.partial_fit
+
+    def fit(self, *args, **kwargs):
+        counts.append(0)
+        return original_fit(self, *args, **kwargs)
+
+    monkeypatch.setattr(FeedbackNet, "train_step", counting)
+    monkeypatch.setattr(FeedbackNet, "partial_fit", fit)
+    return counts
+
+
+def test_fixed_steps_make_every_round_cost_the_same(fitted, data, steps_taken):
+    det = rounds(copy.deepcopy(fitted).set_params(feedback_steps=7), data, 3)
+    # 7 steps over 2 reported epochs: ceil(7 / 2) = 4 batches per epoch
+    assert steps_taken == [8, 8, 8]
+    grown = [r["n_train_windows"] for r in det.feedback_history_]
+    assert grown[0] < grown[1] < grown[2]  # the windows grow, the cost does not
+    assert all(len(r["train_loss"]) == 2 for r in det.feedback_history_)
+
+
+def test_whole_passes_grow_with_the_labels(fitted, data, steps_taken):
+    det = rounds(copy.deepcopy(fitted).set_params(feedback_steps=None), data, 2)
+    sizes = [r["n_train_windows"] for r in det.feedback_history_]
+    batch = det.batch_size
+    assert steps_taken == [2 * -(-n // batch) for n in sizes]
+
+
+def test_fixed_steps_are_reproducible(fitted, data):
+    a = rounds(copy.deepcopy(fitted).set_params(feedback_steps=5, pool_replay=0.5), data, 2)
+    b = rounds(copy.deepcopy(fitted).set_params(feedback_steps=5, pool_replay=0.5), data, 2)
+    np.testing.assert_array_equal(
+        a.decision_function(data.X_test), b.decision_function(data.X_test)
+    )
+
+
+def test_query_keeps_the_pool_windows_scored_below_its_median(fitted, data):
+    det = copy.deepcopy(fitted).set_params(pool_replay=0.5)
+    pool = data.X_test
+    det.query(pool)
+    n_windows = len(pool) // W
+    assert 0 < len(det._pool_normal) <= n_windows // 2
+    windows = pool[: n_windows * W].reshape(n_windows, W, -1)
+    scores = det.decision_function(windows)
+    kept = np.isin(fingerprints(windows), det._pool_normal_prints)
+    assert scores[kept].max() < np.median(scores) + 1e-12
+    # standardised like the training data
+    expected = (windows[kept] - det.scaler_mean_) / det.scaler_scale_
+    np.testing.assert_allclose(det._pool_normal, expected, rtol=1e-5, atol=1e-5)
+
+
+def test_pool_replay_rehearses_unlabelled_pool_windows_only(fitted, data):
+    det = copy.deepcopy(fitted).set_params(pool_replay=1.0)
+    pool = data.X_test
+    windows = pool[: len(pool) // W * W].reshape(-1, W, pool.shape[1])
+    det.query(windows)
+    quiet = np.isin(fingerprints(windows), det._pool_normal_prints)
+    labelled = windows[quiet][:3]  # three quiet windows labelled now: not replayed
+    replay = det._normal_replay(10_000, labelled)
+
+    def rows(a):
+        return {w.tobytes() for w in a}
+
+    # asked for more than the pool holds: every quiet window but those three,
+    # the rest from the training data
+    assert len(rows(replay) & rows(det._pool_normal)) == len(det._pool_normal) - 3
+    assert not rows(replay) & rows(det._standardized(labelled))
+
+
+def test_pool_replay_zero_replays_training_windows_only(fitted, data):
+    det = copy.deepcopy(fitted)
+    det.query(data.X_test)
+    assert len(det._pool_normal) == 0  # nothing kept when the replay is off
+    replay = det._normal_replay(30, data.X_test[:W][None])
+    assert len(replay) == 30
+
+
+def test_without_a_query_the_replay_comes_from_training(fitted, data):
+    det = copy.deepcopy(fitted).set_params(pool_replay=1.0)
+    windows = data.X_test[: 4 * W].reshape(4, W, -1)
+    det.partial_fit(windows, np.zeros(4))
+    assert det.n_feedback_rounds_ == 1
+
+
+@pytest.mark.parametrize(
+    "params", [{"feedback_steps": 0}, {"pool_replay": 1.5}, {"pool_replay": -0.1}]
+)
+def test_bad_schedule_parameters_are_named(fitted, data, params):
+    det = copy.deepcopy(fitted).set_params(**params)
+    name = next(iter(params))
+    with pytest.raises(ValueError, match=name):
+        det.partial_fit(data.X_test[:W], np.zeros(W))
+
+
+def test_pool_state_pickles_and_clones(fitted, data):
+    det = copy.deepcopy(fitted).set_params(pool_replay=0.5, feedback_steps=3)
+    det.query(data.X_test)
+    again = pickle.loads(pickle.dumps(det))
+    np.testing.assert_array_equal(again._pool_normal, det._pool_normal)
+    assert clone(det).get_params()["pool_replay"] == 0.5
+
+
+def test_an_old_pickle_keeps_the_schedule_it_was_made_with(fitted):
+    state = copy.deepcopy(fitted).__getstate__()
+    for name in ("feedback_steps", "pool_replay", "_pool_normal", "_pool_normal_prints"):
+        state.pop(name)
+    old = ActiveReconstructionDetector.__new__(ActiveReconstructionDetector)
+    old.__setstate__(state)
+    assert old.feedback_steps is None and old.pool_replay == 0.0
+    assert len(old._pool_normal) == 0
