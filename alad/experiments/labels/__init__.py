@@ -1,0 +1,96 @@
+"""Label efficiency: metrics against labelled windows, alad next to its peers.
+
+Issue 13's benchmark as a protocol of the engine
+(:mod:`alad.experiments.engine`): ``alad benchmark --protocol labels``. For
+each task (a training series and a labelled test series), split and seed:
+
+- **the split**: a contiguous stretch of ``pool_ratio`` of the test series is
+  the unlabelled pool, the rest (before and after it, joined) the evaluation
+  part. ``"anomalous"`` places the pool by :func:`pool_start`, a rule that
+  depends only on the positions of the anomalies and the seed, so that the
+  pool holds anomalies; ``"paper"`` is Han et al.'s first ``pool_ratio`` of
+  the test series (its pool may hold none);
+- **alad**, for each backbone of :class:`~alad.ActiveReconstructionDetector`:
+  fitted on the training part (``"w/o labels"``), on the training part and the
+  pool taken as normal (``"pool as normal"``), and the first model continued by
+  the user's loop (query, label with the ground truth, ``partial_fit``;
+  :func:`alad.active.run_active_learning`) up to each budget of labelled
+  windows (``"with labels"``), scored on the evaluation part at every budget;
+- **a task file** (:func:`write_task_file`): the data of the split and the
+  windows the first backbone queried at each budget, for the peers, which run
+  in their own virtual environment (``benchmarks/peers/run_peers.py``) and
+  write one score per evaluation timestep to ``scores/``;
+- **peer records**: the score files found are scored here, by
+  :func:`alad.metrics.detection_report`, like alad's; missing ones are
+  listed, not fatal.
+
+The report (:func:`format_report`) prints the comparison at 50 labelled
+windows against the best unsupervised peer and the best peer that takes
+labels, on GECCO, the mean over MSL's entities and UCR 001, and whether labels
+ever make a detector worse on average than the same detector without labels
+or with the pool taken as normal.
+
+The code is split by job: :mod:`.split` (where the pool is), :mod:`.exchange`
+(the files exchanged with the peers), :mod:`.runs` (alad's runs, the peers'
+score files, :func:`jobs`) and :mod:`.report` (tables and figures); every
+public name is importable from here.
+"""
+
+from ..tasks import DATASETS
+from .exchange import (
+    LABEL_PEERS,
+    UNSUPERVISED_PEERS,
+    read_task_file,
+    score_path,
+    task_file,
+    task_id,
+    write_task_file,
+)
+from .report import (
+    COMPARED,
+    METRIC_NAMES,
+    SETTINGS,
+    comparison,
+    curves,
+    format_report,
+    save_figures,
+)
+from .runs import BUDGETS, jobs
+from .split import (
+    POOL_RATIO,
+    SPLITS,
+    LabelSplit,
+    make_label_split,
+    pool_ratio_of,
+    pool_ratios,
+    pool_start,
+    pool_windows,
+)
+
+__all__ = [
+    "BUDGETS",
+    "COMPARED",
+    "DATASETS",
+    "LABEL_PEERS",
+    "METRIC_NAMES",
+    "POOL_RATIO",
+    "SETTINGS",
+    "SPLITS",
+    "UNSUPERVISED_PEERS",
+    "LabelSplit",
+    "comparison",
+    "curves",
+    "format_report",
+    "jobs",
+    "make_label_split",
+    "pool_ratio_of",
+    "pool_ratios",
+    "pool_start",
+    "pool_windows",
+    "read_task_file",
+    "save_figures",
+    "score_path",
+    "task_file",
+    "task_id",
+    "write_task_file",
+]

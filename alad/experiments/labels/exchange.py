@@ -1,0 +1,121 @@
+"""The files exchanged with the peers' environment: task files and score files.
+
+The peers run in their own virtual environment (``benchmarks/peers/run_peers.py``):
+they read a task file per task, split and seed (:func:`write_task_file`) and
+write one score per evaluation timestep to :func:`score_path`.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from ..store import atomic_write
+from ..tasks import Task
+from .split import LabelSplit
+
+__all__ = [
+    "LABEL_PEERS",
+    "UNSUPERVISED_PEERS",
+    "read_task_file",
+    "score_path",
+    "task_file",
+    "task_id",
+    "write_task_file",
+]
+
+#: Peers that learn from the training part only (one score file each).
+UNSUPERVISED_PEERS = (
+    "iforest",
+    "pyod_ecod",
+    "pyod_autoencoder",
+    "pyod_lstmad",
+    "deepod_tcned",
+    "deepod_usad",
+    "tsbad_timesnet",
+    "tsbad_cnn",
+    "tsbad_omnianomaly",
+)
+
+#: Peers fed the windows alad queried (one score file per budget above 0).
+LABEL_PEERS = ("deepod_devnet", "deepod_prenet", "deepod_deepsad", "extratrees")
+
+
+def task_id(task: Task, split: str) -> str:
+    """The folder name of a task and split: ``msl_C-1__anomalous``."""
+    return f"{task.name.replace('/', '_')}__{split}"
+
+
+def task_file(work: str | Path, tid: str, seed: int) -> Path:
+    """``WORK/tasks/<task>__<split>/seed<seed>.npz``."""
+    return Path(work) / "tasks" / tid / f"seed{seed}.npz"
+
+
+def score_path(
+    work: str | Path, tid: str, seed: int, peer: str, budget: int | None = None
+) -> Path:
+    """``WORK/scores/<task>__<split>/seed<seed>/<peer>[_b<budget>].npy``.
+
+    One float per evaluation timestep, aligned so that the score of timestep
+    ``t`` is computed from rows up to ``t`` (see docs/label_efficiency.rst).
+    A peer that failed writes ``<same stem>.err`` with the reason instead.
+    """
+    name = peer if budget is None else f"{peer}_b{budget}"
+    return Path(work) / "scores" / tid / f"seed{seed}" / f"{name}.npy"
+
+
+def write_task_file(
+    path: str | Path,
+    task: Task,
+    split: LabelSplit,
+    seed: int,
+    queries: dict[int, np.ndarray],
+    *,
+    window_size: int,
+    query_source: str,
+) -> Path:
+    """The task file of one task, split and seed, for the peers' runner.
+
+    Arrays: ``X_train``, ``X_pool``, ``y_pool``, ``X_eval``, ``y_eval``
+    (float64 / int8); per budget ``b`` of ``queries``, ``idx_b<b>``: the rows of
+    ``X_pool`` of the windows queried up to ``b`` windows (whole windows of
+    ``window_size`` rows, window after window) and ``y_b<b>`` their labels.
+    ``meta``: a JSON string with the task, split, seed, budgets, window size,
+    the backbone whose queries these are, the pool's rows in the test series
+    and the seam of the evaluation part.
+    """
+    meta = {
+        "task": task.name,
+        "dataset": task.dataset,
+        "split": split.kind,
+        "rule": split.rule,
+        "seed": seed,
+        "budgets": sorted(int(b) for b in queries),
+        "window_size": int(window_size),
+        "query_source": query_source,
+        "pool_rows": [split.start, split.stop],
+        "eval_seam": split.seam,
+    }
+    arrays = {
+        "X_train": np.asarray(task.X_train, dtype=np.float64),
+        "X_pool": np.asarray(split.X_pool, dtype=np.float64),
+        "y_pool": np.asarray(split.y_pool, dtype=np.int8),
+        "X_eval": np.asarray(split.X_eval, dtype=np.float64),
+        "y_eval": np.asarray(split.y_eval, dtype=np.int8),
+        "meta": np.array(json.dumps(meta)),
+    }
+    for b, idx in queries.items():
+        idx = np.asarray(idx, dtype=np.int64)
+        arrays[f"idx_b{b}"] = idx
+        arrays[f"y_b{b}"] = np.asarray(split.y_pool, dtype=np.int8)[idx]
+    return atomic_write(path, lambda f: np.savez_compressed(f, **arrays), "wb")
+
+
+def read_task_file(path: str | Path) -> dict:
+    """A task file as a dict of arrays, ``meta`` decoded."""
+    with np.load(path) as data:
+        out = {k: data[k] for k in data.files}
+    out["meta"] = json.loads(str(out["meta"]))
+    return out

@@ -1,0 +1,333 @@
+"""The report: curves, the comparison of item 3, markdown or rst tables, figures."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+from ..tables import render_table
+from .split import SPLITS
+
+__all__ = [
+    "COMPARED",
+    "METRIC_NAMES",
+    "SETTINGS",
+    "comparison",
+    "curves",
+    "format_report",
+    "save_figures",
+]
+
+#: The comparison of item 3: these metrics at this budget, on these groups.
+COMPARED = {
+    "budget": 50,
+    "metrics": ("pa_k_auc", "f1", "roc_auc", "vus_pr"),
+    "groups": ("gecco", "msl", "ucr/001"),
+}
+
+SETTINGS = ("w/o labels", "pool as normal", "with labels")
+
+METRIC_NAMES = {
+    "f1": "best F1",
+    "f1_pa": "PA-F1",
+    "pa_k_auc": "PA%K AUC",
+    "roc_auc": "ROC AUC",
+    "average_precision": "AP",
+    "vus_pr": "VUS-PR",
+}
+
+
+def _group(record: dict) -> str:
+    """GECCO, MSL (mean over entities), each UCR series, other data sets."""
+    return record["task"] if record["dataset"] == "ucr" else record["dataset"]
+
+
+def _label(record: dict) -> str:
+    if record["family"] == "alad":
+        return f"{record['method']} {record['setting']}"
+    return record["method"]
+
+
+def curves(records, metric: str) -> dict:
+    """``{(split, group): {label: {budget: [value per seed]}}}``.
+
+    A value is the mean over the group's tasks of one seed (MSL: the mean over
+    its entities); methods without labels have the budget ``None``.
+    """
+    per = defaultdict(list)
+    for r in records:
+        if r.get("protocol", "labels") != "labels" or not r.get("metrics"):
+            continue
+        per[(r["split"], _group(r), _label(r), r["budget"], r["seed"])].append(
+            r["metrics"][metric]
+        )
+    out: dict = defaultdict(lambda: defaultdict(lambda: defaultdict(list)))
+    for (split, group, label, budget, _), values in sorted(
+        per.items(), key=lambda kv: str(kv[0])
+    ):
+        out[(split, group)][label][budget].append(float(np.mean(values)))
+    return out
+
+
+def _families(records) -> dict[str, str]:
+    return {_label(r): r["family"] for r in records if r.get("family")}
+
+
+def _mean(values) -> float | None:
+    return float(np.mean(values)) if values else None
+
+
+def _fmt(value, sd=None) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.3f}" if sd is None else f"{value:.3f} ± {sd:.3f}"
+
+
+def comparison(records, metric: str, budget: int = COMPARED["budget"]) -> dict:
+    """Item 3's numbers of one metric: per (split, group), what to compare.
+
+    ``{(split, group): {"alad": {backbone: (with labels, w/o labels, pool as
+    normal)}, "unsupervised": (peer, value), "labels": (peer, value)}}``,
+    each value the mean over seeds; the best peer of a family is the one of
+    highest mean (peers that take labels at ``budget``).
+    """
+    fam = _families(records)
+    out = {}
+    for (split, group), methods in curves(records, metric).items():
+        row: dict = {"alad": {}, "unsupervised": None, "labels": None}
+        for label, by_budget in methods.items():
+            family = fam.get(label)
+            if family == "alad" and label.endswith(" with labels"):
+                name = label[: -len(" with labels")]
+                row["alad"][name] = (
+                    _mean(by_budget.get(budget, [])),
+                    _mean(methods.get(f"{name} w/o labels", {}).get(None, [])),
+                    _mean(methods.get(f"{name} pool as normal", {}).get(None, [])),
+                )
+            elif family in ("unsupervised", "labels"):
+                value = _mean(
+                    by_budget.get(None if family == "unsupervised" else budget, [])
+                )
+                best = row[family]
+                if value is not None and (best is None or value > best[1]):
+                    row[family] = (label, value)
+        out[(split, group)] = row
+    return out
+
+
+def _comparison_budget(records) -> int:
+    """50 (item 3's budget) when some record has it, else the largest budget."""
+    budgets = {r["budget"] for r in records if r.get("budget") is not None}
+    if COMPARED["budget"] in budgets or not budgets:
+        return COMPARED["budget"]
+    return max(budgets)
+
+
+def _comparison_table(records, split, fmt) -> str:
+    budget = _comparison_budget(records)
+    header = [
+        "data",
+        "metric",
+        "alad",
+        f"with {budget} labels",
+        "windows labelled (anomalous)",
+        "w/o labels",
+        "pool as normal",
+        "best unsupervised peer",
+        f"best peer with {budget} labels",
+        "labels >= w/o, pool",
+        "alad >= both peers",
+    ]
+    groups = sorted(
+        {_group(r) for r in records if r.get("split") == split},
+        key=lambda g: (g not in COMPARED["groups"], g),
+    )
+    # a pool may hold fewer windows than the budget (MSL: 4 to 24 at 20 %)
+    spent = defaultdict(list)
+    for r in records:
+        if r.get("family") == "alad" and r.get("budget") == budget:
+            spent[(_group(r), r["method"])].append(
+                (r.get("n_labelled", 0), r.get("n_anomalous_windows", 0))
+            )
+    body = []
+    for metric in COMPARED["metrics"]:
+        table = comparison(records, metric, budget)
+        for group in groups:
+            row = table.get((split, group))
+            if row is None:
+                continue
+            unsup, lab = row["unsupervised"], row["labels"]
+            for name, (w, wo, pool) in sorted(row["alad"].items()):
+                ok_self = (
+                    "-"
+                    if w is None or wo is None or pool is None
+                    else ("yes" if w >= wo and w >= pool else "**no**")
+                )
+                peers = [p[1] for p in (unsup, lab) if p is not None]
+                ok_peers = (
+                    "-"
+                    if w is None or not peers
+                    else ("yes" if all(w >= p for p in peers) else "**no**")
+                )
+                n = (
+                    np.mean(spent[(group, name)], axis=0)
+                    if spent[(group, name)]
+                    else None
+                )
+                body.append(
+                    [
+                        group,
+                        METRIC_NAMES[metric],
+                        name,
+                        _fmt(w),
+                        "-" if n is None else f"{n[0]:.1f} ({n[1]:.1f})",
+                        _fmt(wo),
+                        _fmt(pool),
+                        "-" if unsup is None else f"{unsup[0]} {unsup[1]:.3f}",
+                        "-" if lab is None else f"{lab[0]} {lab[1]:.3f}",
+                        ok_self,
+                        ok_peers,
+                    ]
+                )
+    title = f"At {budget} labelled windows, split {split!r} (means over seeds)"
+    return render_table(header, body, fmt, title=title)
+
+
+def _curve_table(records, split, metric, fmt) -> str:
+    budgets = sorted(
+        {r["budget"] for r in records if r.get("budget") is not None} | {0}
+    )
+    header = ["data", "method", "no labels", *[str(b) for b in budgets]]
+    body = []
+    for (s, group), methods in sorted(curves(records, metric).items()):
+        if s != split:
+            continue
+        for label, by_budget in sorted(methods.items()):
+            flat = by_budget.get(None)
+            cells = [
+                _fmt(_mean(by_budget[b]), np.std(by_budget[b]))
+                if b in by_budget
+                else "-"
+                for b in budgets
+            ]
+            body.append(
+                [group, label, _fmt(_mean(flat), np.std(flat)) if flat else "-"] + cells
+            )
+    title = f"{METRIC_NAMES[metric]} against labelled windows, split {split!r}"
+    return render_table(header, body, fmt, title=title)
+
+
+def _split_notes(records, split) -> str:
+    seen = {}
+    for r in records:
+        if r.get("split") == split and "rule" in r:
+            seen[(r["task"], r["seed"])] = (
+                r["rule"],
+                r["pool_anomalous_rows"],
+                r["eval_anomalous_rows"],
+            )
+    rules = defaultdict(int)
+    for rule, _pool, _ in seen.values():
+        rules[rule] += 1
+    empty = sum(1 for _, pool, _ in seen.values() if pool == 0)
+    parts = ", ".join(f"{n} by rule {rule!r}" for rule, n in sorted(rules.items()))
+    return (
+        f"Split {split!r}: {len(seen)} (task, seed) pools, {parts}; "
+        f"{empty} without any anomalous row."
+    )
+
+
+def format_report(records, labels=None, fmt: str = "markdown") -> str:
+    """Item 3's comparison at 50 windows, then every metric against labels."""
+    records = [r for r in records if r.get("protocol", "labels") == "labels"]
+    parts = []
+    for split in SPLITS:
+        mine = [r for r in records if r.get("split") == split]
+        if not mine:
+            continue
+        parts.append(_split_notes(mine, split))
+        parts.append(_comparison_table(mine, split, fmt))
+        for metric in METRIC_NAMES:
+            if any(r.get("metrics") and metric in r["metrics"] for r in mine):
+                parts.append(_curve_table(mine, split, metric, fmt))
+    return "\n\n".join(parts)
+
+
+def save_figures(records, out_dir, metrics=None) -> list[Path]:
+    """Metric against labelled windows: one figure per split and metric.
+
+    One panel per data set (MSL: the mean over its entities) and one pooled
+    (the mean over the data sets where the method has records); lines are
+    means over seeds. Methods without
+    labels are horizontal lines (dashed: peers; dotted: alad w/o labels and
+    pool as normal).
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    records = [r for r in records if r.get("protocol", "labels") == "labels"]
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    fam = _families(records)
+    # one colour per method, the same in every panel and figure
+    palette = plt.get_cmap("tab20").colors
+    colour = {label: palette[i % len(palette)] for i, label in enumerate(sorted(fam))}
+    paths = []
+    for split in SPLITS:
+        for metric in metrics or COMPARED["metrics"]:
+            data = {g: m for (s, g), m in curves(records, metric).items() if s == split}
+            if not data:
+                continue
+            pooled: dict = defaultdict(lambda: defaultdict(list))
+            for methods in data.values():
+                for label, by_budget in methods.items():
+                    for b, values in by_budget.items():
+                        pooled[label][b].append(float(np.mean(values)))
+            panels = [*sorted(data.items()), ("pooled", pooled)]
+            fig, axes = plt.subplots(
+                1, len(panels), figsize=(4 * len(panels), 3.6), squeeze=False
+            )
+            budgets = sorted(
+                {
+                    b
+                    for m in data.values()
+                    for bb in m.values()
+                    for b in bb
+                    if b is not None
+                }
+            )
+            for ax, (group, methods) in zip(axes[0], panels):
+                for label, by_budget in sorted(methods.items()):
+                    family = fam.get(label, "")
+                    if None in by_budget:
+                        ax.axhline(
+                            np.mean(by_budget[None]),
+                            ls=":" if family == "alad" else "--",
+                            lw=1.5 if family == "alad" else 1,
+                            color=colour.get(label),
+                            label=label,
+                        )
+                    xs = [b for b in budgets if b in by_budget]
+                    if xs:
+                        ax.plot(
+                            xs,
+                            [np.mean(by_budget[b]) for b in xs],
+                            marker="o",
+                            lw=2 if family == "alad" else 1,
+                            color=colour.get(label),
+                            label=label,
+                        )
+                ax.set_title(group)
+                ax.set_xlabel("labelled windows")
+            axes[0][0].set_ylabel(METRIC_NAMES[metric])
+            axes[0][-1].legend(fontsize=6, loc="center left", bbox_to_anchor=(1, 0.5))
+            fig.tight_layout()
+            path = out_dir / f"labels_{split}_{metric}.png"
+            fig.savefig(path, dpi=120)
+            plt.close(fig)
+            paths.append(path)
+    return paths

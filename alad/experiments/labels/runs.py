@@ -1,0 +1,398 @@
+"""The runs: alad's three settings, the peers' score files, and the jobs.
+
+For each task, split and seed: each backbone of
+:class:`~alad.ActiveReconstructionDetector` w/o labels, with the pool as
+normal and with labels up to each budget (:func:`_run_alad`), the first
+backbone's queries written to the task file; then the peers' command, if any;
+then the peers' score files found, scored here (:func:`_run_peers`).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import shlex
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+import numpy as np
+
+from ..engine import Job, record_key
+from ..store import atomic_write
+from ..tasks import DATASETS, Task, load_tasks
+from .exchange import (
+    LABEL_PEERS,
+    UNSUPERVISED_PEERS,
+    score_path,
+    task_file,
+    task_id,
+    write_task_file,
+)
+from .split import (
+    POOL_RATIO,
+    SPLITS,
+    LabelSplit,
+    make_label_split,
+    pool_ratio_of,
+    pool_ratios,
+)
+
+__all__ = ["BUDGETS", "jobs"]
+
+#: Labelled windows at which every method is scored.
+BUDGETS = (0, 10, 25, 50, 100)
+
+
+def _evaluate(y_true, scores) -> dict[str, float] | None:
+    from ...metrics import detection_report
+
+    y_true = np.asarray(y_true)
+    if y_true.min() == y_true.max():
+        return None
+    return detection_report(y_true, np.asarray(scores, dtype=np.float64))
+
+
+def _save_scores(path: Path, scores) -> None:
+    atomic_write(path, lambda f: np.save(f, np.asarray(scores, np.float32)), "wb")
+
+
+def _windows_of(idx: np.ndarray, window_size: int) -> int:
+    return len(idx) // window_size
+
+
+def _anomalous_windows(y_pool, idx, window_size) -> int:
+    if len(idx) == 0:
+        return 0
+    return int(np.asarray(y_pool)[idx].reshape(-1, window_size).max(axis=1).sum())
+
+
+def _run_alad(
+    task: Task,
+    split: LabelSplit,
+    *,
+    backbone: str,
+    seed: int,
+    params: dict,
+    budgets: tuple[int, ...],
+    base: dict,
+    work: Path,
+    tid: str,
+    query_source: bool,
+    done: set[str],
+) -> Iterator[dict]:
+    """The records of one backbone: w/o labels, pool as normal, with labels."""
+    from ...active import run_active_learning
+    from ...detectors import ActiveReconstructionDetector
+
+    base = {**base, "family": "alad", "method": f"alad:{backbone}", "params": params}
+
+    def key(setting, budget=None):
+        return record_key(base, setting, budget)
+
+    def record(setting, budget, detector, seconds, extra=None):
+        scores = detector.decision_function(split.X_eval)
+        name = f"alad-{backbone}-{setting.replace(' ', '-').replace('/', '')}"
+        _save_scores(score_path(work, tid, base["seed"], name, budget), scores)
+        return {
+            **base,
+            "key": key(setting, budget),
+            "setting": setting,
+            "budget": budget,
+            "metrics": _evaluate(split.y_eval, scores),
+            "seconds": seconds,
+            **(extra or {}),
+        }
+
+    def fit(X):
+        start = time.perf_counter()
+        det = ActiveReconstructionDetector(
+            backbone=backbone, random_state=seed, **params
+        ).fit(X)
+        return det, time.perf_counter() - start
+
+    labelled = [b for b in budgets if b > 0]
+    need_curve = any(key("with labels", b) not in done for b in budgets) or (
+        query_source and not task_file(work, tid, seed).exists()
+    )
+    if key("w/o labels") not in done or need_curve:
+        plain, seconds = fit(task.X_train)
+        if key("w/o labels") not in done:
+            yield record("w/o labels", None, plain, seconds)
+    if key("pool as normal") not in done:
+        pooled, seconds = fit(np.concatenate([task.X_train, split.X_pool]))
+        yield record("pool as normal", None, pooled, seconds)
+    if not need_curve:
+        return
+    W = plain.window_size
+    detector = copy.deepcopy(plain)
+    known = np.full(len(split.y_pool), np.nan)
+    made, spent, seconds = [], 0, 0.0
+    queries = {0: np.zeros(0, dtype=np.int64)}
+    if 0 in budgets:
+        made.append(("with labels", 0, 0.0, queries[0]))
+    for budget in labelled:
+        start = time.perf_counter()
+        if budget > spent:
+            # the loop runs to each budget in turn, on the same detector: a
+            # round never crosses a budget (10 -> 25 is a round of 10 and one
+            # of 5); windows labelled before are never asked again
+            result = run_active_learning(
+                detector, split.X_pool, split.y_pool, budget=budget - spent
+            )
+            new = ~np.isnan(result.known)
+            known[new] = result.known[new]
+            spent += result.history[-1]["n_labelled"]
+        seconds += time.perf_counter() - start
+        queries[budget] = np.flatnonzero(~np.isnan(known))
+        # a snapshot of the detector at this budget is its scores now
+        made.append(("with labels", budget, seconds, queries[budget]))
+        scores = detector.decision_function(split.X_eval)
+        made[-1] = (*made[-1], scores)
+    if query_source:
+        write_task_file(
+            task_file(work, tid, seed),
+            task,
+            split,
+            seed,
+            queries,
+            window_size=W,
+            query_source=f"alad:{backbone}",
+        )
+    for entry in made:
+        setting, budget, secs, idx = entry[:4]
+        if key(setting, budget) in done:
+            continue
+        scores = plain.decision_function(split.X_eval) if len(entry) == 4 else entry[4]
+        name = f"alad-{backbone}-with-labels"
+        _save_scores(score_path(work, tid, seed, name, budget), scores)
+        yield {
+            **base,
+            "key": key(setting, budget),
+            "setting": setting,
+            "budget": budget,
+            "n_labelled": _windows_of(idx, W),
+            "n_anomalous_windows": _anomalous_windows(split.y_pool, idx, W),
+            "metrics": _evaluate(split.y_eval, scores),
+            "seconds": secs,
+        }
+
+
+def _peer_runs(peers, budgets):
+    for peer in peers:
+        if peer in LABEL_PEERS:
+            yield from ((peer, b) for b in budgets if b > 0)
+        else:
+            yield peer, None
+
+
+def _run_peers(
+    split: LabelSplit,
+    *,
+    peers: tuple[str, ...],
+    budgets: tuple[int, ...],
+    base: dict,
+    work: Path,
+    tid: str,
+    done: set[str],
+    missing: list[str],
+) -> Iterator[dict]:
+    """Records of the peers' score files that exist; the others are listed."""
+    for peer, budget in _peer_runs(peers, budgets):
+        family = "labels" if peer in LABEL_PEERS else "unsupervised"
+        fields = {**base, "family": family, "method": peer}
+        key = record_key(fields, "peer", budget)
+        if key in done:
+            continue
+        path = score_path(work, tid, base["seed"], peer, budget)
+        if not path.exists():
+            err = path.with_suffix(".err")
+            why = err.read_text().strip().splitlines()[-1] if err.exists() else ""
+            missing.append(f"{path}" + (f" (failed: {why})" if why else ""))
+            continue
+        scores = np.load(path).astype(np.float64)
+        if scores.shape != split.y_eval.shape or not np.isfinite(scores).all():
+            missing.append(
+                f"{path} (refused: {scores.shape[0]} scores for "
+                f"{split.y_eval.shape[0]} timesteps, or not finite)"
+            )
+            continue
+        meta = path.with_suffix(".json")
+        info = json.loads(meta.read_text()) if meta.exists() else {}
+        yield {
+            **fields,
+            "key": key,
+            "setting": "with labels" if budget is not None else "w/o labels",
+            "budget": budget,
+            "metrics": _evaluate(split.y_eval, scores),
+            "seconds": info.get("seconds"),
+            "peer": info,
+        }
+
+
+def jobs(
+    datasets: list,
+    *,
+    backbones: list[str] = ("transformer",),
+    splits: tuple[str, ...] = SPLITS,
+    seeds: list[int] = (0, 1, 2),
+    budgets: tuple[int, ...] = BUDGETS,
+    pool_ratio: float | Mapping[str, float] = POOL_RATIO,
+    params: dict | None = None,
+    peers: tuple[str, ...] = UNSUPERVISED_PEERS + LABEL_PEERS,
+    peer_command: str | None = None,
+    work: str | Path = "alad_output/labels.work",
+    data_home=None,
+) -> list[Job]:
+    """The jobs of the label-efficiency benchmark.
+
+    Parameters
+    ----------
+    datasets : list of str or Task
+        Data-set specs of :func:`~alad.experiments.tasks.load_tasks`
+        (``"gecco"``, ``"msl"``, ``"ucr:1"``), or tasks.
+    backbones : list of str
+        Backbones of :class:`~alad.ActiveReconstructionDetector`; the first
+        one's queries go to the task files (the windows the peers that take
+        labels are fed).
+    splits : tuple of str
+        Among :data:`SPLITS`.
+    seeds : list of int
+    budgets : tuple of int
+        Labelled windows at which to score; 0 is the model without labels.
+    pool_ratio : float or mapping of str to float
+        Share of the test series in the pool: one for every data set, or per
+        data set with ``"default"`` for the others (:func:`~alad.experiments.labels.pool_ratios`);
+        default :data:`~alad.experiments.labels.POOL_RATIO`, half of MSL's test series and 20 %
+        of the others'. Each record says the share of its task (``pool_ratio``).
+    params : dict or None
+        Further detector parameters (the same for every backbone).
+    peers : tuple of str
+        Peers whose score files are read (:data:`UNSUPERVISED_PEERS`,
+        :data:`LABEL_PEERS`).
+    peer_command : str or None
+        A command that runs the peers (e.g. ``"benchmarks/.venv-peers/bin/python
+        benchmarks/peers/run_peers.py"``), given ``--work WORK``: it runs
+        after alad's jobs, before the peers' score files are read. None reads
+        the score files that exist.
+    work : str or Path
+        Task files and score files (``tasks/``, ``scores/``).
+    data_home : str or None
+
+    Returns
+    -------
+    jobs : list of Job
+        alad's jobs (one per task, split, seed and backbone), then the peers'
+        command (if any), then one job per task, split and seed that reads the
+        peers' score files.
+    """
+    budgets = tuple(sorted({int(b) for b in budgets}))
+    if any(b < 0 for b in budgets):
+        raise ValueError(f"budgets must be >= 0; got {budgets}.")
+    for name in splits:
+        if name not in SPLITS:
+            raise ValueError(f"split must be one of {SPLITS}; got {name!r}.")
+    for name in peers:
+        if name not in UNSUPERVISED_PEERS + LABEL_PEERS:
+            raise ValueError(
+                f"peer must be one of {UNSUPERVISED_PEERS + LABEL_PEERS}; got {name!r}."
+            )
+    given = {spec.dataset for spec in datasets if isinstance(spec, Task)}
+    ratios = pool_ratios(pool_ratio, {*DATASETS, *given})
+    work = Path(work)
+    params = dict(params or {})
+    tasks = []
+    for spec in datasets:
+        tasks += [spec] if isinstance(spec, Task) else load_tasks(spec, data_home)
+
+    def base_of(task, split, seed):
+        return {
+            "task": task.name,
+            "dataset": task.dataset,
+            "split": split,
+            "seed": seed,
+            "pool_ratio": pool_ratio_of(ratios, task),
+        }
+
+    def meta_of(split):
+        return {
+            "rule": split.rule,
+            "pool_rows": [split.start, split.stop],
+            "pool_anomalous_rows": int(np.sum(split.y_pool)),
+            "eval_anomalous_rows": int(np.sum(split.y_eval)),
+        }
+
+    def alad_job(task, kind, seed, backbone):
+        def run(done):
+            split = make_label_split(task, kind, pool_ratio_of(ratios, task), seed)
+            records = _run_alad(
+                task,
+                split,
+                backbone=backbone,
+                seed=seed,
+                params=params,
+                budgets=budgets,
+                base=base_of(task, kind, seed),
+                work=work,
+                tid=task_id(task, kind),
+                query_source=backbone == backbones[0],
+                done=done,
+            )
+            for r in records:
+                yield {**r, **meta_of(split)}
+
+        size = 2 + len(budgets)
+        return Job(f"{task.name} {kind} seed {seed} {backbone}", run, size)
+
+    def peer_job(task, kind, seed):
+        def run(done):
+            split = make_label_split(task, kind, pool_ratio_of(ratios, task), seed)
+            missing: list[str] = []
+            records = _run_peers(
+                split,
+                peers=tuple(peers),
+                budgets=budgets,
+                base=base_of(task, kind, seed),
+                work=work,
+                tid=task_id(task, kind),
+                done=done,
+                missing=missing,
+            )
+            for r in records:
+                yield {**r, **meta_of(split)}
+            if missing:
+                print(
+                    f"{task.name} {kind} seed {seed}: no peer scores yet for "
+                    f"{len(missing)} run(s):\n  " + "\n  ".join(missing),
+                    file=sys.stderr,
+                )
+
+        size = len(list(_peer_runs(peers, budgets)))
+        return Job(f"{task.name} {kind} seed {seed} peers", run, size)
+
+    work_list = [
+        alad_job(t, k, s, b)
+        for t in tasks
+        for k in splits
+        for s in seeds
+        for b in backbones
+    ]
+    if peer_command:
+        work_list.append(_command_job(peer_command, work))
+    work_list += [peer_job(t, k, s) for t in tasks for k in splits for s in seeds]
+    return work_list
+
+
+def _command_job(command: str, work: Path) -> Job:
+    def run(done):
+        argv = [*shlex.split(command), "--work", str(work)]
+        print("running the peers: " + shlex.join(argv), file=sys.stderr)
+        status = subprocess.run(argv, check=False).returncode
+        if status:
+            print(f"the peers' command exited with status {status}", file=sys.stderr)
+        return iter(())
+
+    return Job("peers' command", run, 0)
+
