@@ -99,6 +99,31 @@ def _grid_arg(text: str):
     return _json_dict(text) if text.lstrip().startswith("{") else text
 
 
+def _pool_ratio_arg(text: str) -> tuple[str | None, float]:
+    """``0.2`` (every data set) or ``msl=0.5`` (one): ``(name or None, ratio)``."""
+    name, sep, value = text.rpartition("=")
+    try:
+        ratio = float(value)
+    except ValueError:
+        ratio = None
+    if ratio is None or not 0 < ratio < 1 or (sep and not name):
+        raise argparse.ArgumentTypeError(
+            f"expected RATIO or DATASET=RATIO with RATIO in (0, 1), got {text!r}"
+        )
+    return (name or None), ratio
+
+
+def _pool_ratios(given: list[tuple[str | None, float]] | None, default) -> dict:
+    """The pool ratios of ``--pool-ratio``: a bare ratio for every data set not named.
+
+    Without a bare ratio, the named ones change the protocol's ``default``.
+    """
+    bare = [ratio for name, ratio in given or [] if name is None]
+    ratios = {"default": bare[-1]} if bare else dict(default)
+    ratios.update((name, ratio) for name, ratio in given or [] if name is not None)
+    return ratios
+
+
 def _results_file(text: str) -> Path:
     path = Path(text)
     if not path.is_file():
@@ -229,7 +254,7 @@ def _benchmark_labels(args: argparse.Namespace) -> int:
             splits=tuple(args.split or labels.SPLITS),
             seeds=args.seeds,
             budgets=tuple(args.budgets or labels.BUDGETS),
-            pool_ratio=0.2 if args.pool_ratio is None else args.pool_ratio,
+            pool_ratio=_pool_ratios(args.pool_ratio, labels.POOL_RATIO),
             params=args.params,
             peers=tuple(args.peer or labels.UNSUPERVISED_PEERS + labels.LABEL_PEERS),
             peer_command=args.peer_command,
@@ -441,7 +466,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="labelled windows at which to score (default 0 10 25 50 100)",
     )
     lab.add_argument(
-        "--pool-ratio", type=float, help="share of the test part in the pool (0.2)"
+        "--pool-ratio",
+        action="append",
+        type=_pool_ratio_arg,
+        metavar="[DATASET=]RATIO",
+        help="share of the test part in the pool: RATIO for every data set not "
+        "named, DATASET=RATIO for one; repeatable (default msl=0.5, 0.2 for the "
+        "others; a bare RATIO replaces both)",
     )
     lab.add_argument(
         "--peer", action="append", help="peer whose scores to read, repeatable (all)"

@@ -167,6 +167,83 @@ def test_task_file_round_trips(run):
             previous = set(idx)
 
 
+def test_pool_ratio_is_per_data_set_recorded_and_keyed(tmp_path, monkeypatch):
+    msl = Task("msl", "tiny", TASK.X_train, TASK.X_test, TASK.y_test)
+    out, work = tmp_path / "r.jsonl", tmp_path / "work"
+
+    def some_jobs(pool_ratio=labels.POOL_RATIO, tasks=(TASK, msl)):
+        return labels.jobs(
+            list(tasks),
+            splits=("paper",),
+            seeds=[0],
+            budgets=(0, 2),
+            params=TINY,
+            peers=(),
+            work=work,
+            pool_ratio=pool_ratio,
+        )
+
+    store = run_jobs(some_jobs(), out, protocol="labels", progress=False)
+    # the protocol's default: half of MSL's test series, 20 % of the others'
+    assert {(r["task"], r["pool_ratio"], tuple(r["pool_rows"])) for r in store} == {
+        ("telemetry/tiny", 0.2, (0, 300)),
+        ("msl/tiny", 0.5, (0, 750)),
+    }
+    with_labels = [r for r in store if r["budget"] == 2]
+    assert {r["n_labelled"] for r in with_labels} == {2}
+    data = labels.read_task_file(labels.task_file(work, "msl_tiny__paper", 0))
+    assert len(data["X_pool"]) == 750
+    text = labels.format_report(list(store))
+    assert "Windows really labelled at each budget, split 'paper'" in text
+    assert "| msl | alad:transformer | 0.5 | 2 |" in text
+    assert "several pool ratios" not in text
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a done run was trained again")
+
+    monkeypatch.setattr("alad.detectors.ActiveReconstructionDetector.fit", refuse)
+    before = Path(out).read_text()
+    assert len(run_jobs(some_jobs(), out, protocol="labels", progress=False)) == len(
+        store
+    )
+    # one ratio for every data set keys telemetry's runs as before: done
+    run_jobs(some_jobs(0.2, tasks=(TASK,)), out, protocol="labels", progress=False)
+    assert Path(out).read_text() == before
+    # MSL at another ratio is another pool: not taken for done
+    with pytest.raises(AssertionError, match="trained again"):
+        jobs = some_jobs({"msl": 0.2}, tasks=(msl,))
+        run_jobs(jobs, out, protocol="labels", progress=False)
+    # and its task and score files of the pool at 50 % were set aside, not reused
+    tasks = work / "tasks" / "msl_tiny__paper"
+    assert not (tasks / "seed0.npz").exists()
+    assert (tasks / "seed0.npz.pool0-750").exists()
+    assert (work / "scores" / "msl_tiny__paper" / "seed0.pool0-750").is_dir()
+    assert (work / "tasks" / "telemetry_tiny__paper" / "seed0.npz").exists()
+
+
+def test_pool_ratios_are_checked():
+    assert labels.pool_ratios(0.3) == {"default": 0.3}
+    assert labels.pool_ratios({"msl": 0.4}) == {"default": 0.2, "msl": 0.4}
+    assert labels.pool_ratios(labels.POOL_RATIO) == {"default": 0.2, "msl": 0.5}
+    for bad, message in (
+        (1.0, r"pool_ratio must be in \(0, 1\); got 1.0"),
+        ({"msl": 0}, r"pool_ratio of 'msl' must be in \(0, 1\)"),
+        ({"gecko": 0.3}, "pool_ratio: unknown data set 'gecko'"),
+        ("0.2", "pool_ratio must be in"),
+    ):
+        with pytest.raises(ValueError, match=message):
+            labels.pool_ratios(bad)
+        with pytest.raises(ValueError, match=message):
+            labels.jobs([TASK], pool_ratio=bad)
+
+
+def test_pool_windows_counts_whole_windows_of_the_pool():
+    assert labels.pool_windows([TASK], 0.2, window_size=10) == {"telemetry/tiny": 30}
+    assert labels.pool_windows([TASK], {"telemetry": 0.5}, window_size=40) == {
+        "telemetry/tiny": 18
+    }
+
+
 # --------------------------------------------------------------------------- #
 # the peers' score files
 # --------------------------------------------------------------------------- #
@@ -357,6 +434,51 @@ def test_cli_refuses_what_the_protocol_does_not_take(argv, message, capsys):
         main(["benchmark", *argv])
     assert exc.value.code == 2
     assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [
+        (["1.5"], "argument --pool-ratio: expected RATIO or DATASET=RATIO"),
+        (["msl=x"], "argument --pool-ratio: expected RATIO or DATASET=RATIO"),
+        (["=0.3"], "argument --pool-ratio: expected RATIO or DATASET=RATIO"),
+        (["gecko=0.3"], "pool_ratio: unknown data set 'gecko'"),
+    ],
+)
+def test_cli_refuses_bad_pool_ratios(given, message, capsys):
+    argv = ["benchmark", "--protocol", "labels", "--dataset", "telemetry"]
+    for value in given:
+        argv += ["--pool-ratio", value]
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("given", "ratios"),
+    [
+        ([], {"default": 0.2, "msl": 0.5}),
+        (["0.3"], {"default": 0.3}),
+        (["gecco=0.3"], {"default": 0.2, "msl": 0.5, "gecco": 0.3}),
+        (["msl=0.6", "0.25"], {"default": 0.25, "msl": 0.6}),
+    ],
+)
+def test_cli_pool_ratio_per_data_set(given, ratios, monkeypatch, capsys):
+    seen = {}
+
+    def fake_jobs(datasets, **kwargs):
+        seen.update(kwargs)
+        raise ValueError("stop here")
+
+    monkeypatch.setattr(labels, "jobs", fake_jobs)
+    argv = ["benchmark", "--protocol", "labels", "--dataset", "telemetry"]
+    for value in given:
+        argv += ["--pool-ratio", value]
+    with pytest.raises(SystemExit):
+        main(argv)
+    assert "stop here" in capsys.readouterr().err
+    assert seen["pool_ratio"] == ratios
 
 
 def test_cli_runs_the_protocol_and_reports(tmp_path, capsys):

@@ -6,10 +6,12 @@ each task (a training series and a labelled test series), split and seed:
 
 - **the split**: a contiguous stretch of ``pool_ratio`` of the test series is
   the unlabelled pool, the rest (before and after it, joined) the evaluation
-  part. ``"anomalous"`` places the pool by :func:`pool_start`, a rule that
-  depends only on the positions of the anomalies and the seed, so that the
-  pool holds anomalies; ``"paper"`` is Han et al.'s first ``pool_ratio`` of
-  the test series (its pool may hold none);
+  part; the ratio may differ per data set (:data:`POOL_RATIO`: half of MSL's
+  short test series, 20 % of the others'). ``"anomalous"`` places the pool
+  by :func:`pool_start`, a rule that depends only on the positions of the
+  anomalies and the seed, so that the pool holds anomalies; ``"paper"`` is
+  Han et al.'s first ``pool_ratio`` of the test series (its pool may hold
+  none);
 - **alad**, for each backbone of :class:`~alad.ActiveReconstructionDetector`:
   fitted on the training part (``"w/o labels"``), on the training part and the
   pool taken as normal (``"pool as normal"``), and the first model continued by

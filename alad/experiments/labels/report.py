@@ -144,7 +144,7 @@ def _comparison_table(records, split, fmt) -> str:
         {_group(r) for r in records if r.get("split") == split},
         key=lambda g: (g not in COMPARED["groups"], g),
     )
-    # a pool may hold fewer windows than the budget (MSL: 4 to 24 at 20 %)
+    # a pool may hold fewer windows than the budget (MSL: 10 to 61 at 50 %)
     spent = defaultdict(list)
     for r in records:
         if r.get("family") == "alad" and r.get("budget") == budget:
@@ -219,6 +219,43 @@ def _curve_table(records, split, metric, fmt) -> str:
     return render_table(header, body, fmt, title=title)
 
 
+def _labelled_table(records, split, fmt) -> str:
+    """Windows really labelled at each budget: a pool may hold fewer (MSL)."""
+    spent = defaultdict(lambda: defaultdict(list))
+    ratios = defaultdict(set)
+    for r in records:
+        if (
+            r.get("family") == "alad"
+            and r.get("split") == split
+            and r.get("budget")
+            and "n_labelled" in r
+        ):
+            key = (_group(r), r["method"])
+            spent[key][r["budget"]].append(int(r["n_labelled"]))
+            if r.get("pool_ratio") is not None:
+                ratios[key].add(r["pool_ratio"])
+    budgets = sorted({b for by in spent.values() for b in by})
+    header = ["data", "alad", "pool ratio", *[str(b) for b in budgets]]
+    body = []
+    for key, by in sorted(spent.items()):
+        cells = []
+        for b in budgets:
+            n = by.get(b)
+            if not n:
+                cells.append("-")
+            elif min(n) == max(n):
+                cells.append(str(n[0]))
+            else:
+                cells.append(f"{np.mean(n):.1f} ({min(n)}-{max(n)})")
+        pool = ", ".join(f"{x:g}" for x in sorted(ratios[key])) or "-"
+        body.append([*key, pool, *cells])
+    title = (
+        f"Windows really labelled at each budget, split {split!r} "
+        "(mean, min-max over tasks and seeds)"
+    )
+    return render_table(header, body, fmt, title=title)
+
+
 def _split_notes(records, split) -> str:
     seen = {}
     for r in records:
@@ -232,15 +269,36 @@ def _split_notes(records, split) -> str:
     for rule, _pool, _ in seen.values():
         rules[rule] += 1
     empty = sum(1 for _, pool, _ in seen.values() if pool == 0)
+    unscored = sum(1 for _, _, ev in seen.values() if ev == 0)
     parts = ", ".join(f"{n} by rule {rule!r}" for rule, n in sorted(rules.items()))
+    ratios = defaultdict(set)
+    for r in records:
+        if r.get("split") == split and r.get("pool_ratio") is not None:
+            ratios[_group(r)].add(r["pool_ratio"])
+    mixed = "; ".join(
+        f"{group} ({', '.join(f'{x:g}' for x in sorted(found))})"
+        for group, found in sorted(ratios.items())
+        if len(found) > 1
+    )
     return (
         f"Split {split!r}: {len(seen)} (task, seed) pools, {parts}; "
         f"{empty} without any anomalous row."
+        + (
+            f" {unscored} evaluation part(s) without any anomalous row: not "
+            "scored, left out of the means."
+            if unscored
+            else ""
+        )
+        + (
+            f" Records of several pool ratios, averaged together: {mixed}."
+            if mixed
+            else ""
+        )
     )
 
 
 def format_report(records, labels=None, fmt: str = "markdown") -> str:
-    """Item 3's comparison at 50 windows, then every metric against labels."""
+    """Item 3's comparison at 50 windows, the windows really labelled, every metric."""
     records = [r for r in records if r.get("protocol", "labels") == "labels"]
     parts = []
     for split in SPLITS:
@@ -249,6 +307,8 @@ def format_report(records, labels=None, fmt: str = "markdown") -> str:
             continue
         parts.append(_split_notes(mine, split))
         parts.append(_comparison_table(mine, split, fmt))
+        if any(r.get("budget") and "n_labelled" in r for r in mine):
+            parts.append(_labelled_table(mine, split, fmt))
         for metric in METRIC_NAMES:
             if any(r.get("metrics") and metric in r["metrics"] for r in mine):
                 parts.append(_curve_table(mine, split, metric, fmt))

@@ -69,6 +69,34 @@ def _anomalous_windows(y_pool, idx, window_size) -> int:
     return int(np.asarray(y_pool)[idx].reshape(-1, window_size).max(axis=1).sum())
 
 
+def _retire_other_pool(work: Path, tid: str, seed: int, split: LabelSplit) -> None:
+    """Set aside a task file and score files made for another pool.
+
+    A task file's folder names the task, split and seed, not the pool: a run
+    at another pool ratio finds the files of the earlier one, which the
+    peers' runner would take for done. Renamed (nothing is deleted) to
+    ``tasks/<task>/seed<k>.npz.pool<start>-<stop>`` and
+    ``scores/<task>/seed<k>.pool<start>-<stop>/``, which nothing reads.
+    """
+    path = task_file(work, tid, seed)
+    if not path.exists():
+        return
+    with np.load(path) as data:
+        rows = json.loads(str(data["meta"]))["pool_rows"]
+    if rows == [split.start, split.stop]:
+        return
+    tag = f"pool{rows[0]}-{rows[1]}"
+    scores = score_path(work, tid, seed, "x").parent
+    moved = [path.rename(path.with_name(f"{path.name}.{tag}"))]
+    if scores.exists():
+        moved.append(scores.rename(scores.with_name(f"{scores.name}.{tag}")))
+    print(
+        f"{tid} seed {seed}: the pool is now rows {split.start}-{split.stop}, "
+        f"not {rows[0]}-{rows[1]}; set aside: " + ", ".join(map(str, moved)),
+        file=sys.stderr,
+    )
+
+
 def _run_alad(
     task: Task,
     split: LabelSplit,
@@ -113,6 +141,8 @@ def _run_alad(
         ).fit(X)
         return det, time.perf_counter() - start
 
+    if query_source:
+        _retire_other_pool(work, tid, seed, split)
     labelled = [b for b in budgets if b > 0]
     need_curve = any(key("with labels", b) not in done for b in budgets) or (
         query_source and not task_file(work, tid, seed).exists()
@@ -264,9 +294,11 @@ def jobs(
         Labelled windows at which to score; 0 is the model without labels.
     pool_ratio : float or mapping of str to float
         Share of the test series in the pool: one for every data set, or per
-        data set with ``"default"`` for the others (:func:`~alad.experiments.labels.pool_ratios`);
-        default :data:`~alad.experiments.labels.POOL_RATIO`, half of MSL's test series and 20 %
-        of the others'. Each record says the share of its task (``pool_ratio``).
+        data set with ``"default"`` for the others
+        (:func:`~alad.experiments.labels.pool_ratios`); default
+        :data:`~alad.experiments.labels.POOL_RATIO`, half of MSL's test series
+        and 20 % of the others'. Each record says the share of its task
+        (``pool_ratio``), which is part of its key.
     params : dict or None
         Further detector parameters (the same for every backbone).
     peers : tuple of str

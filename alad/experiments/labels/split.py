@@ -179,20 +179,26 @@ def pool_ratios(pool_ratio, datasets=DATASETS) -> dict[str, float]:
 
 
 def pool_ratio_of(ratios: Mapping[str, float], task: Task) -> float:
-    """The share of ``task``'s test series in its pool (``ratios`` of :func:`pool_ratios`)."""
+    """The share of ``task``'s test series in its pool.
+
+    ``ratios`` as :func:`pool_ratios` returns them: the task's data set, else
+    ``"default"``.
+    """
     return ratios.get(task.dataset, ratios["default"])
 
 
 def pool_windows(
     datasets, pool_ratio=POOL_RATIO, *, window_size: int = 50, data_home=None
 ) -> dict[str, int]:
-    """Whole windows of ``window_size`` rows in each task's pool: at most that many labelled.
+    """Whole windows of ``window_size`` rows in each task's pool.
 
-    The pool holds ``floor(pool_ratio * n)`` rows of a test series of ``n``,
-    whatever the split and the seed; only whole windows are offered to the
-    user. Loads the data only (no training)::
+    At most that many windows can be labelled in a task. The pool holds
+    ``floor(pool_ratio * n)`` rows of a test series of ``n``, whatever the
+    split and the seed; only whole windows are offered to the user. Loads the
+    data only (no training)::
 
-        python -c "from alad.experiments.labels import pool_windows; print(pool_windows(['msl']))"
+        python -c "from alad.experiments.labels import pool_windows as w
+        print(w(['msl']))"
 
     Parameters
     ----------
