@@ -130,11 +130,12 @@ class ActiveReconstructionDetector(BaseDetector):
         Train each feedback round on every window labelled so far (True) or
         only on the windows of this call (False).
     feedback_steps : int or None, default=None
-        Optimiser steps per feedback round, batches drawn from the round's
-        windows (labelled and replayed) in shuffled passes, reported over
-        ``feedback_epochs`` epochs: every round then costs the same, however
-        many windows are labelled. None trains ``feedback_epochs`` whole
-        passes, so that rounds grow with the labels (the paper's schedule).
+        The most optimiser steps of a feedback round. A round trains
+        ``feedback_epochs`` passes over its windows (labelled and replayed)
+        while they take no more steps; beyond, it makes about this many,
+        batches drawn from its windows in shuffled passes, so that later
+        rounds cost no more than the first however many windows are labelled.
+        None always trains whole passes: rounds grow with the labels.
     pool_replay : float, default=0.0
         Share of the replayed normal windows drawn from the pool last passed
         to :meth:`query` instead of the training data: among the pool's

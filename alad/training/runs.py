@@ -131,11 +131,12 @@ def feedback_round(
     seed : int
         Seeds the batch order and the masks.
     steps : int or None
-        None: ``epochs`` passes over the windows (the round grows with them).
-        An int: this many optimiser steps in all, spread over ``epochs``
-        reports, each batch drawn from the windows in shuffled passes (a pass
-        may be left unfinished or repeated): the round costs the same however
-        many windows it holds.
+        The most optimiser steps of the round. ``epochs`` passes over the
+        windows when they take no more (or when None); else about ``steps``
+        (rounded up to a multiple of ``epochs``), spread over ``epochs``
+        reports, each batch drawn from the windows in shuffled passes (the
+        last pass of a report may be left unfinished): the round then costs
+        the same however many windows it holds.
 
     Returns
     -------
@@ -150,7 +151,8 @@ def feedback_round(
     window_size = windows.shape[1]
     dataset = WindowDataset(windows, window_size, labels=labels)
     generator = torch.Generator().manual_seed(seed)
-    if steps is None:
+    per_pass = -(-len(dataset) // batch_size)
+    if steps is None or steps >= epochs * per_pass:
         order = {"iterator_train__shuffle": True}
     else:
         per_epoch = -(-steps // epochs) * batch_size

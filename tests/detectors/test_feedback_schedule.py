@@ -71,6 +71,14 @@ def test_fixed_steps_make_every_round_cost_the_same(fitted, data, steps_taken):
     assert all(len(r["train_loss"]) == 2 for r in det.feedback_history_)
 
 
+def test_a_round_under_the_cap_trains_whole_passes(fitted, data):
+    capped = rounds(copy.deepcopy(fitted).set_params(feedback_steps=1000), data, 2)
+    whole = rounds(copy.deepcopy(fitted).set_params(feedback_steps=None), data, 2)
+    np.testing.assert_array_equal(
+        capped.decision_function(data.X_test), whole.decision_function(data.X_test)
+    )
+
+
 def test_whole_passes_grow_with_the_labels(fitted, data, steps_taken):
     det = rounds(copy.deepcopy(fitted).set_params(feedback_steps=None), data, 2)
     sizes = [r["n_train_windows"] for r in det.feedback_history_]
