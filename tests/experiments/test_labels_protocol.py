@@ -174,7 +174,7 @@ def test_pool_ratio_is_per_data_set_recorded_and_keyed(tmp_path, monkeypatch):
     def some_jobs(pool_ratio=labels.POOL_RATIO, tasks=(TASK, msl)):
         return labels.jobs(
             list(tasks),
-            splits=("paper",),
+            splits=("anomalous",),
             seeds=[0],
             budgets=(0, 2),
             params=TINY,
@@ -185,16 +185,14 @@ def test_pool_ratio_is_per_data_set_recorded_and_keyed(tmp_path, monkeypatch):
 
     store = run_jobs(some_jobs(), out, protocol="labels", progress=False)
     # the protocol's default: half of MSL's test series, 20 % of the others'
-    assert {(r["task"], r["pool_ratio"], tuple(r["pool_rows"])) for r in store} == {
-        ("telemetry/tiny", 0.2, (0, 300)),
-        ("msl/tiny", 0.5, (0, 750)),
-    }
+    sizes = {(r["task"], r["pool_ratio"], r["pool_rows"][1] - r["pool_rows"][0]) for r in store}
+    assert sizes == {("telemetry/tiny", 0.2, 300), ("msl/tiny", 0.5, 750)}
     with_labels = [r for r in store if r["budget"] == 2]
     assert {r["n_labelled"] for r in with_labels} == {2}
-    data = labels.read_task_file(labels.task_file(work, "msl_tiny__paper", 0))
+    data = labels.read_task_file(labels.task_file(work, "msl_tiny__anomalous", 0))
     assert len(data["X_pool"]) == 750
     text = labels.format_report(list(store))
-    assert "Windows really labelled at each budget, split 'paper'" in text
+    assert "Windows really labelled at each budget, split 'anomalous'" in text
     assert "| msl | alad:transformer | 0.5 | 2 |" in text
     assert "several pool ratios" not in text
 
@@ -214,11 +212,22 @@ def test_pool_ratio_is_per_data_set_recorded_and_keyed(tmp_path, monkeypatch):
         jobs = some_jobs({"msl": 0.2}, tasks=(msl,))
         run_jobs(jobs, out, protocol="labels", progress=False)
     # and its task and score files of the pool at 50 % were set aside, not reused
-    tasks = work / "tasks" / "msl_tiny__paper"
+    tasks = work / "tasks" / "msl_tiny__anomalous"
     assert not (tasks / "seed0.npz").exists()
-    assert (tasks / "seed0.npz.pool0-750").exists()
-    assert (work / "scores" / "msl_tiny__paper" / "seed0.pool0-750").is_dir()
-    assert (work / "tasks" / "telemetry_tiny__paper" / "seed0.npz").exists()
+    (old,) = tasks.glob("seed0.npz.pool*-*")
+    pool = old.name.removeprefix("seed0.npz.")
+    assert (work / "scores" / "msl_tiny__anomalous" / f"seed0.{pool}").is_dir()
+    assert (work / "tasks" / "telemetry_tiny__anomalous" / "seed0.npz").exists()
+
+
+def test_the_paper_split_is_han_et_als_20_percent_on_every_data_set(tmp_path):
+    msl = Task("msl", "tiny", TASK.X_train, TASK.X_test, TASK.y_test)
+    jobs = labels.jobs(
+        [msl], splits=("paper",), seeds=[0], budgets=(0,), params=TINY,
+        peers=(), work=tmp_path / "work",
+    )
+    store = run_jobs(jobs, tmp_path / "r.jsonl", protocol="labels", progress=False)
+    assert {(r["pool_ratio"], tuple(r["pool_rows"])) for r in store} == {(0.2, (0, 300))}
 
 
 def test_pool_ratios_are_checked():

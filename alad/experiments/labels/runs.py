@@ -345,7 +345,7 @@ def jobs(
             "dataset": task.dataset,
             "split": split,
             "seed": seed,
-            "pool_ratio": pool_ratio_of(ratios, task),
+            "pool_ratio": pool_ratio_of(ratios, task, split),
         }
 
     def meta_of(split):
@@ -358,7 +358,7 @@ def jobs(
 
     def alad_job(task, kind, seed, backbone):
         def run(done):
-            split = make_label_split(task, kind, pool_ratio_of(ratios, task), seed)
+            split = make_label_split(task, kind, pool_ratio_of(ratios, task, kind), seed)
             records = _run_alad(
                 task,
                 split,
@@ -380,7 +380,7 @@ def jobs(
 
     def peer_job(task, kind, seed):
         def run(done):
-            split = make_label_split(task, kind, pool_ratio_of(ratios, task), seed)
+            split = make_label_split(task, kind, pool_ratio_of(ratios, task, kind), seed)
             missing: list[str] = []
             records = _run_peers(
                 split,

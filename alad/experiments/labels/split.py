@@ -22,6 +22,7 @@ __all__ = [
     "SPLITS",
     "LabelSplit",
     "make_label_split",
+    "PAPER_POOL_RATIO",
     "pool_ratio_of",
     "pool_ratios",
     "pool_start",
@@ -178,12 +179,19 @@ def pool_ratios(pool_ratio, datasets=DATASETS) -> dict[str, float]:
     return {name: float(ratio) for name, ratio in ratios.items()}
 
 
-def pool_ratio_of(ratios: Mapping[str, float], task: Task) -> float:
+#: Han et al.'s pool: the first 20 % of every test series (the paper split).
+PAPER_POOL_RATIO = 0.2
+
+
+def pool_ratio_of(ratios: Mapping[str, float], task: Task, kind: str = "anomalous") -> float:
     """The share of ``task``'s test series in its pool.
 
     ``ratios`` as :func:`pool_ratios` returns them: the task's data set, else
-    ``"default"``.
+    ``"default"``. They place the ``"anomalous"`` split; the ``"paper"``
+    split is Han et al.'s, :data:`PAPER_POOL_RATIO` of every series.
     """
+    if kind == "paper":
+        return PAPER_POOL_RATIO
     return ratios.get(task.dataset, ratios["default"])
 
 
