@@ -27,12 +27,14 @@ alad, ``rows`` for TSB-AD, whose multivariate ``ReconstructDataset`` has one
 item per row and repeats the last window for the final ``window - 1`` rows.
 
 - *train windows/s* is measured on each library's training loop only: the
-  skorch ``BackboneNet.fit`` inside alad's ``fit``; DeepOD's ``training``
+  skorch ``BackboneNet.partial_fit`` inside alad's ``fit``; DeepOD's ``training``
   method; PyOD's ``_train``; TSB-AD's whole ``fit`` (its loop is inline,
   run with ``validation_size=0`` so that nothing else happens in it). No side
   validates (alad ``validation_fraction=0``, DeepOD ``train_val_pc=0``).
-  One epoch; *fit s* is the whole public ``fit``, which for alad, DeepOD
-  and PyOD also scores the training series (TSB-AD does not).
+  One epoch (``--epochs`` for more; TSB-AD's patience of 3 and alad's of
+  10 cannot stop a run of 3 epochs early); *fit s* is the whole public
+  ``fit``, which for alad, DeepOD and PyOD also scores the training series
+  (TSB-AD does not).
 - *score windows/s* is the whole public ``decision_function`` on the
   scoring rows (windowing, batching, per-timestep folding included).
 
@@ -219,7 +221,7 @@ def load_series():
     return (X - X.mean(axis=0)) / X.std(axis=0)
 
 
-def _build(pair, side, n_channels):
+def _build(pair, side, n_channels, epochs=1):
     """Return (estimator, training-loop clock, note, n_params function)."""
     import torch
 
@@ -230,7 +232,9 @@ def _build(pair, side, n_channels):
         from alad import ActiveReconstructionDetector
         from alad.training.nets import BackboneNet
 
-        _time_method(BackboneNet, "fit", clock)
+        # the detector trains through partial_fit (training.callbacks.train_epochs),
+        # which initialises the net and runs the loop, as fit did before
+        _time_method(BackboneNet, "partial_fit", clock)
         est = ActiveReconstructionDetector(
             backbone=cfg["backbone"],
             backbone_params=cfg["ours"] or None,
@@ -238,7 +242,7 @@ def _build(pair, side, n_channels):
             stride=1,
             batch_size=cfg["train_batch"],
             eval_batch_size=cfg["score_batch"],
-            max_epochs=1,
+            max_epochs=epochs,  # patience 10: no early stop within 10 epochs
             validation_fraction=0.0,
             device="cpu",
             random_state=0,
@@ -260,7 +264,7 @@ def _build(pair, side, n_channels):
         est = cls(
             seq_len=WINDOW,
             stride=1,
-            epochs=1,
+            epochs=epochs,
             batch_size=cfg["train_batch"],
             device="cpu",
             verbose=0,
@@ -281,7 +285,7 @@ def _build(pair, side, n_channels):
         _time_method(AnomalyTransformer, "_train", clock)
         est = AnomalyTransformer(
             window_size=WINDOW,
-            epochs=1,
+            epochs=epochs,
             batch_size=cfg["train_batch"],
             step=1,
             device="cpu",
@@ -296,16 +300,16 @@ def _build(pair, side, n_channels):
         common = dict(win_size=WINDOW, batch_size=cfg["train_batch"], validation_size=0)
         if model == "AnomalyTransformer":
             try:
-                cls(input_c=n_channels, num_epochs=1, **common)
+                cls(input_c=n_channels, num_epochs=epochs, **common)
             except Exception as exc:  # as published it needs CUDA
                 note = (
                     f"unpatched: {type(exc).__name__}: {exc}; ran with "
                     "torch.Tensor.cuda = identity"
                 )
             torch.Tensor.cuda = lambda self, *a, **k: self
-            est = cls(input_c=n_channels, num_epochs=1, **common)
+            est = cls(input_c=n_channels, num_epochs=epochs, **common)
         else:
-            est = cls(feats=n_channels, epochs=1, **common)
+            est = cls(feats=n_channels, epochs=epochs, **common)
         return est, clock, note, lambda: sum(p.numel() for p in est.model.parameters())
     raise ValueError(f"unknown peer {cfg['peer']!r}")
 
@@ -314,7 +318,7 @@ def _windows(library, rows):
     return rows if library == "tsb_ad" else rows - WINDOW + 1
 
 
-def worker(pair, side, threads, scale, raw_loop=False, data=None):
+def worker(pair, side, threads, scale, raw_loop=False, data=None, epochs=1):
     import warnings
 
     warnings.filterwarnings("ignore")
@@ -335,7 +339,7 @@ def worker(pair, side, threads, scale, raw_loop=False, data=None):
     del series
     library = "alad" if side == "ours" else cfg["peer"].split(".")[0]
 
-    est, clock, note, n_params = _build(pair, side, X_train.shape[1])
+    est, clock, note, n_params = _build(pair, side, X_train.shape[1], epochs)
     # Outside the timed sections: warm torch's thread pool and kernels, and
     # build one optimiser, since the first torch.optim.Optimizer of a process
     # imports torch._dynamo (about a second); some libraries build theirs
@@ -378,7 +382,7 @@ def worker(pair, side, threads, scale, raw_loop=False, data=None):
             score_windows_per_cpu_s=cpu_rate,
         )
 
-    n_train_windows = _windows(library, n_train)
+    n_train_windows = epochs * _windows(library, n_train)
     n_score_windows = _windows(library, n_score)
     return dict(
         pair=pair,
@@ -391,6 +395,7 @@ def worker(pair, side, threads, scale, raw_loop=False, data=None):
         score_batch=cfg["score_batch"],
         train_rows=n_train,
         score_rows=n_score,
+        epochs=epochs,
         train_windows=n_train_windows,
         score_windows=n_score_windows,
         train_loop_calls=clock.calls,
@@ -462,6 +467,8 @@ def _run_side(pair, side, args):
         str(args.threads),
         "--scale",
         str(args.scale),
+        "--epochs",
+        str(args.epochs),
         "--data",
         str(args.data),
     ] + (["--raw-loop"] if args.raw_loop else [])
@@ -553,6 +560,8 @@ def rst_tables(runs, numbers=None):
         if numbers and number not in numbers:
             continue
         order = "peer first" if run["peer_first"] else "alad first"
+        if run.get("epochs", 1) != 1:
+            order += f", {run['epochs']} epochs"
         load = ", ".join(f"{v:.1f}" for v in run["started_load_average"])
         end = ", ".join(f"{v:.1f}" for v in run["finished_load_average"])
         body = []
@@ -606,6 +615,12 @@ def main(argv=None):
         action="store_true",
         help="also time alad's bare backbone loop (backbone_throughput.time_backbone)",
     )
+    parser.add_argument(
+        "--epochs",
+        type=int,
+        default=1,
+        help="training epochs of both sides (default 1; windows/s counts them all)",
+    )
     parser.add_argument("--peer-first", action="store_true", help="time the peer first")
     parser.add_argument("--out", type=Path, default=None, help="write JSON here")
     parser.add_argument(
@@ -631,7 +646,12 @@ def main(argv=None):
         return
     if args.worker:
         result = worker(
-            *args.worker, args.threads, args.scale, args.raw_loop, args.data
+            *args.worker,
+            args.threads,
+            args.scale,
+            args.raw_loop,
+            args.data,
+            args.epochs,
         )
         print(json.dumps(result), flush=True)
         return
@@ -641,7 +661,8 @@ def main(argv=None):
         parser.error(f"unknown pairs {unknown}; choose from {list(PAIRS)}")
     load_start = list(os.getloadavg())
     print(
-        f"window {WINDOW}, stride 1, one epoch, {args.threads} torch thread(s), "
+        f"window {WINDOW}, stride 1, {args.epochs} epoch(s), {args.threads} torch "
+        "thread(s), "
         f"scale {args.scale}, {cpu_model()}, {os.cpu_count()} CPUs, load average "
         + ", ".join(f"{v:.2f}" for v in load_start),
         flush=True,
@@ -667,6 +688,7 @@ def main(argv=None):
             finished_load_average=list(os.getloadavg()),
             threads=args.threads,
             scale=args.scale,
+            epochs=args.epochs,
             peer_first=args.peer_first,
             window=WINDOW,
             cpu=cpu_model(),
