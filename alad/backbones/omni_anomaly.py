@@ -251,28 +251,48 @@ class OmniAnomalyBackbone(ReconstructionBackbone):
         self.p_mean = nn.Linear(dense_size, n_channels)
         self.p_std = nn.Linear(dense_size, n_channels)
 
-    def _posterior(self, x: Tensor) -> tuple[Tensor, Tensor]:
-        """Posterior latents ``(batch, T, latent)`` and ``log q(z | x)`` per window."""
+    def _posterior(
+        self, x: Tensor, with_log_q: bool = True
+    ) -> tuple[Tensor, Tensor | None]:
+        """Posterior latents ``(batch, T, latent)`` and ``log q(z | x)`` per window.
+
+        ``with_log_q=False`` (scoring) returns None for ``log q``; in
+        evaluation mode the loop then skips the standard deviations, which
+        only ``log q`` and the noise use.
+        """
         encoded, _ = self.encoder_rnn(x)
-        from_e = self.q_from_e(encoded)
+        # the e_t part of W [e_t, z_{t-1}] + b for every timestep at once, one
+        # view per step (one autograd node for the whole window, not one each)
+        from_e = self.q_from_e(encoded).unbind(dim=1)
         batch, length = x.shape[:2]
         z = x.new_zeros(batch, self.latent_size)
-        noise = None
-        if self.training:
-            noise = torch.randn(
-                batch, length, self.latent_size, device=x.device, dtype=x.dtype
-            )
+        from_z = self.q_from_z.weight.t()
         # mean and standard deviation heads as one matrix product per step
         heads = (
             torch.cat((self.q_mean.weight, self.q_std.weight)),
             torch.cat((self.q_mean.bias, self.q_std.bias)),
         )
-        samples, stds = [], []
+        samples = []
+        if not self.training and not with_log_q:
+            # noise-free posterior, no density: z_t is the mean head's output
+            for t in range(length):
+                hidden = F.relu(torch.addmm(from_e[t], z, from_z))
+                z = F.linear(hidden, *heads)[:, : self.latent_size]
+                samples.append(z)
+            return self.flow(torch.stack(samples, dim=1))[0], None
+        noise = None
+        if self.training:
+            noise = torch.randn(
+                batch, length, self.latent_size, device=x.device, dtype=x.dtype
+            )
+            noise_steps = noise.unbind(dim=1)
+        stds = []
         for t in range(length):
-            hidden = F.relu(from_e[:, t] + self.q_from_z(z))
+            # addmm(a, z, W^T) is a + z W^T in one kernel, the same values
+            hidden = F.relu(torch.addmm(from_e[t], z, from_z))
             mean, std = F.linear(hidden, *heads).split(self.latent_size, dim=-1)
             std = F.softplus(std) + self.std_epsilon
-            z = mean if noise is None else mean + std * noise[:, t]
+            z = mean if noise is None else mean + std * noise_steps[t]
             samples.append(z)
             stds.append(std)
         # log q of the drawn noise, taken once for the whole window
@@ -290,7 +310,7 @@ class OmniAnomalyBackbone(ReconstructionBackbone):
         return self.p_mean(hidden), std
 
     def forward(self, x: Tensor) -> Tensor:
-        return self._likelihood(self._posterior(x)[0])[0]
+        return self._likelihood(self._posterior(x, with_log_q=False)[0])[0]
 
     def objective(self, x: Tensor, *, phase: int = 0, epoch: int = 1) -> Tensor:
         """Negative ELBO of the window divided by its length, batch mean."""
@@ -302,5 +322,5 @@ class OmniAnomalyBackbone(ReconstructionBackbone):
 
     def anomaly_score(self, x: Tensor) -> Tensor:
         """``-log p(x_t | z)`` of each timestep, summed over channels."""
-        mean, std = self._likelihood(self._posterior(x)[0])
+        mean, std = self._likelihood(self._posterior(x, with_log_q=False)[0])
         return gaussian_nll(x, mean, std).sum(dim=-1)

@@ -18,6 +18,9 @@ from .losses import (
 
 __all__ = ["BackboneNet", "FeedbackNet"]
 
+#: optimisers whose ``foreach`` implementation BackboneNet turns on
+_FOREACH = (torch.optim.Adam, torch.optim.AdamW)
+
 
 def _named(module, parameters) -> list:
     """``(name, parameter)`` pairs of ``module`` for the given parameters."""
@@ -51,12 +54,35 @@ class BackboneNet(LoggedNet, NeuralNet):
         for phase in range(module.n_objective_phases):
             named = _named(module, module.phase_parameters(phase))
             opt_args, opt_kwargs = self.get_params_for_optimizer("optimizer", named)
+            if self.optimizer in _FOREACH and "foreach" not in opt_kwargs:
+                # one kernel per operation over all tensors instead of a Python
+                # loop over them; the same update bit for bit (torch uses it
+                # by default on CUDA, the loop on the CPU)
+                opt_kwargs["foreach"] = True
             setattr(
                 self,
                 self._phase_optimizer_name(phase),
                 self.optimizer(*opt_args, **opt_kwargs),
             )
         return self
+
+    def _phase_named(self, phase: int, optimizer) -> list:
+        """The phase's ``(name, parameter)`` pairs, found once per optimiser.
+
+        Kept with the optimiser they were found for, so that a new optimiser
+        (initialisation, unpickling) finds them again; not pickled.
+        """
+        cache = self.__dict__.setdefault("_phase_named_cache", {})
+        found = cache.get(phase)
+        if found is None or found[0] is not optimizer:
+            named = _named(self.module_, self.module_.phase_parameters(phase))
+            cache[phase] = found = (optimizer, named)
+        return found[1]
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        state.pop("_phase_named_cache", None)
+        return state
 
     def train_step(self, batch, **fit_params):
         self._set_training(True)
@@ -66,6 +92,7 @@ class BackboneNet(LoggedNet, NeuralNet):
         n_phases = self.module_.n_objective_phases
         for phase in range(n_phases):
             optimizer = getattr(self, self._phase_optimizer_name(phase))
+            named = self._phase_named(phase, optimizer)
             optimizer.zero_grad()
             loss = self.module_.objective(x, phase=phase, epoch=epoch)
             if n_phases == 1:
@@ -75,15 +102,10 @@ class BackboneNet(LoggedNet, NeuralNet):
                 # skips the weight gradients of the other parameters (USAD's
                 # decoder 2 in phase 0, decoder 1 in phase 1); the update is
                 # the same, the others' gradients were discarded anyway
-                phase_params = [
-                    p for p in self.module_.phase_parameters(phase) if p.requires_grad
-                ]
-                loss.backward(inputs=phase_params)
+                loss.backward(inputs=[p for _, p in named if p.requires_grad])
             self.notify(
                 "on_grad_computed",
-                named_parameters=_named(
-                    self.module_, self.module_.phase_parameters(phase)
-                ),
+                named_parameters=named,
                 X=x,
                 y=None,
             )
