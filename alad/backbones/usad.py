@@ -112,6 +112,10 @@ class USADBackbone(ReconstructionBackbone):
     - phase 1 updates the encoder and decoder 2 on
       ``1/n * mse(x, w2) - (1 - 1/n) * mse(x, w3)``.
 
+    At epoch 1 the ``mse(x, w3)`` terms have weight ``1 - 1/1 = 0``: they
+    add exactly nothing to the losses or the gradients and are not computed,
+    so the first epoch costs about half of a later one.
+
     Each phase recomputes its loss after the previous step, as the reference
     training loop does. Gradients are cleared before each phase; the
     reference clears them only after each step, so there the gradient that

@@ -38,6 +38,9 @@ class BackboneNet(LoggedNet, NeuralNet):
     Between each phase's backward pass and its step, callbacks are notified
     ``on_grad_computed`` with that phase's parameters, as skorch's own
     ``train_step`` does, so skorch's ``GradientNormClipping`` clips them.
+    Adam and AdamW run with ``foreach=True`` unless the optimiser's arguments
+    say otherwise (``optimizer__foreach``): the same update, bit for bit, as
+    their per-tensor loop, with one call per operation for all tensors.
 
     Parameters
     ----------
