@@ -9,6 +9,7 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
+from ._recurrence import gru_sequence, posterior_sequence
 from .base import ReconstructionBackbone
 from .lstm_vae import gaussian_nll
 
@@ -251,6 +252,20 @@ class OmniAnomalyBackbone(ReconstructionBackbone):
         self.p_mean = nn.Linear(dense_size, n_channels)
         self.p_std = nn.Linear(dense_size, n_channels)
 
+    def _fast_path(self, x: Tensor) -> bool:
+        """Whether the recurrences run through :mod:`._recurrence` (on CPU).
+
+        On other devices ``nn.GRU`` (cuDNN) and the autograd loop are kept.
+        """
+        return x.device.type == "cpu"
+
+    def _heads(self) -> tuple[Tensor, Tensor]:
+        """Mean and standard deviation heads as one matrix and one bias."""
+        return (
+            torch.cat((self.q_mean.weight, self.q_std.weight)),
+            torch.cat((self.q_mean.bias, self.q_std.bias)),
+        )
+
     def _posterior(
         self, x: Tensor, with_log_q: bool = True
     ) -> tuple[Tensor, Tensor | None]:
@@ -260,6 +275,38 @@ class OmniAnomalyBackbone(ReconstructionBackbone):
         evaluation mode the loop then skips the standard deviations, which
         only ``log q`` and the noise use.
         """
+        if not self._fast_path(x):
+            return self._posterior_autograd(x, with_log_q)
+        batch, length = x.shape[:2]
+        noise = None
+        if self.training:
+            noise = torch.randn(
+                batch, length, self.latent_size, device=x.device, dtype=x.dtype
+            )
+        # time-major from here on: each step reads a contiguous block
+        encoded = gru_sequence(x.transpose(0, 1), self.encoder_rnn)
+        samples, stds = posterior_sequence(
+            self.q_from_e(encoded),
+            self.q_from_z.weight,
+            *self._heads(),
+            None if noise is None else noise.transpose(0, 1),
+            self.std_epsilon,
+            need_std=with_log_q or self.training,
+        )
+        z, log_det = self.flow(samples.transpose(0, 1))
+        if stds is None:
+            return z, None
+        # log q of the drawn noise, taken once for the whole window
+        log_q = -torch.log(stds).sum(dim=(0, 2))
+        if noise is not None:
+            log_q = log_q - 0.5 * (noise**2).sum(dim=(1, 2))
+        log_q = log_q - 0.5 * _LOG_2PI * length * self.latent_size
+        return z, log_q - log_det.sum(dim=-1)
+
+    def _posterior_autograd(
+        self, x: Tensor, with_log_q: bool = True
+    ) -> tuple[Tensor, Tensor | None]:
+        """:meth:`_posterior` with ``nn.GRU`` and an autograd loop (not CPU)."""
         encoded, _ = self.encoder_rnn(x)
         # the e_t part of W [e_t, z_{t-1}] + b for every timestep at once, one
         # view per step (one autograd node for the whole window, not one each)
@@ -268,10 +315,7 @@ class OmniAnomalyBackbone(ReconstructionBackbone):
         z = x.new_zeros(batch, self.latent_size)
         from_z = self.q_from_z.weight.t()
         # mean and standard deviation heads as one matrix product per step
-        heads = (
-            torch.cat((self.q_mean.weight, self.q_std.weight)),
-            torch.cat((self.q_mean.bias, self.q_std.bias)),
-        )
+        heads = self._heads()
         samples = []
         if not self.training and not with_log_q:
             # noise-free posterior, no density: z_t is the mean head's output
@@ -304,6 +348,11 @@ class OmniAnomalyBackbone(ReconstructionBackbone):
         return z, log_q - log_det.sum(dim=-1)
 
     def _likelihood(self, z: Tensor) -> tuple[Tensor, Tensor]:
+        if self._fast_path(z):
+            decoded = gru_sequence(z.transpose(0, 1), self.decoder_rnn)
+            hidden = F.relu(self.p_dense(decoded))
+            std = F.softplus(self.p_std(hidden)) + self.std_epsilon
+            return self.p_mean(hidden).transpose(0, 1), std.transpose(0, 1)
         decoded, _ = self.decoder_rnn(z)
         hidden = F.relu(self.p_dense(decoded))
         std = F.softplus(self.p_std(hidden)) + self.std_epsilon
