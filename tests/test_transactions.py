@@ -160,8 +160,8 @@ def test_ctrl_c_in_a_refit_keeps_the_old_model(ard, data, monkeypatch, point):
 
 def test_ctrl_c_in_feedback_propagates_and_charges_nothing(ard, data, monkeypatch):
     det = copy.deepcopy(ard).set_params(budget=30)
+    idx = det.query(data.X_test)  # query keeps the pool's quiet windows: before
     before = snapshot(det)
-    idx = det.query(data.X_test)
     fail_on_call(monkeypatch, nets.FeedbackNet, "train_step", 2, KeyboardInterrupt)
     with pytest.raises(KeyboardInterrupt):
         det.partial_fit(data.X_test[idx], data.y_test[idx])
@@ -221,11 +221,25 @@ def test_a_fault_in_a_first_fit_leaves_it_unfitted(data, monkeypatch, owner, nam
         det.predict(data.X_test)
 
 
+def test_query_changes_only_the_pool_windows_it_keeps(ard, data):
+    det = copy.deepcopy(ard)
+    before = snapshot(det)
+    det.query(data.X_test)
+    after = snapshot(det)
+    changed = {k for k in before if not _equal(after[k], before[k])}
+    assert changed == {"_pool_normal", "_pool_normal_prints"}
+    det = copy.deepcopy(ard).set_params(pool_replay=0.0)
+    before = snapshot(det)
+    det.query(data.X_test)
+    after = snapshot(det)
+    assert all(_equal(after[k], before[k]) for k in before)
+
+
 @pytest.mark.parametrize("owner, name, n", ARD_ROUND_POINTS)
 def test_a_fault_in_partial_fit_leaves_everything(ard, data, monkeypatch, owner, name, n):
     det = copy.deepcopy(ard)
+    idx = det.query(data.X_test)  # query keeps the pool's quiet windows: before
     before = snapshot(det)
-    idx = det.query(data.X_test)
     fail_on_call(monkeypatch, owner, name, n)
     with pytest.raises(Boom):
         det.partial_fit(data.X_test[idx], data.y_test[idx])
@@ -319,8 +333,8 @@ def test_naf_refused_refit_keeps_the_model(naf, tab):
 def test_a_diverging_usad_round_is_rolled_back(data):
     det = make_ard(backbone="usad", backbone_params=None, feedback_lr=10.0)
     det.fit(data.X_train)
+    idx = det.query(data.X_test)  # query keeps the pool's quiet windows: before
     before = snapshot(det)
-    idx = det.query(data.X_test)
     with pytest.warns(DivergenceWarning, match="feedback_lr"):
         det.partial_fit(data.X_test[idx], data.y_test[idx])
     after = snapshot(det)

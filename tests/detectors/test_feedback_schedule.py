@@ -128,7 +128,7 @@ def test_pool_replay_rehearses_unlabelled_pool_windows_only(fitted, data):
 
 
 def test_pool_replay_zero_replays_training_windows_only(fitted, data):
-    det = copy.deepcopy(fitted)
+    det = copy.deepcopy(fitted).set_params(pool_replay=0.0)
     det.query(data.X_test)
     assert len(det._pool_normal) == 0  # nothing kept when the replay is off
     replay = det._normal_replay(30, data.X_test[:W][None])

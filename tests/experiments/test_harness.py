@@ -291,3 +291,15 @@ def test_runs_differing_in_feedback_parameters_share_the_fitted_model(tmp_path):
         tmp_path, task, "transformer", 0, {**TINY, "max_epochs": 1}, task.X_train, "t"
     )
     assert len(list((tmp_path / "models").glob("*.pkl"))) == 2
+
+
+def test_the_han_protocol_keeps_the_table2_feedback_schedule(tmp_path):
+    from alad.experiments.han import TABLE2_FEEDBACK, _pretrained
+
+    det, _ = _pretrained(tmp_path, SMALL, "transformer", 0, TINY, SMALL.X_train, "t")
+    assert {k: det.get_params()[k] for k in TABLE2_FEEDBACK} == TABLE2_FEEDBACK
+    # from the cache too, and --params still wins
+    det, _ = _pretrained(
+        tmp_path, SMALL, "transformer", 0, {**TINY, "pool_replay": 0.5}, SMALL.X_train, "t"
+    )
+    assert det.pool_replay == 0.5 and det.feedback_steps is None
