@@ -180,7 +180,11 @@ def load_detector(folder, *, expected_sha256: dict | None = None):
             f"expected {FORMAT!r}."
         )
     state = json.loads((folder / _STATE).read_text())
-    detector = ActiveReconstructionDetector(**_decode(meta["params"]))
+    params = _decode(meta["params"])
+    # saved before a parameter existed: the value that keeps its behaviour
+    for name, value in ActiveReconstructionDetector._params_added_later.items():
+        params.setdefault(name, value)
+    detector = ActiveReconstructionDetector(**params)
     with np.load(folder / _ARRAYS, allow_pickle=False) as npz:
         arrays = {key: npz[key] for key in npz.files}
     for name, value in state["attributes"].items():
@@ -194,4 +198,7 @@ def load_detector(folder, *, expected_sha256: dict | None = None):
     if detector.device_ != "cpu" and not torch.cuda.is_available():
         detector.device_ = "cpu"  # trained on a GPU, read where there is none
     detector._restore_net(module_state, _decode(state["net_history"]))
+    for name, neutral in detector._state_added_later.items():
+        if not hasattr(detector, name):  # saved before that state existed
+            setattr(detector, name, neutral(detector))
     return detector

@@ -46,6 +46,26 @@ def test_model_store_round_trips_scores_queries_and_learning(
         assert all(npz[k].dtype != object for k in npz.files)
 
 
+def test_a_model_saved_before_the_pool_replay_loads_and_learns(
+    fresh, pool, pool_truth, tmp_path
+):
+    save_detector(fresh, tmp_path / "m")
+    # what an earlier version wrote: neither the parameters nor the pool state
+    params = tmp_path / "m" / "params.json"
+    meta = json.loads(params.read_text())
+    for name in ("feedback_steps", "pool_replay"):
+        del meta["params"][name]
+    params.write_text(json.dumps(meta))
+    with np.load(tmp_path / "m" / "arrays.npz", allow_pickle=False) as npz:
+        arrays = {k: npz[k] for k in npz.files if "_pool_normal" not in k}
+    np.savez(tmp_path / "m" / "arrays.npz", **arrays)
+    loaded = load_detector(tmp_path / "m")
+    assert loaded.feedback_steps is None and loaded.pool_replay == 0.0
+    idx = loaded.query(pool)
+    loaded.partial_fit(pool[idx], pool_truth[idx])
+    assert loaded.n_feedback_rounds_ == 1
+
+
 def test_model_store_refuses_code_and_changed_files(fresh, tmp_path):
     from alad.backbones import TransformerBackbone
 
