@@ -526,9 +526,9 @@ def test_both_scores_agree_for_the_transformer(fitted, data):
 
 def test_a_detector_pickled_before_newer_parameters_loads(fitted, data):
     state = fresh(fitted).__getstate__()
-    for name in ("normal_replay_per", "thresholding", "false_alarm_rate"):
+    for name in ("normal_replay_per", "thresholding", "false_alarm_rate", "score_stride"):
         state.pop(name)
-    for name in ("threshold_source_", "_told"):
+    for name in ("threshold_source_", "_told", "score_stride_"):
         state.pop(name)
     old = ActiveReconstructionDetector.__new__(ActiveReconstructionDetector)
     old.__setstate__(state)
@@ -538,3 +538,26 @@ def test_a_detector_pickled_before_newer_parameters_loads(fitted, data):
     assert np.array_equal(
         old.decision_function(data.X_test), fitted.decision_function(data.X_test)
     )
+
+
+def test_score_stride_scores_with_overlapping_windows(fitted, data):
+    det = make_detector(score_stride=3).fit(data.X_train)
+    # the same training (the stride of training is unchanged), scored at 3
+    same = fresh(fitted)
+    same.score_stride_ = 3
+    np.testing.assert_array_equal(
+        det.decision_function(data.X_test), same.decision_function(data.X_test)
+    )
+    np.testing.assert_array_equal(det.decision_scores_, same.decision_function(data.X_train))
+    assert det.stride_ == W and det.score_stride_ == 3
+    assert not np.array_equal(
+        det.decision_function(data.X_test), fitted.decision_function(data.X_test)
+    )
+
+
+def test_score_stride_is_fixed_at_fit_and_checked(fitted, data):
+    det = fresh(fitted).set_params(score_stride=2)
+    with pytest.raises(ValueError, match="score_stride was None"):
+        det.decision_function(data.X_test)
+    with pytest.raises(ValueError, match="score_stride must be at most window_size"):
+        make_detector(score_stride=W + 1).fit(data.X_train)
