@@ -10,7 +10,8 @@ windows of 50 x 9 (GRUs of 32, dense 32, latent 8, no flow, one thread):
 - ``noloop``: the same layers with the ``z_{t-1} -> z_t`` link removed, the
   posterior computed for all timesteps at once (an ablation, not a model
   alad offers);
-- ``grus``: the two GRUs alone, forward and backward.
+- ``grus``: the two GRUs alone, forward and backward, as the model runs
+  them on CPU (:func:`alad.backbones._recurrence.gru_sequence`).
 
 ``train`` is objective, backward and Adam step; ``score`` is
 ``anomaly_score`` in evaluation mode without gradients. Medians of the
@@ -32,11 +33,12 @@ import torch
 from torch.nn import functional as F
 
 from alad.backbones import OmniAnomalyBackbone
+from alad.backbones._recurrence import gru_sequence
 
 
 def _noloop_posterior(self, x, with_log_q=True):
     """The posterior without the stochastic variable connection."""
-    encoded, _ = self.encoder_rnn(x)
+    encoded = gru_sequence(x.transpose(0, 1), self.encoder_rnn).transpose(0, 1)
     hidden = F.relu(self.q_from_e(encoded))
     heads = (
         torch.cat((self.q_mean.weight, self.q_std.weight)),
@@ -82,8 +84,10 @@ def main(argv=None):
     def grus():
         model.train()
         for x in batches:
-            e, _ = model.encoder_rnn(x)
-            d, _ = model.decoder_rnn(torch.randn(128, 50, 8, requires_grad=True))
+            e = gru_sequence(x.transpose(0, 1), model.encoder_rnn)
+            d = gru_sequence(
+                torch.randn(50, 128, 8, requires_grad=True), model.decoder_rnn
+            )
             (e.sum() + d.sum()).backward()
 
     variants = {"loop": None, "noloop": _noloop_posterior}

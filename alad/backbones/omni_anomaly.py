@@ -195,6 +195,12 @@ class OmniAnomalyBackbone(ReconstructionBackbone):
     of 50 x 9, batch 8) takes about 33 s of CPU time on one core, so nothing
     is scaled down.
 
+    **On CPU** the two GRUs and the posterior loop run through
+    :mod:`alad.backbones._recurrence`: one autograd node each with a
+    hand-written backward pass through time, the same values as ``nn.GRU``
+    and the plain loop up to floating-point order (to ``rtol=1e-5`` in the
+    tests); on other devices ``nn.GRU`` and an autograd loop.
+
     **Differences from the reference.** The qnet and pnet dense layers follow
     the paper (one ReLU layer on ``[e_t, z_{t-1}]``, one on ``d_t``); the
     reference stacks two linear layers after each GRU. ``log q`` is the
