@@ -174,7 +174,9 @@ def test_gru_sequence_matches_nn_gru(channels):
     got_grads = torch.autograd.grad(got, [x, *gru.parameters()], grad)
     _close(got, expected)
     for g, e in zip(got_grads, expected_grads):
-        _close(g, e)
+        # a weight gradient sums 140 products in another order: compare to the
+        # tensor's scale (float32 near its largest entries differs by ~1e-7 of it)
+        _close(g, e, atol=2e-6 * max(1.0, float(e.abs().max())))
     with torch.no_grad():
         _close(gru_sequence(x.transpose(0, 1), gru).transpose(0, 1), expected)
 
