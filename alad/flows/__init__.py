@@ -1,7 +1,14 @@
 """Affine transforms, feature extractor and flow wrapper of NAF-AL."""
 
-from .extractor import FeatureExtractor
+from .extractor import ConvFeatureExtractor, FeatureExtractor
 from .naf import NAFAD, make_naf
-from .transforms import RandomAffineTransforms
+from .transforms import RandomAffineTransforms, SeriesAffineTransforms
 
-__all__ = ["NAFAD", "FeatureExtractor", "RandomAffineTransforms", "make_naf"]
+__all__ = [
+    "NAFAD",
+    "ConvFeatureExtractor",
+    "FeatureExtractor",
+    "RandomAffineTransforms",
+    "SeriesAffineTransforms",
+    "make_naf",
+]

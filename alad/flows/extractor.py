@@ -6,7 +6,7 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-__all__ = ["FeatureExtractor"]
+__all__ = ["ConvFeatureExtractor", "FeatureExtractor"]
 
 
 class FeatureExtractor(nn.Module):
@@ -113,3 +113,78 @@ class FeatureExtractor(nn.Module):
             h = torch.where(h >= 0, h, h / self.negative_slope)
             h = torch.linalg.solve(w, (h - layer.bias).T).T
         return h
+
+
+class ConvFeatureExtractor(nn.Module):
+    r"""1-d convolutions over time, averaged over time: a view series to features.
+
+    For whole series, the paper's "1-d convolution on top" read along time:
+    ``n_layers`` convolutions (kernel ``kernel_size``, ``hidden`` channels,
+    leaky-ReLU) over a view ``(T, m)``
+    (:class:`~alad.flows.SeriesAffineTransforms`), one more to ``features``
+    channels, the mean over time, and a batch normalisation without learned
+    scale. The map is not invertible, so the flow's likelihood is that of the
+    features (the paper's Eq. 6 as written); the normalisation fixes the
+    scale of each feature, so that maximum likelihood cannot raise it by
+    shrinking them all. :meth:`forward` returns a zero log-determinant to
+    keep the interface of :class:`FeatureExtractor`; there is no inverse, so
+    active augmentation (which maps drawn features back to views) is not
+    available with it.
+
+    Parameters
+    ----------
+    in_channels : int
+        ``m``, the channels of a view.
+    features : int
+        Size of the features.
+    n_layers : int, default=1
+        Hidden convolutions.
+    hidden : int, default=32
+        Their channels.
+    kernel_size : int, default=5
+        Their kernel size (odd; "same" padding).
+    negative_slope : float, default=0.2
+        Leaky-ReLU slope.
+
+    Examples
+    --------
+    >>> import torch
+    >>> f = ConvFeatureExtractor(3, 4)
+    >>> y, logdet = f(torch.randn(5, 20, 3))
+    >>> y.shape, logdet.shape
+    (torch.Size([5, 4]), torch.Size([5]))
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        features: int,
+        n_layers: int = 1,
+        hidden: int = 32,
+        kernel_size: int = 5,
+        negative_slope: float = 0.2,
+    ) -> None:
+        super().__init__()
+        self.negative_slope = float(negative_slope)
+        widths = [in_channels] + [hidden] * n_layers
+        self.layers = nn.ModuleList(
+            nn.Conv1d(a, b, kernel_size, padding=kernel_size // 2)
+            for a, b in zip(widths[:-1], widths[1:])
+        )
+        self.conv = nn.Conv1d(widths[-1], features, kernel_size, padding=kernel_size // 2)
+        self.norm = nn.BatchNorm1d(features, affine=False)
+
+    def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        """Features ``(n, features)`` and a zero ``(n,)`` of views ``(n, T, m)``."""
+        h = x.transpose(1, 2)
+        for layer in self.layers:
+            h = F.leaky_relu(layer(h), self.negative_slope)
+        y = self.norm(self.conv(h).mean(-1))
+        return y, torch.zeros(x.shape[0], dtype=x.dtype, device=x.device)
+
+    def inverse(self, y: Tensor) -> Tensor:
+        """Not available: the map is not invertible."""
+        raise NotImplementedError(
+            "ConvFeatureExtractor has no inverse; active augmentation needs "
+            "the dense extractor (extractor='dense')."
+        )

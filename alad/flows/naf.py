@@ -6,8 +6,8 @@ import torch
 import zuko
 from torch import Tensor, nn
 
-from .extractor import FeatureExtractor
-from .transforms import RandomAffineTransforms
+from .extractor import ConvFeatureExtractor, FeatureExtractor
+from .transforms import RandomAffineTransforms, SeriesAffineTransforms
 
 __all__ = ["NAFAD", "make_naf"]
 
@@ -105,6 +105,16 @@ class NAFAD(nn.Module):
         Rescale the extractor's weight matrices to ``|det| = 1``.
     flow_params : dict or None, default=None
         Keyword arguments of :func:`make_naf`.
+    extractor : {"dense", "conv"}, default="dense"
+        ``"dense"``: views of the whole (flat) input and the invertible
+        :class:`~alad.flows.FeatureExtractor` (the paper as written).
+        ``"conv"``: for series, views that mix channels at every timestep
+        (:class:`~alad.flows.SeriesAffineTransforms`) and 1-d convolutions
+        over time (:class:`~alad.flows.ConvFeatureExtractor`); no inverse, so
+        no :meth:`sample`.
+    series_shape : tuple of int or None, default=None
+        ``(n_timepoints, n_channels)`` of a series, with ``in_features`` their
+        product; required by ``extractor="conv"``.
 
     Examples
     --------
@@ -128,14 +138,34 @@ class NAFAD(nn.Module):
         volume_term: bool = True,
         normalize_volume: bool = True,
         flow_params: dict | None = None,
+        extractor: str = "dense",
+        series_shape: tuple[int, int] | None = None,
     ) -> None:
         super().__init__()
-        self.transforms = RandomAffineTransforms(
-            in_features, n_transforms, transform_dim, generator
-        )
-        self.extractor = FeatureExtractor(
-            transform_dim, n_layers, negative_slope, normalize_volume
-        )
+        if extractor == "dense":
+            self.transforms = RandomAffineTransforms(
+                in_features, n_transforms, transform_dim, generator
+            )
+            self.extractor = FeatureExtractor(
+                transform_dim, n_layers, negative_slope, normalize_volume
+            )
+        elif extractor == "conv":
+            if series_shape is None or len(series_shape) != 2:
+                raise ValueError(
+                    "extractor='conv' needs series_shape=(n_timepoints, "
+                    f"n_channels); got series_shape={series_shape!r}."
+                )
+            n_timepoints, n_channels = series_shape
+            self.transforms = SeriesAffineTransforms(
+                n_timepoints, n_channels, n_transforms, transform_dim, generator
+            )
+            self.extractor = ConvFeatureExtractor(
+                transform_dim, transform_dim, n_layers, negative_slope=negative_slope
+            )
+        else:
+            raise ValueError(
+                f"extractor must be 'dense' or 'conv'; got {extractor!r}."
+            )
         self.embedding = nn.Embedding(n_transforms, context_features)
         self.flow = make_naf(transform_dim, context_features, **(flow_params or {}))
         self.volume_term = volume_term
@@ -150,7 +180,8 @@ class NAFAD(nn.Module):
     def views(
         self, x: Tensor, view: Tensor | None = None, is_view: Tensor | None = None
     ) -> Tensor:
-        """The views ``(batch, K, m)`` of each row: of samples, or given ones.
+        """The views ``(batch, K, m)`` (``(batch, K, T, m)`` with the
+        convolutional extractor) of each row: of samples, or given ones.
 
         The one place where views are made, for training, scoring and
         augmentation alike. A row flagged in ``is_view`` is not a sample but
@@ -220,8 +251,9 @@ class NAFAD(nn.Module):
         views = self.views(x)
         rows = torch.arange(x.shape[0], device=x.device)
         log_prob = self.view_log_prob(views[rows, k], k)
-        m = views.shape[-1]
-        return log_prob, self.features(views.reshape(-1, m)).reshape(views.shape)
+        batch, K = views.shape[:2]
+        features = self.features(views.reshape(batch * K, *views.shape[2:]))
+        return log_prob, features.reshape(batch, K, -1)
 
     # -- sampling ----------------------------------------------------------
     @torch.no_grad()

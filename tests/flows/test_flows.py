@@ -6,7 +6,14 @@ import math
 import pytest
 import torch
 
-from alad.flows import NAFAD, FeatureExtractor, RandomAffineTransforms, make_naf
+from alad.flows import (
+    NAFAD,
+    ConvFeatureExtractor,
+    FeatureExtractor,
+    RandomAffineTransforms,
+    SeriesAffineTransforms,
+    make_naf,
+)
 
 TINY_FLOW = {
     "transforms": 1,
@@ -214,3 +221,73 @@ def test_nafad_state_dict_round_trip():
     other.eval()
     x = torch.randn(3, 5)
     assert torch.equal(model.score(x), other.score(x))
+
+
+# -- the convolutional extractor for series ----------------------------------
+def test_series_transforms_mix_channels_per_timestep_and_standardize():
+    t = SeriesAffineTransforms(6, 2, 3, 4, torch.Generator().manual_seed(0))
+    x = torch.randn(50, 6, 2) * 3 + 1
+    views = t(x.reshape(50, -1))
+    assert views.shape == (50, 3, 6, 4)
+    # timestep t of a view depends on timestep t of the series alone, by one map
+    raw = t.raw(x.reshape(50, -1))
+    expected = torch.einsum("tc,kcm->ktm", x[0], t.weight) + t.bias[:, None]
+    assert torch.allclose(raw[0], expected, atol=1e-5)
+    t.standardize_(x.reshape(50, -1), chunk_size=7)
+    views = t(x.reshape(50, -1))
+    assert torch.allclose(views.mean((0, 2)), torch.zeros(3, 4), atol=1e-4)
+    assert torch.allclose(
+        views.transpose(1, 2).reshape(-1, 3, 4).std(0, unbiased=False),
+        torch.ones(3, 4),
+        atol=1e-4,
+    )
+
+
+def test_conv_extractor_is_shift_equivariant_inside_and_has_no_inverse():
+    torch.manual_seed(0)
+    f = ConvFeatureExtractor(3, 4, n_layers=1, hidden=8, kernel_size=3).eval()
+    x = torch.randn(2, 20, 3)
+    y, logdet = f(x)
+    assert y.shape == (2, 4) and torch.equal(logdet, torch.zeros(2))
+    # a circular shift of a zero-padded series only changes the border terms:
+    # features of a series padded with zeros on both sides do not move
+    padded = torch.zeros(2, 30, 3)
+    padded[:, 5:25] = x
+    shifted = torch.roll(padded, 3, dims=1)
+    assert torch.allclose(f(padded)[0], f(shifted)[0], atol=1e-5)
+    with pytest.raises(NotImplementedError, match="no inverse"):
+        f.inverse(y)
+
+
+def test_conv_nafad_scores_series_and_trains_every_parameter():
+    torch.manual_seed(0)
+    model = NAFAD(
+        12,
+        3,
+        4,
+        torch.Generator().manual_seed(0),
+        flow_params=TINY_FLOW,
+        extractor="conv",
+        series_shape=(6, 2),
+    )
+    x = torch.randn(8, 12)
+    assert model.views(x).shape == (8, 3, 6, 4)
+    model(x, torch.ones(8, 3, dtype=torch.bool)).mean().backward()
+    for name, p in model.named_parameters():
+        assert p.grad is not None and p.grad.abs().sum() > 0, name
+    model.eval()
+    log_prob, features = model.reference(x, torch.tensor([0, 1, 2, 0, 1, 2, 0, 1]))
+    assert log_prob.shape == (8,) and features.shape == (8, 3, 4)
+    assert model.score(x).shape == (8,)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"extractor": "conv"}, "series_shape"),
+        ({"extractor": "lstm"}, "extractor must be"),
+    ],
+)
+def test_nafad_rejects_bad_extractor_settings(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        NAFAD(6, 2, 2, flow_params=TINY_FLOW, **kwargs)
