@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import math
 import numbers
 import time
 
@@ -91,6 +92,18 @@ class NAFALDetector(BaseDetector):
         Fully-connected hidden layers of the extractor (the paper: 1).
     negative_slope : float, default=0.2
         Leaky-ReLU slope of the extractor.
+    extractor : {"dense", "conv"}, default="dense"
+        The feature extractor. ``"dense"``: each view is an affine map of the
+        whole input (a series flattened) and the extractor square
+        fully-connected layers with a kernel-1 convolution on top (the paper
+        as written). ``"conv"``, for 3-D series only: each view mixes the
+        channels at every timestep (``T_k(x)_t = A_k x_t + b_k``), and the
+        extractor is ``n_layers`` 1-d convolutions over time (kernel 5, 32
+        channels) and one to ``transform_dim`` channels, averaged over time
+        (the paper's "1-d convolution on top" read along time). It has no
+        inverse, so it needs ``n_iterations=0`` (no active augmentation) and
+        ``extractor_volume`` does not apply (the features are batch-normalised
+        instead, so they cannot collapse in scale).
     extractor_volume : {"fixed", "logdet", "free"}, default="fixed"
         How the extractor's volume enters maximum likelihood (see the Notes).
         ``"fixed"``: weight matrices rescaled to ``|det| = 1`` and the
@@ -130,10 +143,16 @@ class NAFALDetector(BaseDetector):
     n_samples : int or None, default=None
         Views drawn per round; None draws as many as there are training
         samples (the paper).
-    max_epochs : int, default=20
-        Epochs of the initial training.
-    augment_epochs : int, default=5
-        Epochs of training after each augmentation round.
+    max_epochs : int or None, default=None
+        Epochs of the initial training; None trains about ``max_steps``
+        optimiser steps, rounded to whole epochs (at least one), whatever
+        the size of the training set.
+    max_steps : int, default=200
+        Length of the initial training in optimiser steps when ``max_epochs``
+        is None.
+    augment_epochs : int or None, default=None
+        Epochs of training after each augmentation round; None trains about
+        ``max_steps / 5`` steps.
     train_views : int or None, default=16
         Views per sample and batch in training, drawn at random from the
         ``n_transforms`` (an unbiased estimate of Eq. 7 that makes an epoch
@@ -286,6 +305,7 @@ class NAFALDetector(BaseDetector):
         "n_layers": [Interval(numbers.Integral, 0, None, closed="left")],
         "negative_slope": [Interval(numbers.Real, 0.0, None, closed="neither")],
         "extractor_volume": [StrOptions({"fixed", "logdet", "free"})],
+        "extractor": [StrOptions({"dense", "conv"})],
         "flow_transforms": [Interval(numbers.Integral, 1, None, closed="left")],
         "flow_hidden_features": [Interval(numbers.Integral, 1, None, closed="left")],
         "flow_signal": [Interval(numbers.Integral, 1, None, closed="left")],
@@ -296,8 +316,9 @@ class NAFALDetector(BaseDetector):
         "mahalanobis_level": [Interval(numbers.Real, 0.0, 1.0, closed="neither")],
         "max_augment_ratio": [Interval(numbers.Real, 0.0, None, closed="left")],
         "n_samples": [Interval(numbers.Integral, 1, None, closed="left"), None],
-        "max_epochs": [Interval(numbers.Integral, 1, None, closed="left")],
-        "augment_epochs": [Interval(numbers.Integral, 1, None, closed="left")],
+        "max_epochs": [Interval(numbers.Integral, 1, None, closed="left"), None],
+        "max_steps": [Interval(numbers.Integral, 1, None, closed="left")],
+        "augment_epochs": [Interval(numbers.Integral, 1, None, closed="left"), None],
         "train_views": [Interval(numbers.Integral, 1, None, closed="left"), None],
         "lr": [Interval(numbers.Real, 0.0, None, closed="neither")],
         "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
@@ -316,6 +337,7 @@ class NAFALDetector(BaseDetector):
         transform_dim=8,
         n_layers=1,
         negative_slope=0.2,
+        extractor="dense",
         extractor_volume="fixed",
         flow_transforms=4,
         flow_hidden_features=128,
@@ -327,8 +349,9 @@ class NAFALDetector(BaseDetector):
         mahalanobis_level=0.95,
         max_augment_ratio=0.5,
         n_samples=None,
-        max_epochs=20,
-        augment_epochs=5,
+        max_epochs=None,
+        max_steps=200,
+        augment_epochs=None,
         train_views=16,
         lr=1e-3,
         batch_size=128,
@@ -349,6 +372,7 @@ class NAFALDetector(BaseDetector):
         self.transform_dim = transform_dim
         self.n_layers = n_layers
         self.negative_slope = negative_slope
+        self.extractor = extractor
         self.extractor_volume = extractor_volume
         self.flow_transforms = flow_transforms
         self.flow_hidden_features = flow_hidden_features
@@ -361,6 +385,7 @@ class NAFALDetector(BaseDetector):
         self.max_augment_ratio = max_augment_ratio
         self.n_samples = n_samples
         self.max_epochs = max_epochs
+        self.max_steps = max_steps
         self.augment_epochs = augment_epochs
         self.train_views = train_views
         self.lr = lr
@@ -481,6 +506,13 @@ class NAFALDetector(BaseDetector):
         )
         return X, y
 
+    def _epochs(self, epochs: int | None, steps: int) -> int:
+        """``epochs``, or the whole epochs that give about ``steps`` steps."""
+        if epochs is not None:
+            return epochs
+        batches = math.ceil(len(self._fit_x) / self.batch_size)
+        return max(1, round(steps / batches))
+
     # -- the transactional round -------------------------------------------
     def _state(self) -> _FlowState:
         return _FlowState(
@@ -563,13 +595,30 @@ class NAFALDetector(BaseDetector):
             On Ctrl-C during training, after the detector is left as it was.
         """
         X = self._validate_X(X, reset=True)
+        if self.extractor == "conv" and len(self.input_shape_) != 2:
+            raise ValueError(
+                "extractor='conv' convolves over time and needs 3-D series "
+                "(n_series, n_timepoints, n_channels); got 2-D X. Use "
+                "extractor='dense' for tabular data."
+            )
+        if self.extractor == "conv" and self.n_iterations > 0:
+            raise ValueError(
+                "extractor='conv' has no inverse, so active augmentation cannot "
+                f"map drawn features back to views; n_iterations must be 0, got "
+                f"{self.n_iterations}. Use extractor='dense' for NAF-AL."
+            )
         mean, scale = standard_scaling(X)
         check_scaled_range(X, mean, scale)
         device, seed = self._new_fit()
         self.scaler_mean_, self.scaler_scale_ = mean, scale
         self.device_, self._seed = device, seed
         self._fit_x = self._standardized(X)
-        self.transform_dim_ = min(self.transform_dim, self._fit_x.shape[1])
+        conv = self.extractor == "conv"
+        self.transform_dim_ = (
+            self.transform_dim
+            if conv
+            else min(self.transform_dim, self._fit_x.shape[1])
+        )
 
         with seeded(seed, device):
             module = NAFAD(
@@ -588,6 +637,8 @@ class NAFALDetector(BaseDetector):
                     "signal": self.flow_signal,
                     "passes": self.flow_passes,
                 },
+                extractor=self.extractor,
+                series_shape=self.input_shape_ if conv else None,
             )
             module.transforms.standardize_(torch.from_numpy(self._fit_x))
         net = FlowNet(
@@ -596,7 +647,7 @@ class NAFALDetector(BaseDetector):
             criterion__anomaly_weight=self.anomaly_weight,
             optimizer=torch.optim.Adam,
             lr=self.lr,
-            max_epochs=self.max_epochs,
+            max_epochs=self._epochs(self.max_epochs, self.max_steps),
             batch_size=self.batch_size,
             train_split=None,
             callbacks=training_callbacks(
@@ -623,7 +674,9 @@ class NAFALDetector(BaseDetector):
             n_augmented=0,
             augmentation_history=(),
         )
-        state, _, sound = self._train_round(state, self.max_epochs, self._round_seed(0))
+        state, _, sound = self._train_round(
+            state, self._epochs(self.max_epochs, self.max_steps), self._round_seed(0)
+        )
         if sound:
             state = self._augment(state, self.n_iterations)
         if not (sound and self._commit(state)):
@@ -663,6 +716,11 @@ class NAFALDetector(BaseDetector):
         """
         self._check_entry()
         n = check_count(n_iterations, "n_iterations", minimum=0, allow_none=True)
+        if self.extractor == "conv" and (self.n_iterations if n is None else n) > 0:
+            raise ValueError(
+                "extractor='conv' has no inverse, so active augmentation cannot "
+                "map drawn features back to views; n_iterations must be 0 with it."
+            )
         state = self._augment(self._state(), self.n_iterations if n is None else n)
         if not self._commit(state):
             self._warn_diverged("Active augmentation", "lr or max_grad_norm")
@@ -743,7 +801,9 @@ class NAFALDetector(BaseDetector):
                 n_augmented=state.n_augmented + int(kept.size),
             )
             trained, losses, sound = self._train_round(
-                grown, self.augment_epochs, self._round_seed(round_index, 5)
+                grown,
+                self._epochs(self.augment_epochs, max(1, self.max_steps // 5)),
+                self._round_seed(round_index, 5),
             )
             rolled_back = not sound
             if rolled_back:

@@ -57,6 +57,7 @@ __all__ = [
     "PAPER",
     "SETTINGS",
     "TABLES",
+    "baseline_scores",
     "f1_at_ratio",
     "format_report",
     "jobs",
@@ -155,7 +156,10 @@ def _flat(X):
     return X.reshape(len(X), -1)
 
 
-def _baselines(X_train, X_test, seed):
+def baseline_scores(X_train, X_test, seed):
+    """IsolationForest, LOF and OC-SVM scores of ``X_test`` (higher = more
+    anomalous), fitted on ``X_train`` standardised with its statistics, series
+    flattened: the baselines of every NAF-AL table."""
     mean = _flat(X_train).mean(0)
     std = _flat(X_train).std(0)
     std[std < 1e-12] = 1.0
@@ -251,7 +255,7 @@ def run_one(kind, X_train, X_test, y_test, seed, quick, with_control, overrides=
         out.update(
             run_control(kind, X_train, X_test, y_test, seed, quick, overrides, out)
         )
-    for name, scores in _baselines(X_train, X_test, seed).items():
+    for name, scores in baseline_scores(X_train, X_test, seed).items():
         out[name] = metric(y_test, scores)
     return out
 

@@ -270,3 +270,44 @@ def test_parameter_validation(X2):
         NAFALDetector(alpha=1.5).fit(X2)
     with pytest.raises(ValueError, match="n_transforms"):
         NAFALDetector(n_transforms=0).fit(X2)
+
+
+# -- the convolutional extractor and step-based training length ----------------
+def test_conv_extractor_fits_series_and_ranks_a_broken_series_higher(X3):
+    det = NAFALDetector(**{**FAST, "n_iterations": 0, "max_epochs": 8}, extractor="conv")
+    det.fit(X3)
+    assert det.transform_dim_ == FAST["transform_dim"]
+    assert det.net_.module_.transforms.n_timepoints == X3.shape[1]
+    broken = X3[:5].copy()
+    broken[:, 4:8] *= -3.0  # a sudden flip inside otherwise smooth sines
+    scores = det.decision_function(np.concatenate([X3[:20], broken]))
+    assert scores.shape == (25,) and np.isfinite(scores).all()
+    assert scores[20:].mean() > scores[:20].mean()
+    same = clone(det).fit(X3)
+    np.testing.assert_array_equal(same.decision_scores_, det.decision_scores_)
+
+
+def test_conv_extractor_refuses_tabular_data_and_augmentation(X2, X3):
+    with pytest.raises(ValueError, match="extractor='conv'.*3-D series"):
+        NAFALDetector(**{**FAST, "n_iterations": 0}, extractor="conv").fit(X2)
+    with pytest.raises(ValueError, match="n_iterations must be 0"):
+        NAFALDetector(**FAST, extractor="conv").fit(X3)
+    det = NAFALDetector(**{**FAST, "n_iterations": 0}, extractor="conv").fit(X3)
+    with pytest.raises(ValueError, match="n_iterations must be 0"):
+        det.augment(1)
+    with pytest.raises(ValueError, match="extractor"):
+        NAFALDetector(extractor="lstm").fit(X3)
+
+
+@pytest.mark.parametrize(
+    ("n", "batch_size", "max_steps", "epochs"),
+    [(80, 32, 9, 3), (80, 32, 1, 1), (80, 100, 4, 4)],
+)
+def test_max_steps_sets_whole_epochs(n, batch_size, max_steps, epochs):
+    params = {**FAST, "max_epochs": None, "n_iterations": 0, "batch_size": batch_size}
+    det = NAFALDetector(**params, max_steps=max_steps)
+    det.fit(_data(n=n))
+    assert len(det.net_.history) == epochs
+    # max_epochs, when given, wins
+    det = NAFALDetector(**{**params, "max_epochs": 2}, max_steps=max_steps)
+    assert len(det.fit(_data(n=n)).net_.history) == 2
