@@ -98,6 +98,11 @@ BASE = {
 VARIANTS = {
     "base": ("base", {}, ("odds", "uea")),
     "conv": ("extractor", {"extractor": "conv"}, ("uea",)),
+    "conv_seg4": (
+        "extractor",
+        {"extractor": "conv", "conv_segments": 4},
+        ("uea",),
+    ),
     "K64": ("transforms", {"n_transforms": 64}, ("odds", "uea")),
     "steps200": ("training length", {"max_steps": 200}, ("odds", "uea")),
     "dim16": ("feature size", {"transform_dim": 16}, ("odds", "uea")),
@@ -128,13 +133,17 @@ def halves(y, seed):
 
 
 def tasks(part, n_classes, data_home=None):
-    """``(kind, dataset, task, seed, split)`` of the ODDS or UEA part."""
+    """``(dataset, task, seed, split)`` of the ODDS or UEA part."""
     if part == "odds":
         for name in ODDS:
             data = load_odds(name, data_home)
             for seed in SEEDS:
-                yield "tabular", name, "-", seed, novelty_split(
-                    data.X, data.y, random_state=seed
+                yield (
+                    "tabular",
+                    name,
+                    "-",
+                    seed,
+                    novelty_split(data.X, data.y, random_state=seed),
                 )
         return
     for name in UEA:
@@ -143,7 +152,7 @@ def tasks(part, n_classes, data_home=None):
         for c in [str(c) for c in data.classes][:n_classes]:
             split = one_vs_rest_split(data, c)
             for seed in SEEDS:
-                yield "series", name, c, seed, split
+                yield name, c, seed, split
 
 
 def _metrics(y, scores, seed):
@@ -205,8 +214,10 @@ def run(variants, n_classes, out=OUT, data_home=None):
             factor, changes, parts = VARIANTS[variant]
         params = {**BASE, **changes}
         for part in parts:
-            for kind, name, task, seed, split in tasks(part, n_classes, data_home):
-                key = _key(variant, name, task, seed, {} if variant == "baselines" else params)
+            for name, task, seed, split in tasks(part, n_classes, data_home):
+                key = _key(
+                    variant, name, task, seed, {} if variant == "baselines" else params
+                )
                 if key in done:
                     continue
                 start = time.perf_counter()
@@ -326,6 +337,68 @@ def tables(records, fmt="markdown"):
     return f"Measured on {hosts}.\n\n" + "\n\n".join(out)
 
 
+# -- speed of the defaults -----------------------------------------------------
+def speed(out):
+    """Fit and score CPU seconds of ``NAFALDetector()`` and the baselines.
+
+    One task per data set (ODDS: the seed-0 split; UEA: the first class
+    normal), and cardio fitted on all its 1,655 normal samples (the 30 s
+    target of the speed issue). One thread, ``random_state=0``.
+    """
+    torch.set_num_threads(1)
+    cases = []
+    cardio = load_odds("cardio")
+    cases.append(("cardio, all normals", cardio.X[cardio.y == 0], cardio.X))
+    for name, _, seed, split in tasks("odds", 1):
+        if seed == 0:
+            cases.append((name, split.X_train, split.X_test))
+    for name, task, seed, split in tasks("uea", 1):
+        if seed == 0:
+            cases.append((f"{name} ({task})", split.X_train, split.X_test))
+    rows = []
+    for name, X_train, X_test in cases:
+        det = NAFALDetector(random_state=0)
+        start = time.process_time()
+        det.fit(X_train)
+        fit_s = time.process_time() - start
+        start = time.process_time()
+        det.decision_function(X_test)
+        score_s = time.process_time() - start
+        timings = {}
+        baseline_scores(X_train, X_test, 0, timings)
+        row = {
+            "case": name,
+            "n_train": len(X_train),
+            "n_test": len(X_test),
+            "NAFALDetector()": (fit_s, score_s),
+            **timings,
+        }
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+    result = {
+        "machine": machine(),
+        "params": NAFALDetector().get_params(),
+        "rows": rows,
+    }
+    Path(out).write_text(json.dumps(result, indent=1) + "\n")
+    return result
+
+
+def speed_table(result, fmt="markdown"):
+    methods = ("NAFALDetector()", *BASELINES)
+    header = ["case", "n train / test", *(f"{m} fit / score s" for m in methods)]
+    body = [
+        [
+            r["case"],
+            f"{r['n_train']} / {r['n_test']}",
+            *(f"{r[m][0]:.2f} / {r[m][1]:.2f}" for m in methods),
+        ]
+        for r in result["rows"]
+    ]
+    title = f"CPU seconds at the defaults, one thread ({result['machine']})"
+    return render_table(header, body, fmt, title=title)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--variants", nargs="+", default=ORDER, choices=ORDER)
@@ -333,7 +406,25 @@ def main(argv=None):
     parser.add_argument("--out", default=str(OUT))
     parser.add_argument("--report", action="store_true")
     parser.add_argument("--rst", default=None, help="write the tables as RST here")
+    parser.add_argument(
+        "--speed",
+        nargs="?",
+        const=str(OUT.with_name("naf_speed.json")),
+        default=None,
+        metavar="JSON",
+        help="time NAFALDetector() and the baselines (writes JSON; with "
+        "--report, print its table)",
+    )
     args = parser.parse_args(argv)
+    if args.speed and args.report:
+        result = json.loads(Path(args.speed).read_text())
+        print(speed_table(result))
+        if args.rst:
+            Path(args.rst).write_text(speed_table(result, "rst") + "\n")
+        return 0
+    if args.speed:
+        speed(args.speed)
+        return 0
     if args.classes < 1:
         parser.error(f"--classes must be >= 1, got {args.classes}")
     if args.report:

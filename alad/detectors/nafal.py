@@ -104,6 +104,12 @@ class NAFALDetector(BaseDetector):
         inverse, so it needs ``n_iterations=0`` (no active augmentation) and
         ``extractor_volume`` does not apply (the features are batch-normalised
         instead, so they cannot collapse in scale).
+    conv_segments : int, default=1
+        With ``extractor="conv"``: equal stretches of time over which the
+        convolutional features are averaged separately (then mapped linearly
+        to ``transform_dim`` features). 1 averages over the whole series,
+        which makes the features blind to where a pattern lies; more keep
+        its rough position.
     extractor_volume : {"fixed", "logdet", "free"}, default="fixed"
         How the extractor's volume enters maximum likelihood (see the Notes).
         ``"fixed"``: weight matrices rescaled to ``|det| = 1`` and the
@@ -306,6 +312,7 @@ class NAFALDetector(BaseDetector):
         "negative_slope": [Interval(numbers.Real, 0.0, None, closed="neither")],
         "extractor_volume": [StrOptions({"fixed", "logdet", "free"})],
         "extractor": [StrOptions({"dense", "conv"})],
+        "conv_segments": [Interval(numbers.Integral, 1, None, closed="left")],
         "flow_transforms": [Interval(numbers.Integral, 1, None, closed="left")],
         "flow_hidden_features": [Interval(numbers.Integral, 1, None, closed="left")],
         "flow_signal": [Interval(numbers.Integral, 1, None, closed="left")],
@@ -338,6 +345,7 @@ class NAFALDetector(BaseDetector):
         n_layers=1,
         negative_slope=0.2,
         extractor="dense",
+        conv_segments=1,
         extractor_volume="fixed",
         flow_transforms=4,
         flow_hidden_features=128,
@@ -373,6 +381,7 @@ class NAFALDetector(BaseDetector):
         self.n_layers = n_layers
         self.negative_slope = negative_slope
         self.extractor = extractor
+        self.conv_segments = conv_segments
         self.extractor_volume = extractor_volume
         self.flow_transforms = flow_transforms
         self.flow_hidden_features = flow_hidden_features
@@ -494,7 +503,9 @@ class NAFALDetector(BaseDetector):
         X = {
             "x": np.concatenate([real, np.zeros((n_aug, real.shape[1]), np.float32)]),
             "mask": mask,
-            "view": np.concatenate([np.zeros((n_real, m), np.float32), state.aug_views]),
+            "view": np.concatenate(
+                [np.zeros((n_real, m), np.float32), state.aug_views]
+            ),
             "is_view": np.arange(n_real + n_aug) >= n_real,
         }
         y = np.concatenate(
@@ -639,6 +650,7 @@ class NAFALDetector(BaseDetector):
                 },
                 extractor=self.extractor,
                 series_shape=self.input_shape_ if conv else None,
+                conv_segments=self.conv_segments,
             )
             module.transforms.standardize_(torch.from_numpy(self._fit_x))
         net = FlowNet(
@@ -846,7 +858,10 @@ class NAFALDetector(BaseDetector):
         return self._score_flat(self._standardized(X))
 
     # -- active learning ---------------------------------------------------
-    _fit_bound_params = ("n_transforms",)
+    _fit_bound_params = ("n_transforms", "extractor")
+
+    #: a detector pickled before ``extractor`` existed used the dense one
+    _params_added_later = {"extractor": "dense"}
 
     _state_added_later = {
         **BaseDetector._state_added_later,

@@ -122,14 +122,15 @@ class ConvFeatureExtractor(nn.Module):
     ``n_layers`` convolutions (kernel ``kernel_size``, ``hidden`` channels,
     leaky-ReLU) over a view ``(T, m)``
     (:class:`~alad.flows.SeriesAffineTransforms`), one more to ``features``
-    channels, the mean over time, and a batch normalisation without learned
-    scale. The map is not invertible, so the flow's likelihood is that of the
-    features (the paper's Eq. 6 as written); the normalisation fixes the
-    scale of each feature, so that maximum likelihood cannot raise it by
-    shrinking them all. :meth:`forward` returns a zero log-determinant to
-    keep the interface of :class:`FeatureExtractor`; there is no inverse, so
-    active augmentation (which maps drawn features back to views) is not
-    available with it.
+    channels, the mean over time (over each of ``segments`` equal stretches of
+    time, then a linear map to ``features``), and a batch normalisation
+    without learned scale. The map is not invertible, so the flow's
+    likelihood is that of the features (the paper's Eq. 6 as written); the
+    normalisation fixes the scale of each feature, so that maximum likelihood
+    cannot raise it by shrinking them all. :meth:`forward` returns a zero
+    log-determinant to keep the interface of :class:`FeatureExtractor`; there
+    is no inverse, so active augmentation (which maps drawn features back to
+    views) is not available with it.
 
     Parameters
     ----------
@@ -145,6 +146,9 @@ class ConvFeatureExtractor(nn.Module):
         Their kernel size (odd; "same" padding).
     negative_slope : float, default=0.2
         Leaky-ReLU slope.
+    segments : int, default=1
+        Stretches of time averaged separately: 1 is invariant to where in
+        the series a pattern lies; more keep its rough position.
 
     Examples
     --------
@@ -163,15 +167,22 @@ class ConvFeatureExtractor(nn.Module):
         hidden: int = 32,
         kernel_size: int = 5,
         negative_slope: float = 0.2,
+        segments: int = 1,
     ) -> None:
         super().__init__()
+        if segments < 1:
+            raise ValueError(f"segments must be >= 1, got {segments}.")
         self.negative_slope = float(negative_slope)
+        self.segments = segments
         widths = [in_channels] + [hidden] * n_layers
         self.layers = nn.ModuleList(
             nn.Conv1d(a, b, kernel_size, padding=kernel_size // 2)
             for a, b in zip(widths[:-1], widths[1:])
         )
-        self.conv = nn.Conv1d(widths[-1], features, kernel_size, padding=kernel_size // 2)
+        self.conv = nn.Conv1d(
+            widths[-1], features, kernel_size, padding=kernel_size // 2
+        )
+        self.mix = nn.Linear(features * segments, features) if segments > 1 else None
         self.norm = nn.BatchNorm1d(features, affine=False)
 
     def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
@@ -179,7 +190,12 @@ class ConvFeatureExtractor(nn.Module):
         h = x.transpose(1, 2)
         for layer in self.layers:
             h = F.leaky_relu(layer(h), self.negative_slope)
-        y = self.norm(self.conv(h).mean(-1))
+        h = self.conv(h)
+        if self.mix is None:
+            y = h.mean(-1)
+        else:
+            y = self.mix(F.adaptive_avg_pool1d(h, self.segments).flatten(1))
+        y = self.norm(y)
         return y, torch.zeros(x.shape[0], dtype=x.dtype, device=x.device)
 
     def inverse(self, y: Tensor) -> Tensor:

@@ -115,6 +115,8 @@ class NAFAD(nn.Module):
     series_shape : tuple of int or None, default=None
         ``(n_timepoints, n_channels)`` of a series, with ``in_features`` their
         product; required by ``extractor="conv"``.
+    conv_segments : int, default=1
+        ``segments`` of :class:`~alad.flows.ConvFeatureExtractor`.
 
     Examples
     --------
@@ -140,6 +142,7 @@ class NAFAD(nn.Module):
         flow_params: dict | None = None,
         extractor: str = "dense",
         series_shape: tuple[int, int] | None = None,
+        conv_segments: int = 1,
     ) -> None:
         super().__init__()
         if extractor == "dense":
@@ -160,12 +163,14 @@ class NAFAD(nn.Module):
                 n_timepoints, n_channels, n_transforms, transform_dim, generator
             )
             self.extractor = ConvFeatureExtractor(
-                transform_dim, transform_dim, n_layers, negative_slope=negative_slope
+                transform_dim,
+                transform_dim,
+                n_layers,
+                negative_slope=negative_slope,
+                segments=conv_segments,
             )
         else:
-            raise ValueError(
-                f"extractor must be 'dense' or 'conv'; got {extractor!r}."
-            )
+            raise ValueError(f"extractor must be 'dense' or 'conv'; got {extractor!r}.")
         self.embedding = nn.Embedding(n_transforms, context_features)
         self.flow = make_naf(transform_dim, context_features, **(flow_params or {}))
         self.volume_term = volume_term

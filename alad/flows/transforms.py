@@ -155,9 +155,7 @@ class SeriesAffineTransforms(RandomAffineTransforms):
         return (self.raw(x) - self.loc[:, None, :]) / self.scale[:, None, :]
 
     @torch.no_grad()
-    def standardize_(
-        self, x: Tensor, chunk_size: int = 1024
-    ) -> SeriesAffineTransforms:
+    def standardize_(self, x: Tensor, chunk_size: int = 1024) -> SeriesAffineTransforms:
         """Set each output channel's mean and scale over series and timesteps."""
         n = x.shape[0] * self.n_timepoints
         total = torch.zeros_like(self.loc, dtype=torch.float64)

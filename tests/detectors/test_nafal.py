@@ -274,7 +274,9 @@ def test_parameter_validation(X2):
 
 # -- the convolutional extractor and step-based training length ----------------
 def test_conv_extractor_fits_series_and_ranks_a_broken_series_higher(X3):
-    det = NAFALDetector(**{**FAST, "n_iterations": 0, "max_epochs": 8}, extractor="conv")
+    det = NAFALDetector(
+        **{**FAST, "n_iterations": 0, "max_epochs": 8}, extractor="conv"
+    )
     det.fit(X3)
     assert det.transform_dim_ == FAST["transform_dim"]
     assert det.net_.module_.transforms.n_timepoints == X3.shape[1]

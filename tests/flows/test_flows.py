@@ -291,3 +291,16 @@ def test_conv_nafad_scores_series_and_trains_every_parameter():
 def test_nafad_rejects_bad_extractor_settings(kwargs, match):
     with pytest.raises(ValueError, match=match):
         NAFAD(6, 2, 2, flow_params=TINY_FLOW, **kwargs)
+
+
+def test_conv_extractor_segments_keep_position():
+    torch.manual_seed(0)
+    blind = ConvFeatureExtractor(2, 3, hidden=4, kernel_size=3).eval()
+    seeing = ConvFeatureExtractor(2, 3, hidden=4, kernel_size=3, segments=4).eval()
+    padded = torch.zeros(1, 40, 2)
+    padded[:, 4:10] = torch.randn(6, 2)
+    moved = torch.roll(padded, 24, dims=1)  # the same pattern, later
+    assert torch.allclose(blind(padded)[0], blind(moved)[0], atol=1e-5)
+    assert not torch.allclose(seeing(padded)[0], seeing(moved)[0], atol=1e-3)
+    with pytest.raises(ValueError, match="segments"):
+        ConvFeatureExtractor(2, 3, segments=0)
