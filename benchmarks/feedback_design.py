@@ -43,8 +43,8 @@ from alad.experiments.machine import machine  # noqa: E402
 from alad.metrics import detection_report  # noqa: E402
 
 # the study was made with whole passes per round and training-only replay;
-# later defaults (bounded rounds, pool replay) are kept out so it reprints
-SCHEDULE = {"feedback_steps": None, "pool_replay": 0.0}
+# later defaults (bounded rounds, pool replay, score head) are kept out so it reprints
+SCHEDULE = {"feedback_steps": None, "pool_replay": 0.0, "score_head": "none"}
 LITERAL = {"visible_weight": 0.0, "normal_replay": 0.0, "anomaly_margin": None}
 DEFAULTS = {name: ActiveReconstructionDetector().get_params()[name] for name in LITERAL}
 VARIANTS = {

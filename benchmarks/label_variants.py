@@ -40,10 +40,18 @@ from alad.experiments.labels import METRIC_NAMES
 RECORDS = Path(__file__).parent / "results" / "label_variants.jsonl"
 #: name -> detector parameters set on the fitted default before the loop
 VARIANTS = {
-    "paper schedule": {},
-    "steps120": {"feedback_steps": 120},
-    "steps120+pool": {"feedback_steps": 120, "pool_replay": 0.5},
-    "pool": {"pool_replay": 0.5},
+    "paper schedule": {"score_head": "none"},
+    "steps120": {"feedback_steps": 120, "score_head": "none"},
+    "steps120+pool": {"feedback_steps": 120, "pool_replay": 0.5, "score_head": "none"},
+    "pool": {"pool_replay": 0.5, "score_head": "none"},
+    # the label-trained window classifier (alad.label_head), its rule chosen
+    # offline by benchmarks/label_head.py on the same validation halves
+    "steps120+pool+head": {
+        "feedback_steps": 120,
+        "pool_replay": 0.5,
+        "score_head": "window_classifier",
+        "head_weight": 1.0,
+    },
 }
 #: task spec -> pool ratio (MSL's 20 % pools hold 4 to 24 windows)
 TASKS = {

@@ -310,6 +310,7 @@ def tables(records, fmt="markdown"):
                 *(UEA_SHORT.get(n, n) for n in names),
                 "fit s",
                 "score s",
+                "runs",
             ]
             rows = []
             for m in methods:
@@ -324,6 +325,7 @@ def tables(records, fmt="markdown"):
                         *(f"{c[f'{half}_{metric}']:.1f}" if c else "" for c in cells),
                         f"{np.mean(fit):.1f}" if fit else "",
                         f"{np.mean(score):.1f}" if score else "",
+                        str(sum(c["n"] for c in cells if c)),
                     ]
                 )
             name = "F1" if metric == "f1" else "ROC AUC"

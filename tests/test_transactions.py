@@ -12,6 +12,7 @@ import copy
 import numpy as np
 import pytest
 import torch
+from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
@@ -92,6 +93,14 @@ def snapshot(det) -> dict:
     }
 
 
+def _estimator_state(estimator) -> dict:
+    """A scikit-learn estimator's attributes, its trees' node arrays included."""
+    state = dict(vars(estimator))
+    if hasattr(estimator, "tree_"):
+        state["tree_"] = estimator.tree_.__getstate__()
+    return state
+
+
 def _equal(a, b) -> bool:
     if isinstance(a, torch.Tensor):
         return isinstance(b, torch.Tensor) and torch.equal(a, b)
@@ -102,6 +111,8 @@ def _equal(a, b) -> bool:
         return a.keys() == b.keys() and all(_equal(a[k], b[k]) for k in a)
     if isinstance(a, (list, tuple)):
         return len(a) == len(b) and all(_equal(x, y) for x, y in zip(a, b))
+    if isinstance(a, BaseEstimator):  # a fitted forest: compare what its trees hold
+        return type(a) is type(b) and _equal(_estimator_state(a), _estimator_state(b))
     if isinstance(a, float) and np.isnan(a):
         return isinstance(b, float) and np.isnan(b)
     try:
@@ -185,13 +196,15 @@ def test_ctrl_c_in_naf_rounds_propagates(naf, tab, monkeypatch, call):
 # -- faults injected at several points -----------------------------------------
 ARD_FIT_POINTS = [
     (nets.BackboneNet, "train_step", 2),
-    (ActiveReconstructionDetector, "_score", 1),
+    (ActiveReconstructionDetector, "_backbone_score", 1),
     (ActiveReconstructionDetector, "_set_training_scores", 1),
 ]
 ARD_ROUND_POINTS = [
     (nets.FeedbackNet, "train_step", 3),
     (ActiveReconstructionDetector, "_normal_training_windows", 1),
-    (ActiveReconstructionDetector, "_score", 1),
+    (ActiveReconstructionDetector, "_backbone_score", 1),
+    (ActiveReconstructionDetector, "_fit_head", 1),
+    (ActiveReconstructionDetector, "_head_scores", 1),
     (ActiveReconstructionDetector, "_set_training_scores", 1),
 ]
 
@@ -350,12 +363,12 @@ def test_a_diverging_usad_round_is_rolled_back(data):
 def test_scores_beyond_the_bound_roll_back_a_round(ard, data, monkeypatch):
     det = copy.deepcopy(ard)
     before = det.decision_function(data.X_test)
-    original = ActiveReconstructionDetector._score
+    original = ActiveReconstructionDetector._backbone_score
 
     def huge(self, X, **kwargs):
         return original(self, X, **kwargs) * 1e12
 
-    monkeypatch.setattr(ActiveReconstructionDetector, "_score", huge)
+    monkeypatch.setattr(ActiveReconstructionDetector, "_backbone_score", huge)
     idx = det.query(data.X_test)
     with pytest.warns(DivergenceWarning, match="rolled back"):
         det.partial_fit(data.X_test[idx], data.y_test[idx])

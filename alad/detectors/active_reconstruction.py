@@ -13,6 +13,7 @@ from .._compat import Interval, StrOptions, _fit_context
 from ..backbones import BACKBONES, make_backbone, timestep_abs_error
 from ..base import BaseDetector
 from ..exceptions import FeedbackDivergenceWarning, PoolExhaustedError
+from ..label_head import fit_window_classifier, reference_rank, window_probabilities
 from ..query import QUERY_STRATEGIES, select_queries
 from ..runtime import seeded
 from ..thresholds import fingerprints
@@ -34,6 +35,10 @@ from ..validation import (
 from ..windows import fold_position_scores, grid_starts, scoring_starts, window_view
 
 __all__ = ["ActiveReconstructionDetector", "FeedbackDivergenceWarning"]
+
+#: most clean training windows among the normal windows of the score head
+HEAD_TRAINING_WINDOWS = 500
+
 
 
 class ActiveReconstructionDetector(BaseDetector):
@@ -156,6 +161,23 @@ class ActiveReconstructionDetector(BaseDetector):
         drifted from the training data. The detector keeps a standardised
         copy of those windows (half the pool at most). 0 replays training
         windows only.
+    score_head : {"window_classifier", "none"}, default="window_classifier"
+        Whether the labels also train the score, not only the backbone.
+        ``"window_classifier"``: once a labelled window holds an anomalous
+        timestep, each :meth:`partial_fit` trains extremely randomised trees
+        (:mod:`alad.label_head`) to tell the labelled anomalous windows from
+        normal ones (the other labelled windows, the pool's quiet windows
+        kept for ``pool_replay`` and 500 clean training windows) on six
+        statistics of each channel over the window. The score is then the
+        rank of the backbone's score among its training scores (the share at
+        or below it, growing past 1 beyond the largest) plus ``head_weight``
+        times the trees' probability, averaged over the scoring windows
+        covering each timestep. Until an anomalous window is labelled the
+        score is the backbone's own. ``"none"``: the backbone's score only,
+        as in the paper. Takes effect at the next :meth:`partial_fit`.
+    head_weight : float, default=1.0
+        Weight of the head's probability against the backbone's rank, both
+        between 0 and 1 on the training data; 0 fits no head.
     budget : int or None, default=None
         Most windows that may be labelled through :meth:`partial_fit`;
         :meth:`query` returns at most what is left, and raises once it is spent.
@@ -355,6 +377,8 @@ class ActiveReconstructionDetector(BaseDetector):
         "feedback_replay": ["boolean"],
         "feedback_steps": [Interval(numbers.Integral, 1, None, closed="left"), None],
         "pool_replay": [Interval(numbers.Real, 0.0, 1.0, closed="both")],
+        "score_head": [StrOptions({"none", "window_classifier"})],
+        "head_weight": [Interval(numbers.Real, 0.0, None, closed="left")],
         "budget": [Interval(numbers.Integral, 1, None, closed="left"), None],
         "lr": [Interval(numbers.Real, 0.0, None, closed="neither")],
         "feedback_lr": [Interval(numbers.Real, 0.0, None, closed="neither")],
@@ -391,6 +415,8 @@ class ActiveReconstructionDetector(BaseDetector):
         feedback_replay=True,
         feedback_steps=120,
         pool_replay=0.5,
+        score_head="window_classifier",
+        head_weight=1.0,
         budget=None,
         lr=1e-3,
         feedback_lr=1e-4,
@@ -429,6 +455,8 @@ class ActiveReconstructionDetector(BaseDetector):
         self.feedback_replay = feedback_replay
         self.feedback_steps = feedback_steps
         self.pool_replay = pool_replay
+        self.score_head = score_head
+        self.head_weight = head_weight
         self.budget = budget
         self.lr = lr
         self.feedback_lr = feedback_lr
@@ -524,8 +552,31 @@ class ActiveReconstructionDetector(BaseDetector):
 
         return iter_position_scores(module, batches, self.device_, score)
 
-    def _score(self, X, *, standardized: bool = False, module=None) -> np.ndarray:
-        """Per-timestep (2-D) or per-window (3-D) scores under ``module``.
+    def _score(self, X, *, standardized: bool = False) -> np.ndarray:
+        """The detector's per-timestep (2-D) or per-window (3-D) scores.
+
+        The backbone's score; once :meth:`partial_fit` has fitted a head
+        (``score_head``), the rank of the backbone's score among its training
+        scores plus ``head_weight`` times the head's probability.
+        """
+        if self._head is None:
+            return self._backbone_score(X, standardized=standardized)
+        if X.ndim == 3:  # rank each position, as a series' timesteps are
+            starts = np.arange(len(X))
+            chunks = self._position_scores(X, starts, standardized=standardized)
+            ranks = np.concatenate(
+                [reference_rank(self._head_reference, c).mean(axis=1) for c in chunks]
+            )
+        else:
+            backbone = self._backbone_score(X, standardized=standardized)
+            ranks = reference_rank(self._head_reference, backbone)
+        head = self._head_scores(X, self._head, standardized=standardized)
+        return ranks + self.head_weight * head
+
+    def _backbone_score(
+        self, X, *, standardized: bool = False, module=None
+    ) -> np.ndarray:
+        """The backbone's per-timestep (2-D) or per-window (3-D) scores.
 
         ``module`` defaults to the fitted one; training rounds pass the
         candidate they verify before committing it.
@@ -645,7 +696,9 @@ class ActiveReconstructionDetector(BaseDetector):
             )
 
         # 3. verify, then commit
-        scores = self._score(self._train_data, standardized=True, module=net.module_)
+        scores = self._backbone_score(
+            self._train_data, standardized=True, module=net.module_
+        )
         if not self._is_sound(net.module_, scores):
             raise FloatingPointError(
                 "Pretraining diverged: the backbone's weights or the scores of the "
@@ -663,6 +716,8 @@ class ActiveReconstructionDetector(BaseDetector):
         self._told = np.empty(0, dtype="S16")
         self._pool_normal = self._labelled_windows[:0]
         self._pool_normal_prints = self._told
+        self._head, self._head_reference = None, np.empty(0)
+        self._head_pool = self._pool_normal
         self._bind_fit_params()
         self._set_training_scores(scores)
         return self
@@ -741,8 +796,13 @@ class ActiveReconstructionDetector(BaseDetector):
     # score_stride: decision_scores_ and threshold_ are scored with it
     _fit_bound_params = ("window_size", "score_stride")
 
-    # earlier detectors trained whole passes and replayed training windows only
-    _params_added_later = {"feedback_steps": None, "pool_replay": 0.0}
+    # earlier detectors trained whole passes, replayed training windows only
+    # and scored with the backbone alone
+    _params_added_later = {
+        "feedback_steps": None,
+        "pool_replay": 0.0,
+        "score_head": "none",
+    }
 
     _state_added_later = {
         **BaseDetector._state_added_later,
@@ -750,6 +810,10 @@ class ActiveReconstructionDetector(BaseDetector):
         "_pool_normal": lambda det: det._labelled_windows[:0],
         "_pool_normal_prints": lambda det: np.empty(0, dtype="S16"),
         "score_stride_": lambda det: det.stride_,
+        # the label-trained head (score_head) came later
+        "_head": lambda det: None,
+        "_head_reference": lambda det: np.empty(0),
+        "_head_pool": lambda det: det._labelled_windows[:0],
     }
 
     _feedback_params = frozenset(
@@ -770,6 +834,8 @@ class ActiveReconstructionDetector(BaseDetector):
             "feedback_replay",
             "feedback_steps",
             "pool_replay",
+            "score_head",
+            "head_weight",
             "feedback_lr",
             "max_grad_norm",
             "thresholding",
@@ -784,11 +850,16 @@ class ActiveReconstructionDetector(BaseDetector):
         """Per-timestep scores and labels of the labelled windows, or None."""
         if not len(self._labelled_windows):
             return None
-        starts = np.arange(len(self._labelled_windows))
-        chunks = self._position_scores(
-            self._labelled_windows, starts, standardized=True
+        windows = self._labelled_windows
+        starts = np.arange(len(windows))
+        scores = np.concatenate(
+            list(self._position_scores(windows, starts, standardized=True))
         )
-        scores = np.concatenate(list(chunks)).ravel()
+        if self._head is not None:
+            head = self._head_scores(windows, self._head, standardized=True)
+            scores = reference_rank(self._head_reference, scores)
+            scores = scores + self.head_weight * head[:, None]
+        scores = scores.ravel()
         labels = self._labelled_targets.ravel()
         known = ~np.isnan(labels)
         return scores[known], labels[known]
@@ -860,7 +931,14 @@ class ActiveReconstructionDetector(BaseDetector):
                 "nothing left to query."
             )
         chunks = self._position_scores(X, starts, standardized=False)
-        window_scores = np.concatenate([c.mean(axis=1) for c in chunks])
+        if self._head is None:
+            window_scores = np.concatenate([c.mean(axis=1) for c in chunks])
+        else:  # the score the user sees
+            window_scores = np.concatenate(
+                [reference_rank(self._head_reference, c).mean(axis=1) for c in chunks]
+            ) + self.head_weight * self._head_probabilities(
+                X, starts, self._head, standardized=False
+            )
         rng = np.random.default_rng([self._seed, self.n_feedback_rounds_, 1])
         chosen = np.sort(
             select_queries(
@@ -1029,7 +1107,9 @@ class ActiveReconstructionDetector(BaseDetector):
             )
 
         # 4. verify, then commit or roll back
-        scores = self._score(self._train_data, standardized=True, module=net.module_)
+        scores = self._backbone_score(
+            self._train_data, standardized=True, module=net.module_
+        )
         sound = self._is_sound(net.module_, scores)
         entry = {
             "round": self.n_feedback_rounds_ + 1,
@@ -1044,19 +1124,113 @@ class ActiveReconstructionDetector(BaseDetector):
                 f"Feedback round {self.n_feedback_rounds_ + 1}", "feedback_lr"
             )
         else:
+            labelled_windows = np.concatenate([self._labelled_windows, new_windows])
+            labelled_targets = np.concatenate([self._labelled_targets, new_labels])
+            told = np.union1d(self._told, fingerprints(windows))
+            n_labelled = self.n_labelled_windows_ + len(windows)
+            head, head_pool, reference = None, self._pool_normal[:0], np.empty(0)
+            if self.score_head != "none" and self.head_weight > 0:
+                head_pool = self._pool_normal[~np.isin(self._pool_normal_prints, told)]
+                head = self._fit_head(
+                    labelled_windows, labelled_targets, head_pool, n_labelled
+                )
+            if head is not None:
+                reference, ranks = self._training_ranks(net.module_, scores)
+                scores = ranks + self.head_weight * self._head_scores(
+                    self._train_data, head, standardized=True
+                )
             self.net_ = net
-            self._labelled_windows = np.concatenate(
-                [self._labelled_windows, new_windows]
+            self._labelled_windows, self._labelled_targets = (
+                labelled_windows,
+                labelled_targets,
             )
-            self._labelled_targets = np.concatenate(
-                [self._labelled_targets, new_labels]
-            )
-            self._told = np.union1d(self._told, fingerprints(windows))
-            self.n_labelled_windows_ += len(windows)
+            self._told = told
+            self.n_labelled_windows_ = n_labelled
             self.n_feedback_rounds_ += 1
+            self._head, self._head_pool = head, head_pool
+            self._head_reference = reference
             self._set_training_scores(scores)
         self.feedback_history_ = [*self.feedback_history_, entry]
         return self
+
+    # -- the label-trained window classifier (score_head) ---------------------
+    def _fit_head(self, windows, targets, pool, n_labelled):
+        """The window classifier of labelled ``windows``, or None without anomalies.
+
+        Anomalous: the labelled windows with an anomalous timestep. Normal:
+        the other labelled windows, ``pool`` (the pool's quiet windows nobody
+        labelled, as for ``pool_replay``) and up to ``HEAD_TRAINING_WINDOWS``
+        clean training windows. A function of its arguments and the fit's
+        seed only, so that a model read from a file fits the same head again.
+        """
+        anomalous = np.nan_to_num(targets).max(axis=1) > 0
+        if not anomalous.any():
+            return None
+        rng = np.random.default_rng([self._seed, n_labelled, 5])
+        n = min(HEAD_TRAINING_WINDOWS, self._clean_starts.size)
+        picked = np.sort(rng.choice(self._clean_starts, size=n, replace=False))
+        if self._train_data.ndim == 3:
+            training = self._train_data[picked]
+        else:
+            training = window_view(self._train_data, self.window_size)[picked]
+        normal = np.concatenate([windows[~anomalous], pool, training])
+        return fit_window_classifier(
+            windows[anomalous], normal, random_state=int(rng.integers(2**31 - 1))
+        )
+
+    def _training_ranks(self, module, scores):
+        """The head's reference (sorted training scores) and the training ranks.
+
+        ``scores`` are the backbone's training scores under ``module``. The
+        reference holds a series' per-timestep scores; for training windows,
+        the score of every position, as windows are ranked position by
+        position (:meth:`_score`).
+        """
+        if self._train_data.ndim == 2:
+            reference = np.sort(scores)
+            return reference, reference_rank(reference, scores)
+        starts = np.arange(len(self._train_data))
+        positions = np.concatenate(
+            list(
+                self._position_scores(
+                    self._train_data, starts, standardized=True, module=module
+                )
+            )
+        )
+        reference = np.sort(positions.ravel())
+        return reference, reference_rank(reference, positions).mean(axis=1)
+
+    def _refit_head(self) -> None:
+        """Fit the committed head again from the state (models read from files)."""
+        if len(self._head_reference):
+            self._head = self._fit_head(
+                self._labelled_windows,
+                self._labelled_targets,
+                self._head_pool,
+                self.n_labelled_windows_,
+            )
+
+    def _head_probabilities(self, X, starts, head, *, standardized: bool):
+        """``head``'s anomaly probability of the windows of ``X`` at ``starts``."""
+        batches = self._window_batches(X, starts, standardized=standardized)
+        return window_probabilities(head, batches)
+
+    def _head_scores(self, X, head, *, standardized: bool) -> np.ndarray:
+        """``head``'s anomaly probability per timestep (2-D ``X``) or window (3-D).
+
+        A timestep's is the mean over the scoring windows covering it, as
+        for the backbone's score.
+        """
+        if X.ndim == 3:
+            return self._head_probabilities(
+                X, np.arange(len(X)), head, standardized=standardized
+            )
+        starts = scoring_starts(len(X), self.window_size, self.score_stride_)
+        probabilities = self._head_probabilities(
+            X, starts, head, standardized=standardized
+        )
+        positions = np.repeat(probabilities[:, None], self.window_size, axis=1)
+        return fold_position_scores(positions, starts, len(X), self.window_size)
 
     def _normal_replay(self, n: int, labelled: np.ndarray) -> np.ndarray:
         """``n`` normal windows to rehearse: from the pool (``pool_replay``) and training.

@@ -119,8 +119,8 @@ def save_detector(detector, folder) -> dict:
     folder.mkdir(parents=True, exist_ok=True)
     arrays, state = {}, {}
     for name, value in vars(detector).items():
-        if name in params or name == "net_":
-            continue
+        if name in params or name in ("net_", "_head"):
+            continue  # the net is stored as weights; the head is fitted again on load
         if isinstance(value, np.ndarray):
             if value.dtype == object:
                 raise UnsafeModelError(f"detector.{name} is an object array.")
@@ -201,4 +201,6 @@ def load_detector(folder, *, expected_sha256: dict | None = None):
     for name, neutral in detector._state_added_later.items():
         if not hasattr(detector, name):  # saved before that state existed
             setattr(detector, name, neutral(detector))
+    detector._head = None
+    detector._refit_head()  # a classifier is code-free data only as its inputs
     return detector

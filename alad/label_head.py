@@ -1,0 +1,143 @@
+"""A window classifier trained on the labelled windows: the supervised side of the score.
+
+Reconstruction feedback (Han et al.'s Stage 3) teaches the backbone through
+its weights; a few anomalous windows move those weights little and can
+scramble the ranking of the rest. The labels can also train the scoring
+directly: a classifier that tells the labelled anomalous windows from
+normal ones on simple per-channel statistics of each window. This is the
+"plain supervised classifier on window features" of the label benchmark
+(``benchmarks/peers/run_peers.py``, ``extratrees``), which with the same 50
+windows led the detector on UCR 001 and on GECCO's VUS-PR; here it also
+learns from many more normal windows (replayed training and pool windows)
+than a person labels.
+
+:func:`window_features` makes the features; :func:`fit_window_classifier`
+trains the classifier; :func:`window_probabilities` scores windows in
+batches. The detector adds the classifier's probability to the rank of its
+own score among its training scores (:func:`reference_rank`), so that both
+speak in the same unit (see ``ActiveReconstructionDetector(score_head=...)``
+and ``benchmarks/label_head.py``, where the combinations were compared).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.ensemble import ExtraTreesClassifier
+
+__all__ = [
+    "fit_window_classifier",
+    "reference_rank",
+    "window_features",
+    "window_probabilities",
+]
+
+#: statistics per channel, in the order of :func:`window_features`
+FEATURE_NAMES = ("mean", "std", "min", "max", "last - first", "mean |diff|")
+
+
+def window_features(windows: np.ndarray) -> np.ndarray:
+    """Per channel: mean, std, min, max, last minus first, mean absolute step.
+
+    Parameters
+    ----------
+    windows : ndarray of shape (n_windows, window_size, n_channels)
+
+    Returns
+    -------
+    features : ndarray of float32 of shape (n_windows, 6 * n_channels)
+        Grouped by statistic (all channels' means, then all stds, ...).
+    """
+    windows = np.asarray(windows, dtype=np.float32)
+    steps = np.abs(np.diff(windows, axis=1)).mean(axis=1)
+    return np.concatenate(
+        [
+            windows.mean(axis=1),
+            windows.std(axis=1),
+            windows.min(axis=1),
+            windows.max(axis=1),
+            windows[:, -1] - windows[:, 0],
+            steps,
+        ],
+        axis=1,
+    )
+
+
+def fit_window_classifier(
+    anomalous: np.ndarray,
+    normal: np.ndarray,
+    *,
+    n_estimators: int = 100,
+    random_state: int = 0,
+) -> ExtraTreesClassifier:
+    """Extremely randomised trees telling anomalous windows from normal ones.
+
+    Parameters
+    ----------
+    anomalous, normal : ndarray of shape (n, window_size, n_channels)
+        Windows of each class (at least one of each).
+    n_estimators : int, default=100
+    random_state : int, default=0
+
+    Returns
+    -------
+    classifier : ExtraTreesClassifier
+        Fitted on :func:`window_features`; classes weighted to balance, as a
+        handful of anomalous windows face hundreds of normal ones.
+    """
+    if not len(anomalous) or not len(normal):
+        raise ValueError(
+            "the window classifier needs windows of both classes; got "
+            f"{len(anomalous)} anomalous and {len(normal)} normal."
+        )
+    features = window_features(np.concatenate([anomalous, normal]))
+    target = np.r_[np.ones(len(anomalous)), np.zeros(len(normal))].astype(np.int64)
+    classifier = ExtraTreesClassifier(
+        n_estimators=n_estimators,
+        class_weight="balanced",
+        n_jobs=1,
+        random_state=random_state,
+    )
+    return classifier.fit(features, target)
+
+
+def window_probabilities(classifier, batches) -> np.ndarray:
+    """Probability of the anomalous class for each window of ``batches``.
+
+    Parameters
+    ----------
+    classifier : fitted classifier from :func:`fit_window_classifier`
+    batches : iterable of ndarray of shape (n, window_size, n_channels)
+
+    Returns
+    -------
+    probabilities : ndarray of float64 of shape (n_windows,)
+    """
+    parts = [classifier.predict_proba(window_features(b))[:, 1] for b in batches]
+    return np.concatenate(parts) if parts else np.empty(0)
+
+
+def reference_rank(reference: np.ndarray, scores) -> np.ndarray:
+    """Share of ``reference`` scores at or below each score, unbounded above.
+
+    Within the reference, the empirical distribution function (0 to 1).
+    Above its largest score, ``1 + (score - max) / spread`` with spread the
+    99th percentile minus the median of the reference: scores far beyond
+    everything seen in training keep their order instead of all tying at 1.
+
+    Parameters
+    ----------
+    reference : ndarray of shape (n,)
+        Sorted scores (of the training data), at least one.
+    scores : array-like
+
+    Returns
+    -------
+    ranks : ndarray of float64 of the shape of ``scores``
+    """
+    scores = np.asarray(scores, dtype=np.float64)
+    ranks = np.searchsorted(reference, scores, side="right") / len(reference)
+    median, high = np.percentile(reference, [50, 99])
+    spread = max(high - median, np.finfo(np.float32).eps)
+    above = scores > reference[-1]
+    ranks[above] = 1 + (scores[above] - reference[-1]) / spread
+    return ranks

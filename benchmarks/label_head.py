@@ -1,0 +1,186 @@
+"""How to combine the label-trained window classifier with the detector's score.
+
+Chosen on validation halves only, as ``benchmarks/label_variants.py`` chooses
+the feedback defaults (same tasks, seeds, splits and cached fitted
+detectors): the evaluation part of each label split is cut in two time
+halves, the first decides, the second is printed beside it.
+
+``--run`` continues each cached default detector through the user's loop to
+10, 25 and 50 labelled windows (with the score head off, so that the
+queries are the backbone's) and stores, per budget, the per-timestep scores
+of the evaluation part and of the training data from
+
+- the backbone (the detector's score without a head),
+- the window classifier of :mod:`alad.label_head` trained on the labelled
+  windows and the same normal windows the detector's head uses,
+- an IsolationForest on the rows (a free detector for comparison),
+
+in ``--cache`` (``.npz``). Without ``--run`` it prints, for each way of
+combining them (:data:`RULES`), the metrics on both halves.
+
+    python benchmarks/label_head.py --run
+    python benchmarks/label_head.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).parent))
+from label_variants import METRICS, SEEDS, TASKS, _fitted, _halves, _metrics  # noqa: E402
+
+BUDGETS = (10, 25, 50)
+
+
+def _tail_rank(reference: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    """Share of ``reference`` below each score, extended past the maximum.
+
+    Scores above every reference score keep their order: 1 plus their
+    distance above the maximum in units of the reference's inter-quantile
+    range (so the rank never saturates).
+    """
+    ref = np.sort(reference)
+    rank = np.searchsorted(ref, scores, side="right") / len(ref)
+    spread = max(np.quantile(ref, 0.99) - np.quantile(ref, 0.5), 1e-12)
+    above = scores > ref[-1]
+    rank[above] = 1 + (scores[above] - ref[-1]) / spread
+    return rank
+
+
+def _zscore(reference, scores):
+    med = np.median(reference)
+    spread = max(np.quantile(reference, 0.99) - med, 1e-12)
+    return (scores - med) / spread
+
+
+#: name -> f(data) -> evaluation scores; data holds b_eval, b_train, h_eval, ...
+RULES = {
+    "backbone": lambda d: d["b_eval"],
+    "head": lambda d: d["h_eval"] + 1e-6 * _tail_rank(d["b_train"], d["b_eval"]),
+    "iforest": lambda d: d["i_eval"],
+    "rank + p": lambda d: _tail_rank(d["b_train"], d["b_eval"]) + d["h_eval"],
+    "z + p": lambda d: _zscore(d["b_train"], d["b_eval"]) + d["h_eval"],
+    "z + 2p": lambda d: _zscore(d["b_train"], d["b_eval"]) + 2 * d["h_eval"],
+    "z + 4p": lambda d: _zscore(d["b_train"], d["b_eval"]) + 4 * d["h_eval"],
+    "z + 8p": lambda d: _zscore(d["b_train"], d["b_eval"]) + 8 * d["h_eval"],
+    "z + 16p": lambda d: _zscore(d["b_train"], d["b_eval"]) + 16 * d["h_eval"],
+    "z + 32p": lambda d: _zscore(d["b_train"], d["b_eval"]) + 32 * d["h_eval"],
+    "rank * (1 + p)": lambda d: _tail_rank(d["b_train"], d["b_eval"]) * (1 + d["h_eval"]),
+    "max(rank, p)": lambda d: np.maximum(_tail_rank(d["b_train"], d["b_eval"]), d["h_eval"]),
+    "rank + p + iforest rank": lambda d: _tail_rank(d["b_train"], d["b_eval"])
+    + d["h_eval"]
+    + _tail_rank(d["i_train"], d["i_eval"]),
+    "rank + iforest rank": lambda d: _tail_rank(d["b_train"], d["b_eval"])
+    + _tail_rank(d["i_train"], d["i_eval"]),
+}
+
+
+def _head_scores(det, X):
+    """Per-timestep head probabilities of 2-D ``X`` (the detector's own head)."""
+    return det._head_scores(X, standardized=False)
+
+
+def run(tasks, cache: Path, out: Path) -> None:
+    import torch
+    from sklearn.ensemble import IsolationForest
+
+    from alad.active import run_active_learning
+    from alad.experiments.labels import make_label_split
+    from alad.experiments.tasks import load_tasks
+
+    torch.set_num_threads(1)
+    out.mkdir(parents=True, exist_ok=True)
+    for spec in tasks:
+        for task in load_tasks(spec):
+            for seed in SEEDS:
+                path = out / f"{task.name.replace('/', '_')}_{seed}.npz"
+                if path.exists():
+                    continue
+                split = make_label_split(task, "anomalous", TASKS[spec], seed)
+                det = copy.deepcopy(_fitted(task, seed, cache)).set_params(
+                    feedback_steps=120, pool_replay=0.5, score_head="none"
+                )
+                forest = IsolationForest(random_state=seed).fit(det._train_data)
+                arrays = {
+                    "y_eval": split.y_eval,
+                    "i_eval": -forest.score_samples(det._standardized(split.X_eval)),
+                    "i_train": -forest.score_samples(det._train_data),
+                }
+                spent = 0
+                for budget in BUDGETS:
+                    result = run_active_learning(
+                        det, split.X_pool, split.y_pool, budget=budget - spent
+                    )
+                    spent += result.history[-1]["n_labelled"]
+                    head = det._fit_head()
+                    arrays[f"b_eval_{budget}"] = det.decision_function(split.X_eval)
+                    arrays[f"b_train_{budget}"] = det.decision_scores_
+                    arrays[f"n_{budget}"] = spent
+                    if head is not None:
+                        det._head = head
+                        arrays[f"h_eval_{budget}"] = _head_scores(det, split.X_eval)
+                        det._head = None
+                np.savez_compressed(path, **arrays)
+                print(f"{task.name} seed {seed}: done", file=sys.stderr)
+
+
+def table(out: Path) -> str:
+    cells = {}  # (rule, budget, part) -> list of metric dicts
+    for path in sorted(out.glob("*.npz")):
+        z = np.load(path)
+        split = type("S", (), {"y_eval": z["y_eval"]})
+        for budget in BUDGETS:
+            if f"b_eval_{budget}" not in z:
+                continue
+            d = {
+                "b_eval": z[f"b_eval_{budget}"],
+                "b_train": z[f"b_train_{budget}"],
+                "i_eval": z["i_eval"],
+                "i_train": z["i_train"],
+            }
+            # no anomalous window labelled: the head is absent, the score is the backbone's
+            d["h_eval"] = z[f"h_eval_{budget}"] if f"h_eval_{budget}" in z else 0 * d["b_eval"]
+            for rule, f in RULES.items():
+                scores = f(d)
+                for part, rows in _halves(split).items():
+                    m = _metrics(z["y_eval"], scores, rows)
+                    if m is not None:
+                        cells.setdefault((rule, budget, part), []).append(m)
+    lines = []
+    for part in ("validation", "test"):
+        lines.append(f"\n{part} halves (mean over tasks and seeds)")
+        lines.append("| rule | budget | n | " + " | ".join(METRICS.values()) + " |")
+        lines.append("|---|---|---|" + "---|" * len(METRICS))
+        for budget in BUDGETS:
+            for rule in RULES:
+                ms = cells.get((rule, budget, part), [])
+                if not ms:
+                    continue
+                means = [np.mean([m[k] for m in ms]) for k in METRICS]
+                lines.append(
+                    f"| {rule} | {budget} | {len(ms)} | "
+                    + " | ".join(f"{v:.3f}" for v in means)
+                    + " |"
+                )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--run", action="store_true")
+    parser.add_argument("--task", action="append", choices=list(TASKS))
+    parser.add_argument("--cache", default="alad_output/label_variants/cache")
+    parser.add_argument("--out", default="alad_output/label_head")
+    args = parser.parse_args()
+    if args.run:
+        run(args.task or list(TASKS), Path(args.cache), Path(args.out))
+    print(table(Path(args.out)))
+
+
+if __name__ == "__main__":
+    main()

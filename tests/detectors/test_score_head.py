@@ -1,0 +1,254 @@
+"""The label-trained window classifier of ActiveReconstructionDetector (``score_head``)."""
+
+import copy
+import pickle
+
+import numpy as np
+import pytest
+
+from alad import ActiveReconstructionDetector
+from alad.datasets import make_telemetry
+from alad.label_head import fit_window_classifier, reference_rank, window_features
+from alad.labelling._model_store import load_detector, save_detector
+
+W = 10
+TINY = {"d_model": 16, "n_heads": 2, "n_layers": 1, "d_ff": 16, "dropout": 0.1}
+
+
+@pytest.fixture(scope="module")
+def data():
+    return make_telemetry(
+        n_train=1500, n_test=3000, n_channels=3, n_anomalies=6, n_bursts=3, random_state=1
+    )
+
+
+def detector(**params):
+    return ActiveReconstructionDetector(
+        window_size=W, max_epochs=2, backbone_params=TINY, random_state=0,
+        top_k=3, n_bins=2, per_bin=1, feedback_epochs=2, **params,
+    )
+
+
+@pytest.fixture(scope="module")
+def fitted(data):
+    return detector(score_head="window_classifier").fit(data.X_train)
+
+
+def anomalous_window_rows(data, n_windows=2):
+    """Rows of the first ``n_windows`` grid windows of X_test holding an anomaly."""
+    labels = data.y_test[: len(data.y_test) // W * W].reshape(-1, W)
+    windows = np.flatnonzero(labels.max(axis=1) > 0)[:n_windows]
+    return (windows[:, None] * W + np.arange(W)).ravel()
+
+
+def normal_window_rows(data, n_windows=4):
+    labels = data.y_test[: len(data.y_test) // W * W].reshape(-1, W)
+    windows = np.flatnonzero(labels.max(axis=1) == 0)[:n_windows]
+    return (windows[:, None] * W + np.arange(W)).ravel()
+
+
+@pytest.fixture(scope="module")
+def with_head(fitted, data):
+    rows = np.r_[anomalous_window_rows(data), normal_window_rows(data)]
+    det = copy.deepcopy(fitted)
+    det.query(data.X_test)  # the pool's quiet windows join the head's normals
+    return det.partial_fit(data.X_test[rows], data.y_test[rows])
+
+
+# -- the classifier --------------------------------------------------------------
+def test_window_features_are_per_channel_statistics():
+    windows = np.arange(2 * 4 * 3, dtype=np.float64).reshape(2, 4, 3)
+    windows[1, :, 2] = [0.0, 2.0, -1.0, 5.0]
+    features = window_features(windows)
+    assert features.shape == (2, 18) and features.dtype == np.float32
+    c = windows[1, :, 2]
+    expected = [c.mean(), c.std(), c.min(), c.max(), c[-1] - c[0], np.abs(np.diff(c)).mean()]
+    np.testing.assert_allclose(features[1, 2::3], expected, rtol=1e-6)
+
+
+def test_window_classifier_needs_both_classes():
+    windows = np.zeros((3, W, 2))
+    with pytest.raises(ValueError, match="both classes"):
+        fit_window_classifier(windows[:0], windows)
+    with pytest.raises(ValueError, match="both classes"):
+        fit_window_classifier(windows, windows[:0])
+
+
+# -- in the detector -------------------------------------------------------------
+def test_no_head_until_an_anomalous_window_is_labelled(fitted, data):
+    det = copy.deepcopy(fitted)
+    rows = normal_window_rows(data)
+    det.partial_fit(data.X_test[rows], data.y_test[rows])
+    assert det._head is None and not len(det._head_reference)
+    np.testing.assert_array_equal(
+        det.decision_function(data.X_test), det._backbone_score(data.X_test)
+    )
+
+
+def test_score_is_backbone_rank_plus_head_probability(with_head, data):
+    det = with_head
+    assert det._head is not None
+    scores = det.decision_function(data.X_test)
+    backbone = det._backbone_score(data.X_test)
+    head = det._head_scores(data.X_test, det._head, standardized=False)
+    assert ((head >= 0) & (head <= 1)).all()
+    # the rank among the backbone's training scores
+    train_backbone = det._backbone_score(det._train_data, standardized=True)
+    np.testing.assert_array_equal(det._head_reference, np.sort(train_backbone))
+    ranks = reference_rank(det._head_reference, backbone)
+    np.testing.assert_allclose(scores, ranks + det.head_weight * head)
+
+
+def test_reference_rank_is_the_distribution_function_then_grows():
+    reference = np.sort(np.r_[np.arange(100.0), 0.0])
+    ranks = reference_rank(reference, [-1.0, 0.0, 49.5, 99.0, 100.0, 200.0])
+    median, high = np.percentile(reference, [50, 99])
+    spread = high - median
+    np.testing.assert_allclose(
+        ranks, [0, 2 / 101, 51 / 101, 1, 1 + 1 / spread, 1 + 101 / spread]
+    )
+    assert np.all(np.diff(ranks) >= 0)
+
+
+def test_training_scores_and_threshold_include_the_head(with_head, data):
+    det = with_head
+    np.testing.assert_allclose(
+        det.decision_scores_, det._score(det._train_data, standardized=True)
+    )
+    assert det.threshold_ == pytest.approx(np.percentile(det.decision_scores_, 90))
+
+
+def test_head_ranks_the_labelled_anomalies_above_normal_windows(with_head, data):
+    det = with_head
+    anomalous = data.X_test[anomalous_window_rows(data)].reshape(-1, W, 3)
+    normal = data.X_test[normal_window_rows(data)].reshape(-1, W, 3)
+    p_anomalous = det._head_scores(anomalous, det._head, standardized=False)
+    p_normal = det._head_scores(normal, det._head, standardized=False)
+    assert p_anomalous.min() > p_normal.max()
+
+
+def test_windows_scores_match_series_scores(with_head, data):
+    """3-D windows get the same lift as the timesteps of the same windows."""
+    det = with_head
+    windows = data.X_test[: 20 * W].reshape(20, W, 3)
+    np.testing.assert_allclose(
+        det.decision_function(windows),
+        det.decision_function(data.X_test[: 20 * W]).reshape(20, W).mean(axis=1),
+        rtol=1e-6,
+    )
+
+
+def test_head_weight_zero_and_none_leave_the_backbone_score(fitted, data):
+    rows = np.r_[anomalous_window_rows(data), normal_window_rows(data)]
+    for params in ({"head_weight": 0.0}, {"score_head": "none"}):
+        det = copy.deepcopy(fitted).set_params(**params)
+        det.partial_fit(data.X_test[rows], data.y_test[rows])
+        np.testing.assert_array_equal(
+            det.decision_function(data.X_test), det._backbone_score(data.X_test)
+        )
+
+
+def test_switching_the_head_off_applies_at_the_next_round(with_head, data):
+    det = copy.deepcopy(with_head).set_params(score_head="none")
+    rows = normal_window_rows(data, 6)[-2 * W :]
+    det.partial_fit(data.X_test[rows], data.y_test[rows])
+    assert det._head is None
+    np.testing.assert_array_equal(
+        det.decision_function(data.X_test), det._backbone_score(data.X_test)
+    )
+
+
+def test_queries_rank_by_the_score_with_the_head(with_head, data):
+    det = copy.deepcopy(with_head).set_params(query_strategy="top_k", top_k=3)
+    idx = det.query(data.X_test)
+    n = len(data.X_test) // W
+    window_scores = det.decision_function(data.X_test[: n * W].reshape(n, W, 3))
+    told = np.isin(np.arange(n), np.r_[anomalous_window_rows(data), normal_window_rows(data)] // W)
+    window_scores[told] = -np.inf
+    top = np.argsort(window_scores)[-3:]
+    assert np.isin(top, idx.reshape(-1, W)[:, 0] // W).all()
+
+
+def test_same_seed_same_head_scores(fitted, data):
+    rows = np.r_[anomalous_window_rows(data), normal_window_rows(data)]
+    runs = []
+    for _ in range(2):
+        det = copy.deepcopy(fitted)
+        det.query(data.X_test)
+        det.partial_fit(data.X_test[rows], data.y_test[rows])
+        runs.append(det.decision_function(data.X_test))
+    np.testing.assert_array_equal(*runs)
+
+
+def test_pickle_and_model_files_keep_the_head(with_head, data, tmp_path):
+    scores = with_head.decision_function(data.X_test)
+    unpickled = pickle.loads(pickle.dumps(with_head))
+    np.testing.assert_array_equal(unpickled.decision_function(data.X_test), scores)
+    save_detector(with_head, tmp_path)
+    # the classifier is not written (a file without code); it is fitted again
+    loaded = load_detector(tmp_path)
+    np.testing.assert_array_equal(loaded.decision_function(data.X_test), scores)
+    # a query after the round changes the pool's normals, not the head
+    det = copy.deepcopy(with_head)
+    det.query(data.X_test[::-1].copy())
+    save_detector(det, tmp_path / "after_query")
+    loaded = load_detector(tmp_path / "after_query")
+    np.testing.assert_array_equal(loaded.decision_function(data.X_test), scores)
+
+
+def test_a_failed_head_fit_leaves_the_detector_as_it_was(fitted, data, monkeypatch):
+    import alad.detectors.active_reconstruction as module
+
+    det = copy.deepcopy(fitted)
+    before = det.decision_function(data.X_test)
+    state = dict(vars(det))
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("head failed")
+
+    monkeypatch.setattr(module, "fit_window_classifier", fail)
+    rows = np.r_[anomalous_window_rows(data), normal_window_rows(data)]
+    with pytest.raises(RuntimeError, match="head failed"):
+        det.partial_fit(data.X_test[rows], data.y_test[rows])
+    assert vars(det).keys() == state.keys()
+    for name, value in state.items():
+        assert vars(det)[name] is value, name
+    np.testing.assert_array_equal(det.decision_function(data.X_test), before)
+
+
+def test_detector_pickled_before_the_head_loads_without_one(fitted, data):
+    det = copy.deepcopy(fitted)
+    state = det.__getstate__()
+    for name in ("_head", "_head_reference", "_head_pool", "score_head", "head_weight"):
+        state.pop(name)
+    old = ActiveReconstructionDetector.__new__(ActiveReconstructionDetector)
+    old.__setstate__(state)
+    assert old._head is None and not len(old._head_reference)
+    np.testing.assert_array_equal(
+        old.decision_function(data.X_test), fitted.decision_function(data.X_test)
+    )
+
+
+@pytest.mark.parametrize("value", [-1.0, "big"])
+def test_bad_head_weight_is_refused(value, data):
+    with pytest.raises((ValueError, TypeError), match="head_weight"):
+        detector(head_weight=value).fit(data.X_train)
+
+
+def test_bad_score_head_is_refused(data):
+    with pytest.raises(ValueError, match="score_head"):
+        detector(score_head="forest").fit(data.X_train)
+
+
+def test_training_windows_rank_position_by_position(data):
+    """Fitted on 3-D windows: the reference holds every position's score."""
+    train = data.X_train[: 100 * W].reshape(100, W, 3)
+    det = detector().fit(train)
+    rows = np.r_[anomalous_window_rows(data), normal_window_rows(data)]
+    det.partial_fit(data.X_test[rows], data.y_test[rows])
+    assert det._head is not None
+    assert det._head_reference.shape == (100 * W,)
+    np.testing.assert_allclose(
+        det.decision_scores_, det.decision_function(train), rtol=1e-6
+    )
+    assert det.decision_scores_.shape == (100,)
