@@ -38,18 +38,10 @@ BUDGETS = (10, 25, 50)
 
 
 def _tail_rank(reference: np.ndarray, scores: np.ndarray) -> np.ndarray:
-    """Share of ``reference`` below each score, extended past the maximum.
+    """The detector's rule (:func:`alad.label_head.reference_rank`)."""
+    from alad.label_head import reference_rank
 
-    Scores above every reference score keep their order: 1 plus their
-    distance above the maximum in units of the reference's inter-quantile
-    range (so the rank never saturates).
-    """
-    ref = np.sort(reference)
-    rank = np.searchsorted(ref, scores, side="right") / len(ref)
-    spread = max(np.quantile(ref, 0.99) - np.quantile(ref, 0.5), 1e-12)
-    above = scores > ref[-1]
-    rank[above] = 1 + (scores[above] - ref[-1]) / spread
-    return rank
+    return reference_rank(np.sort(reference), scores)
 
 
 def _zscore(reference, scores):
@@ -78,11 +70,6 @@ RULES = {
     "rank + iforest rank": lambda d: _tail_rank(d["b_train"], d["b_eval"])
     + _tail_rank(d["i_train"], d["i_eval"]),
 }
-
-
-def _head_scores(det, X):
-    """Per-timestep head probabilities of 2-D ``X`` (the detector's own head)."""
-    return det._head_scores(X, standardized=False)
 
 
 def run(tasks, cache: Path, out: Path) -> None:
@@ -117,14 +104,19 @@ def run(tasks, cache: Path, out: Path) -> None:
                         det, split.X_pool, split.y_pool, budget=budget - spent
                     )
                     spent += result.history[-1]["n_labelled"]
-                    head = det._fit_head()
+                    # the head the detector would fit after this round
+                    pool = det._pool_normal[~np.isin(det._pool_normal_prints, det._told)]
+                    head = det._fit_head(
+                        det._labelled_windows, det._labelled_targets, pool,
+                        det.n_labelled_windows_,
+                    )
                     arrays[f"b_eval_{budget}"] = det.decision_function(split.X_eval)
                     arrays[f"b_train_{budget}"] = det.decision_scores_
                     arrays[f"n_{budget}"] = spent
                     if head is not None:
-                        det._head = head
-                        arrays[f"h_eval_{budget}"] = _head_scores(det, split.X_eval)
-                        det._head = None
+                        arrays[f"h_eval_{budget}"] = det._head_scores(
+                            split.X_eval, head, standardized=False
+                        )
                 np.savez_compressed(path, **arrays)
                 print(f"{task.name} seed {seed}: done", file=sys.stderr)
 

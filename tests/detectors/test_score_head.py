@@ -158,6 +158,22 @@ def test_switching_the_head_off_applies_at_the_next_round(with_head, data):
     )
 
 
+def test_head_weight_applies_at_the_next_round(with_head, data):
+    """Scores and threshold keep describing one model until partial_fit."""
+    det = copy.deepcopy(with_head)
+    before = det.decision_function(data.X_test)
+    det.set_params(head_weight=3.0)
+    np.testing.assert_array_equal(det.decision_function(data.X_test), before)
+    rows = normal_window_rows(data, 6)[-2 * W :]
+    det.partial_fit(data.X_test[rows], data.y_test[rows])
+    backbone = det._backbone_score(data.X_test)
+    head = det._head_scores(data.X_test, det._head, standardized=False)
+    np.testing.assert_allclose(
+        det.decision_function(data.X_test),
+        reference_rank(det._head_reference, backbone) + 3.0 * head,
+    )
+
+
 def test_queries_rank_by_the_score_with_the_head(with_head, data):
     det = copy.deepcopy(with_head).set_params(query_strategy="top_k", top_k=3)
     idx = det.query(data.X_test)
@@ -219,7 +235,9 @@ def test_a_failed_head_fit_leaves_the_detector_as_it_was(fitted, data, monkeypat
 def test_detector_pickled_before_the_head_loads_without_one(fitted, data):
     det = copy.deepcopy(fitted)
     state = det.__getstate__()
-    for name in ("_head", "_head_reference", "_head_pool", "score_head", "head_weight"):
+    for name in (
+        "_head", "_head_reference", "_head_pool", "_head_weight", "score_head", "head_weight"
+    ):
         state.pop(name)
     old = ActiveReconstructionDetector.__new__(ActiveReconstructionDetector)
     old.__setstate__(state)

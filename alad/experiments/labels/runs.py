@@ -116,8 +116,20 @@ def _run_alad(
     from ...detectors import ActiveReconstructionDetector
 
     base = {**base, "family": "alad", "method": f"alad:{backbone}", "params": params}
+    # the learning from labels changes with the detector's feedback defaults
+    # (score_head, feedback_steps, ...): its records' keys hold them, so that
+    # a rerun after a change of defaults makes them again
+    feedback = {
+        name: value
+        for name, value in ActiveReconstructionDetector(backbone=backbone, **params)
+        .get_params()
+        .items()
+        if name in ActiveReconstructionDetector._feedback_params
+    }
 
     def key(setting, budget=None):
+        if setting == "with labels":
+            return record_key(base, setting, budget, feedback)
         return record_key(base, setting, budget)
 
     def record(setting, budget, detector, seconds, extra=None):
