@@ -1140,17 +1140,9 @@ class ActiveReconstructionDetector(BaseDetector):
             labelled_targets = np.concatenate([self._labelled_targets, new_labels])
             told = np.union1d(self._told, fingerprints(windows))
             n_labelled = self.n_labelled_windows_ + len(windows)
-            head, head_pool, reference = None, self._pool_normal[:0], np.empty(0)
-            if self.score_head != "none" and self.head_weight > 0:
-                head_pool = self._pool_normal[~np.isin(self._pool_normal_prints, told)]
-                head = self._fit_head(
-                    labelled_windows, labelled_targets, head_pool, n_labelled
-                )
-            if head is not None:
-                reference, ranks = self._training_ranks(net.module_, scores)
-                scores = ranks + self.head_weight * self._head_scores(
-                    self._train_data, head, standardized=True
-                )
+            head, head_pool, reference, scores = self._round_head(
+                net.module_, scores, labelled_windows, labelled_targets, told, n_labelled
+            )
             self.net_ = net
             self._labelled_windows, self._labelled_targets = (
                 labelled_windows,
@@ -1167,6 +1159,25 @@ class ActiveReconstructionDetector(BaseDetector):
         return self
 
     # -- the label-trained window classifier (score_head) ---------------------
+    def _round_head(self, module, scores, windows, targets, told, n_labelled):
+        """The head a round commits, with the training scores it gives.
+
+        ``scores`` are the backbone's training scores under the round's
+        ``module``; ``windows``, ``targets``, ``told`` and ``n_labelled`` the
+        labelled state after the round. Returns the head (None: no head),
+        the pool windows it learnt from, its reference and the scores.
+        """
+        no_head = None, self._pool_normal[:0], np.empty(0), scores
+        if self.score_head == "none" or self.head_weight == 0:
+            return no_head
+        pool = self._pool_normal[~np.isin(self._pool_normal_prints, told)]
+        head = self._fit_head(windows, targets, pool, n_labelled)
+        if head is None:
+            return no_head
+        reference, ranks = self._training_ranks(module, scores)
+        head_scores = self._head_scores(self._train_data, head, standardized=True)
+        return head, pool, reference, ranks + self.head_weight * head_scores
+
     def _fit_head(self, windows, targets, pool, n_labelled):
         """The window classifier of labelled ``windows``, or None without anomalies.
 
