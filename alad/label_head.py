@@ -1,4 +1,4 @@
-"""A window classifier trained on the labelled windows: the supervised side of the score.
+"""A window classifier trained on the labelled windows: the score's supervised side.
 
 Reconstruction feedback (Han et al.'s Stage 3) teaches the backbone through
 its weights; a few anomalous windows move those weights little and can

@@ -32,7 +32,14 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from label_variants import METRICS, SEEDS, TASKS, _fitted, _halves, _metrics  # noqa: E402
+from label_variants import (  # noqa: E402
+    METRICS,
+    SEEDS,
+    TASKS,
+    _fitted,
+    _halves,
+    _metrics,
+)
 
 BUDGETS = (10, 25, 50)
 
@@ -62,8 +69,11 @@ RULES = {
     "z + 8p": lambda d: _zscore(d["b_train"], d["b_eval"]) + 8 * d["h_eval"],
     "z + 16p": lambda d: _zscore(d["b_train"], d["b_eval"]) + 16 * d["h_eval"],
     "z + 32p": lambda d: _zscore(d["b_train"], d["b_eval"]) + 32 * d["h_eval"],
-    "rank * (1 + p)": lambda d: _tail_rank(d["b_train"], d["b_eval"]) * (1 + d["h_eval"]),
-    "max(rank, p)": lambda d: np.maximum(_tail_rank(d["b_train"], d["b_eval"]), d["h_eval"]),
+    "rank * (1 + p)": lambda d: _tail_rank(d["b_train"], d["b_eval"])
+    * (1 + d["h_eval"]),
+    "max(rank, p)": lambda d: np.maximum(
+        _tail_rank(d["b_train"], d["b_eval"]), d["h_eval"]
+    ),
     "rank + p + iforest rank": lambda d: _tail_rank(d["b_train"], d["b_eval"])
     + d["h_eval"]
     + _tail_rank(d["i_train"], d["i_eval"]),
@@ -105,7 +115,8 @@ def run(tasks, cache: Path, out: Path) -> None:
                     )
                     spent += result.history[-1]["n_labelled"]
                     # the head the detector would fit after this round
-                    pool = det._pool_normal[~np.isin(det._pool_normal_prints, det._told)]
+                    quiet = ~np.isin(det._pool_normal_prints, det._told)
+                    pool = det._pool_normal[quiet]
                     head = det._fit_head(
                         det._labelled_windows, det._labelled_targets, pool,
                         det.n_labelled_windows_,
@@ -135,8 +146,9 @@ def table(out: Path) -> str:
                 "i_eval": z["i_eval"],
                 "i_train": z["i_train"],
             }
-            # no anomalous window labelled: the head is absent, the score is the backbone's
-            d["h_eval"] = z[f"h_eval_{budget}"] if f"h_eval_{budget}" in z else 0 * d["b_eval"]
+            # no anomalous window labelled: no head, the score is the backbone's
+            name = f"h_eval_{budget}"
+            d["h_eval"] = z[name] if name in z else 0 * d["b_eval"]
             for rule, f in RULES.items():
                 scores = f(d)
                 for part, rows in _halves(split).items():

@@ -217,8 +217,9 @@ class ActiveReconstructionDetector(BaseDetector):
     thresholding : {"contamination", "f1", "false_alarm"}, default="contamination"
         How ``threshold_`` is chosen. ``"contamination"``: the ``1 -
         contamination`` quantile of the training scores (PyOD's rule).
-        ``"f1"``: once the timesteps of the labelled windows hold both classes, the threshold with
-        the best F1 on them; ``"false_alarm"``: once they hold normals, the
+        ``"f1"``: once the timesteps of the labelled windows hold both
+        classes, the threshold with the best F1 on them; ``"false_alarm"``:
+        once they hold normals, the
         ``1 - false_alarm_rate`` quantile of their scores. Until the labels
         allow it, the contamination rule applies (``threshold_source_`` says
         which did). Applied at every :meth:`fit` and :meth:`partial_fit`, or
@@ -1091,7 +1092,7 @@ class ActiveReconstructionDetector(BaseDetector):
             train_labels = np.concatenate([self._labelled_targets, new_labels])
         else:
             train_windows, train_labels = new_windows, new_labels
-        per = len(new_windows) if self.normal_replay_per == "new" else len(train_windows)
+        per = len(new_windows if self.normal_replay_per == "new" else train_windows)
         replay = self._normal_replay(int(round(self.normal_replay * per)), windows)
 
         # 3. train a copy of the net
@@ -1141,7 +1142,12 @@ class ActiveReconstructionDetector(BaseDetector):
             told = np.union1d(self._told, fingerprints(windows))
             n_labelled = self.n_labelled_windows_ + len(windows)
             head, head_pool, reference, scores = self._round_head(
-                net.module_, scores, labelled_windows, labelled_targets, told, n_labelled
+                net.module_,
+                scores,
+                labelled_windows,
+                labelled_targets,
+                told,
+                n_labelled,
             )
             self.net_ = net
             self._labelled_windows, self._labelled_targets = (
@@ -1257,7 +1263,7 @@ class ActiveReconstructionDetector(BaseDetector):
         return fold_position_scores(positions, starts, len(X), self.window_size)
 
     def _normal_replay(self, n: int, labelled: np.ndarray) -> np.ndarray:
-        """``n`` normal windows to rehearse: from the pool (``pool_replay``) and training.
+        """``n`` normal windows to rehearse: from the pool and from training.
 
         Pool windows labelled in this round (``labelled``) are left out: their
         labels say what they are.

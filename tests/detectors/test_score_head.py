@@ -1,4 +1,4 @@
-"""The label-trained window classifier of ActiveReconstructionDetector (``score_head``)."""
+"""The label-trained window classifier of the reconstruction detector (score_head)."""
 
 import copy
 import pickle
@@ -18,7 +18,12 @@ TINY = {"d_model": 16, "n_heads": 2, "n_layers": 1, "d_ff": 16, "dropout": 0.1}
 @pytest.fixture(scope="module")
 def data():
     return make_telemetry(
-        n_train=1500, n_test=3000, n_channels=3, n_anomalies=6, n_bursts=3, random_state=1
+        n_train=1500,
+        n_test=3000,
+        n_channels=3,
+        n_anomalies=6,
+        n_bursts=3,
+        random_state=1,
     )
 
 
@@ -62,7 +67,8 @@ def test_window_features_are_per_channel_statistics():
     features = window_features(windows)
     assert features.shape == (2, 18) and features.dtype == np.float32
     c = windows[1, :, 2]
-    expected = [c.mean(), c.std(), c.min(), c.max(), c[-1] - c[0], np.abs(np.diff(c)).mean()]
+    steps = np.abs(np.diff(c)).mean()
+    expected = [c.mean(), c.std(), c.min(), c.max(), c[-1] - c[0], steps]
     np.testing.assert_allclose(features[1, 2::3], expected, rtol=1e-6)
 
 
@@ -179,7 +185,8 @@ def test_queries_rank_by_the_score_with_the_head(with_head, data):
     idx = det.query(data.X_test)
     n = len(data.X_test) // W
     window_scores = det.decision_function(data.X_test[: n * W].reshape(n, W, 3))
-    told = np.isin(np.arange(n), np.r_[anomalous_window_rows(data), normal_window_rows(data)] // W)
+    rows = np.r_[anomalous_window_rows(data), normal_window_rows(data)]
+    told = np.isin(np.arange(n), rows // W)
     window_scores[told] = -np.inf
     top = np.argsort(window_scores)[-3:]
     assert np.isin(top, idx.reshape(-1, W)[:, 0] // W).all()
@@ -236,7 +243,12 @@ def test_detector_pickled_before_the_head_loads_without_one(fitted, data):
     det = copy.deepcopy(fitted)
     state = det.__getstate__()
     for name in (
-        "_head", "_head_reference", "_head_pool", "_head_weight", "score_head", "head_weight"
+        "_head",
+        "_head_reference",
+        "_head_pool",
+        "_head_weight",
+        "score_head",
+        "head_weight",
     ):
         state.pop(name)
     old = ActiveReconstructionDetector.__new__(ActiveReconstructionDetector)
