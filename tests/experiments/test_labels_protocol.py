@@ -2,6 +2,7 @@
 
 import importlib.util
 import json
+import shutil
 import sys
 from pathlib import Path
 
@@ -139,6 +140,34 @@ def test_rerun_skips_done_keys(run, monkeypatch):
     again = run_jobs(_jobs(work), out, protocol="labels", progress=False)
     assert len(again) == len(store)
     assert Path(out).read_text() == before
+
+
+def test_label_peers_of_other_queries_are_set_aside(run, tmp_path, capsys):
+    from alad.experiments.labels.runs import _retire_label_peers_of_other_queries
+
+    _, work, _ = run
+    work = Path(shutil.copytree(work, tmp_path / "work"))
+    tid = labels.task_id(TASK, "anomalous")
+    data = labels.read_task_file(labels.task_file(work, tid, 0))
+    queries = {b: data[f"idx_b{b}"] for b in BUDGETS}
+    folder = labels.score_path(work, tid, 0, "x").parent
+    folder.mkdir(parents=True, exist_ok=True)
+    made = [folder / f for f in ("extratrees_b2.npy", "extratrees_b4.err", "iforest.npy")]
+    for path in made:
+        path.write_text("x")
+    # the same queries: the score files stand
+    _retire_label_peers_of_other_queries(work, tid, 0, queries)
+    assert all(path.exists() for path in made)
+    # other queries: the label peers' files are set aside, the others stay
+    other = {**queries, 2: queries[2][::-1]}
+    _retire_label_peers_of_other_queries(work, tid, 0, other)
+    aside = folder.with_name("seed0.other-queries")
+    assert sorted(p.name for p in aside.iterdir()) == [
+        "extratrees_b2.npy",
+        "extratrees_b4.err",
+    ]
+    assert (folder / "iforest.npy").exists() and not made[0].exists()
+    assert "the queries changed" in capsys.readouterr().err
 
 
 def test_task_file_round_trips(run):

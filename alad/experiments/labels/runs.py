@@ -97,6 +97,41 @@ def _retire_other_pool(work: Path, tid: str, seed: int, split: LabelSplit) -> No
     )
 
 
+def _retire_label_peers_of_other_queries(
+    work: Path, tid: str, seed: int, queries: dict[int, np.ndarray]
+) -> None:
+    """Set aside the label peers' score files made from other queries.
+
+    The peers that take labels learn from the windows in the task file; when
+    a rerun queries other windows (other defaults of the detector), their
+    score files no longer match it and would be taken for done. Renamed into
+    ``scores/<task>/seed<k>.other-queries/`` (nothing is deleted).
+    """
+    path = task_file(work, tid, seed)
+    if not path.exists():
+        return
+    with np.load(path) as data:
+        same = all(
+            f"idx_b{b}" in data.files and np.array_equal(data[f"idx_b{b}"], idx)
+            for b, idx in queries.items()
+        )
+    folder = score_path(work, tid, seed, "x").parent
+    if same or not folder.exists():
+        return
+    aside = folder.with_name(f"{folder.name}.other-queries")
+    moved = []
+    for peer in LABEL_PEERS:
+        for old in sorted(folder.glob(f"{peer}_b*.*")):
+            aside.mkdir(exist_ok=True)
+            moved.append(old.rename(aside / old.name))
+    if moved:
+        print(
+            f"{tid} seed {seed}: the queries changed; the label peers' score files "
+            f"made from the earlier ones are set aside in {aside}",
+            file=sys.stderr,
+        )
+
+
 def _run_alad(
     task: Task,
     split: LabelSplit,
@@ -194,6 +229,7 @@ def _run_alad(
         scores = detector.decision_function(split.X_eval)
         made[-1] = (*made[-1], scores)
     if query_source:
+        _retire_label_peers_of_other_queries(work, tid, seed, queries)
         write_task_file(
             task_file(work, tid, seed),
             task,
