@@ -152,7 +152,8 @@ def test_label_peers_of_other_queries_are_set_aside(run, tmp_path, capsys):
     queries = {b: data[f"idx_b{b}"] for b in BUDGETS}
     folder = labels.score_path(work, tid, 0, "x").parent
     folder.mkdir(parents=True, exist_ok=True)
-    made = [folder / f for f in ("extratrees_b2.npy", "extratrees_b4.err", "iforest.npy")]
+    names = ("extratrees_b2.npy", "extratrees_b4.err", "iforest.npy")
+    made = [folder / name for name in names]
     for path in made:
         path.write_text("x")
     # the same queries: the score files stand
