@@ -113,6 +113,25 @@ VARIANTS = {
     ),
     "K256": ("transforms", {"n_transforms": 256}, ("odds", "uea")),
     "steps400": ("training length", {"max_steps": 400}, ("odds", "uea")),
+    # candidate defaults, combining the factors that helped on validation
+    # ("auto": the dense extractor on tabular data, conv on series; on ODDS
+    # cand200 is the steps200 model, so it runs on UEA only)
+    "cand200": (
+        "candidate",
+        {"extractor": "auto", "conv_segments": 4, "max_steps": 200},
+        ("uea",),
+    ),
+    "cand_small400": (
+        "candidate",
+        {
+            "extractor": "auto",
+            "conv_segments": 4,
+            "flow_transforms": 2,
+            "flow_hidden_features": 64,
+            "max_steps": 400,
+        },
+        ("odds", "uea"),
+    ),
 }
 ORDER = list(VARIANTS)
 
@@ -138,13 +157,8 @@ def tasks(part, n_classes, data_home=None):
         for name in ODDS:
             data = load_odds(name, data_home)
             for seed in SEEDS:
-                yield (
-                    "tabular",
-                    name,
-                    "-",
-                    seed,
-                    novelty_split(data.X, data.y, random_state=seed),
-                )
+                split = novelty_split(data.X, data.y, random_state=seed)
+                yield name, "-", seed, split
         return
     for name in UEA:
         length = CT_LENGTH if name == "CharacterTrajectories" else None

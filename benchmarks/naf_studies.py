@@ -35,7 +35,11 @@ from alad.active import run_active_learning  # noqa: E402
 from alad.datasets import load_odds, novelty_split  # noqa: E402
 from alad.detectors.nafal import NAFALDetector  # noqa: E402
 from alad.experiments.machine import cpu_model  # noqa: E402
-from alad.experiments.nafal import f1_at_ratio, steps_to_epochs  # noqa: E402
+from alad.experiments.nafal import (  # noqa: E402
+    PINNED,
+    f1_at_ratio,
+    steps_to_epochs,
+)
 from alad.experiments.store import write_json  # noqa: E402
 
 
@@ -77,6 +81,7 @@ def study_collapse(seed=0, epochs=40):
         log = []
 
         det = NAFALDetector(
+            **PINNED,
             n_transforms=64,
             train_views=8,
             batch_size=64,
@@ -134,6 +139,7 @@ def study_timing(seed=0, passes=(2, None)):
     for p in passes:
         for K in (64, 256):
             det = NAFALDetector(
+                **PINNED,
                 n_transforms=K,
                 flow_passes=p,
                 train_views=8,
@@ -188,6 +194,7 @@ def study_feedback(seeds=(0, 1, 2), rounds=5, n_queries=10):
         Xp, yp = split.X_test[pool], split.y_test[pool]
         Xe, ye = split.X_test[~pool], split.y_test[~pool]
         base = NAFALDetector(
+            **PINNED,
             n_transforms=64,
             train_views=8,
             batch_size=64,

@@ -92,8 +92,10 @@ class NAFALDetector(BaseDetector):
         Fully-connected hidden layers of the extractor (the paper: 1).
     negative_slope : float, default=0.2
         Leaky-ReLU slope of the extractor.
-    extractor : {"dense", "conv"}, default="dense"
-        The feature extractor. ``"dense"``: each view is an affine map of the
+    extractor : {"auto", "dense", "conv"}, default="dense"
+        The feature extractor. ``"auto"``: ``"conv"`` for 3-D series when
+        ``n_iterations=0``, else ``"dense"`` (``extractor_`` says which).
+        ``"dense"``: each view is an affine map of the
         whole input (a series flattened) and the extractor square
         fully-connected layers with a kernel-1 convolution on top (the paper
         as written). ``"conv"``, for 3-D series only: each view mixes the
@@ -224,6 +226,8 @@ class NAFALDetector(BaseDetector):
         Features of 2-D input; channels of 3-D input.
     input_shape_ : tuple of int
         Shape of one sample: ``(n_features,)`` or ``(n_timepoints, n_channels)``.
+    extractor_ : {"dense", "conv"}
+        The extractor in use (``extractor="auto"`` resolved).
     transform_dim_ : int
         The view size in use.
     device_ : str
@@ -311,7 +315,7 @@ class NAFALDetector(BaseDetector):
         "n_layers": [Interval(numbers.Integral, 0, None, closed="left")],
         "negative_slope": [Interval(numbers.Real, 0.0, None, closed="neither")],
         "extractor_volume": [StrOptions({"fixed", "logdet", "free"})],
-        "extractor": [StrOptions({"dense", "conv"})],
+        "extractor": [StrOptions({"auto", "dense", "conv"})],
         "conv_segments": [Interval(numbers.Integral, 1, None, closed="left")],
         "flow_transforms": [Interval(numbers.Integral, 1, None, closed="left")],
         "flow_hidden_features": [Interval(numbers.Integral, 1, None, closed="left")],
@@ -606,13 +610,17 @@ class NAFALDetector(BaseDetector):
             On Ctrl-C during training, after the detector is left as it was.
         """
         X = self._validate_X(X, reset=True)
-        if self.extractor == "conv" and len(self.input_shape_) != 2:
+        extractor = self.extractor
+        if extractor == "auto":
+            series = len(self.input_shape_) == 2 and self.n_iterations == 0
+            extractor = "conv" if series else "dense"
+        if extractor == "conv" and len(self.input_shape_) != 2:
             raise ValueError(
                 "extractor='conv' convolves over time and needs 3-D series "
                 "(n_series, n_timepoints, n_channels); got 2-D X. Use "
                 "extractor='dense' for tabular data."
             )
-        if self.extractor == "conv" and self.n_iterations > 0:
+        if extractor == "conv" and self.n_iterations > 0:
             raise ValueError(
                 "extractor='conv' has no inverse, so active augmentation cannot "
                 f"map drawn features back to views; n_iterations must be 0, got "
@@ -623,8 +631,9 @@ class NAFALDetector(BaseDetector):
         device, seed = self._new_fit()
         self.scaler_mean_, self.scaler_scale_ = mean, scale
         self.device_, self._seed = device, seed
+        self.extractor_ = extractor
         self._fit_x = self._standardized(X)
-        conv = self.extractor == "conv"
+        conv = extractor == "conv"
         self.transform_dim_ = (
             self.transform_dim
             if conv
@@ -648,7 +657,7 @@ class NAFALDetector(BaseDetector):
                     "signal": self.flow_signal,
                     "passes": self.flow_passes,
                 },
-                extractor=self.extractor,
+                extractor=extractor,
                 series_shape=self.input_shape_ if conv else None,
                 conv_segments=self.conv_segments,
             )
@@ -728,7 +737,7 @@ class NAFALDetector(BaseDetector):
         """
         self._check_entry()
         n = check_count(n_iterations, "n_iterations", minimum=0, allow_none=True)
-        if self.extractor == "conv" and (self.n_iterations if n is None else n) > 0:
+        if self.extractor_ == "conv" and (self.n_iterations if n is None else n) > 0:
             raise ValueError(
                 "extractor='conv' has no inverse, so active augmentation cannot "
                 "map drawn features back to views; n_iterations must be 0 with it."
@@ -865,6 +874,8 @@ class NAFALDetector(BaseDetector):
 
     _state_added_later = {
         **BaseDetector._state_added_later,
+        # the extractor was always the dense one before ``extractor`` existed
+        "extractor_": lambda det: "dense",
         # the hinge target lived in the criterion before it travelled in y
         "_hinge_target": lambda det: getattr(det.net_.criterion_, "target", None),
     }

@@ -195,7 +195,11 @@ class ConvFeatureExtractor(nn.Module):
             y = h.mean(-1)
         else:
             y = self.mix(F.adaptive_avg_pool1d(h, self.segments).flatten(1))
-        y = self.norm(y)
+        if self.training and y.shape[0] == 1:
+            # batch statistics need two rows; one row is scaled as in eval
+            y = F.batch_norm(y, self.norm.running_mean, self.norm.running_var)
+        else:
+            y = self.norm(y)
         return y, torch.zeros(x.shape[0], dtype=x.dtype, device=x.device)
 
     def inverse(self, y: Tensor) -> Tensor:

@@ -313,3 +313,15 @@ def test_max_steps_sets_whole_epochs(n, batch_size, max_steps, epochs):
     # max_epochs, when given, wins
     det = NAFALDetector(**{**params, "max_epochs": 2}, max_steps=max_steps)
     assert len(det.fit(_data(n=n)).net_.history) == 2
+
+
+def test_auto_extractor_is_conv_for_series_without_augmentation(X2, X3):
+    params = {**FAST, "n_iterations": 0, "max_epochs": 1}
+    assert NAFALDetector(**params, extractor="auto").fit(X3).extractor_ == "conv"
+    assert NAFALDetector(**params, extractor="auto").fit(X2).extractor_ == "dense"
+    with_rounds = NAFALDetector(**{**params, "n_iterations": 1}, extractor="auto")
+    assert with_rounds.fit(X3).extractor_ == "dense"
+    det = NAFALDetector(**params, extractor="auto").fit(X3)
+    det.set_params(extractor="dense")
+    with pytest.raises(ValueError, match="extractor was 'auto'"):
+        det.decision_function(X3)

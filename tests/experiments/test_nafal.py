@@ -2,6 +2,7 @@
 
 import pytest
 
+from alad.detectors.nafal import NAFALDetector
 from alad.experiments import nafal
 
 
@@ -42,3 +43,16 @@ def test_rerun_resumes_and_the_report_has_the_table(quick_run):
 def test_unknown_table_is_refused():
     with pytest.raises(ValueError, match="table must be one of"):
         nafal.jobs(["4"])
+
+
+def test_tables_pin_the_parameters_whose_defaults_changed():
+    """The tables regenerate with the model they were made with."""
+    for kind in ("tabular", "series"):
+        params, *_ = nafal._setup(kind, 100, False, None)
+        det = NAFALDetector(**params)
+        assert det.extractor == "dense" and det.conv_segments == 1
+        assert (det.flow_transforms, det.flow_hidden_features) == (4, 128)
+        assert det.transform_dim == 8
+    # an override still wins
+    params, *_ = nafal._setup("series", 100, False, {"flow_transforms": 2})
+    assert params["flow_transforms"] == 2

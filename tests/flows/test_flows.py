@@ -304,3 +304,9 @@ def test_conv_extractor_segments_keep_position():
     assert not torch.allclose(seeing(padded)[0], seeing(moved)[0], atol=1e-3)
     with pytest.raises(ValueError, match="segments"):
         ConvFeatureExtractor(2, 3, segments=0)
+
+
+def test_conv_extractor_trains_on_a_single_row():
+    f = ConvFeatureExtractor(2, 3, hidden=4).train()
+    y, _ = f(torch.randn(1, 10, 2))
+    assert y.shape == (1, 3) and torch.isfinite(y).all()
