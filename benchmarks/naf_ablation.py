@@ -103,6 +103,11 @@ VARIANTS = {
         {"extractor": "conv", "conv_segments": 4},
         ("uea",),
     ),
+    "conv_seg8": (
+        "extractor",
+        {"extractor": "conv", "conv_segments": 8},
+        ("uea",),
+    ),
     "K64": ("transforms", {"n_transforms": 64}, ("odds", "uea")),
     "steps200": ("training length", {"max_steps": 200}, ("odds", "uea")),
     "dim16": ("feature size", {"transform_dim": 16}, ("odds", "uea")),
