@@ -83,9 +83,9 @@ class NAFALDetector(BaseDetector):
     ----------
     n_transforms : int, default=32
         ``K``, the number of random affine transformations (the paper: 256
-        for small data sets, 64 for large ones). 32, 64 and 256 gave the same
-        validation figures in the ablation of ``docs/nafal.rst``, and
-        scoring costs ``K`` views per sample.
+        for small data sets, 64 for large ones). 32, 64 and 256 moved no
+        validation figure consistently in the ablation of ``docs/nafal.rst``,
+        and scoring costs ``K`` views per sample.
     transform_dim : int, default=8
         Size of each view and of its features (the extractor's 8 hidden nodes
         in the paper); capped at the number of input features, so that views
@@ -270,7 +270,9 @@ class NAFALDetector(BaseDetector):
     (``benchmarks/naf_ablation.py``, ``docs/nafal.rst``): 32 transformations,
     about 200 optimiser steps of 64 samples x 8 views, no augmentation
     rounds, and for series the convolutional extractor over 4 stretches of
-    time. They fit cardio's 1,655 normal samples in about 15 CPU seconds.
+    time. They fit cardio's 1,655 normal samples in about 22 CPU seconds
+    (one thread of the 2-core AMD EPYC of ``docs/nafal.rst``; the former
+    defaults, 256 transformations and 5 augmentation rounds, about 181).
     The method as the paper writes it is ``NAFALDetector(n_transforms=256,
     extractor="dense", n_iterations=5, train_views=None, flow_passes=None,
     extractor_volume="free")`` (its training length is not given).

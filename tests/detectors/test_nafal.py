@@ -325,3 +325,16 @@ def test_auto_extractor_is_conv_for_series_without_augmentation(X2, X3):
     det.set_params(extractor="dense")
     with pytest.raises(ValueError, match="extractor was 'auto'"):
         det.decision_function(X3)
+
+
+def test_detector_pickled_before_extractor_loads_as_dense(fitted, X2):
+    state = pickle.loads(pickle.dumps(fitted)).__dict__.copy()
+    for name in ("extractor", "conv_segments", "max_steps", "extractor_"):
+        state.pop(name)
+    state["_fitted_with"] = {"n_transforms": fitted.n_transforms}
+    old = NAFALDetector.__new__(NAFALDetector)
+    old.__setstate__(state)
+    assert old.extractor == "dense" and old.extractor_ == "dense"
+    np.testing.assert_array_equal(
+        old.decision_function(X2), fitted.decision_function(X2)
+    )
