@@ -576,9 +576,7 @@ class ActiveReconstructionDetector(BaseDetector):
         if X.ndim == 3:  # rank each position, as a series' timesteps are
             starts = np.arange(len(X))
             chunks = self._position_scores(X, starts, standardized=standardized)
-            ranks = np.concatenate(
-                [reference_rank(self._head_reference, c).mean(axis=1) for c in chunks]
-            )
+            ranks = self._ranked_window_means(chunks)
         else:
             backbone = self._backbone_score(X, standardized=standardized)
             ranks = reference_rank(self._head_reference, backbone)
@@ -947,8 +945,8 @@ class ActiveReconstructionDetector(BaseDetector):
         if self._head is None:
             window_scores = np.concatenate([c.mean(axis=1) for c in chunks])
         else:  # the score the user sees
-            window_scores = np.concatenate(
-                [reference_rank(self._head_reference, c).mean(axis=1) for c in chunks]
+            window_scores = self._ranked_window_means(
+                chunks
             ) + self._head_weight * self._head_probabilities(
                 X, starts, self._head, standardized=False
             )
@@ -1229,6 +1227,12 @@ class ActiveReconstructionDetector(BaseDetector):
         )
         reference = np.sort(positions.ravel())
         return reference, reference_rank(reference, positions).mean(axis=1)
+
+    def _ranked_window_means(self, chunks) -> np.ndarray:
+        """Per window, the mean rank of its positions' backbone scores."""
+        return np.concatenate(
+            [reference_rank(self._head_reference, c).mean(axis=1) for c in chunks]
+        )
 
     def _refit_head(self) -> None:
         """Fit the committed head again from the state (models read from files)."""

@@ -21,7 +21,6 @@ from alad import (
     PoolExhaustedError,
 )
 from alad.active import run_active_learning
-from alad.datasets import make_telemetry
 from alad.metrics import pa_k_auc_scorer
 
 W = 10
@@ -39,18 +38,6 @@ def make_detector(**params):
         per_bin=1,
     )
     return ActiveReconstructionDetector(**{**defaults, **params})
-
-
-@pytest.fixture(scope="module")
-def data():
-    return make_telemetry(
-        n_train=1500,
-        n_test=3000,
-        n_channels=3,
-        n_anomalies=6,
-        n_bursts=3,
-        random_state=1,
-    )
 
 
 @pytest.fixture(scope="module")

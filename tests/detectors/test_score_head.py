@@ -7,24 +7,11 @@ import numpy as np
 import pytest
 
 from alad import ActiveReconstructionDetector
-from alad.datasets import make_telemetry
 from alad.label_head import fit_window_classifier, reference_rank, window_features
 from alad.labelling._model_store import load_detector, save_detector
 
 W = 10
 TINY = {"d_model": 16, "n_heads": 2, "n_layers": 1, "d_ff": 16, "dropout": 0.1}
-
-
-@pytest.fixture(scope="module")
-def data():
-    return make_telemetry(
-        n_train=1500,
-        n_test=3000,
-        n_channels=3,
-        n_anomalies=6,
-        n_bursts=3,
-        random_state=1,
-    )
 
 
 def detector(**params):
