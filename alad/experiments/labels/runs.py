@@ -52,7 +52,29 @@ def _evaluate(y_true, scores) -> dict[str, float] | None:
     y_true = np.asarray(y_true)
     if y_true.min() == y_true.max():
         return None
-    return detection_report(y_true, np.asarray(scores, dtype=np.float64))
+    report = detection_report(y_true, np.asarray(scores, dtype=np.float64))
+    # six decimals are far below seed noise and halve the records' size
+    return {
+        name: round(float(value), 6) if value is not None else None
+        for name, value in report.items()
+    }
+
+
+def peer_summary(info: dict) -> dict:
+    """What a record keeps of a peer's score-file metadata.
+
+    The task's fields (``task_meta``), the peer's name and budget are the
+    record's own, and how its scores are aligned is a constant of the peer
+    (``ALIGNMENT`` in ``benchmarks/peers/run_peers.py``, documented in
+    ``docs/label_efficiency.rst``); the package versions become one short
+    string, as they repeat in every record.
+    """
+    dropped = ("task_meta", "versions", "alignment", "peer", "budget")
+    summary = {k: v for k, v in info.items() if k not in dropped}
+    versions = info.get("versions")
+    if isinstance(versions, dict):
+        summary["versions"] = ", ".join(f"{k} {v}" for k, v in versions.items())
+    return summary
 
 
 def _save_scores(path: Path, scores) -> None:
@@ -306,7 +328,7 @@ def _run_peers(
             "budget": budget,
             "metrics": _evaluate(split.y_eval, scores),
             "seconds": info.get("seconds"),
-            "peer": info,
+            "peer": peer_summary(info),
         }
 
 
