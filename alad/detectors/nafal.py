@@ -10,6 +10,7 @@ import time
 
 import numpy as np
 import torch
+from sklearn.ensemble import ExtraTreesClassifier
 from sklearn.utils.validation import check_array, validate_data
 
 from .._compat import Interval, StrOptions, _fit_context
@@ -17,6 +18,7 @@ from ..augment import augmentation_quota, filter_augmented
 from ..base import BaseDetector
 from ..exceptions import FlowDivergenceWarning, PoolExhaustedError
 from ..flows import NAFAD
+from ..label_head import reference_rank
 from ..query import select_marginal
 from ..runtime import seeded
 from ..thresholds import fingerprints
@@ -33,6 +35,9 @@ from ..validation import (
 )
 
 __all__ = ["FlowDivergenceWarning", "NAFALDetector"]
+
+#: training samples replayed as normal to the label head (``score_head``)
+HEAD_REPLAY = 500
 
 
 @dataclasses.dataclass(frozen=True)
@@ -75,9 +80,11 @@ class NAFALDetector(BaseDetector):
        training features (Eqs. 9-11) join the normal training data, and
        training continues. ``n_iterations=0`` gives NAF-AD.
 
-    For people in the loop, :meth:`query` picks the pool samples nearest the
-    decision threshold (the marginal strategy of Eq. 9) and
-    :meth:`partial_fit` learns from their labels.
+    For people in the loop, :meth:`query` picks pool samples to label (by
+    default half of them the highest scores, the rest nearest the threshold,
+    the marginal strategy of Eq. 9) and :meth:`partial_fit` learns from their
+    labels: the flow through its likelihood, and a classifier of the labelled
+    samples that joins the score (``score_head``).
 
     Parameters
     ----------
@@ -189,6 +196,33 @@ class NAFALDetector(BaseDetector):
     anomaly_margin : float, default=1.0
         The hinge pushes a known anomaly's score above ``threshold_ +
         anomaly_margin * std(decision_scores_)``.
+    score_head : {"classifier", "none"}, default="classifier"
+        Whether the labels also train the score, not only the flow.
+        ``"classifier"``: once a labelled sample is anomalous, each
+        :meth:`partial_fit` (and :meth:`augment`) fits extremely randomised
+        trees that tell the labelled anomalies from normal samples (the
+        labelled normals and up to 500 training samples) on the standardised
+        inputs (series flattened); the score is then the rank of the flow's
+        score among its training scores (the share at or below it, growing
+        past 1 beyond the largest; :func:`alad.label_head.reference_rank`)
+        plus ``head_weight`` times the trees' probability of the anomalous
+        class. Until an anomaly is labelled the score is the flow's own.
+        ``"none"``: the flow's score only (the feedback of earlier versions,
+        and of ``docs/nafal.rst``'s feedback study).
+    head_weight : float, default=1.0
+        Weight of the trees' probability against the flow's rank, both
+        between 0 and 1 on the training data; 0 fits no head.
+    query_strategy : {"hybrid", "top", "margin"}, default="hybrid"
+        Which pool samples :meth:`query` offers. ``"top"``: the highest
+        scores first (the likeliest anomalies, which the head learns from).
+        ``"hybrid"``: half of them (rounded up) by ``"top"``, the rest by
+        ``"margin"`` among the others. ``"margin"``: those nearest
+        ``threshold_`` (Eq. 9 applied to real samples; earlier versions).
+        The defaults ``score_head="classifier", query_strategy="hybrid"``
+        were chosen on validation parts in
+        ``benchmarks/naf_labels.py`` (``docs/nafal.rst``, *Labels that pay*);
+        ``score_head="none", query_strategy="margin"`` is the feedback of
+        earlier versions.
     budget : int or None, default=None
         Most samples that may be labelled through :meth:`partial_fit`.
     contamination : float, default=0.1
@@ -295,7 +329,13 @@ class NAFALDetector(BaseDetector):
     **Feedback.** :meth:`partial_fit` adds ``y == 0`` samples to the normal
     training data. A ``y == 1`` sample enters a hinge term that raises its
     score until it exceeds the threshold by ``anomaly_margin`` standard
-    deviations of the training scores, and no further.
+    deviations of the training scores, and no further. With
+    ``score_head="classifier"`` (the default) the labelled samples also train
+    extremely randomised trees whose probability of the anomalous class is
+    added to the rank of the flow's score: on the validation parts of
+    ``benchmarks/naf_labels.py`` this is what made the labels pay (the hinge
+    alone moved no figure). ``score_head="none", query_strategy="margin"``
+    is the feedback of earlier versions.
 
     References
     ----------
@@ -356,6 +396,9 @@ class NAFALDetector(BaseDetector):
         "anomaly_weight": [Interval(numbers.Real, 0.0, None, closed="left")],
         "anomaly_margin": [Interval(numbers.Real, None, None, closed="neither")],
         "budget": [Interval(numbers.Integral, 1, None, closed="left"), None],
+        "score_head": [StrOptions({"classifier", "none"})],
+        "head_weight": [Interval(numbers.Real, 0.0, None, closed="left")],
+        "query_strategy": [StrOptions({"hybrid", "margin", "top"})],
     }
 
     def __init__(
@@ -389,6 +432,9 @@ class NAFALDetector(BaseDetector):
         feedback_epochs=5,
         anomaly_weight=1.0,
         anomaly_margin=1.0,
+        score_head="classifier",
+        head_weight=1.0,
+        query_strategy="hybrid",
         budget=None,
         contamination=0.1,
         thresholding="contamination",
@@ -425,6 +471,9 @@ class NAFALDetector(BaseDetector):
         self.feedback_epochs = feedback_epochs
         self.anomaly_weight = anomaly_weight
         self.anomaly_margin = anomaly_margin
+        self.score_head = score_head
+        self.head_weight = head_weight
+        self.query_strategy = query_strategy
         self.budget = budget
         self.contamination = contamination
         self.thresholding = thresholding
@@ -504,6 +553,53 @@ class NAFALDetector(BaseDetector):
                     module.score(chunk).to("cpu", torch.float64).numpy()
                 )
         return scores
+
+    def _score(self, flat: np.ndarray) -> np.ndarray:
+        """The detector's score of standardised flat samples: the flow's, or
+        its rank plus the head's probability once a head is fitted."""
+        scores = self._score_flat(flat)
+        if self._head is None:
+            return scores
+        return reference_rank(
+            self._head_reference, scores
+        ) + self._head_weight * self._head_probability(self._head, flat)
+
+    @staticmethod
+    def _head_probability(head, flat: np.ndarray) -> np.ndarray:
+        """The head's probability of the anomalous class, in bounded batches."""
+        out = np.empty(len(flat), dtype=np.float64)
+        for start in range(0, len(flat), 4096):
+            out[start : start + 4096] = head.predict_proba(flat[start : start + 4096])[
+                :, 1
+            ]
+        return out
+
+    def _fit_head(self, state: _FlowState):
+        """The classifier of ``state``'s labelled samples, or None.
+
+        Anomalous: the labelled anomalies. Normal: the labelled normals and up
+        to ``HEAD_REPLAY`` training samples, drawn from the fit's seed and the
+        number of labelled samples only (a function of the state).
+        """
+        if self.score_head == "none" or self.head_weight == 0:
+            return None
+        if not len(state.anomaly_x):
+            return None
+        labelled_normal = state.train_x[len(self._fit_x) :]
+        n_labelled = len(labelled_normal) + len(state.anomaly_x)
+        rng = np.random.default_rng([self._seed, n_labelled, 7])
+        n = min(HEAD_REPLAY, len(self._fit_x))
+        replay = self._fit_x[np.sort(rng.choice(len(self._fit_x), n, replace=False))]
+        normal = np.concatenate([labelled_normal, replay])
+        features = np.concatenate([state.anomaly_x, normal])
+        target = np.r_[np.ones(len(state.anomaly_x)), np.zeros(len(normal))]
+        classifier = ExtraTreesClassifier(
+            n_estimators=100,
+            class_weight="balanced",
+            n_jobs=1,
+            random_state=int(rng.integers(2**31 - 1)),
+        )
+        return classifier.fit(features, target.astype(np.int64))
 
     def _training_data(self, state: _FlowState) -> tuple[dict, np.ndarray]:
         """Rows of every training sample: normals, anomalies, augmented views.
@@ -587,6 +683,16 @@ class NAFALDetector(BaseDetector):
         scores = self._score_flat(self._fit_x, state.net.module_)
         if not self._is_sound(state.net.module_, scores):
             return False
+        head = self._fit_head(state)
+        if head is None:
+            self._head, self._head_reference, self._head_weight = None, None, 0.0
+        else:
+            reference = np.sort(scores)
+            scores = reference_rank(reference, scores) + (
+                self.head_weight * self._head_probability(head, self._fit_x)
+            )
+            self._head, self._head_reference = head, reference
+            self._head_weight = float(self.head_weight)
         self.net_ = state.net
         self._train_x, self._anomaly_x = state.train_x, state.anomaly_x
         self._aug_views, self._aug_k = state.aug_views, state.aug_k
@@ -881,13 +987,19 @@ class NAFALDetector(BaseDetector):
         """
         self._check_entry()
         X = self._validate_X(X, reset=False)
-        return self._score_flat(self._standardized(X))
+        return self._score(self._standardized(X))
 
     # -- active learning ---------------------------------------------------
     _fit_bound_params = ("n_transforms", "extractor")
 
     #: a detector pickled before ``extractor`` existed used the dense one
-    _params_added_later = {"extractor": "dense"}
+    #: ... and one pickled before the label head kept the flow's score and
+    #: the marginal query
+    _params_added_later = {
+        "extractor": "dense",
+        "score_head": "none",
+        "query_strategy": "margin",
+    }
 
     _state_added_later = {
         **BaseDetector._state_added_later,
@@ -895,6 +1007,10 @@ class NAFALDetector(BaseDetector):
         "extractor_": lambda det: "dense",
         # the hinge target lived in the criterion before it travelled in y
         "_hinge_target": lambda det: getattr(det.net_.criterion_, "target", None),
+        # the label head (score_head) came later: none fitted
+        "_head": lambda det: None,
+        "_head_reference": lambda det: None,
+        "_head_weight": lambda det: 0.0,
     }
 
     _feedback_params = frozenset(
@@ -903,6 +1019,9 @@ class NAFALDetector(BaseDetector):
             "feedback_epochs",
             "anomaly_weight",
             "anomaly_margin",
+            "score_head",
+            "head_weight",
+            "query_strategy",
             "thresholding",
             "false_alarm_rate",
         }
@@ -916,7 +1035,7 @@ class NAFALDetector(BaseDetector):
         normal = self._train_x[len(self._fit_x) :]
         if not (len(normal) or len(self._anomaly_x)):
             return None
-        scores = self._score_flat(np.concatenate([normal, self._anomaly_x]))
+        scores = self._score(np.concatenate([normal, self._anomaly_x]))
         labels = np.r_[np.zeros(len(normal)), np.ones(len(self._anomaly_x))]
         return scores, labels
 
@@ -924,7 +1043,7 @@ class NAFALDetector(BaseDetector):
         return 10
 
     def query(self, X, y=None, n_queries=None):
-        """Choose pool samples to label: those nearest the threshold (Eq. 9).
+        """Choose pool samples to label, by ``query_strategy``.
 
         Parameters
         ----------
@@ -943,9 +1062,11 @@ class NAFALDetector(BaseDetector):
         Returns
         -------
         idx : ndarray of int64
-            Indices into ``X``, nearest the threshold first: the smallest
+            Indices into ``X``. ``"top"``: highest score first.
+            ``"margin"``: nearest the threshold first, the smallest
             ``|S(x) - threshold_| / max |S - threshold_|``
-            (:func:`alad.query.select_marginal`).
+            (:func:`alad.query.select_marginal`). ``"hybrid"``: the highest
+            ``ceil(n / 2)`` scores, then the rest by ``"margin"``.
 
         Raises
         ------
@@ -976,9 +1097,22 @@ class NAFALDetector(BaseDetector):
                 "nothing left to query."
             )
         candidates = np.flatnonzero(unlabelled)
-        scores = self._score_flat(self._standardized(X[candidates]))
-        order = select_marginal(scores, self.threshold_, n_queries)
+        scores = self._score(self._standardized(X[candidates]))
+        order = self._query_order(scores, n_queries)
         return candidates[order].astype(np.int64)
+
+    def _query_order(self, scores: np.ndarray, n: int) -> np.ndarray:
+        """Positions in ``scores`` to offer, by ``query_strategy``."""
+        top = np.argsort(-scores, kind="stable")
+        if self.query_strategy == "top":
+            return top[:n]
+        if self.query_strategy == "margin":
+            return select_marginal(scores, self.threshold_, n)
+        # hybrid: the highest half (rounded up), then the rest nearest the threshold
+        n_top = min(math.ceil(n / 2), len(scores))
+        rest = top[n_top:]
+        near = select_marginal(scores[rest], self.threshold_, n - n_top)
+        return np.r_[top[:n_top], rest[near]].astype(np.int64)
 
     @transactional
     def partial_fit(self, X, y, classes=None):
@@ -990,7 +1124,10 @@ class NAFALDetector(BaseDetector):
         trains ``feedback_epochs`` epochs on all training data (normal
         samples, augmented views and every labelled sample so far) and
         replaces the model if its weights and the scores of the training data
-        are finite; ``decision_scores_``/``threshold_`` are recomputed. A
+        are finite. With ``score_head="classifier"`` and at least one
+        labelled anomaly so far, the head is fitted again on every labelled
+        sample and the score becomes the flow's rank plus its probability;
+        ``decision_scores_``/``threshold_`` are recomputed in that unit. A
         diverged round is rolled back with a
         :class:`~alad.DivergenceWarning` and its labels are not
         charged to the budget; an exception or Ctrl-C leaves the detector

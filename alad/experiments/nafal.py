@@ -138,6 +138,10 @@ PINNED = {
     "transform_dim": 8,
     "flow_transforms": 4,
     "flow_hidden_features": 128,
+    # the feedback the studies were made with (the label head and the hybrid
+    # query came later; docs/nafal.rst, "Labels that pay")
+    "score_head": "none",
+    "query_strategy": "margin",
 }
 QUICK = {"steps": 10, "augment_steps": 3, "n_transforms": 8, "n_iterations": 2}
 N_ITERATIONS = 5

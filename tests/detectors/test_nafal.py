@@ -1,5 +1,6 @@
 """Tests of NAFALDetector: shapes, augmentation, active learning, contracts."""
 
+import copy
 import pickle
 
 import joblib
@@ -155,7 +156,9 @@ def test_fit_then_augment_equals_fit_with_iterations(X2):
 # -- query and partial_fit --------------------------------------------------
 def test_query_is_nearest_the_threshold(fitted, X2):
     pool = np.r_[X2[:30], X2[:30] + 4]
-    idx = fitted.query(pool, n_queries=5)
+    # the marginal strategy of Eq. 9 (the default is "top")
+    margin = copy.deepcopy(fitted).set_params(query_strategy="margin")
+    idx = margin.query(pool, n_queries=5)
     distance = np.abs(fitted.decision_function(pool) - fitted.threshold_)
     assert np.array_equal(idx, np.argsort(distance, kind="stable")[:5])
     assert idx.dtype == np.int64
@@ -176,7 +179,8 @@ def test_query_skips_labelled_and_exhausts(fitted, X2):
 
 
 def test_partial_fit_appends_normals_and_uses_anomalies(X2):
-    det = NAFALDetector(**{**FAST, "n_iterations": 0}).fit(X2)
+    # the flow's own feedback (the hinge), without the label head
+    det = NAFALDetector(**{**FAST, "n_iterations": 0, "score_head": "none"}).fit(X2)
     anomalies = X2[:8] * 0.2 + 0.3  # inside the normal region: low scores
     normals = X2[:8] + 2.5
     before_anom = det.decision_function(anomalies).mean()
@@ -191,7 +195,7 @@ def test_partial_fit_appends_normals_and_uses_anomalies(X2):
     assert det.decision_function(normals).mean() < before_norm  # y == 0 learnt
 
     # y == 1 used: the same feedback without the anomalies leaves them lower
-    other = NAFALDetector(**{**FAST, "n_iterations": 0}).fit(X2)
+    other = NAFALDetector(**{**FAST, "n_iterations": 0, "score_head": "none"}).fit(X2)
     other.partial_fit(X, np.r_[np.zeros(8), np.full(8, np.nan)])
     assert other.n_labelled_ == 8
     assert (

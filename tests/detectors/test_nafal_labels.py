@@ -1,0 +1,203 @@
+"""NAFALDetector's label head (score_head) and top query: labels that pay."""
+
+import copy
+import pickle
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+
+from alad.detectors.nafal import NAFALDetector
+from alad.label_head import reference_rank
+
+FAST = {
+    "n_transforms": 4,
+    "transform_dim": 3,
+    "flow_transforms": 1,
+    "flow_hidden_features": 16,
+    "flow_signal": 4,
+    "context_features": 2,
+    "max_epochs": 3,
+    "train_views": 2,
+    "batch_size": 32,
+    "feedback_epochs": 1,
+    "random_state": 0,
+}
+
+
+@pytest.fixture(scope="module")
+def data():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(120, 5))
+    pool = np.r_[rng.normal(size=(40, 5)), rng.normal(size=(10, 5)) + 3]
+    y = np.r_[np.zeros(40), np.ones(10)]
+    return X, pool, y
+
+
+@pytest.fixture(scope="module")
+def fitted(data):
+    return NAFALDetector(**FAST).fit(data[0])
+
+
+@pytest.fixture(scope="module")
+def with_head(fitted, data):
+    _, pool, y = data
+    rows = np.r_[0, 1, 2, 40, 41]
+    return copy.deepcopy(fitted).partial_fit(pool[rows], y[rows])
+
+
+def flow_scores(det, X):
+    return det._score_flat(det._standardized(np.asarray(X, dtype=np.float64)))
+
+
+def test_defaults_and_clone():
+    det = NAFALDetector()
+    params = det.get_params()
+    assert params["score_head"] == "classifier"
+    assert params["head_weight"] == 1.0
+    assert params["query_strategy"] == "hybrid"
+    assert clone(det.set_params(score_head="none")).score_head == "none"
+
+
+def test_the_head_joins_the_score(with_head, data):
+    X, pool, _ = data
+    det = with_head
+    assert det._head is not None and det._head_weight == 1.0
+    flow = flow_scores(det, pool)
+    expected = (
+        reference_rank(det._head_reference, flow)
+        + det._head.predict_proba(det._standardized(pool))[:, 1]
+    )
+    np.testing.assert_allclose(det.decision_function(pool), expected)
+    # the training scores and the threshold are in the same unit
+    np.testing.assert_allclose(det.decision_function(X), det.decision_scores_)
+    assert det.decision_scores_.min() >= 0
+    # the labelled anomalies now score above every labelled normal
+    scores = det.decision_function(pool[[0, 1, 2, 40, 41]])
+    assert scores[3:].min() > scores[:3].max()
+
+
+def test_no_anomaly_labelled_leaves_the_flow_score(fitted, data):
+    _, pool, _ = data
+    det = copy.deepcopy(fitted).partial_fit(pool[:4], np.zeros(4))
+    assert det._head is None
+    np.testing.assert_array_equal(det.decision_function(pool), flow_scores(det, pool))
+
+
+@pytest.mark.parametrize("params", [{"score_head": "none"}, {"head_weight": 0.0}])
+def test_no_head_when_switched_off(fitted, data, params):
+    _, pool, y = data
+    det = copy.deepcopy(fitted).set_params(**params)
+    det.partial_fit(pool[[0, 40]], y[[0, 40]])
+    assert det._head is None
+    np.testing.assert_array_equal(det.decision_function(pool), flow_scores(det, pool))
+
+
+def test_switching_the_head_off_drops_it_at_the_next_round(with_head, data):
+    _, pool, y = data
+    det = copy.deepcopy(with_head).set_params(score_head="none")
+    det.partial_fit(pool[[3]], y[[3]])
+    assert det._head is None
+    np.testing.assert_array_equal(det.decision_function(pool), flow_scores(det, pool))
+
+
+def test_top_query_offers_the_highest_scores(with_head, data):
+    _, pool, _ = data
+    known = np.full(len(pool), np.nan)
+    known[[0, 1, 2, 40, 41]] = [0, 0, 0, 1, 1]
+    det = copy.deepcopy(with_head).set_params(query_strategy="top")
+    idx = det.query(pool, y=known, n_queries=4)
+    scores = det.decision_function(pool)
+    candidates = np.flatnonzero(np.isnan(known))
+    top = candidates[np.argsort(-scores[candidates], kind="stable")[:4]]
+    assert np.array_equal(idx, top)
+
+
+@pytest.mark.parametrize("n", [1, 2, 5])
+def test_hybrid_query_is_half_top_half_margin(with_head, data, n):
+    _, pool, _ = data
+    fresh = np.delete(pool, [0, 1, 2, 40, 41], axis=0)  # never asked again
+    idx = with_head.query(fresh, n_queries=n)
+    scores = with_head.decision_function(fresh)
+    n_top = (n + 1) // 2
+    order = np.argsort(-scores, kind="stable")
+    assert np.array_equal(idx[:n_top], order[:n_top])
+    rest = order[n_top:]
+    distance = np.abs(scores[rest] - with_head.threshold_)
+    expected = rest[np.argsort(distance, kind="stable")[: n - n_top]]
+    assert np.array_equal(idx[n_top:], expected)
+    assert len(set(idx.tolist())) == n and idx.dtype == np.int64
+
+
+def test_pickle_keeps_the_head(with_head, data):
+    _, pool, _ = data
+    loaded = pickle.loads(pickle.dumps(with_head))
+    np.testing.assert_array_equal(
+        loaded.decision_function(pool), with_head.decision_function(pool)
+    )
+    assert np.array_equal(
+        loaded.query(pool, n_queries=3), with_head.query(pool, n_queries=3)
+    )
+
+
+def test_detector_pickled_before_the_head_keeps_the_old_feedback(with_head, data):
+    _, pool, y = data
+    # a detector of the earlier version: fitted and fed back without any head
+    old_style = copy.deepcopy(with_head)
+    state = old_style.__getstate__()
+    for name in (
+        "score_head",
+        "head_weight",
+        "query_strategy",
+        "_head",
+        "_head_reference",
+        "_head_weight",
+    ):
+        state.pop(name)
+    old = NAFALDetector.__new__(NAFALDetector)
+    old.__setstate__(state)
+    assert old.score_head == "none" and old.query_strategy == "margin"
+    assert old._head is None
+    np.testing.assert_array_equal(old.decision_function(pool), flow_scores(old, pool))
+    old.partial_fit(pool[[42]], y[[42]])  # and its later rounds fit none either
+    assert old._head is None
+
+
+def test_a_failed_head_fit_leaves_the_detector_as_it_was(fitted, data, monkeypatch):
+    import sklearn.ensemble
+
+    _, pool, y = data
+    det = copy.deepcopy(fitted)
+    before = det.decision_function(pool)
+    state = dict(vars(det))
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("head failed")
+
+    monkeypatch.setattr(sklearn.ensemble.ExtraTreesClassifier, "fit", fail)
+    with pytest.raises(RuntimeError, match="head failed"):
+        det.partial_fit(pool[[0, 40]], y[[0, 40]])
+    assert vars(det).keys() == state.keys()
+    for name, value in state.items():
+        assert vars(det)[name] is value, name
+    np.testing.assert_array_equal(det.decision_function(pool), before)
+
+
+@pytest.mark.parametrize(
+    "params, name",
+    [
+        ({"score_head": "forest"}, "score_head"),
+        ({"head_weight": -1.0}, "head_weight"),
+        ({"head_weight": "big"}, "head_weight"),
+        ({"query_strategy": "random"}, "query_strategy"),
+    ],
+)
+def test_bad_parameters_are_refused_at_every_entry(fitted, data, params, name):
+    X, pool, y = data
+    with pytest.raises((ValueError, TypeError), match=name):
+        NAFALDetector(**{**FAST, **params}).fit(X[:40])
+    det = copy.deepcopy(fitted).set_params(**params)
+    with pytest.raises((ValueError, TypeError), match=name):
+        det.partial_fit(pool[[0, 40]], y[[0, 40]])
+    with pytest.raises((ValueError, TypeError), match=name):
+        det.query(pool)
