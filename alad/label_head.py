@@ -13,9 +13,12 @@ than a person labels.
 
 :func:`window_features` makes the features; :func:`fit_window_classifier`
 trains the classifier; :func:`window_probabilities` scores windows in
-batches. The detector adds the classifier's probability to the rank of its
-own score among its training scores (:func:`reference_rank`), so that both
-speak in the same unit (see ``ActiveReconstructionDetector(score_head=...)``
+batches; :func:`held_out_skill` measures, on the labelled windows, how well
+the classifier recognises windows it has not seen, which the detector uses
+as the classifier's weight. The detector adds the weighted probability to
+the rank of its own score among its training scores (:func:`reference_rank`),
+so that both speak in the same unit (see
+``ActiveReconstructionDetector(score_head=...)``
 and ``benchmarks/label_head.py``, where the combinations were compared).
 """
 
@@ -26,6 +29,8 @@ from sklearn.ensemble import ExtraTreesClassifier
 
 __all__ = [
     "fit_window_classifier",
+    "held_out_probabilities",
+    "held_out_skill",
     "reference_rank",
     "window_features",
     "window_probabilities",
@@ -98,6 +103,98 @@ def fit_window_classifier(
         random_state=random_state,
     )
     return classifier.fit(features, target)
+
+
+def held_out_probabilities(
+    anomalous: np.ndarray,
+    normal: np.ndarray,
+    replay: np.ndarray,
+    *,
+    n_folds: int = 5,
+    n_estimators: int = 100,
+    random_state: int = 0,
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Each labelled window's probability from a classifier that did not see it.
+
+    The labelled windows are dealt into ``n_folds`` folds, each class on its
+    own so that every fold's training keeps anomalous windows; a classifier
+    of :func:`fit_window_classifier` trained on the other folds plus all of
+    ``replay`` scores the windows of the fold. What the head would say of
+    windows it has not seen, on the only windows whose class is known.
+
+    Parameters
+    ----------
+    anomalous, normal : ndarray of shape (n, window_size, n_channels)
+        The labelled windows of each class.
+    replay : ndarray of shape (n, window_size, n_channels)
+        Normal windows nobody labelled (training, quiet pool), always in
+        training.
+    n_folds : int, default=5
+        At most; fewer when fewer anomalous windows are labelled.
+    n_estimators : int, default=100
+    random_state : int, default=0
+
+    Returns
+    -------
+    (p_anomalous, p_normal) : tuple of ndarray, or None
+        Held-out probabilities of the anomalous class; None with fewer than
+        two anomalous windows (one cannot be held out and still trained on).
+    """
+    if len(anomalous) < 2:
+        return None
+    n_folds = min(n_folds, len(anomalous))
+    rng = np.random.default_rng(random_state)
+    fold_a = rng.permutation(len(anomalous)) % n_folds
+    fold_n = rng.permutation(len(normal)) % n_folds
+    p_anomalous, p_normal = np.empty(len(anomalous)), np.empty(len(normal))
+    for fold in range(n_folds):
+        classifier = fit_window_classifier(
+            anomalous[fold_a != fold],
+            np.concatenate([normal[fold_n != fold], replay]),
+            n_estimators=n_estimators,
+            random_state=int(rng.integers(2**31 - 1)),
+        )
+        p_anomalous[fold_a == fold] = window_probabilities(
+            classifier, [anomalous[fold_a == fold]]
+        )
+        if (fold_n == fold).any():
+            p_normal[fold_n == fold] = window_probabilities(
+                classifier, [normal[fold_n == fold]]
+            )
+    return p_anomalous, p_normal
+
+
+def held_out_skill(
+    anomalous: np.ndarray,
+    normal: np.ndarray,
+    replay: np.ndarray,
+    *,
+    random_state: int = 0,
+) -> float | None:
+    """How well the classifier tells labelled windows it has not seen: 0 to 1.
+
+    The Gini coefficient ``2 * AUC - 1`` of :func:`held_out_probabilities`
+    on the labelled windows, floored at 0: 1 when every held-out anomalous
+    window outranks every held-out normal one, 0 when the classifier ranks
+    them no better than chance (it learnt something that does not carry
+    over to other windows of the data).
+
+    Returns
+    -------
+    skill : float or None
+        None when it cannot be measured: fewer than two anomalous windows,
+        or no normal one, labelled.
+    """
+    held_out = held_out_probabilities(
+        anomalous, normal, replay, random_state=random_state
+    )
+    if held_out is None or not len(normal):
+        return None
+    p_anomalous, p_normal = held_out
+    # AUC by counting pairs: a handful of windows, ties count half
+    wins = (p_anomalous[:, None] > p_normal[None, :]).mean()
+    ties = (p_anomalous[:, None] == p_normal[None, :]).mean()
+    return max(0.0, 2 * (wins + 0.5 * ties) - 1)
 
 
 def window_probabilities(classifier, batches) -> np.ndarray:

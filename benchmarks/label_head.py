@@ -15,8 +15,13 @@ of the evaluation part and of the training data from
   windows and the same normal windows the detector's head uses,
 - an IsolationForest on the rows (a free detector for comparison),
 
-in ``--cache`` (``.npz``). Without ``--run`` it prints, for each way of
-combining them (:data:`RULES`), the metrics on both halves.
+and, for the labelled windows, their classes, the rank each had under the
+model that queried it and the window classifier's held-out probability
+(:func:`alad.label_head.held_out_probabilities`), in ``--out`` (``.npz``).
+Without ``--run`` it prints, for each way of combining them (:data:`RULES`:
+fixed weights, and weights the labelled windows measure: the head's held-out
+skill, the detector's ``head_weight="skill"``, or the weight that ranks the
+labelled windows best), the metrics on both halves.
 
     python benchmarks/label_head.py --run
     python benchmarks/label_head.py
@@ -59,8 +64,46 @@ def _zscore(reference, scores):
     return (scores - med) / spread
 
 
+def _labelled_auc(y, scores) -> float:
+    from sklearn.metrics import roc_auc_score
+
+    return roc_auc_score(y, scores) if 0 < y.sum() < len(y) else 0.5
+
+
+def _gini_weight(d, fallback=1.0) -> float:
+    """The head's weight from its held-out skill on the labelled windows."""
+    if d["lp"] is None:
+        return fallback
+    return max(0.0, 2 * _labelled_auc(d["ly"], d["lp"]) - 1)
+
+
+def _fitted_weight(d, metric="auc", grid=(0.0, 0.25, 0.5, 1.0, 2.0, 4.0)) -> float:
+    """The weight whose sum ranks the labelled windows best (ties: nearest 1)."""
+    if d["lp"] is None:
+        return 1.0
+    from sklearn.metrics import average_precision_score
+
+    def skill(w):
+        s = d["lr"] + w * d["lp"]
+        if metric == "auc":
+            return _labelled_auc(d["ly"], s)
+        return average_precision_score(d["ly"], s)
+
+    return max(grid, key=lambda w: (round(skill(w), 9), -abs(np.log2(w + 1e-9))))
+
+
 #: name -> f(data) -> evaluation scores; data holds b_eval, b_train, h_eval, ...
 RULES = {
+    "rank + gini p": lambda d: _tail_rank(d["b_train"], d["b_eval"])
+    + _gini_weight(d) * d["h_eval"],
+    "rank + gini p (none: .5)": lambda d: _tail_rank(d["b_train"], d["b_eval"])
+    + _gini_weight(d, 0.5) * d["h_eval"],
+    "rank + 2 gini p": lambda d: _tail_rank(d["b_train"], d["b_eval"])
+    + 2 * _gini_weight(d) * d["h_eval"],
+    "rank + auc-fit p": lambda d: _tail_rank(d["b_train"], d["b_eval"])
+    + _fitted_weight(d) * d["h_eval"],
+    "rank + ap-fit p": lambda d: _tail_rank(d["b_train"], d["b_eval"])
+    + _fitted_weight(d, "ap") * d["h_eval"],
     "backbone": lambda d: d["b_eval"],
     "head": lambda d: d["h_eval"] + 1e-6 * _tail_rank(d["b_train"], d["b_eval"]),
     "iforest": lambda d: d["i_eval"],
@@ -96,6 +139,7 @@ def run(tasks, cache: Path, out: Path) -> None:
     from alad.active import run_active_learning
     from alad.experiments.labels import make_label_split
     from alad.experiments.tasks import load_tasks
+    from alad.label_head import held_out_probabilities
 
     torch.set_num_threads(1)
     out.mkdir(parents=True, exist_ok=True)
@@ -115,12 +159,27 @@ def run(tasks, cache: Path, out: Path) -> None:
                     "i_eval": -forest.score_samples(det._standardized(split.X_eval)),
                     "i_train": -forest.score_samples(det._train_data),
                 }
-                spent = 0
+                spent, ranks, flags = 0, [], []
                 for budget in BUDGETS:
-                    result = run_active_learning(
-                        det, split.X_pool, split.y_pool, budget=budget - spent
-                    )
-                    spent += result.history[-1]["n_labelled"]
+                    while spent < budget:  # round by round, to rank each
+                        # round's windows by the model that chose them
+                        before = len(det._labelled_windows)
+                        module = copy.deepcopy(det.net_.module_)
+                        reference = np.sort(det.decision_scores_)
+                        result = run_active_learning(
+                            det, split.X_pool, split.y_pool,
+                            budget=min(10, budget - spent),
+                        )
+                        if result.history[-1]["n_labelled"] == 0:
+                            break  # the pool has no window left to ask
+                        spent += result.history[-1]["n_labelled"]
+                        new = det._labelled_windows[before:]
+                        chunks = det._position_scores(
+                            new, np.arange(len(new)), standardized=True, module=module
+                        )
+                        ranks += [_tail_rank(reference, c).mean(axis=1) for c in chunks]
+                        targets = np.nan_to_num(det._labelled_targets[before:])
+                        flags.append(targets.max(axis=1) > 0)
                     # the head the detector would fit after this round
                     quiet = ~np.isin(det._pool_normal_prints, det._told)
                     pool = det._pool_normal[quiet]
@@ -131,6 +190,22 @@ def run(tasks, cache: Path, out: Path) -> None:
                     arrays[f"b_eval_{budget}"] = det.decision_function(split.X_eval)
                     arrays[f"b_train_{budget}"] = det.decision_scores_
                     arrays[f"n_{budget}"] = spent
+                    # what the labelled windows say of backbone and head:
+                    # each window's rank under the model that queried it,
+                    # and the head's held-out probability
+                    anomalous = np.concatenate(flags)
+                    arrays[f"ly_{budget}"] = anomalous
+                    arrays[f"lr_{budget}"] = np.concatenate(ranks)
+                    windows = det._labelled_windows
+                    held_out = held_out_probabilities(
+                        windows[anomalous], windows[~anomalous],
+                        np.concatenate([pool, det._normal_training_windows(500)]),
+                        random_state=seed,
+                    )
+                    if held_out is not None:
+                        p = np.empty(len(anomalous))
+                        p[anomalous], p[~anomalous] = held_out
+                        arrays[f"lp_{budget}"] = p
                     if head is not None:
                         arrays[f"h_eval_{budget}"] = det._head_scores(
                             split.X_eval, head, standardized=False
@@ -156,6 +231,10 @@ def table(out: Path, only: str = "") -> str:
             # no anomalous window labelled: no head, the score is the backbone's
             name = f"h_eval_{budget}"
             d["h_eval"] = z[name] if name in z else 0 * d["b_eval"]
+            # the labelled windows (older caches lack them)
+            d["ly"] = z[f"ly_{budget}"] if f"ly_{budget}" in z else None
+            d["lr"] = z[f"lr_{budget}"] if f"lr_{budget}" in z else None
+            d["lp"] = z[f"lp_{budget}"] if f"lp_{budget}" in z else None
             for rule, f in RULES.items():
                 scores = f(d)
                 for part, rows in _halves(split).items():

@@ -18,6 +18,7 @@ from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
 from alad import ActiveReconstructionDetector, NAFALDetector
+from alad.detectors import active_reconstruction
 from alad.exceptions import DivergenceWarning
 from alad.training import nets
 from alad.training.flow_nets import FlowNet
@@ -203,8 +204,8 @@ ARD_ROUND_POINTS = [
     (nets.FeedbackNet, "train_step", 3),
     (ActiveReconstructionDetector, "_normal_training_windows", 1),
     (ActiveReconstructionDetector, "_backbone_score", 1),
-    (ActiveReconstructionDetector, "_fit_head", 1),
-    (ActiveReconstructionDetector, "_head_scores", 1),
+    (ActiveReconstructionDetector, "_head_windows", 1),
+    (active_reconstruction, "held_out_skill", 1),  # the head's weight
     (ActiveReconstructionDetector, "_set_training_scores", 1),
 ]
 
@@ -252,6 +253,26 @@ def test_query_changes_only_the_pool_windows_it_keeps(ard, data):
 def test_a_fault_in_partial_fit_leaves_everything(ard, data, monkeypatch, owner, name, n):
     det = copy.deepcopy(ard)
     idx = det.query(data.X_test)  # query keeps the pool's quiet windows: before
+    before = snapshot(det)
+    fail_on_call(monkeypatch, owner, name, n)
+    with pytest.raises(Boom):
+        det.partial_fit(data.X_test[idx], data.y_test[idx])
+    assert_same_state(det, before)
+
+
+# with a fixed weight the head is fitted whatever its measured skill
+ARD_HEAD_POINTS = [
+    (active_reconstruction, "fit_window_classifier", 1),
+    (ActiveReconstructionDetector, "_head_scores", 1),
+]
+
+
+@pytest.mark.parametrize("owner, name, n", ARD_HEAD_POINTS)
+def test_a_fault_in_the_heads_fit_leaves_everything(
+    ard, data, monkeypatch, owner, name, n
+):
+    det = copy.deepcopy(ard).set_params(head_weight=1.0)
+    idx = det.query(data.X_test)
     before = snapshot(det)
     fail_on_call(monkeypatch, owner, name, n)
     with pytest.raises(Boom):

@@ -7,7 +7,13 @@ import numpy as np
 import pytest
 
 from alad import ActiveReconstructionDetector
-from alad.label_head import fit_window_classifier, reference_rank, window_features
+from alad.label_head import (
+    fit_window_classifier,
+    held_out_probabilities,
+    held_out_skill,
+    reference_rank,
+    window_features,
+)
 from alad.labelling._model_store import load_detector, save_detector
 
 W = 10
@@ -23,7 +29,8 @@ def detector(**params):
 
 @pytest.fixture(scope="module")
 def fitted(data):
-    return detector(score_head="window_classifier").fit(data.X_train)
+    # a fixed weight, so that the head is there whatever its measured skill
+    return detector(score_head="window_classifier", head_weight=1.0).fit(data.X_train)
 
 
 def anomalous_window_rows(data, n_windows=2):
@@ -67,6 +74,53 @@ def test_window_classifier_needs_both_classes():
         fit_window_classifier(windows, windows[:0])
 
 
+def _windows(rng, n, level=0.0, spike=0.0):
+    windows = rng.normal(level, 1.0, size=(n, W, 2))
+    windows[:, W // 2, 0] += spike
+    return windows
+
+
+def test_held_out_skill_is_one_for_a_kind_that_carries_over():
+    rng = np.random.default_rng(0)
+    anomalous = _windows(rng, 6, spike=12.0)
+    normal, replay = _windows(rng, 20), _windows(rng, 200)
+    assert held_out_skill(anomalous, normal, replay) == pytest.approx(1.0)
+
+
+def test_held_out_skill_is_zero_for_windows_like_the_normal_ones():
+    # "anomalous" windows that no statistic tells from normal ones: chance,
+    # give or take the noise of a few dozen windows
+    skills = []
+    for seed in range(4):
+        rng = np.random.default_rng(seed)
+        anomalous, normal = _windows(rng, 20), _windows(rng, 40)
+        skills.append(held_out_skill(anomalous, normal, _windows(rng, 200)))
+    assert np.mean(skills) < 0.25 and min(skills) == 0.0
+
+
+def test_held_out_means_each_window_is_scored_by_trees_that_did_not_see_it():
+    """Two anomalous windows of unlike kinds: each, held out, looks normal."""
+    rng = np.random.default_rng(2)
+    spike, shift = _windows(rng, 1, spike=12.0), _windows(rng, 1, level=6.0)
+    anomalous = np.concatenate([spike, shift])
+    normal, replay = _windows(rng, 10), _windows(rng, 200)
+    p_anomalous, p_normal = held_out_probabilities(anomalous, normal, replay)
+    assert p_anomalous.shape == (2,) and p_normal.shape == (10,)
+    # seen in training, a window is recognised; held out, the other kind is not
+    seen = fit_window_classifier(anomalous, np.concatenate([normal, replay]))
+    assert seen.predict_proba(window_features(anomalous))[:, 1].min() > 0.5
+    assert p_anomalous.max() < 0.5
+
+
+def test_held_out_skill_needs_two_anomalous_and_one_normal_window():
+    rng = np.random.default_rng(3)
+    anomalous, normal = _windows(rng, 3, spike=9.0), _windows(rng, 5)
+    replay = _windows(rng, 50)
+    assert held_out_skill(anomalous[:1], normal, replay) is None
+    assert held_out_skill(anomalous, normal[:0], replay) is None
+    assert held_out_probabilities(anomalous[:1], normal, replay) is None
+
+
 # -- in the detector -------------------------------------------------------------
 def test_no_head_until_an_anomalous_window_is_labelled(fitted, data):
     det = copy.deepcopy(fitted)
@@ -89,7 +143,7 @@ def test_score_is_backbone_rank_plus_head_probability(with_head, data):
     train_backbone = det._backbone_score(det._train_data, standardized=True)
     np.testing.assert_array_equal(det._head_reference, np.sort(train_backbone))
     ranks = reference_rank(det._head_reference, backbone)
-    np.testing.assert_allclose(scores, ranks + det.head_weight * head)
+    np.testing.assert_allclose(scores, ranks + det._head_weight * head)
 
 
 def test_reference_rank_is_the_distribution_function_then_grows():
@@ -246,6 +300,63 @@ def test_detector_pickled_before_the_head_loads_without_one(fitted, data):
     )
 
 
+def test_default_weight_is_the_measured_skill():
+    params = ActiveReconstructionDetector().get_params()
+    assert params["score_head"] == "window_classifier"
+    assert params["head_weight"] == "skill"
+
+
+@pytest.mark.parametrize("skill", [None, 0.0, 0.4])
+def test_skill_weight_is_the_heads_held_out_skill(fitted, data, monkeypatch, skill):
+    """head_weight="skill": the weight is what the labelled windows measured;
+    unmeasurable is full weight, no skill is no head (the backbone's score)."""
+    import alad.detectors.active_reconstruction as module
+
+    seen = {}
+
+    def measured(anomalous, normal, replay, *, random_state):
+        seen["shapes"] = anomalous.shape[0], normal.shape[0]
+        return skill
+
+    monkeypatch.setattr(module, "held_out_skill", measured)
+    rows = np.r_[anomalous_window_rows(data), normal_window_rows(data)]
+    det = copy.deepcopy(fitted).set_params(head_weight="skill")
+    det.partial_fit(data.X_test[rows], data.y_test[rows])
+    assert seen["shapes"] == (2, 4)
+    if skill == 0.0:
+        assert det._head is None and det._head_weight == 0.0
+        np.testing.assert_array_equal(
+            det.decision_function(data.X_test), det._backbone_score(data.X_test)
+        )
+        return
+    expected = 1.0 if skill is None else skill
+    assert det._head_weight == expected
+    backbone = det._backbone_score(data.X_test)
+    head = det._head_scores(data.X_test, det._head, standardized=False)
+    np.testing.assert_allclose(
+        det.decision_function(data.X_test),
+        reference_rank(det._head_reference, backbone) + expected * head,
+    )
+
+
+def test_skill_weight_is_measured_on_the_labelled_windows(fitted, data):
+    rows = np.r_[anomalous_window_rows(data), normal_window_rows(data)]
+    det = copy.deepcopy(fitted).set_params(head_weight="skill")
+    det.partial_fit(data.X_test[rows], data.y_test[rows])
+    anomalous, normal, replay, _ = det._head_windows(
+        det._labelled_windows, det._labelled_targets, det._head_pool,
+        det.n_labelled_windows_,
+    )
+    skill = held_out_skill(
+        anomalous, normal, replay, random_state=det._head_seed(det.n_labelled_windows_)
+    )
+    assert 0 <= det._head_weight <= 1
+    assert det._head_weight == (1.0 if skill is None else skill) or skill == 0
+    again = copy.deepcopy(fitted).set_params(head_weight="skill")
+    again.partial_fit(data.X_test[rows], data.y_test[rows])
+    assert again._head_weight == det._head_weight  # reproducible
+
+
 @pytest.mark.parametrize("value", [-1.0, "big"])
 def test_bad_head_weight_is_refused(value, data):
     with pytest.raises((ValueError, TypeError), match="head_weight"):
@@ -260,7 +371,7 @@ def test_bad_score_head_is_refused(data):
 def test_training_windows_rank_position_by_position(data):
     """Fitted on 3-D windows: the reference holds every position's score."""
     train = data.X_train[: 100 * W].reshape(100, W, 3)
-    det = detector().fit(train)
+    det = detector(head_weight=1.0).fit(train)
     rows = np.r_[anomalous_window_rows(data), normal_window_rows(data)]
     det.partial_fit(data.X_test[rows], data.y_test[rows])
     assert det._head is not None
