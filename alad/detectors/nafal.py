@@ -38,6 +38,8 @@ __all__ = ["FlowDivergenceWarning", "NAFALDetector"]
 
 #: training samples replayed as normal to the label head (``score_head``)
 HEAD_REPLAY = 500
+#: flow rows (samples x transformations) per scoring batch by default
+EVAL_FLOW_ROWS = 512
 
 
 @dataclasses.dataclass(frozen=True)
@@ -183,10 +185,12 @@ class NAFALDetector(BaseDetector):
         Samples per training batch.
     eval_batch_size : int or None, default=None
         Samples per batch when scoring (each gives ``n_transforms`` views);
-        None takes about 4,096 views per batch, ``max(1, 4096 //
-        n_transforms)`` samples: at 256 transforms on cardio 3x faster than
-        128 samples per batch, with a lower peak, and the same scores
-        (``benchmarks/nafal_eval_batch.py``).
+        None takes about 512 views per batch, ``max(1, 512 //
+        n_transforms)`` samples: the peak memory of scoring grows with the
+        views of a batch (about 32 KB each), so on cardio at the defaults
+        scoring adds about 12 MB above the model instead of 133 MB at 4,096
+        views, as fast and with the same scores
+        (``benchmarks/naf_score_memory.py``).
     max_grad_norm : float or None, default=10.0
         Gradient-norm clipping; None disables it.
     feedback_epochs : int, default=5
@@ -535,10 +539,17 @@ class NAFALDetector(BaseDetector):
         return torch.as_tensor(array, dtype=torch.float32, device=self.device_)
 
     def _eval_batch_size(self) -> int:
-        """Samples per scoring batch: ``eval_batch_size``, or ~4,096 views."""
+        """Samples per scoring batch: ``eval_batch_size``, or ~512 views.
+
+        A batch's flow rows (samples x ``n_transforms``) set the peak memory
+        of scoring, about 32 KB per row with the default flow (zuko's NAF
+        keeps the graph of its monotonic networks to take their derivative):
+        512 rows add about 12 MB on cardio and score as fast as 4,096
+        (``benchmarks/naf_score_memory.py``).
+        """
         if self.eval_batch_size is not None:
             return self.eval_batch_size
-        return max(1, 4096 // self.n_transforms)
+        return max(1, EVAL_FLOW_ROWS // self.n_transforms)
 
     def _score_flat(self, flat: np.ndarray, module: NAFAD | None = None) -> np.ndarray:
         """Eq. 7 for standardised flat samples, as float64."""
