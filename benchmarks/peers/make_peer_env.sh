@@ -11,7 +11,8 @@
 #   2.13.0: it is installed with --no-deps and its real imports (numpy, scipy,
 #   scikit-learn, pandas, tqdm) are installed by hand; its time-series models
 #   run with torch 2.13.
-# - PyOD 3.6.7 for ECOD, AutoEncoder and its time-series LSTMAD.
+# - PyOD 3.6.7 for ECOD, AutoEncoder and its time-series LSTMAD, and (NAF's
+#   label benchmark) XGBOD, which needs xgboost, and DevNet.
 #
 # Usage, from the repository root:  bash benchmarks/peers/make_peer_env.sh
 # (PEERS_VENV=... to put it elsewhere; PYTHON=... for another interpreter).
@@ -33,6 +34,8 @@ PINS=(
 "$PIP" install -q "${PINS[@]}"
 "$PIP" install -q "${PINS[@]}" "pyod==3.6.7" "TSB-AD==1.5"
 "$PIP" install -q --no-deps "deepod==0.4.1"
+# XGBoost for PyOD's XGBOD (benchmarks/peers/run_naf_peers.py); the CPU-only wheel
+"$PIP" install -q "${PINS[@]}" "xgboost-cpu==3.2.0"
 "$VENV/bin/python" - <<'PY'
 import importlib, sys
 import numpy, sklearn, torch
