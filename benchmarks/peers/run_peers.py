@@ -85,16 +85,22 @@ WITH_LABELS = ("deepod_devnet", "deepod_prenet", "deepod_deepsad", "extratrees")
 PEERS = UNSUPERVISED + WITH_LABELS
 
 #: Settings: the peers' defaults (TSB-AD: its tuned multivariate settings,
-#: ``HP_list.Optimal_Multi_algo_HP_dict`` and ``model_wrapper.run_*``), and
-#: tiny ones for ``--quick``.
+#: ``HP_list.Optimal_Multi_algo_HP_dict`` and ``model_wrapper.run_*``, with
+#: its constructors' epoch counts written out so that ``--max-epochs`` can
+#: cap them), and tiny ones for ``--quick``.
 SETTINGS = {
     "pyod_autoencoder": {"epoch_num": 10},
     "pyod_lstmad": {"window_size": 50, "epochs": 50},
     "deepod_tcned": {"seq_len": 100, "epochs": 10},
     "deepod_usad": {"seq_len": 100, "epochs": 100},
     "tsbad_timesnet": {"win_size": 96, "lr": 1e-4, "epochs": 50},
-    "tsbad_cnn": {"window_size": 50, "num_channel": [32, 32, 40], "lr": 0.0008},
-    "tsbad_omnianomaly": {"win_size": 100, "lr": 0.002},
+    "tsbad_cnn": {
+        "window_size": 50,
+        "num_channel": [32, 32, 40],
+        "lr": 0.0008,
+        "epochs": 50,
+    },
+    "tsbad_omnianomaly": {"win_size": 100, "lr": 0.002, "epochs": 50},
     "deepod_devnet": {"seq_len": 100, "epochs": 100},
     "deepod_prenet": {"seq_len": 30, "epochs": 100},
     "deepod_deepsad": {"seq_len": 100, "epochs": 100},
@@ -396,7 +402,36 @@ def _write(path: Path, scores, info: dict) -> None:
     path.with_suffix(".err").unlink(missing_ok=True)
 
 
-def run_task(path: Path, work: Path, peers, quick: bool, force: bool, log) -> int:
+def capped(settings: dict, max_epochs: int | None) -> dict:
+    """``settings`` with every epoch count at most ``max_epochs`` (None: as is).
+
+    The deep peers' published defaults (100 epochs for DeepOD's USAD,
+    DevNetTS, PReNetTS and DeepSADTS, 50 for TSB-AD's TimesNet) take tens of
+    minutes per task and budget on a 2-core CPU; a cap makes them
+    affordable, and the capped count travels in the score file's settings.
+    """
+    if max_epochs is None:
+        return dict(settings)
+    out = dict(settings)
+    for key in ("epochs", "epoch_num"):
+        if key in out:
+            out[key] = min(out[key], max_epochs)
+    return out
+
+
+#: peers without an epoch count (nothing to cap)
+NOT_EPOCHS = ("iforest", "pyod_ecod", "extratrees")
+
+
+def run_task(
+    path: Path,
+    work: Path,
+    peers,
+    quick: bool,
+    force: bool,
+    log,
+    max_epochs: int | None = None,
+) -> int:
     """Every missing score file of one task file; returns the number made."""
     raw = read_task_file(path)
     meta, seed = raw["meta"], int(raw["meta"]["seed"])
@@ -410,6 +445,8 @@ def run_task(path: Path, work: Path, peers, quick: bool, force: bool, log) -> in
             [None] if peer in UNSUPERVISED else [b for b in meta["budgets"] if b > 0]
         )
         settings = (QUICK if quick else SETTINGS).get(peer, {})
+        if peer not in NOT_EPOCHS:
+            settings = capped(settings, max_epochs)
         for budget in budgets:
             name = peer if budget is None else f"{peer}_b{budget}"
             target = out_dir / f"{name}.npy"
@@ -504,6 +541,17 @@ def main(argv=None) -> int:
     parser.add_argument("--force", action="store_true", help="rerun existing ones")
     parser.add_argument("--threads", type=int, default=None, help="torch threads")
     parser.add_argument(
+        "--tasks",
+        default="*",
+        help="task folders to run, a glob (e.g. 'gecco*'; default: all)",
+    )
+    parser.add_argument(
+        "--max-epochs",
+        type=int,
+        default=None,
+        help="cap every deep peer's epochs (CPU-short runs; recorded in settings)",
+    )
+    parser.add_argument(
         "--check-alignment",
         action="store_true",
         help="print where the windowed peers put a spike, then exit",
@@ -515,7 +563,7 @@ def main(argv=None) -> int:
     if not args.work:
         parser.error("the following arguments are required: --work")
     work = Path(args.work)
-    files = sorted((work / "tasks").glob("*/seed*.npz"))
+    files = sorted((work / "tasks").glob(f"{args.tasks}/seed*.npz"))
     if not files:
         print(f"no task files under {work / 'tasks'}", file=sys.stderr)
         return 1
@@ -528,7 +576,8 @@ def main(argv=None) -> int:
         print(text, file=sys.stderr, flush=True)
 
     made = sum(
-        run_task(f, work, args.peers, args.quick, args.force, log) for f in files
+        run_task(f, work, args.peers, args.quick, args.force, log, args.max_epochs)
+        for f in files
     )
     log(f"{made} score file(s) written under {work / 'scores'}")
     return 0

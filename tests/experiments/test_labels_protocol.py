@@ -389,6 +389,27 @@ def test_runner_knows_the_same_peers():
     assert set(runner.ALIGNMENT) == set(runner.PEERS)
 
 
+def test_runner_caps_the_deep_peers_epochs():
+    runner = _runner()
+    assert runner.capped({"seq_len": 100, "epochs": 100}, 10) == {
+        "seq_len": 100,
+        "epochs": 10,
+    }
+    assert runner.capped({"epoch_num": 5}, 10) == {"epoch_num": 5}  # a cap only
+    assert runner.capped({"epochs": 50}, None) == {"epochs": 50}
+    # every deep peer states its epochs, so that the cap reaches it
+    for peer, settings in runner.SETTINGS.items():
+        if peer not in runner.NOT_EPOCHS:
+            assert {"epochs", "epoch_num"} & set(settings), peer
+
+
+def test_runner_runs_the_tasks_it_is_given(tmp_path, capsys):
+    runner = _runner()
+    (tmp_path / "tasks" / "gecco__anomalous").mkdir(parents=True)
+    status = runner.main(["--work", str(tmp_path), "--tasks", "msl*"])
+    assert status == 1 and "no task files" in capsys.readouterr().err
+
+
 def test_runner_alignment_puts_windows_at_their_end():
     runner = _runner()
     n, w = 10, 3
