@@ -194,7 +194,7 @@ def held_out_skill(
     # AUC by counting pairs: a handful of windows, ties count half
     wins = (p_anomalous[:, None] > p_normal[None, :]).mean()
     ties = (p_anomalous[:, None] == p_normal[None, :]).mean()
-    return max(0.0, 2 * (wins + 0.5 * ties) - 1)
+    return max(0.0, float(2 * (wins + 0.5 * ties) - 1))
 
 
 def window_probabilities(classifier, batches) -> np.ndarray:

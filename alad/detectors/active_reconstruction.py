@@ -280,8 +280,10 @@ class ActiveReconstructionDetector(BaseDetector):
     n_labelled_windows_ : int
         Windows labelled through :meth:`partial_fit` so far.
     feedback_history_ : list of dict
-        Per round: windows, anomalous timesteps, mean loss per epoch, and
-        whether the round was rolled back.
+        Per round: windows, anomalous timesteps, mean loss per epoch,
+        whether the round was rolled back, and the score head's weight after
+        it (``head_weight``: 0 while no head is fitted, the measured skill
+        with ``head_weight="skill"``).
 
     See Also
     --------
@@ -1151,6 +1153,7 @@ class ActiveReconstructionDetector(BaseDetector):
             "n_anomalous_timesteps": int(np.nansum(labels)),
             "train_loss": losses,
             "rolled_back": not sound,
+            "head_weight": self._head_weight,  # a rolled-back round keeps it
         }
         if not sound:
             self._warn_diverged(
@@ -1180,6 +1183,7 @@ class ActiveReconstructionDetector(BaseDetector):
             self._head, self._head_pool = head, head_pool
             self._head_reference = reference
             self._head_weight = weight
+            entry["head_weight"] = weight
             self._set_training_scores(scores)
         self.feedback_history_ = [*self.feedback_history_, entry]
         return self

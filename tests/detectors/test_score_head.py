@@ -325,12 +325,14 @@ def test_skill_weight_is_the_heads_held_out_skill(fitted, data, monkeypatch, ski
     assert seen["shapes"] == (2, 4)
     if skill == 0.0:
         assert det._head is None and det._head_weight == 0.0
+        assert det.feedback_history_[-1]["head_weight"] == 0.0
         np.testing.assert_array_equal(
             det.decision_function(data.X_test), det._backbone_score(data.X_test)
         )
         return
     expected = 1.0 if skill is None else skill
     assert det._head_weight == expected
+    assert det.feedback_history_[-1]["head_weight"] == expected
     backbone = det._backbone_score(data.X_test)
     head = det._head_scores(data.X_test, det._head, standardized=False)
     np.testing.assert_allclose(
