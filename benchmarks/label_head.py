@@ -92,8 +92,19 @@ def _fitted_weight(d, metric="auc", grid=(0.0, 0.25, 0.5, 1.0, 2.0, 4.0)) -> flo
     return max(grid, key=lambda w: (round(skill(w), 9), -abs(np.log2(w + 1e-9))))
 
 
+def _both_skills(d):
+    """The head's weight relative to the backbone's, both by skill."""
+    head = _gini_weight(d)
+    if d["lr"] is None or d["ly"] is None or not 0 < d["ly"].sum() < len(d["ly"]):
+        return head
+    backbone = max(0.0, 2 * _labelled_auc(d["ly"], d["lr"]) - 1)
+    return head / max(backbone, 0.25)
+
+
 #: name -> f(data) -> evaluation scores; data holds b_eval, b_train, h_eval, ...
 RULES = {
+    "rank + p * skill / backbone skill": lambda d: _tail_rank(d["b_train"], d["b_eval"])
+    + _both_skills(d) * d["h_eval"],
     "rank + gini p": lambda d: _tail_rank(d["b_train"], d["b_eval"])
     + _gini_weight(d) * d["h_eval"],
     "rank + gini p (none: .5)": lambda d: _tail_rank(d["b_train"], d["b_eval"])
