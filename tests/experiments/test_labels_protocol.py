@@ -171,6 +171,50 @@ def test_label_peers_of_other_queries_are_set_aside(run, tmp_path, capsys):
     assert "the queries changed" in capsys.readouterr().err
 
 
+def test_label_peer_records_are_keyed_by_the_queries(run, tmp_path):
+    """Other queries, a new score file: the label peer is scored again."""
+    from alad.experiments.labels.runs import queries_digest
+
+    out, work, _ = run
+    work = Path(shutil.copytree(work, tmp_path / "work"))
+    out = Path(shutil.copy(out, tmp_path / "r.jsonl"))
+    tid = labels.task_id(TASK, "anomalous")
+    cut = labels.make_label_split(TASK, "anomalous", 0.2, 0)
+    score = labels.score_path(work, tid, 0, "extratrees", 4)
+    score.parent.mkdir(parents=True, exist_ok=True)
+    np.save(score, np.asarray(cut.y_eval, np.float32))
+    first = run_jobs(_jobs(work), out, protocol="labels", progress=False)
+    old = [r for r in first if r["method"] == "extratrees"]
+    old = [r for r in old if r["split"] == "anomalous"]
+    assert len(old) == 1 and old[0]["queries"] == queries_digest(work, tid, 0, 4)
+    # the detector queried other windows: a new task file, a new score file
+    path = labels.task_file(work, tid, 0)
+    with np.load(path, allow_pickle=True) as data:
+        arrays = dict(data)
+    arrays["idx_b4"] = arrays["idx_b4"][::-1].copy()
+    np.savez(path, **arrays)
+    np.save(score, 1 - np.asarray(cut.y_eval, np.float32))
+    again = run_jobs(_jobs(work), out, protocol="labels", progress=False)
+    both = [r for r in again if r["method"] == "extratrees"]
+    both = [r for r in both if r["split"] == "anomalous"]
+    assert len(both) == 2 and both[0]["key"] != both[1]["key"]
+    # the report speaks for the newest
+    kept = [r for r in labels.current(list(again)) if r["method"] == "extratrees"]
+    kept = [r for r in kept if r["split"] == "anomalous"]
+    assert len(kept) == 1 and kept[0]["metrics"]["roc_auc"] == 0.0
+
+
+def test_current_keeps_the_newest_record_of_each_run():
+    base = {"protocol": "labels", "task": "t", "split": "s", "seed": 0,
+            "family": "alad", "method": "alad:transformer", "params": {},
+            "setting": "with labels", "budget": 10}
+    old = {**base, "key": "a", "time": 1.0}
+    new = {**base, "key": "b", "time": 2.0}
+    other = {**base, "key": "c", "time": 0.5, "budget": 25}
+    assert labels.current([old, other, new]) == [other, new]
+    assert labels.current(iter([new, old])) == [new]
+
+
 def test_task_file_round_trips(run):
     _, work, _ = run
     for split in labels.SPLITS:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from .split import SPLITS
 
 __all__ = [
     "COMPARED",
+    "current",
     "METRIC_NAMES",
     "SETTINGS",
     "comparison",
@@ -39,6 +41,39 @@ METRIC_NAMES = {
 }
 
 
+#: what makes two records the same run, measured twice
+_RUN_FIELDS = (
+    "protocol",
+    "task",
+    "split",
+    "seed",
+    "pool_ratio",
+    "family",
+    "method",
+    "params",
+    "setting",
+    "budget",
+)
+
+
+def current(records) -> list[dict]:
+    """The newest record of each run, in the order of the records.
+
+    A rerun after a change of the detector's defaults (its records with
+    labels are keyed by them) or of the windows it queried (the label
+    peers' records are keyed by them) adds records beside the old ones of
+    the same run; only the newest (by ``time``) speaks for it.
+    """
+    records = list(records)
+    newest: dict[str, dict] = {}
+    for r in records:
+        run = json.dumps([r.get(k) for k in _RUN_FIELDS], sort_keys=True, default=str)
+        if run not in newest or r.get("time", 0) >= newest[run].get("time", 0):
+            newest[run] = r
+    kept = {id(r) for r in newest.values()}
+    return [r for r in records if id(r) in kept]
+
+
 def _group(record: dict) -> str:
     """GECCO, MSL (mean over entities), each UCR series, other data sets."""
     return record["task"] if record["dataset"] == "ucr" else record["dataset"]
@@ -57,7 +92,7 @@ def curves(records, metric: str) -> dict:
     its entities); methods without labels have the budget ``None``.
     """
     per = defaultdict(list)
-    for r in records:
+    for r in current(records):
         if r.get("protocol", "labels") != "labels" or not r.get("metrics"):
             continue
         per[(r["split"], _group(r), _label(r), r["budget"], r["seed"])].append(
@@ -299,7 +334,7 @@ def _split_notes(records, split) -> str:
 
 def format_report(records, labels=None, fmt: str = "markdown") -> str:
     """Item 3's comparison at 50 windows, the windows really labelled, every metric."""
-    records = [r for r in records if r.get("protocol", "labels") == "labels"]
+    records = current(r for r in records if r.get("protocol", "labels") == "labels")
     parts = []
     for split in SPLITS:
         mine = [r for r in records if r.get("split") == split]
@@ -329,7 +364,7 @@ def save_figures(records, out_dir, metrics=None) -> list[Path]:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    records = [r for r in records if r.get("protocol", "labels") == "labels"]
+    records = current(r for r in records if r.get("protocol", "labels") == "labels")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     fam = _families(records)

@@ -10,6 +10,7 @@ then the peers' score files found, scored here (:func:`_run_peers`).
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import shlex
 import subprocess
@@ -288,6 +289,24 @@ def _peer_runs(peers, budgets):
             yield peer, None
 
 
+def queries_digest(work: Path, tid: str, seed: int, budget: int) -> str | None:
+    """A short hash of the rows alad queried at ``budget`` (None: no task file).
+
+    What a label-taking peer learnt from: its records are keyed by it, so
+    that after a change of the queries (other defaults of the detector) its
+    new score files are scored again instead of being taken for done.
+    """
+    path = task_file(work, tid, seed)
+    if not path.exists():
+        return None
+    with np.load(path) as data:
+        name = f"idx_b{budget}"
+        if name not in data.files:
+            return None
+        idx = np.ascontiguousarray(data[name], dtype=np.int64)
+    return hashlib.sha1(idx.tobytes()).hexdigest()[:12]
+
+
 def _run_peers(
     split: LabelSplit,
     *,
@@ -303,6 +322,8 @@ def _run_peers(
     for peer, budget in _peer_runs(peers, budgets):
         family = "labels" if peer in LABEL_PEERS else "unsupervised"
         fields = {**base, "family": family, "method": peer}
+        if peer in LABEL_PEERS:
+            fields["queries"] = queries_digest(work, tid, base["seed"], budget)
         key = record_key(fields, "peer", budget)
         if key in done:
             continue
