@@ -30,7 +30,6 @@ import json
 import os
 import pickle
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -40,10 +39,16 @@ from alad.experiments.labels import METRIC_NAMES
 RECORDS = Path(__file__).parent / "results" / "label_variants.jsonl"
 #: name -> detector parameters set on the fitted default before the loop
 VARIANTS = {
-    "paper schedule": {"score_head": "none"},
-    "steps120": {"feedback_steps": 120, "score_head": "none"},
+    # every variant states its whole feedback schedule: the cached detectors
+    # were fitted when the paper's was the default, a fresh one is not
+    "paper schedule": {
+        "feedback_steps": None,
+        "pool_replay": 0.0,
+        "score_head": "none",
+    },
+    "steps120": {"feedback_steps": 120, "pool_replay": 0.0, "score_head": "none"},
     "steps120+pool": {"feedback_steps": 120, "pool_replay": 0.5, "score_head": "none"},
-    "pool": {"pool_replay": 0.5, "score_head": "none"},
+    "pool": {"feedback_steps": None, "pool_replay": 0.5, "score_head": "none"},
     # the label-trained window classifier (alad.label_head), its rule chosen
     # offline by benchmarks/label_head.py on the same validation halves
     "steps120+pool+head": {
@@ -51,6 +56,13 @@ VARIANTS = {
         "pool_replay": 0.5,
         "score_head": "window_classifier",
         "head_weight": 1.0,
+    },
+    # ... weighed by its held-out skill (the default since)
+    "steps120+pool+skill": {
+        "feedback_steps": 120,
+        "pool_replay": 0.5,
+        "score_head": "window_classifier",
+        "head_weight": "skill",
     },
 }
 #: task spec -> pool ratio (MSL's 20 % pools hold 4 to 24 windows)
