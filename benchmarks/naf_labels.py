@@ -90,6 +90,16 @@ ARMS = {
         "score_head": "classifier",
         "query_strategy": "hybrid",
     },
+    "NAF + head (weight 0.5), hybrid query": {
+        "score_head": "classifier",
+        "query_strategy": "hybrid",
+        "head_weight": 0.5,
+    },
+    "NAF + head (inputs and rank), hybrid query": {
+        "score_head": "classifier",
+        "query_strategy": "hybrid",
+        "head_features": "inputs+rank",
+    },
 }
 
 
@@ -177,8 +187,13 @@ def tid(dataset, task):
 
 
 # -- runs -----------------------------------------------------------------------
-def run_naf(dataset, task, seed, split):
-    """NAF without labels, then every arm of ``ARMS`` from the same fit."""
+def run_naf(dataset, task, seed, split, arms=None, with_fit=True):
+    """NAF without labels, then every arm of ``ARMS`` from the same fit.
+
+    ``arms``: the names of the arms to run (default all); ``with_fit``:
+    whether to record "NAF, no labels" (the fit is the same either way: it
+    is seeded).
+    """
     torch.set_num_threads(1)
     pool, val, ev = parts(split.y_test, seed)
     X_pool, y_pool = split.X_test[pool], split.y_test[pool]
@@ -202,9 +217,11 @@ def run_naf(dataset, task, seed, split):
             "cpu_s": fit_s,
             **metrics(where, det.decision_function(X_ve)),
         }
-    ]
+    ][: int(with_fit)]
     targets = counts(len(pool))
     for arm, params in ARMS.items():
+        if arms is not None and arm not in arms:
+            continue
         model = copy.deepcopy(det).set_params(**params)
         known = np.full(len(pool), np.nan)
         order = []
@@ -331,16 +348,14 @@ def collect_peers(work, records):
 
 def run(n_classes, out=OUT, work=WORK, data_home=None, peers=True):
     records = load_records(out)
-    done = {
-        (r["dataset"], r["task"], r["seed"])
-        for r in records
-        if r["method"] == "NAF, no labels"
-    }
+    done = {(r["dataset"], r["task"], r["seed"], r["method"]) for r in records}
     for dataset, task, seed, split in tasks(n_classes, data_home):
-        if (dataset, task, seed) in done:
+        with_fit = (dataset, task, seed, "NAF, no labels") not in done
+        arms = [a for a in ARMS if (dataset, task, seed, a) not in done]
+        if not (with_fit or arms):
             continue
         start = time.perf_counter()
-        rows = run_naf(dataset, task, seed, split)
+        rows = run_naf(dataset, task, seed, split, arms, with_fit)
         for r in rows:
             r["machine"] = machine()
         append(out, rows)

@@ -216,6 +216,9 @@ class NAFALDetector(BaseDetector):
     head_weight : float, default=1.0
         Weight of the trees' probability against the flow's rank, both
         between 0 and 1 on the training data; 0 fits no head.
+    head_features : {"inputs", "inputs+rank"}, default="inputs"
+        What the head's trees see: the standardised inputs, or those and the
+        rank of the flow's score (so that the trees can also split on it).
     query_strategy : {"hybrid", "top", "margin"}, default="hybrid"
         Which pool samples :meth:`query` offers. ``"top"``: the highest
         scores first (the likeliest anomalies, which the head learns from).
@@ -403,6 +406,7 @@ class NAFALDetector(BaseDetector):
         "score_head": [StrOptions({"classifier", "none"})],
         "head_weight": [Interval(numbers.Real, 0.0, None, closed="left")],
         "query_strategy": [StrOptions({"hybrid", "margin", "top"})],
+        "head_features": [StrOptions({"inputs", "inputs+rank"})],
     }
 
     def __init__(
@@ -438,6 +442,7 @@ class NAFALDetector(BaseDetector):
         anomaly_margin=1.0,
         score_head="classifier",
         head_weight=1.0,
+        head_features="inputs",
         query_strategy="hybrid",
         budget=None,
         contamination=0.1,
@@ -477,6 +482,7 @@ class NAFALDetector(BaseDetector):
         self.anomaly_margin = anomaly_margin
         self.score_head = score_head
         self.head_weight = head_weight
+        self.head_features = head_features
         self.query_strategy = query_strategy
         self.budget = budget
         self.contamination = contamination
@@ -571,21 +577,35 @@ class NAFALDetector(BaseDetector):
         scores = self._score_flat(flat)
         if self._head is None:
             return scores
-        return reference_rank(
-            self._head_reference, scores
-        ) + self._head_weight * self._head_probability(self._head, flat)
+        ranks = reference_rank(self._head_reference, scores)
+        with_rank = self._head_features == "inputs+rank"
+        probability = self._head_probability(
+            self._head, flat, ranks if with_rank else None
+        )
+        return ranks + self._head_weight * probability
 
     @staticmethod
-    def _head_probability(head, flat: np.ndarray) -> np.ndarray:
+    def _head_inputs(flat: np.ndarray, ranks: np.ndarray | None) -> np.ndarray:
+        """The head's features: the samples, and the flow's rank when given."""
+        if ranks is None:
+            return flat
+        return np.concatenate([flat, ranks[:, None].astype(flat.dtype)], axis=1)
+
+    @classmethod
+    def _head_probability(
+        cls, head, flat: np.ndarray, ranks: np.ndarray | None = None
+    ) -> np.ndarray:
         """The head's probability of the anomalous class, in bounded batches."""
         out = np.empty(len(flat), dtype=np.float64)
         for start in range(0, len(flat), 4096):
-            out[start : start + 4096] = head.predict_proba(flat[start : start + 4096])[
-                :, 1
-            ]
+            part = slice(start, start + 4096)
+            features = cls._head_inputs(
+                flat[part], None if ranks is None else ranks[part]
+            )
+            out[part] = head.predict_proba(features)[:, 1]
         return out
 
-    def _fit_head(self, state: _FlowState):
+    def _fit_head(self, state: _FlowState, reference: np.ndarray):
         """The classifier of ``state``'s labelled samples, or None.
 
         Anomalous: the labelled anomalies. Normal: the labelled normals and up
@@ -603,6 +623,9 @@ class NAFALDetector(BaseDetector):
         replay = self._fit_x[np.sort(rng.choice(len(self._fit_x), n, replace=False))]
         normal = np.concatenate([labelled_normal, replay])
         features = np.concatenate([state.anomaly_x, normal])
+        if self.head_features == "inputs+rank":
+            flow = self._score_flat(features, state.net.module_)
+            features = self._head_inputs(features, reference_rank(reference, flow))
         target = np.r_[np.ones(len(state.anomaly_x)), np.zeros(len(normal))]
         classifier = ExtraTreesClassifier(
             n_estimators=100,
@@ -694,16 +717,20 @@ class NAFALDetector(BaseDetector):
         scores = self._score_flat(self._fit_x, state.net.module_)
         if not self._is_sound(state.net.module_, scores):
             return False
-        head = self._fit_head(state)
+        reference = np.sort(scores)
+        head = self._fit_head(state, reference)
         if head is None:
             self._head, self._head_reference, self._head_weight = None, None, 0.0
+            self._head_features = "inputs"
         else:
-            reference = np.sort(scores)
-            scores = reference_rank(reference, scores) + (
-                self.head_weight * self._head_probability(head, self._fit_x)
+            ranks = reference_rank(reference, scores)
+            with_rank = self.head_features == "inputs+rank"
+            scores = ranks + self.head_weight * self._head_probability(
+                head, self._fit_x, ranks if with_rank else None
             )
             self._head, self._head_reference = head, reference
             self._head_weight = float(self.head_weight)
+            self._head_features = self.head_features
         self.net_ = state.net
         self._train_x, self._anomaly_x = state.train_x, state.anomaly_x
         self._aug_views, self._aug_k = state.aug_views, state.aug_k
@@ -1022,6 +1049,7 @@ class NAFALDetector(BaseDetector):
         "_head": lambda det: None,
         "_head_reference": lambda det: None,
         "_head_weight": lambda det: 0.0,
+        "_head_features": lambda det: "inputs",
     }
 
     _feedback_params = frozenset(
@@ -1032,6 +1060,7 @@ class NAFALDetector(BaseDetector):
             "anomaly_margin",
             "score_head",
             "head_weight",
+            "head_features",
             "query_strategy",
             "thresholding",
             "false_alarm_rate",

@@ -56,6 +56,7 @@ def test_defaults_and_clone():
     assert params["score_head"] == "classifier"
     assert params["head_weight"] == 1.0
     assert params["query_strategy"] == "hybrid"
+    assert params["head_features"] == "inputs"
     assert clone(det.set_params(score_head="none")).score_head == "none"
 
 
@@ -75,6 +76,22 @@ def test_the_head_joins_the_score(with_head, data):
     # the labelled anomalies now score above every labelled normal
     scores = det.decision_function(pool[[0, 1, 2, 40, 41]])
     assert scores[3:].min() > scores[:3].max()
+
+
+def test_the_head_can_also_see_the_flow_rank(fitted, data):
+    X, pool, y = data
+    det = copy.deepcopy(fitted).set_params(head_features="inputs+rank")
+    det.partial_fit(pool[[0, 1, 40, 41]], y[[0, 1, 40, 41]])
+    assert det._head_features == "inputs+rank"
+    assert det._head.n_features_in_ == X.shape[1] + 1
+    ranks = reference_rank(det._head_reference, flow_scores(det, pool))
+    features = np.c_[det._standardized(pool), ranks.astype(np.float32)]
+    expected = ranks + det._head.predict_proba(features)[:, 1]
+    np.testing.assert_allclose(det.decision_function(pool), expected)
+    np.testing.assert_allclose(det.decision_function(X), det.decision_scores_)
+    # a later set_params does not change how the committed head scores
+    det.set_params(head_features="inputs")
+    np.testing.assert_allclose(det.decision_function(pool), expected)
 
 
 def test_no_anomaly_labelled_leaves_the_flow_score(fitted, data):
@@ -148,10 +165,12 @@ def test_detector_pickled_before_the_head_keeps_the_old_feedback(with_head, data
     for name in (
         "score_head",
         "head_weight",
+        "head_features",
         "query_strategy",
         "_head",
         "_head_reference",
         "_head_weight",
+        "_head_features",
     ):
         state.pop(name)
     old = NAFALDetector.__new__(NAFALDetector)
@@ -190,6 +209,7 @@ def test_a_failed_head_fit_leaves_the_detector_as_it_was(fitted, data, monkeypat
         ({"head_weight": -1.0}, "head_weight"),
         ({"head_weight": "big"}, "head_weight"),
         ({"query_strategy": "random"}, "query_strategy"),
+        ({"head_features": "rank"}, "head_features"),
     ],
 )
 def test_bad_parameters_are_refused_at_every_entry(fitted, data, params, name):
