@@ -221,3 +221,13 @@ def test_bad_parameters_are_refused_at_every_entry(fitted, data, params, name):
         det.partial_fit(pool[[0, 40]], y[[0, 40]])
     with pytest.raises((ValueError, TypeError), match=name):
         det.query(pool)
+
+
+def test_augmentation_after_labels_refits_the_head(with_head, data):
+    X, pool, _ = data
+    det = copy.deepcopy(with_head).augment(1)
+    assert det._head is not None and det._head is not with_head._head
+    np.testing.assert_allclose(det.decision_function(X), det.decision_scores_)
+    ranks = reference_rank(det._head_reference, flow_scores(det, pool))
+    expected = ranks + det._head.predict_proba(det._standardized(pool))[:, 1]
+    np.testing.assert_allclose(det.decision_function(pool), expected)
