@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["QUERY_STRATEGIES", "select_marginal", "select_queries"]
+__all__ = [
+    "QUERY_STRATEGIES",
+    "select_marginal",
+    "select_queries",
+    "select_top_and_marginal",
+]
 
 #: ``query_strategy`` values. The four cover the ablation of Han et al. (Fig. 8):
 #: ``"hybrid"`` is S1 ∪ S2; ``"top_k"`` keeps top-k sampling and replaces interval
@@ -120,3 +125,24 @@ def select_marginal(log_prob, threshold: float, n: int) -> np.ndarray:
     omega = distance.max() if distance.size else 1.0
     distance = distance / omega if omega > 0 else distance
     return np.argsort(distance, kind="stable")[: max(int(n), 0)]
+
+
+def select_top_and_marginal(scores, threshold: float, n: int) -> np.ndarray:
+    """Indices of the ``ceil(n / 2)`` highest scores, then those nearest ``threshold``.
+
+    The highest scores are the likeliest anomalies (what a label-trained
+    classifier learns from); the others, by :func:`select_marginal` among
+    the remaining samples, are those the detector is least sure of.
+    :class:`~alad.NAFALDetector`'s ``query_strategy="hybrid"``.
+
+    Examples
+    --------
+    >>> select_top_and_marginal([0.1, 0.9, 0.45, 0.7, 0.52], 0.5, 3).tolist()
+    [1, 3, 4]
+    """
+    scores = np.asarray(scores, dtype=np.float64)
+    top = np.argsort(-scores, kind="stable")
+    n_top = min(-(-max(int(n), 0) // 2), len(scores))
+    rest = top[n_top:]
+    near = select_marginal(scores[rest], threshold, max(int(n), 0) - n_top)
+    return np.r_[top[:n_top], rest[near]].astype(np.int64)

@@ -13,7 +13,7 @@ from alad.augment import (
     mahalanobis_sq,
     mahalanobis_threshold,
 )
-from alad.query import select_marginal
+from alad.query import select_marginal, select_top_and_marginal
 
 
 @pytest.mark.parametrize("alpha", [0.9, 0.95, 0.5])
@@ -99,6 +99,20 @@ def test_select_marginal_orders_by_distance_to_threshold():
     lp = np.array([-10.0, -3.0, -2.2, -7.0, -2.2])
     assert select_marginal(lp, -2.0, 3).tolist() == [2, 4, 1]
     assert select_marginal(lp, -2.0, 0).tolist() == []
+
+
+@pytest.mark.parametrize("n", [0, 1, 4, 5, 9])
+def test_top_and_marginal_takes_the_top_half_then_the_nearest(n):
+    scores = np.array([0.1, 0.9, 0.45, 0.7, 0.52, 0.3, 0.95, 0.49])
+    idx = select_top_and_marginal(scores, 0.5, n)
+    n = min(n, len(scores))
+    n_top = -(-n // 2)
+    assert len(idx) == n and len(set(idx.tolist())) == n
+    top = np.argsort(-scores, kind="stable")
+    assert idx[:n_top].tolist() == top[:n_top].tolist()
+    rest = top[n_top:]
+    nearest = rest[np.argsort(np.abs(scores[rest] - 0.5), kind="stable")]
+    assert idx[n_top:].tolist() == nearest[: n - n_top].tolist()
 
 
 def test_augmentation_quota_stopping_rule():

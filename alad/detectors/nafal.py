@@ -19,7 +19,7 @@ from ..base import BaseDetector
 from ..exceptions import FlowDivergenceWarning, PoolExhaustedError
 from ..flows import NAFAD
 from ..label_head import reference_rank
-from ..query import select_marginal
+from ..query import select_marginal, select_top_and_marginal
 from ..runtime import seeded
 from ..thresholds import fingerprints
 from ..training import train_epochs, training_callbacks
@@ -1148,11 +1148,7 @@ class NAFALDetector(BaseDetector):
             return top[:n]
         if self.query_strategy == "margin":
             return select_marginal(scores, self.threshold_, n)
-        # hybrid: the highest half (rounded up), then the rest nearest the threshold
-        n_top = min(math.ceil(n / 2), len(scores))
-        rest = top[n_top:]
-        near = select_marginal(scores[rest], self.threshold_, n - n_top)
-        return np.r_[top[:n_top], rest[near]].astype(np.int64)
+        return select_top_and_marginal(scores, self.threshold_, n)
 
     @transactional
     def partial_fit(self, X, y, classes=None):
