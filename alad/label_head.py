@@ -20,9 +20,16 @@ the rank of its own score among its training scores (:func:`reference_rank`),
 so that both speak in the same unit (see
 ``ActiveReconstructionDetector(score_head=...)``
 and ``benchmarks/label_head.py``, where the combinations were compared).
+
+The classifier, its held-out skill and its probabilities take a
+``features`` callable (:func:`window_features` by default): samples that
+are features already, as ``NAFALDetector``'s standardised flat samples,
+pass ``features=numpy.asarray`` and share the same folds and trees.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 from sklearn.ensemble import ExtraTreesClassifier
@@ -73,6 +80,7 @@ def fit_window_classifier(
     *,
     n_estimators: int = 100,
     random_state: int = 0,
+    features: Callable[[np.ndarray], np.ndarray] = window_features,
 ) -> ExtraTreesClassifier:
     """Extremely randomised trees telling anomalous windows from normal ones.
 
@@ -82,19 +90,23 @@ def fit_window_classifier(
         Windows of each class (at least one of each).
     n_estimators : int, default=100
     random_state : int, default=0
+    features : callable, default=window_features
+        Maps samples to the classifier's features (``numpy.asarray`` for
+        samples that are features already).
 
     Returns
     -------
     classifier : ExtraTreesClassifier
-        Fitted on :func:`window_features`; classes weighted to balance, as a
-        handful of anomalous windows face hundreds of normal ones.
+        Fitted on ``features`` (:func:`window_features`); classes weighted to
+        balance, as a handful of anomalous windows face hundreds of normal
+        ones.
     """
     if not len(anomalous) or not len(normal):
         raise ValueError(
             "the window classifier needs windows of both classes; got "
             f"{len(anomalous)} anomalous and {len(normal)} normal."
         )
-    features = window_features(np.concatenate([anomalous, normal]))
+    inputs = features(np.concatenate([anomalous, normal]))
     target = np.r_[np.ones(len(anomalous)), np.zeros(len(normal))].astype(np.int64)
     classifier = ExtraTreesClassifier(
         n_estimators=n_estimators,
@@ -102,7 +114,7 @@ def fit_window_classifier(
         n_jobs=1,
         random_state=random_state,
     )
-    return classifier.fit(features, target)
+    return classifier.fit(inputs, target)
 
 
 def held_out_probabilities(
@@ -113,6 +125,7 @@ def held_out_probabilities(
     n_folds: int = 5,
     n_estimators: int = 100,
     random_state: int = 0,
+    features: Callable[[np.ndarray], np.ndarray] = window_features,
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """Each labelled window's probability from a classifier that did not see it.
 
@@ -133,6 +146,9 @@ def held_out_probabilities(
         At most; fewer when fewer anomalous windows are labelled.
     n_estimators : int, default=100
     random_state : int, default=0
+    features : callable, default=window_features
+        The classifier's features of a batch of samples (see
+        :func:`fit_window_classifier`).
 
     Returns
     -------
@@ -153,13 +169,14 @@ def held_out_probabilities(
             np.concatenate([normal[fold_n != fold], replay]),
             n_estimators=n_estimators,
             random_state=int(rng.integers(2**31 - 1)),
+            features=features,
         )
         p_anomalous[fold_a == fold] = window_probabilities(
-            classifier, [anomalous[fold_a == fold]]
+            classifier, [anomalous[fold_a == fold]], features=features
         )
         if (fold_n == fold).any():
             p_normal[fold_n == fold] = window_probabilities(
-                classifier, [normal[fold_n == fold]]
+                classifier, [normal[fold_n == fold]], features=features
             )
     return p_anomalous, p_normal
 
@@ -170,6 +187,7 @@ def held_out_skill(
     replay: np.ndarray,
     *,
     random_state: int = 0,
+    features: Callable[[np.ndarray], np.ndarray] = window_features,
 ) -> float | None:
     """How well the classifier tells labelled windows it has not seen: 0 to 1.
 
@@ -179,6 +197,15 @@ def held_out_skill(
     them no better than chance (it learnt something that does not carry
     over to other windows of the data).
 
+    Parameters
+    ----------
+    anomalous, normal, replay : ndarray
+        As for :func:`held_out_probabilities`.
+    random_state : int, default=0
+    features : callable, default=window_features
+        The classifier's features of a batch of samples (see
+        :func:`fit_window_classifier`).
+
     Returns
     -------
     skill : float or None
@@ -186,7 +213,7 @@ def held_out_skill(
         or no normal one, labelled.
     """
     held_out = held_out_probabilities(
-        anomalous, normal, replay, random_state=random_state
+        anomalous, normal, replay, random_state=random_state, features=features
     )
     if held_out is None or not len(normal):
         return None
@@ -197,19 +224,26 @@ def held_out_skill(
     return max(0.0, float(2 * (wins + 0.5 * ties) - 1))
 
 
-def window_probabilities(classifier, batches) -> np.ndarray:
+def window_probabilities(
+    classifier,
+    batches,
+    *,
+    features: Callable[[np.ndarray], np.ndarray] = window_features,
+) -> np.ndarray:
     """Probability of the anomalous class for each window of ``batches``.
 
     Parameters
     ----------
     classifier : fitted classifier from :func:`fit_window_classifier`
     batches : iterable of ndarray of shape (n, window_size, n_channels)
+    features : callable, default=window_features
+        The features the classifier was fitted on, of a batch.
 
     Returns
     -------
     probabilities : ndarray of float64 of shape (n_windows,)
     """
-    parts = [classifier.predict_proba(window_features(b))[:, 1] for b in batches]
+    parts = [classifier.predict_proba(features(b))[:, 1] for b in batches]
     return np.concatenate(parts) if parts else np.empty(0)
 
 

@@ -18,7 +18,7 @@ from ..augment import augmentation_quota, filter_augmented
 from ..base import BaseDetector
 from ..exceptions import FlowDivergenceWarning, PoolExhaustedError
 from ..flows import NAFAD
-from ..label_head import reference_rank
+from ..label_head import held_out_skill, reference_rank
 from ..query import select_marginal, select_top_and_marginal
 from ..runtime import seeded
 from ..thresholds import fingerprints
@@ -213,9 +213,19 @@ class NAFALDetector(BaseDetector):
         class. Until an anomaly is labelled the score is the flow's own.
         ``"none"``: the flow's score only (the feedback of earlier versions,
         and of ``docs/nafal.rst``'s feedback study).
-    head_weight : float, default=1.0
+    head_weight : float or "skill", default=1.0
         Weight of the trees' probability against the flow's rank, both
-        between 0 and 1 on the training data; 0 fits no head.
+        between 0 and 1 on the training data; 0 fits no head. ``"skill"``:
+        let the labels decide, at every round: the trees' skill on the
+        labelled samples they have not seen
+        (:func:`alad.label_head.held_out_skill`: trees trained without a fold
+        of the labelled samples, plus the replayed training samples, score
+        that fold; ``2 * AUC - 1`` over the labelled anomalies against the
+        labelled normals, floored at 0). A head that does not carry over to
+        unseen samples weighs 0 and the score stays the flow's; with fewer
+        than two anomalies or no normal sample labelled the skill cannot be
+        measured and the weight is 1. ``feedback_history_`` records the
+        weight of each round.
     head_features : {"inputs", "inputs+rank"}, default="inputs"
         What the head's trees see: the standardised inputs, or those and the
         rank of the flow's score (so that the trees can also split on it).
@@ -290,7 +300,9 @@ class NAFALDetector(BaseDetector):
         Samples labelled through :meth:`partial_fit`.
     feedback_history_ : list of dict
         Per :meth:`partial_fit` round: normals and anomalies added, the hinge
-        target, losses, and whether the round was rolled back.
+        target, losses, whether the round was rolled back, and the head's
+        weight after it (``head_weight``: 0 while no head is fitted, the
+        measured skill with ``head_weight="skill"``).
 
     See Also
     --------
@@ -404,7 +416,10 @@ class NAFALDetector(BaseDetector):
         "anomaly_margin": [Interval(numbers.Real, None, None, closed="neither")],
         "budget": [Interval(numbers.Integral, 1, None, closed="left"), None],
         "score_head": [StrOptions({"classifier", "none"})],
-        "head_weight": [Interval(numbers.Real, 0.0, None, closed="left")],
+        "head_weight": [
+            Interval(numbers.Real, 0.0, None, closed="left"),
+            StrOptions({"skill"}),
+        ],
         "query_strategy": [StrOptions({"hybrid", "margin", "top"})],
         "head_features": [StrOptions({"inputs", "inputs+rank"})],
     }
@@ -606,18 +621,23 @@ class NAFALDetector(BaseDetector):
         return out
 
     def _fit_head(self, state: _FlowState, reference: np.ndarray):
-        """The classifier of ``state``'s labelled samples, or None.
+        """The classifier of ``state``'s labelled samples and its weight, or None.
 
         Anomalous: the labelled anomalies. Normal: the labelled normals and up
         to ``HEAD_REPLAY`` training samples, drawn from the fit's seed and the
-        number of labelled samples only (a function of the state).
+        number of labelled samples only (a function of the state). The
+        weight is ``head_weight``, or with ``"skill"`` the trees' held-out
+        skill on the labelled samples (:func:`alad.label_head.held_out_skill`
+        on the same features, the replayed samples always in training): 1
+        when it cannot be measured, and no head (None) when it is 0.
         """
         if self.score_head == "none" or self.head_weight == 0:
             return None
         if not len(state.anomaly_x):
             return None
         labelled_normal = state.train_x[len(self._fit_x) :]
-        n_labelled = len(labelled_normal) + len(state.anomaly_x)
+        n_anomalous = len(state.anomaly_x)
+        n_labelled = len(labelled_normal) + n_anomalous
         rng = np.random.default_rng([self._seed, n_labelled, 7])
         n = min(HEAD_REPLAY, len(self._fit_x))
         replay = self._fit_x[np.sort(rng.choice(len(self._fit_x), n, replace=False))]
@@ -626,14 +646,33 @@ class NAFALDetector(BaseDetector):
         if self.head_features == "inputs+rank":
             flow = self._score_flat(features, state.net.module_)
             features = self._head_inputs(features, reference_rank(reference, flow))
-        target = np.r_[np.ones(len(state.anomaly_x)), np.zeros(len(normal))]
+        weight = self.head_weight
+        if weight == "skill":
+            end = n_anomalous + len(labelled_normal)  # of the labelled normals
+            skill = held_out_skill(
+                features[:n_anomalous],
+                features[n_anomalous:end],
+                features[end:],
+                random_state=int(
+                    np.random.default_rng([self._seed, n_labelled, 8]).integers(
+                        2**31 - 1
+                    )
+                ),
+                features=np.asarray,
+            )
+            # unmeasurable (fewer than two anomalies or no labelled normal):
+            # full weight; no skill: the labels say the head does not carry over
+            weight = 1.0 if skill is None else skill
+            if weight == 0:
+                return None
+        target = np.r_[np.ones(n_anomalous), np.zeros(len(normal))]
         classifier = ExtraTreesClassifier(
             n_estimators=100,
             class_weight="balanced",
             n_jobs=1,
             random_state=int(rng.integers(2**31 - 1)),
         )
-        return classifier.fit(features, target.astype(np.int64))
+        return classifier.fit(features, target.astype(np.int64)), float(weight)
 
     def _training_data(self, state: _FlowState) -> tuple[dict, np.ndarray]:
         """Rows of every training sample: normals, anomalies, augmented views.
@@ -718,18 +757,19 @@ class NAFALDetector(BaseDetector):
         if not self._is_sound(state.net.module_, scores):
             return False
         reference = np.sort(scores)
-        head = self._fit_head(state, reference)
-        if head is None:
+        fitted = self._fit_head(state, reference)
+        if fitted is None:
             self._head, self._head_reference, self._head_weight = None, None, 0.0
             self._head_features = "inputs"
         else:
+            head, weight = fitted
             ranks = reference_rank(reference, scores)
             with_rank = self.head_features == "inputs+rank"
-            scores = ranks + self.head_weight * self._head_probability(
+            scores = ranks + weight * self._head_probability(
                 head, self._fit_x, ranks if with_rank else None
             )
             self._head, self._head_reference = head, reference
-            self._head_weight = float(self.head_weight)
+            self._head_weight = weight
             self._head_features = self.head_features
         self.net_ = state.net
         self._train_x, self._anomaly_x = state.train_x, state.anomaly_x
@@ -1032,11 +1072,13 @@ class NAFALDetector(BaseDetector):
 
     #: a detector pickled before ``extractor`` existed used the dense one
     #: ... and one pickled before the label head kept the flow's score and
-    #: the marginal query
+    #: the marginal query (and, should it take a head, the fixed weight 1.0
+    #: of the first heads, not the measured skill)
     _params_added_later = {
         "extractor": "dense",
         "score_head": "none",
         "query_strategy": "margin",
+        "head_weight": 1.0,
     }
 
     _state_added_later = {
@@ -1227,6 +1269,8 @@ class NAFALDetector(BaseDetector):
                 "hinge_target": target,
                 "train_loss": losses,
                 "rolled_back": not committed,
+                # 0 without a head; a rolled-back round keeps the previous one
+                "head_weight": self._head_weight,
             },
         ]
         return self

@@ -7,8 +7,14 @@ import numpy as np
 import pytest
 from sklearn.base import clone
 
+from alad.detectors import nafal
 from alad.detectors.nafal import NAFALDetector
-from alad.label_head import reference_rank
+from alad.label_head import (
+    fit_window_classifier,
+    held_out_skill,
+    reference_rank,
+    window_probabilities,
+)
 
 FAST = {
     "n_transforms": 4,
@@ -176,17 +182,21 @@ def test_detector_pickled_before_the_head_keeps_the_old_feedback(with_head, data
     old = NAFALDetector.__new__(NAFALDetector)
     old.__setstate__(state)
     assert old.score_head == "none" and old.query_strategy == "margin"
+    assert old.head_weight == 1.0  # the first heads' fixed weight, not "skill"
     assert old._head is None
     np.testing.assert_array_equal(old.decision_function(pool), flow_scores(old, pool))
     old.partial_fit(pool[[42]], y[[42]])  # and its later rounds fit none either
     assert old._head is None
 
 
-def test_a_failed_head_fit_leaves_the_detector_as_it_was(fitted, data, monkeypatch):
+@pytest.mark.parametrize("weight", [1.0, "skill"])
+def test_a_failed_head_fit_leaves_the_detector_as_it_was(
+    fitted, data, monkeypatch, weight
+):
     import sklearn.ensemble
 
     _, pool, y = data
-    det = copy.deepcopy(fitted)
+    det = copy.deepcopy(fitted).set_params(head_weight=weight)
     before = det.decision_function(pool)
     state = dict(vars(det))
 
@@ -195,7 +205,7 @@ def test_a_failed_head_fit_leaves_the_detector_as_it_was(fitted, data, monkeypat
 
     monkeypatch.setattr(sklearn.ensemble.ExtraTreesClassifier, "fit", fail)
     with pytest.raises(RuntimeError, match="head failed"):
-        det.partial_fit(pool[[0, 40]], y[[0, 40]])
+        det.partial_fit(pool[[0, 40, 41]], y[[0, 40, 41]])
     assert vars(det).keys() == state.keys()
     for name, value in state.items():
         assert vars(det)[name] is value, name
@@ -208,6 +218,8 @@ def test_a_failed_head_fit_leaves_the_detector_as_it_was(fitted, data, monkeypat
         ({"score_head": "forest"}, "score_head"),
         ({"head_weight": -1.0}, "head_weight"),
         ({"head_weight": "big"}, "head_weight"),
+        ({"head_weight": "Skill"}, "head_weight"),
+        ({"head_weight": None}, "head_weight"),
         ({"query_strategy": "random"}, "query_strategy"),
         ({"head_features": "rank"}, "head_features"),
     ],
@@ -231,3 +243,125 @@ def test_augmentation_after_labels_refits_the_head(with_head, data):
     ranks = reference_rank(det._head_reference, flow_scores(det, pool))
     expected = ranks + det._head.predict_proba(det._standardized(pool))[:, 1]
     np.testing.assert_allclose(det.decision_function(pool), expected)
+
+
+# -- head_weight="skill": the head weighed by its held-out skill ---------------
+SKILL_ROWS = np.r_[0, 1, 2, 3, 40, 41, 42]  # 4 normal, 3 anomalous
+
+
+def test_the_history_records_the_heads_weight(fitted, with_head, data):
+    _, pool, _ = data
+    assert with_head.feedback_history_[-1]["head_weight"] == 1.0
+    det = copy.deepcopy(fitted).partial_fit(pool[:2], np.zeros(2))
+    assert det.feedback_history_[-1]["head_weight"] == 0.0  # no head
+
+
+@pytest.mark.parametrize("skill", [None, 0.0, 0.4])
+def test_skill_weight_is_the_heads_held_out_skill(fitted, data, monkeypatch, skill):
+    """The weight is what the labelled samples measured; unmeasurable is full
+    weight, no skill is no head (the flow's own score)."""
+    X, pool, y = data
+    monkeypatch.setattr(nafal, "held_out_skill", lambda *a, **k: skill)
+    det = copy.deepcopy(fitted).set_params(head_weight="skill")
+    det.partial_fit(pool[SKILL_ROWS], y[SKILL_ROWS])
+    flow = flow_scores(det, pool)
+    if skill == 0.0:
+        assert det._head is None and det._head_weight == 0.0
+        np.testing.assert_array_equal(det.decision_function(pool), flow)
+        np.testing.assert_array_equal(det.decision_scores_, flow_scores(det, X))
+    else:
+        weight = 1.0 if skill is None else skill
+        assert det._head is not None and det._head_weight == weight
+        expected = (
+            reference_rank(det._head_reference, flow)
+            + weight * det._head.predict_proba(det._standardized(pool))[:, 1]
+        )
+        np.testing.assert_allclose(det.decision_function(pool), expected)
+        np.testing.assert_allclose(det.decision_function(X), det.decision_scores_)
+    assert det.feedback_history_[-1]["head_weight"] == det._head_weight
+    assert type(det.feedback_history_[-1]["head_weight"]) is float
+
+
+def test_skill_weight_is_measured_on_the_labelled_samples(fitted, data, monkeypatch):
+    X, pool, y = data
+    calls = []
+
+    def measured(*args, **kwargs):
+        calls.append((args, kwargs))
+        return held_out_skill(*args, **kwargs)
+
+    monkeypatch.setattr(nafal, "held_out_skill", measured)
+    det = copy.deepcopy(fitted).set_params(head_weight="skill")
+    det.partial_fit(pool[SKILL_ROWS], y[SKILL_ROWS])
+    (anomalous, normal, replay), kwargs = calls[-1]
+    flat = det._standardized(pool[SKILL_ROWS])
+    np.testing.assert_array_equal(anomalous, flat[y[SKILL_ROWS] == 1])
+    np.testing.assert_array_equal(normal, flat[y[SKILL_ROWS] == 0])
+    # the replayed training samples, always in the trees' training
+    assert len(replay) == len(X)
+    assert np.isin(fingerprint(replay), fingerprint(det._fit_x)).all()
+    assert kwargs["features"] is np.asarray
+    # anomalies 3 standard deviations away: every held-out one is recognised
+    skill = measured(anomalous, normal, replay, **kwargs)
+    assert skill == 1.0 and det._head_weight == skill
+    assert det.feedback_history_[-1]["head_weight"] == skill
+
+
+def fingerprint(rows):
+    return [r.tobytes() for r in np.asarray(rows)]
+
+
+@pytest.mark.parametrize(
+    "rows", [np.r_[0, 1, 40], np.r_[40, 41]], ids=["one anomaly", "no normal"]
+)
+def test_unmeasurable_skill_is_full_weight(fitted, data, rows):
+    _, pool, y = data
+    det = copy.deepcopy(fitted).set_params(head_weight="skill")
+    det.partial_fit(pool[rows], y[rows])
+    assert det._head is not None and det._head_weight == 1.0
+    fixed = copy.deepcopy(fitted).partial_fit(pool[rows], y[rows])
+    np.testing.assert_array_equal(
+        det.decision_function(pool), fixed.decision_function(pool)
+    )
+
+
+def test_skill_weight_is_reproducible_and_pickles(fitted, data, monkeypatch):
+    _, pool, y = data
+    runs = [
+        copy.deepcopy(fitted)
+        .set_params(head_weight="skill")
+        .partial_fit(pool[SKILL_ROWS], y[SKILL_ROWS])
+        for _ in range(2)
+    ]
+    assert runs[0]._head_weight == runs[1]._head_weight
+    np.testing.assert_array_equal(
+        runs[0].decision_function(pool), runs[1].decision_function(pool)
+    )
+    # with a head, and without one (skill 0)
+    monkeypatch.setattr(nafal, "held_out_skill", lambda *a, **k: 0.0)
+    headless = copy.deepcopy(fitted).set_params(head_weight="skill")
+    headless.partial_fit(pool[SKILL_ROWS], y[SKILL_ROWS])
+    for det in (runs[0], headless):
+        loaded = pickle.loads(pickle.dumps(det))
+        assert loaded.head_weight == "skill"
+        assert loaded._head_weight == det._head_weight
+        np.testing.assert_array_equal(
+            loaded.decision_function(pool), det.decision_function(pool)
+        )
+        assert clone(loaded).head_weight == "skill"
+
+
+def test_the_shared_skill_takes_flat_samples():
+    """label_head's classifier, probabilities and skill on samples that are
+    features already (features=np.asarray), as NAF's head uses them."""
+    rng = np.random.default_rng(1)
+    anomalous = rng.normal(size=(6, 5)).astype(np.float32) + 4
+    normal = rng.normal(size=(8, 5)).astype(np.float32)
+    replay = rng.normal(size=(60, 5)).astype(np.float32)
+    classifier = fit_window_classifier(anomalous, replay, features=np.asarray)
+    assert classifier.n_features_in_ == 5
+    p = window_probabilities(classifier, [anomalous, normal], features=np.asarray)
+    assert p.shape == (14,) and p[:6].min() > p[6:].max()
+    assert held_out_skill(anomalous, normal, replay, features=np.asarray) == 1.0
+    alike = rng.normal(size=(6, 5)).astype(np.float32)
+    assert held_out_skill(alike, normal, replay, features=np.asarray) < 0.6
