@@ -100,16 +100,29 @@ ARMS = {
         "query_strategy": "hybrid",
         "head_features": "inputs+rank",
     },
+    "NAF + head (skill weight), hybrid query": {
+        "score_head": "classifier",
+        "query_strategy": "hybrid",
+        "head_weight": "skill",
+    },
 }
 
 
 def default_arm():
-    """The arm of ``NAFALDetector()``'s defaults: its labels go to the peers."""
+    """The arm of ``NAFALDetector()``'s defaults: its labels go to the peers.
+
+    The arm that sets the most parameters, of those whose settings are all
+    the defaults.
+    """
     defaults = NAFALDetector().get_params()
-    for arm, params in ARMS.items():
-        if all(defaults[k] == v for k, v in params.items()):
-            return arm
-    raise ValueError("no arm has the detector's default feedback settings")
+    matching = [
+        arm
+        for arm, params in ARMS.items()
+        if all(defaults[k] == v for k, v in params.items())
+    ]
+    if not matching:
+        raise ValueError("no arm has the detector's default feedback settings")
+    return max(matching, key=lambda arm: len(ARMS[arm]))
 
 
 PEERS = {
@@ -242,6 +255,8 @@ def run_naf(dataset, task, seed, split, arms=None, with_fit=True):
                     "n_labelled": len(order),
                     "n_anomalies": int(y_pool[order].sum()),
                     "queried": list(order),
+                    # the head's weight after the last round (0: no head)
+                    "head_weight": model.feedback_history_[-1]["head_weight"],
                     "cpu_s": time.process_time() - start,
                     **metrics(where, model.decision_function(X_ve)),
                 }
