@@ -101,8 +101,24 @@ def _both_skills(d):
     return head / max(backbone, 0.25)
 
 
+def _forgiving_weight(d) -> float:
+    """min(1, 2 * skill): a good but imperfect head keeps its full weight."""
+    return min(1.0, 2 * _gini_weight(d))
+
+
+def _step_weight(d) -> float:
+    """1 when the held-out AUC reaches 0.75 (or cannot be measured), else 0."""
+    if d["lp"] is None:
+        return 1.0
+    return 1.0 if _labelled_auc(d["ly"], d["lp"]) >= 0.75 else 0.0
+
+
 #: name -> f(data) -> evaluation scores; data holds b_eval, b_train, h_eval, ...
 RULES = {
+    "rank + min(1, 2 gini) p": lambda d: _tail_rank(d["b_train"], d["b_eval"])
+    + _forgiving_weight(d) * d["h_eval"],
+    "rank + 1[auc >= .75] p": lambda d: _tail_rank(d["b_train"], d["b_eval"])
+    + _step_weight(d) * d["h_eval"],
     "rank + p * skill / backbone skill": lambda d: _tail_rank(d["b_train"], d["b_eval"])
     + _both_skills(d) * d["h_eval"],
     "rank + gini p": lambda d: _tail_rank(d["b_train"], d["b_eval"])
