@@ -113,8 +113,36 @@ def _step_weight(d) -> float:
     return 1.0 if _labelled_auc(d["ly"], d["lp"]) >= 0.75 else 0.0
 
 
+def _member_skills(d):
+    """Backbone's and IsolationForest's skills on the labelled windows, max 1.
+
+    Each is measured on ranks neither learnt from: the backbone's rank of a
+    window under the model that queried it, the forest's (it never learns).
+    Unmeasurable (no anomalous or no normal window): the backbone alone.
+    """
+    if d.get("li") is None or not 0 < d["ly"].sum() < len(d["ly"]):
+        return 1.0, 0.0
+    b = max(0.0, 2 * _labelled_auc(d["ly"], d["lr"]) - 1)
+    i = max(0.0, 2 * _labelled_auc(d["ly"], d["li"]) - 1)
+    top = max(b, i)
+    return (1.0, 0.0) if top == 0 else (b / top, i / top)
+
+
+def _committee(d, choose=False, head=True):
+    b, i = _member_skills(d)
+    if choose:
+        b, i = (1.0, 0.0) if b >= i else (0.0, 1.0)
+    score = b * _tail_rank(d["b_train"], d["b_eval"]) + i * _tail_rank(
+        d["i_train"], d["i_eval"]
+    )
+    return score + (_gini_weight(d) * d["h_eval"] if head else 0)
+
+
 #: name -> f(data) -> evaluation scores; data holds b_eval, b_train, h_eval, ...
 RULES = {
+    "committee skill-weighted + gini p": _committee,
+    "committee best + gini p": lambda d: _committee(d, choose=True),
+    "committee skill-weighted": lambda d: _committee(d, head=False),
     "rank + min(1, 2 gini) p": lambda d: _tail_rank(d["b_train"], d["b_eval"])
     + _forgiving_weight(d) * d["h_eval"],
     "rank + 1[auc >= .75] p": lambda d: _tail_rank(d["b_train"], d["b_eval"])
@@ -192,6 +220,7 @@ def run(tasks, cache: Path, out: Path) -> None:
                         # round's windows by the model that chose them
                         before = len(det._labelled_windows)
                         module = copy.deepcopy(det.net_.module_)
+                        scale = det.channel_scale_
                         reference = np.sort(det.decision_scores_)
                         result = run_active_learning(
                             det, split.X_pool, split.y_pool,
@@ -202,7 +231,11 @@ def run(tasks, cache: Path, out: Path) -> None:
                         spent += result.history[-1]["n_labelled"]
                         new = det._labelled_windows[before:]
                         chunks = det._position_scores(
-                            new, np.arange(len(new)), standardized=True, module=module
+                            new,
+                            np.arange(len(new)),
+                            standardized=True,
+                            module=module,
+                            scale=scale,
                         )
                         ranks += [_tail_rank(reference, c).mean(axis=1) for c in chunks]
                         targets = np.nan_to_num(det._labelled_targets[before:])
@@ -224,6 +257,11 @@ def run(tasks, cache: Path, out: Path) -> None:
                     arrays[f"ly_{budget}"] = anomalous
                     arrays[f"lr_{budget}"] = np.concatenate(ranks)
                     windows = det._labelled_windows
+                    # ... and their mean rank under the IsolationForest
+                    rows = -forest.score_samples(windows.reshape(-1, windows.shape[2]))
+                    arrays[f"li_{budget}"] = _tail_rank(
+                        arrays["i_train"], rows
+                    ).reshape(windows.shape[:2]).mean(axis=1)
                     held_out = held_out_probabilities(
                         windows[anomalous], windows[~anomalous],
                         np.concatenate([pool, det._normal_training_windows(500)]),
@@ -262,6 +300,7 @@ def table(out: Path, only: str = "") -> str:
             d["ly"] = z[f"ly_{budget}"] if f"ly_{budget}" in z else None
             d["lr"] = z[f"lr_{budget}"] if f"lr_{budget}" in z else None
             d["lp"] = z[f"lp_{budget}"] if f"lp_{budget}" in z else None
+            d["li"] = z[f"li_{budget}"] if f"li_{budget}" in z else None
             for rule, f in RULES.items():
                 scores = f(d)
                 for part, rows in _halves(split).items():

@@ -45,10 +45,26 @@ VARIANTS = {
         "feedback_steps": None,
         "pool_replay": 0.0,
         "score_head": "none",
+        "channel_score": "mean",
     },
-    "steps120": {"feedback_steps": 120, "pool_replay": 0.0, "score_head": "none"},
-    "steps120+pool": {"feedback_steps": 120, "pool_replay": 0.5, "score_head": "none"},
-    "pool": {"feedback_steps": None, "pool_replay": 0.5, "score_head": "none"},
+    "steps120": {
+        "feedback_steps": 120,
+        "pool_replay": 0.0,
+        "score_head": "none",
+        "channel_score": "mean",
+    },
+    "steps120+pool": {
+        "feedback_steps": 120,
+        "pool_replay": 0.5,
+        "score_head": "none",
+        "channel_score": "mean",
+    },
+    "pool": {
+        "feedback_steps": None,
+        "pool_replay": 0.5,
+        "score_head": "none",
+        "channel_score": "mean",
+    },
     # the label-trained window classifier (alad.label_head), its rule chosen
     # offline by benchmarks/label_head.py on the same validation halves
     "steps120+pool+head": {
@@ -56,6 +72,7 @@ VARIANTS = {
         "pool_replay": 0.5,
         "score_head": "window_classifier",
         "head_weight": 1.0,
+        "channel_score": "mean",
     },
     # ... weighed by its held-out skill (the default since)
     "steps120+pool+skill": {
@@ -63,6 +80,16 @@ VARIANTS = {
         "pool_replay": 0.5,
         "score_head": "window_classifier",
         "head_weight": "skill",
+        "channel_score": "mean",
+    },
+    # ... with the channels' errors scaled, the largest taken (the default
+    # since; alad.channel_score, chosen by benchmarks/channel_score.py)
+    "steps120+pool+skill+channels": {
+        "feedback_steps": 120,
+        "pool_replay": 0.5,
+        "score_head": "window_classifier",
+        "head_weight": "skill",
+        "channel_score": "max_scaled",
     },
 }
 #: task spec -> pool ratio (MSL's 20 % pools hold 4 to 24 windows)
@@ -114,6 +141,24 @@ def _fitted(task, seed, cache: Path):
     return det
 
 
+def _with_params(fitted, params):
+    """A copy of ``fitted`` with ``params``; a new ``channel_score`` rescored.
+
+    The channel score does not change how the backbone is trained, only how
+    its errors are scored, so rescoring the training data (the scale and
+    ``threshold_``) gives what a fit with it gives, without training again.
+    """
+    det = copy.deepcopy(fitted)
+    before = det.channel_score
+    det.set_params(**params)
+    if det.channel_score != before:
+        scale, scores = det._training_scores(det.net_.module_)
+        det.channel_scale_ = scale
+        det._set_training_scores(scores)
+        det._bind_fit_params()
+    return det
+
+
 def run(variants, tasks, cache: Path) -> None:
     import torch
 
@@ -140,7 +185,7 @@ def run(variants, tasks, cache: Path) -> None:
                 halves = _halves(split)
                 base = _fitted(task, seed, cache)
                 for name in todo:
-                    det = copy.deepcopy(base).set_params(**VARIANTS[name])
+                    det = _with_params(base, VARIANTS[name])
                     scores = det.decision_function(split.X_eval)
                     rows = [(0, 0, 0, [], scores)]
                     spent = 0

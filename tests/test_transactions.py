@@ -197,13 +197,13 @@ def test_ctrl_c_in_naf_rounds_propagates(naf, tab, monkeypatch, call):
 # -- faults injected at several points -----------------------------------------
 ARD_FIT_POINTS = [
     (nets.BackboneNet, "train_step", 2),
-    (ActiveReconstructionDetector, "_backbone_score", 1),
+    (ActiveReconstructionDetector, "_training_scores", 1),
     (ActiveReconstructionDetector, "_set_training_scores", 1),
 ]
 ARD_ROUND_POINTS = [
     (nets.FeedbackNet, "train_step", 3),
     (ActiveReconstructionDetector, "_normal_training_windows", 1),
-    (ActiveReconstructionDetector, "_backbone_score", 1),
+    (ActiveReconstructionDetector, "_training_scores", 1),
     (ActiveReconstructionDetector, "_head_windows", 1),
     (active_reconstruction, "held_out_skill", 1),  # the head's weight
     (ActiveReconstructionDetector, "_set_training_scores", 1),
@@ -384,12 +384,13 @@ def test_a_diverging_usad_round_is_rolled_back(data):
 def test_scores_beyond_the_bound_roll_back_a_round(ard, data, monkeypatch):
     det = copy.deepcopy(ard)
     before = det.decision_function(data.X_test)
-    original = ActiveReconstructionDetector._backbone_score
+    original = ActiveReconstructionDetector._training_scores
 
-    def huge(self, X, **kwargs):
-        return original(self, X, **kwargs) * 1e12
+    def huge(self, module):
+        scale, scores = original(self, module)
+        return scale, scores * 1e12
 
-    monkeypatch.setattr(ActiveReconstructionDetector, "_backbone_score", huge)
+    monkeypatch.setattr(ActiveReconstructionDetector, "_training_scores", huge)
     idx = det.query(data.X_test)
     with pytest.warns(DivergenceWarning, match="rolled back"):
         det.partial_fit(data.X_test[idx], data.y_test[idx])

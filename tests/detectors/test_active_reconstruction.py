@@ -72,13 +72,74 @@ def test_scores_cover_every_timestep_including_the_tail(fitted, data):
     np.testing.assert_allclose(scores[-7:], end_window[-7:], rtol=1e-6)
 
 
-def test_scores_are_eq4_mean_absolute_error(fitted, data):
+def _windows_of(det, X):
+    return torch.from_numpy(det._standardized(X).reshape(-1, W, X.shape[1]))
+
+
+def test_scores_are_the_largest_channel_error_over_its_training_quantile(fitted, data):
     X = data.X_test[: 3 * W]
     module = fitted.net_.module_.eval()
-    x = torch.from_numpy(fitted._standardized(X).reshape(3, W, -1))
+    x = _windows_of(fitted, X)
     with torch.no_grad():
-        expected = (module(x) - x).abs().mean(dim=-1).reshape(-1).double().numpy()
+        errors = (module(x) - x).abs()
+    scale = torch.as_tensor(fitted.channel_scale_, dtype=torch.float32)
+    expected = (errors / scale).amax(dim=-1).reshape(-1).double().numpy()
     np.testing.assert_allclose(fitted.decision_function(X), expected, rtol=1e-5)
+
+
+def test_channel_scale_is_the_training_quantile_of_each_channels_error(fitted, data):
+    module = fitted.net_.module_.eval()
+    x = _windows_of(fitted, data.X_train[: len(data.X_train) // W * W])
+    with torch.no_grad():
+        errors = (module(x) - x).abs().reshape(-1, x.shape[-1]).double().numpy()
+    assert fitted.channel_scale_.shape == (data.X_train.shape[1],)
+    np.testing.assert_allclose(
+        fitted.channel_scale_, np.quantile(errors, 0.999, axis=0), rtol=1e-4
+    )
+    # the training scores are a rescoring of the training data
+    np.testing.assert_allclose(
+        fitted.decision_function(data.X_train), fitted.decision_scores_, rtol=1e-6
+    )
+
+
+def test_mean_channel_score_is_eq4_mean_absolute_error(data):
+    det = make_detector(channel_score="mean", max_epochs=1).fit(data.X_train)
+    assert det.channel_scale_ is None
+    X = data.X_test[: 3 * W]
+    x = _windows_of(det, X)
+    with torch.no_grad():
+        expected = (det.net_.module_(x) - x).abs().mean(dim=-1)
+    np.testing.assert_allclose(
+        det.decision_function(X), expected.reshape(-1).double().numpy(), rtol=1e-5
+    )
+
+
+def test_backbones_with_a_score_of_their_own_keep_it(data):
+    det = make_detector(backbone="usad", backbone_params=None, max_epochs=1)
+    det.fit(data.X_train)
+    assert det.channel_scale_ is None  # USAD's two errors, as its paper
+    # ... unless the score asked for is the reconstruction error
+    det.set_params(anomaly_score="reconstruction").fit(data.X_train)
+    assert det.channel_scale_ is not None
+
+
+def test_feedback_refreshes_the_channel_scale(fitted, data):
+    det = fresh(fitted)
+    before = det.channel_scale_.copy()
+    idx = det.query(data.X_test)
+    det.partial_fit(data.X_test[idx], data.y_test[idx])
+    assert not np.allclose(det.channel_scale_, before)
+    np.testing.assert_allclose(
+        det._backbone_score(data.X_train),
+        det._training_scores(det.net_.module_)[1],
+        rtol=1e-6,
+    )
+
+
+def test_channel_score_is_fixed_at_fit(fitted, data):
+    det = fresh(fitted).set_params(channel_score="mean")
+    with pytest.raises(ValueError, match="channel_score"):
+        det.decision_function(data.X_test)
 
 
 def test_overlapping_stride_averages_windows(data):
@@ -527,11 +588,29 @@ def test_a_detector_pickled_before_newer_parameters_loads(fitted, data):
     )
 
 
+def test_a_detector_pickled_before_the_channel_score_keeps_eq4(fitted, data):
+    state = fresh(fitted).__getstate__()
+    state.pop("channel_score"), state.pop("channel_scale_")
+    state["_fitted_with"].pop("channel_score")
+    old = ActiveReconstructionDetector.__new__(ActiveReconstructionDetector)
+    old.__setstate__(state)
+    assert old.channel_score == "mean" and old.channel_scale_ is None
+    X = data.X_test[: 3 * W]
+    x = _windows_of(old, X)
+    with torch.no_grad():
+        expected = (old.net_.module_(x) - x).abs().mean(dim=-1)
+    np.testing.assert_allclose(
+        old.decision_function(X), expected.reshape(-1).double().numpy(), rtol=1e-5
+    )
+
+
 def test_score_stride_scores_with_overlapping_windows(fitted, data):
     det = make_detector(score_stride=3).fit(data.X_train)
     # the same training (the stride of training is unchanged), scored at 3
     same = fresh(fitted)
     same.score_stride_ = 3
+    # the channels' scale comes from the positions of the scoring windows
+    same.channel_scale_ = det.channel_scale_
     np.testing.assert_array_equal(
         det.decision_function(data.X_test), same.decision_function(data.X_test)
     )

@@ -177,18 +177,24 @@ def _run_alad(
     # the learning from labels changes with the detector's feedback defaults
     # (score_head, feedback_steps, ...): its records' keys hold them, so that
     # a rerun after a change of defaults makes them again
+    defaults = ActiveReconstructionDetector(backbone=backbone, **params).get_params()
     feedback = {
         name: value
-        for name, value in ActiveReconstructionDetector(backbone=backbone, **params)
-        .get_params()
-        .items()
+        for name, value in defaults.items()
         if name in ActiveReconstructionDetector._feedback_params
     }
+    # ... and every record with the score (channel_score); the records made
+    # before it existed scored with Eq. 4's mean and keep their keys
+    scoring = (
+        ()
+        if defaults["channel_score"] == "mean"
+        else ({"channel_score": defaults["channel_score"]},)
+    )
 
     def key(setting, budget=None):
         if setting == "with labels":
-            return record_key(base, setting, budget, feedback)
-        return record_key(base, setting, budget)
+            return record_key(base, setting, budget, feedback, *scoring)
+        return record_key(base, setting, budget, *scoring)
 
     def record(setting, budget, detector, seconds, extra=None):
         scores = detector.decision_function(split.X_eval)

@@ -1,0 +1,179 @@
+"""How per-channel reconstruction errors become one score per timestep.
+
+Chosen on validation halves only, as ``benchmarks/label_variants.py``
+chooses the feedback defaults (same tasks, seeds, splits and cached fitted
+detectors, plus the embedded synthetic telemetry of ``label_head.py``): the
+evaluation part of each label split is cut in two time halves, the first
+decides, the second is printed beside it. No label is used: this is the
+unsupervised score that the queries, the feedback and the head start from.
+
+``--run`` stores, for each cached detector (the channel score does not
+change training, so any cached fit serves), each channel's absolute
+reconstruction error per timestep (folded over the scoring windows as the
+detector folds its score) on the training data and on the evaluation part.
+Without ``--run`` it prints, for each rule of :data:`RULES` (Eq. 4's mean,
+squared errors, channels scaled by a training quantile or standardised,
+reduced by mean, top-k mean or maximum), the metrics on both halves, per data
+set and pooled.
+
+    python benchmarks/channel_score.py --run     # ~2 minutes on one core
+    python benchmarks/channel_score.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).parent))
+from label_head import HEAD_TASKS  # noqa: E402
+from label_variants import METRICS, SEEDS, _fitted, _metrics  # noqa: E402
+
+
+def _quantile_scaled(q):
+    def scaled(train, errors):
+        return errors / np.maximum(np.quantile(train, q, axis=0), 1e-6)
+
+    return scaled
+
+
+def _standardised(train, errors):
+    return (errors - np.median(train, axis=0)) / np.maximum(train.std(axis=0), 1e-6)
+
+
+def _top(k):
+    return lambda e: np.sort(e, axis=1)[:, -k:].mean(axis=1)
+
+
+def _mean(e):
+    return e.mean(axis=1)
+
+
+def _max(e):
+    return e.max(axis=1)
+
+
+def _squared_mean(e):
+    return (e**2).mean(axis=1)
+
+
+def _raw(train, errors):
+    return errors
+
+
+#: name -> (scaling of each channel by the training errors, reduction)
+RULES = {
+    "mean (Eq. 4)": (_raw, _mean),
+    "mean of squares": (_raw, _squared_mean),
+    "mean, /q.99": (_quantile_scaled(0.99), _mean),
+    "max, /q.90": (_quantile_scaled(0.90), _max),
+    "max, /q.95": (_quantile_scaled(0.95), _max),
+    "max, /q.99": (_quantile_scaled(0.99), _max),
+    "max, /q.999 (default)": (_quantile_scaled(0.999), _max),
+    "max, /max": (_quantile_scaled(1.0), _max),
+    "top 2, /q.99": (_quantile_scaled(0.99), _top(2)),
+    "top 3, /q.99": (_quantile_scaled(0.99), _top(3)),
+    "mean, standardised": (_standardised, _mean),
+    "max, standardised": (_standardised, _max),
+}
+
+
+def _channel_errors(det, X, standardized: bool) -> np.ndarray:
+    """``(n_timesteps, n_channels)`` absolute errors, folded as the score is."""
+    import torch
+
+    from alad.windows import fold_position_scores
+
+    module = det.net_.module_.eval()
+    starts = det._scoring_starts(X)
+    with torch.no_grad():
+        errors = np.concatenate(
+            [
+                (torch.from_numpy(b) - module(torch.from_numpy(b))).abs().numpy()
+                for b in det._window_batches(X, starts, standardized=standardized)
+            ]
+        ).astype(np.float64)
+    return np.stack(
+        [
+            fold_position_scores(errors[..., c], starts, len(X), det.window_size)
+            for c in range(errors.shape[-1])
+        ],
+        axis=1,
+    )
+
+
+def run(cache: Path, out: Path) -> None:
+    import torch
+
+    from alad.experiments.labels import make_label_split
+    from alad.experiments.tasks import load_tasks
+
+    torch.set_num_threads(1)
+    out.mkdir(parents=True, exist_ok=True)
+    for spec, ratio in HEAD_TASKS.items():
+        for task in load_tasks(spec):
+            for seed in SEEDS:
+                path = out / f"{task.name.replace('/', '_')}_{seed}.npz"
+                if path.exists():
+                    continue
+                det = _fitted(task, seed, cache)  # its errors, whatever its score
+                split = make_label_split(task, "anomalous", ratio, seed)
+                np.savez_compressed(
+                    path,
+                    train=_channel_errors(det, det._train_data, True),
+                    eval=_channel_errors(det, split.X_eval, False),
+                    y_eval=split.y_eval,
+                )
+                print(f"{task.name} seed {seed}: done", file=sys.stderr)
+
+
+def table(out: Path) -> str:
+    cells = {}  # (part, group, rule) -> list of metric dicts
+    for path in sorted(out.glob("*.npz")):
+        z = np.load(path)
+        name = path.stem.rsplit("_", 1)[0]
+        group = "msl" if name.startswith("msl") else name
+        half = len(z["y_eval"]) // 2
+        parts = {"validation": slice(0, half), "test": slice(half, None)}
+        for rule, (scaling, reduce) in RULES.items():
+            scores = reduce(scaling(z["train"], z["eval"]))
+            for part, rows in parts.items():
+                m = _metrics(z["y_eval"], scores, rows)
+                if m is not None:
+                    for g in (group, "all"):
+                        cells.setdefault((part, g, rule), []).append(m)
+    lines = []
+    groups = sorted({g for _, g, _ in cells} - {"all"}) + ["all"]
+    for part in ("validation", "test"):
+        for group in groups:
+            lines.append(f"\n{part} halves, {group} (mean over tasks and seeds)")
+            lines.append("| rule | n | " + " | ".join(METRICS.values()) + " |")
+            lines.append("|---|---|" + "---|" * len(METRICS))
+            for rule in RULES:
+                ms = cells.get((part, group, rule), [])
+                if ms:
+                    means = [np.mean([m[k] for m in ms]) for k in METRICS]
+                    lines.append(
+                        f"| {rule} | {len(ms)} | "
+                        + " | ".join(f"{v:.3f}" for v in means)
+                        + " |"
+                    )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--run", action="store_true")
+    parser.add_argument("--cache", default="alad_output/label_variants/cache")
+    parser.add_argument("--out", default="alad_output/channel_score")
+    args = parser.parse_args()
+    if args.run:
+        run(Path(args.cache), Path(args.out))
+    print(table(Path(args.out)))
+
+
+if __name__ == "__main__":
+    main()
