@@ -3,7 +3,11 @@
 What moves NAF-AD's figures, and which setting to make the default: each
 variant changes one factor of a base setting (number of transformations,
 training length, the extractor for series, feature size, flow size), plus
-candidate defaults that combine factors. IsolationForest, LocalOutlierFactor
+candidate defaults that combine factors. Then, from the defaults (what might
+close the gap to the baselines on ODDS): how the per-transformation scores
+are combined into one (``rules``: one fit of the defaults per task, several
+rules of its view NLLs, each recorded as a variant ``rule_*``) and the input
+scaling (``robust``, ``quantile``). IsolationForest, LocalOutlierFactor
 (``novelty=True``) and OneClassSVM (``gamma="scale"``, ``nu=0.1``) are
 measured in the same run on the same splits (standardised with training
 statistics, series flattened), as in ``alad benchmark --protocol nafal``.
@@ -94,6 +98,22 @@ BASE = {
     "n_iterations": 0,
 }
 
+#: The defaults of ``NAFALDetector()`` as changes to BASE (the candidate
+#: ``cand200``; on ODDS its model is ``steps200``'s): the variants of issue
+#: 18 item 3 depart from it.
+DEFAULT = {"extractor": "auto", "conv_segments": 4, "max_steps": 200}
+
+#: How the per-transformation scores of the default model are combined into
+#: one score, measured on one fit per task (``--variants rules``; see
+#: :func:`combine`): name -> label.
+RULES = {
+    "rule_mean": "mean view NLL (Eq. 7, the default)",
+    "rule_zmean": "mean of view NLLs standardised by the training views'",
+    "rule_median": "median view NLL",
+    "rule_rank": "mean training rank of the view NLLs",
+    "rule_latent": "mean squared norm of the flow's latent (no log-determinants)",
+}
+
 #: name -> (factor, changes to BASE, applies to "odds" / "uea" / both).
 VARIANTS = {
     "base": ("base", {}, ("odds", "uea")),
@@ -137,8 +157,14 @@ VARIANTS = {
         },
         ("odds", "uea"),
     ),
+    # issue 18 item 3: from the defaults, what might close the ODDS gap
+    "rules": ("score rule", DEFAULT, ("odds",)),
+    "robust": ("input scaling", {**DEFAULT, "scaling": "robust"}, ("odds", "uea")),
+    "quantile": ("input scaling", {**DEFAULT, "scaling": "quantile"}, ("odds", "uea")),
 }
 ORDER = list(VARIANTS)
+#: rows of the tables: the score rules stand in for ``rules``
+ROWS = [r for v in ORDER for r in (RULES if v == "rules" else [v])]
 
 METRICS = ("roc_auc", "f1")
 BASELINES = ("IForest", "LOF", "OC-SVM")
@@ -200,6 +226,74 @@ def run_naf(params, split, seed):
     }
 
 
+def combine(rule, test, train):
+    """One score per sample of ``test`` by ``rule``: ``test`` and ``train``
+    hold ``(nll, latent)``, the (n, K) view NLLs and halved squared latent
+    norms of the test and training samples."""
+    if rule == "rule_latent":
+        return test[1].mean(1)
+    test, train = test[0], train[0]
+    if rule == "rule_mean":
+        return test.mean(1)
+    if rule == "rule_zmean":
+        scale = train.std(0)
+        scale[scale < 1e-12] = 1.0
+        return ((test - train.mean(0)) / scale).mean(1)
+    if rule == "rule_median":
+        return np.median(test, 1)
+    if rule == "rule_rank":
+        ref = np.sort(train, 0)
+        ranks = [
+            np.searchsorted(ref[:, k], test[:, k], side="right")
+            for k in range(test.shape[1])
+        ]
+        return np.mean(ranks, 0) / len(train)
+    raise ValueError(rule)
+
+
+def view_nll(det, X):
+    """The fitted detector's NLL of every view of ``X`` and half the squared
+    norm of the flow's latent of each (the base distribution's NLL up to a
+    constant, without the flow's and extractor's log-determinants): two
+    (n, K) float64 arrays."""
+    flat = det._standardized(X)
+    module = det.net_.module_
+    module.eval()
+    nll, latent = [], []
+    with torch.no_grad():
+        for s in range(0, len(flat), 64):
+            chunk = torch.as_tensor(flat[s : s + 64], dtype=torch.float32)
+            nll.append(module.view_scores(chunk).double().numpy())
+            views = module.views(chunk)
+            batch, K = views.shape[:2]
+            k = torch.arange(K).repeat(batch)
+            features = module.features(views.reshape(batch * K, *views.shape[2:]))
+            z = module.flow(module.embedding(k)).transform(features)
+            latent.append((0.5 * (z.double() ** 2).sum(1)).reshape(batch, K).numpy())
+    return np.concatenate(nll), np.concatenate(latent)
+
+
+def run_rules(params, split, seed):
+    """One fit of ``params``; a row per score rule of :data:`RULES`."""
+    torch.set_num_threads(1)
+    det = NAFALDetector(**params, random_state=seed)
+    start = time.process_time()
+    det.fit(split.X_train)
+    fit_s = time.process_time() - start
+    start = time.process_time()
+    test = view_nll(det, split.X_test)
+    score_s = time.process_time() - start
+    train = view_nll(det, split.X_train)
+    return {
+        rule: {
+            **_metrics(split.y_test, combine(rule, test, train), seed),
+            "fit_cpu_s": fit_s,
+            "score_cpu_s": score_s,
+        }
+        for rule in RULES
+    }
+
+
 def run_baselines(split, seed):
     out = {}
     start = time.process_time()
@@ -234,43 +328,51 @@ def run(variants, n_classes, out=OUT, data_home=None):
         params = {**BASE, **changes}
         for part in parts:
             for name, task, seed, split in tasks(part, n_classes, data_home):
-                key = _key(
-                    variant, name, task, seed, {} if variant == "baselines" else params
-                )
-                if key in done:
+                names = list(RULES) if variant == "rules" else [variant]
+                keys = {
+                    v: _key(v, name, task, seed, {} if v == "baselines" else params)
+                    for v in names
+                }
+                if all(k in done for k in keys.values()):
                     continue
                 start = time.perf_counter()
                 if variant == "baselines":
-                    row = run_baselines(split, seed)
+                    rows = {variant: run_baselines(split, seed)}
+                elif variant == "rules":
+                    rows = run_rules(params, split, seed)
                 else:
-                    row = run_naf(params, split, seed)
-                row.update(
-                    key=key,
-                    variant=variant,
-                    factor=factor,
-                    params=params,
-                    part=part,
-                    dataset=name,
-                    task=task,
-                    seed=seed,
-                    n_train=len(split.X_train),
-                    n_test=len(split.X_test),
-                    wall_s=time.perf_counter() - start,
-                    machine=host,
-                )
-                with out.open("a") as fh:
-                    fh.write(json.dumps(row) + "\n")
-                done.add(key)
-                print(
-                    f"{variant:>10} {name:>22} {task:>12} seed {seed}: "
-                    + (
-                        f"val AUC {row['val_roc_auc']:.3f} F1 {row['val_f1']:.3f} "
-                        f"fit {row['fit_cpu_s']:.1f} s"
-                        if variant != "baselines"
-                        else f"{row['cpu_s']:.1f} s"
-                    ),
-                    flush=True,
-                )
+                    rows = {variant: run_naf(params, split, seed)}
+                wall = time.perf_counter() - start
+                for v, row in rows.items():
+                    if keys[v] in done:  # a rule added since: only it is new
+                        continue
+                    row.update(
+                        key=keys[v],
+                        variant=v,
+                        factor=factor,
+                        params=params,
+                        part=part,
+                        dataset=name,
+                        task=task,
+                        seed=seed,
+                        n_train=len(split.X_train),
+                        n_test=len(split.X_test),
+                        wall_s=wall,
+                        machine=host,
+                    )
+                    with out.open("a") as fh:
+                        fh.write(json.dumps(row) + "\n")
+                    done.add(keys[v])
+                    print(
+                        f"{v:>10} {name:>22} {task:>12} seed {seed}: "
+                        + (
+                            f"val AUC {row['val_roc_auc']:.3f} F1 {row['val_f1']:.3f} "
+                            f"fit {row['fit_cpu_s']:.1f} s"
+                            if v != "baselines"
+                            else f"{row['cpu_s']:.1f} s"
+                        ),
+                        flush=True,
+                    )
 
 
 # -- report ----------------------------------------------------------------
@@ -309,14 +411,20 @@ def summarize(records):
 def _label(method):
     if method in BASELINES:
         return method
+    if method in RULES:
+        return f"{method} (defaults; score: {RULES[method]})"
     factor, changes, _ = VARIANTS[method]
+    if method not in ("cand200",) and DEFAULT.items() <= changes.items():
+        extra = {k: v for k, v in changes.items() if k not in DEFAULT}
+        what = "".join(f", {k}={v}" for k, v in extra.items())
+        return f"{method} (defaults{what})"
     what = ", ".join(f"{k}={v}" for k, v in changes.items()) or "base"
     return f"{method} ({what})"
 
 
 def tables(records, fmt="markdown"):
     summary = summarize(records)
-    methods = [m for m in (*BASELINES, *ORDER) if any(k[0] == m for k in summary)]
+    methods = [m for m in (*BASELINES, *ROWS) if any(k[0] == m for k in summary)]
     out = []
     for part, names, metric in (
         ("odds", ODDS, "f1"),

@@ -231,6 +231,16 @@ class NAFAD(nn.Module):
         total = total.index_add(0, rows, -log_prob)
         return total / mask.sum(1).clamp_min(1).to(total.dtype)
 
+    def view_scores(self, x: Tensor) -> Tensor:
+        """Negative log-likelihood of every view, ``(batch, K)``, of inputs
+        ``(batch, d)``: Eq. 7 before the mean over the transformations (the
+        mean over ``K`` is :meth:`score`, up to rounding)."""
+        views = self.views(x)
+        batch, K = views.shape[:2]
+        k = torch.arange(K, device=x.device).repeat(batch)
+        flat = views.reshape(batch * K, *views.shape[2:])
+        return -self.view_log_prob(flat, k).reshape(batch, K)
+
     def score(self, x: Tensor) -> Tensor:
         """Anomaly score of Eq. 7, ``(batch,)``, of inputs ``(batch, d)``."""
         mask = torch.ones(

@@ -333,7 +333,14 @@ def test_auto_extractor_is_conv_for_series_without_augmentation(X2, X3):
 
 def test_detector_pickled_before_extractor_loads_as_dense(fitted, X2):
     state = pickle.loads(pickle.dumps(fitted)).__dict__.copy()
-    for name in ("extractor", "conv_segments", "max_steps", "extractor_"):
+    for name in (
+        "extractor",
+        "conv_segments",
+        "max_steps",
+        "extractor_",
+        "scaling",
+        "_quantile",
+    ):
         state.pop(name)
     state["_fitted_with"] = {"n_transforms": fitted.n_transforms}
     old = NAFALDetector.__new__(NAFALDetector)
@@ -342,3 +349,40 @@ def test_detector_pickled_before_extractor_loads_as_dense(fitted, X2):
     np.testing.assert_array_equal(
         old.decision_function(X2), fitted.decision_function(X2)
     )
+
+
+# -- input scaling -------------------------------------------------------------
+def test_scaling_robust_and_quantile(X2, X3):
+    heavy = X2.copy()
+    heavy[:4, 0] *= 50.0  # a heavy tail in feature 0
+    params = {**FAST, "n_iterations": 0}
+    standard = NAFALDetector(**params).fit(heavy)
+    robust = NAFALDetector(**params, scaling="robust").fit(heavy)
+    low, median, high = np.percentile(heavy, [25, 50, 75], axis=0)
+    np.testing.assert_allclose(robust.scaler_mean_, median)
+    np.testing.assert_allclose(robust.scaler_scale_, (high - low) / 1.349)
+    # the heavy tail inflates the standard deviation, not the quartiles
+    assert robust.scaler_scale_[0] < standard.scaler_scale_[0] / 2
+    quantile = NAFALDetector(**params, scaling="quantile").fit(heavy)
+    flat = quantile._standardized(heavy)
+    assert np.abs(flat).max() < 5.3  # normal scores, clipped at the ends
+    # beyond the training range: clipped, so no larger than the training end
+    far = heavy[:1] + [[1e6, 0, 0, 0, 0]]
+    assert quantile._standardized(far)[0, 0] == flat[:, 0].max()
+    for det in (robust, quantile):
+        assert np.isfinite(det.decision_function(heavy)).all()
+        loaded = pickle.loads(pickle.dumps(det))
+        np.testing.assert_array_equal(
+            loaded.decision_function(heavy), det.decision_function(heavy)
+        )
+    # per channel for series
+    short = {**params, "max_epochs": 1}
+    series = NAFALDetector(**short, scaling="robust").fit(X3)
+    assert series.scaler_mean_.shape == (X3.shape[2],)
+    NAFALDetector(**short, scaling="quantile").fit(X3)
+    # the fitted model is built around its scaling
+    quantile.set_params(scaling="standard")
+    with pytest.raises(ValueError, match="scaling was 'quantile'"):
+        quantile.decision_function(heavy)
+    with pytest.raises(ValueError, match="scaling"):
+        NAFALDetector(scaling="minmax").fit(X2)

@@ -131,6 +131,8 @@ def test_nafad_forward_is_the_masked_mean_of_view_log_probs():
         [-per_view[i][mask[i]].mean() for i in range(4)]  # mean of selected views
     )
     assert torch.allclose(model(x, mask), expected, atol=1e-5)
+    # view_scores: the same per-view NLLs, before the mean of Eq. 7
+    assert torch.allclose(model.view_scores(x), -per_view, atol=1e-5)
 
 
 def test_nafad_rows_can_be_augmented_views_of_one_transformation():
@@ -279,6 +281,9 @@ def test_conv_nafad_scores_series_and_trains_every_parameter():
     log_prob, features = model.reference(x, torch.tensor([0, 1, 2, 0, 1, 2, 0, 1]))
     assert log_prob.shape == (8,) and features.shape == (8, 3, 4)
     assert model.score(x).shape == (8,)
+    per_view = model.view_scores(x)
+    assert per_view.shape == (8, 3)
+    assert torch.allclose(per_view.mean(1), model.score(x), atol=1e-5)
 
 
 @pytest.mark.parametrize(
