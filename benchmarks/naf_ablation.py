@@ -7,7 +7,9 @@ candidate defaults that combine factors. Then, from the defaults (what might
 close the gap to the baselines on ODDS): how the per-transformation scores
 are combined into one (``rules``: one fit of the defaults per task, several
 rules of its view NLLs, each recorded as a variant ``rule_*``) and the input
-scaling (``robust``, ``quantile``). IsolationForest, LocalOutlierFactor
+scaling (``robust``, ``quantile``); for the series, the convolutional
+features over more stretches of time (``seg8``, ``seg16``).
+IsolationForest, LocalOutlierFactor
 (``novelty=True``) and OneClassSVM (``gamma="scale"``, ``nu=0.1``) are
 measured in the same run on the same splits (standardised with training
 statistics, series flattened), as in ``alad benchmark --protocol nafal``.
@@ -161,6 +163,10 @@ VARIANTS = {
     "rules": ("score rule", DEFAULT, ("odds",)),
     "robust": ("input scaling", {**DEFAULT, "scaling": "robust"}, ("odds", "uea")),
     "quantile": ("input scaling", {**DEFAULT, "scaling": "quantile"}, ("odds", "uea")),
+    # the UEA set the defaults lose (CharacterTrajectories): the conv
+    # features over more stretches of time (series only; ODDS is dense)
+    "seg8": ("extractor", {**DEFAULT, "conv_segments": 8}, ("uea",)),
+    "seg16": ("extractor", {**DEFAULT, "conv_segments": 16}, ("uea",)),
 }
 ORDER = list(VARIANTS)
 #: rows of the tables: the score rules stand in for ``rules``
