@@ -47,11 +47,20 @@ def channel_abs_error(x: Tensor, x_hat: Tensor) -> Tensor:
     return (x - x_hat).abs()
 
 
-def channel_scale(errors: np.ndarray) -> np.ndarray:
-    """Each channel's :data:`CHANNEL_QUANTILE` of ``errors`` ``(..., C)``, floored."""
-    errors = np.asarray(errors)
-    flat = errors.reshape(-1, errors.shape[-1])
-    return np.maximum(np.quantile(flat, CHANNEL_QUANTILE, axis=0), SCALE_FLOOR)
+def channel_scale(errors) -> np.ndarray:
+    """Each channel's :data:`CHANNEL_QUANTILE` of ``errors``, floored.
+
+    ``errors``: an array ``(..., C)`` or a list of such chunks, gathered one
+    channel at a time (the extra memory is one channel's, not the errors').
+    """
+    chunks = [np.asarray(errors)] if isinstance(errors, np.ndarray) else errors
+    n_channels = chunks[0].shape[-1]
+    scale = np.empty(n_channels)
+    for c in range(n_channels):
+        values = np.concatenate([chunk[..., c].ravel() for chunk in chunks])
+        values = values.astype(np.float64, copy=False)
+        scale[c] = np.quantile(values, CHANNEL_QUANTILE)
+    return np.maximum(scale, SCALE_FLOOR)
 
 
 def scores_reconstruction_error(module: nn.Module) -> bool:

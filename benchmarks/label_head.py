@@ -16,12 +16,14 @@ of the evaluation part and of the training data from
 - an IsolationForest on the rows (a free detector for comparison),
 
 and, for the labelled windows, their classes, the rank each had under the
-model that queried it and the window classifier's held-out probability
+model that queried it, their rank under the IsolationForest and the window
+classifier's held-out probability
 (:func:`alad.label_head.held_out_probabilities`), in ``--out`` (``.npz``).
 Without ``--run`` it prints, for each way of combining them (:data:`RULES`:
 fixed weights, and weights the labelled windows measure: the head's held-out
-skill, the detector's ``head_weight="skill"``, or the weight that ranks the
-labelled windows best), the metrics on both halves.
+skill, the detector's ``head_weight="skill"``, the weight that ranks the
+labelled windows best, or a committee of backbone and IsolationForest weighed
+by their skills on the labelled windows), the metrics on both halves.
 
     python benchmarks/label_head.py --run
     python benchmarks/label_head.py

@@ -91,6 +91,15 @@ VARIANTS = {
         "head_weight": "skill",
         "channel_score": "max_scaled",
     },
+    # ... whose head also sees each channel's (scaled) reconstruction error
+    "steps120+pool+skill+channels+errors": {
+        "feedback_steps": 120,
+        "pool_replay": 0.5,
+        "score_head": "window_classifier",
+        "head_weight": "skill",
+        "channel_score": "max_scaled",
+        "head_features": "window+errors",
+    },
 }
 #: task spec -> pool ratio (MSL's 20 % pools hold 4 to 24 windows)
 TASKS = {

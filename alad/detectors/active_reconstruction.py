@@ -24,6 +24,7 @@ from ..label_head import (
     fit_window_classifier,
     held_out_skill,
     reference_rank,
+    window_features,
     window_probabilities,
 )
 from ..query import QUERY_STRATEGIES, select_queries
@@ -198,6 +199,16 @@ class ActiveReconstructionDetector(BaseDetector):
         covering each timestep. Until an anomalous window is labelled the
         score is the backbone's own. ``"none"``: the backbone's score only,
         as in the paper. Takes effect at the next :meth:`partial_fit`.
+    head_features : {"window", "window+errors"}, default="window"
+        The head's features of a window: six statistics of each channel
+        (:func:`alad.label_head.window_features`), and with
+        ``"window+errors"`` also the mean and maximum over the window of each
+        channel's reconstruction error (scaled as ``channel_score`` scales
+        it), so that the labels can weigh the channels. Measured on the
+        validation halves (``benchmarks/label_variants.py``, variant
+        ``steps120+pool+skill+channels+errors``) and worse: PA%K AUC 0.581 /
+        0.620 / 0.618 at 10 / 25 / 50 windows against 0.602 / 0.672 / 0.668
+        with the window statistics alone, so it is not the default.
     head_weight : float or "skill", default="skill"
         Weight of the head's probability against the backbone's rank, both
         between 0 and 1 on the training data. ``"skill"``: let the labels
@@ -435,6 +446,7 @@ class ActiveReconstructionDetector(BaseDetector):
         "feedback_steps": [Interval(numbers.Integral, 1, None, closed="left"), None],
         "pool_replay": [Interval(numbers.Real, 0.0, 1.0, closed="both")],
         "score_head": [StrOptions({"none", "window_classifier"})],
+        "head_features": [StrOptions({"window", "window+errors"})],
         "head_weight": [
             Interval(numbers.Real, 0.0, None, closed="left"),
             StrOptions({"skill"}),
@@ -477,6 +489,7 @@ class ActiveReconstructionDetector(BaseDetector):
         feedback_steps=120,
         pool_replay=0.5,
         score_head="window_classifier",
+        head_features="window",
         head_weight="skill",
         budget=None,
         lr=1e-3,
@@ -518,6 +531,7 @@ class ActiveReconstructionDetector(BaseDetector):
         self.feedback_steps = feedback_steps
         self.pool_replay = pool_replay
         self.score_head = score_head
+        self.head_features = head_features
         self.head_weight = head_weight
         self.budget = budget
         self.lr = lr
@@ -677,15 +691,16 @@ class ActiveReconstructionDetector(BaseDetector):
             )
             return None, self._fold(chunks, starts, X)
         batches = self._window_batches(X, starts, standardized=True)
-        errors = list(
-            iter_position_scores(
+        errors = [  # float32 values, kept as such: the size of the data
+            e.astype(np.float32)
+            for e in iter_position_scores(
                 module,
                 batches,
                 self.device_,
                 lambda x: channel_abs_error(x, module(x)),
             )
-        )
-        scale = channel_scale(np.concatenate(errors))
+        ]
+        scale = channel_scale(errors)
         chunks = (scaled_max_of(e, scale) for e in errors)
         return scale, self._fold(chunks, starts, X)
 
@@ -942,6 +957,7 @@ class ActiveReconstructionDetector(BaseDetector):
             "feedback_steps",
             "pool_replay",
             "score_head",
+            "head_features",
             "head_weight",
             "feedback_lr",
             "max_grad_norm",
@@ -1276,19 +1292,26 @@ class ActiveReconstructionDetector(BaseDetector):
         sets = self._head_windows(windows, targets, pool, n_labelled)
         if sets is None:
             return no_head
+        features = self._head_feature_map(module, scale)
         weight = self.head_weight
         if weight == "skill":
             anomalous, normal, replay, _ = sets
             skill = held_out_skill(
-                anomalous, normal, replay, random_state=self._head_seed(n_labelled)
+                anomalous,
+                normal,
+                replay,
+                random_state=self._head_seed(n_labelled),
+                features=features,
             )
             # unmeasurable (fewer than two anomalous windows): full weight
             weight = 1.0 if skill is None else skill
             if weight == 0:  # the labels say the head does not carry over
                 return no_head
-        head = _head_classifier(*sets)
+        head = _head_classifier(*sets, features)
         reference, ranks = self._training_ranks(module, scale, scores)
-        head_scores = self._head_scores(self._train_data, head, standardized=True)
+        head_scores = self._head_scores(
+            self._train_data, head, standardized=True, features=features
+        )
         return head, pool, reference, weight, ranks + weight * head_scores
 
     def _head_seed(self, n_labelled: int) -> int:
@@ -1328,7 +1351,9 @@ class ActiveReconstructionDetector(BaseDetector):
         again.
         """
         sets = self._head_windows(windows, targets, pool, n_labelled)
-        return None if sets is None else _head_classifier(*sets)
+        if sets is None:
+            return None
+        return _head_classifier(*sets, self._head_feature_map())
 
     def _training_ranks(self, module, scale, scores):
         """The head's reference (sorted training scores) and the training ranks.
@@ -1373,25 +1398,71 @@ class ActiveReconstructionDetector(BaseDetector):
                 self.n_labelled_windows_,
             )
 
-    def _head_probabilities(self, X, starts, head, *, standardized: bool):
-        """``head``'s anomaly probability of the windows of ``X`` at ``starts``."""
-        batches = self._window_batches(X, starts, standardized=standardized)
-        return window_probabilities(head, batches)
+    def _head_feature_map(self, module=None, scale=None):
+        """The head's features of a batch of standardised windows.
 
-    def _head_scores(self, X, head, *, standardized: bool) -> np.ndarray:
+        ``"window"``: :func:`~alad.label_head.window_features`.
+        ``"window+errors"``: those, and the mean and maximum over the window
+        of each channel's reconstruction error under ``module`` (over its
+        channel ``scale`` where the score scales channels), so that the labels
+        can weigh the channels. ``module`` and ``scale`` default to the
+        fitted ones.
+        """
+        if self.head_features == "window":
+            return window_features
+        if module is None:
+            module, scale = self.net_.module_, self.channel_scale_
+
+        def features(windows):
+            batches = (
+                windows[i : i + self.eval_batch_size]
+                for i in range(0, len(windows), self.eval_batch_size)
+            )
+            errors = np.concatenate(
+                [
+                    e.astype(np.float32)
+                    for e in iter_position_scores(
+                        module,
+                        (np.ascontiguousarray(b, dtype=np.float32) for b in batches),
+                        self.device_,
+                        lambda x: channel_abs_error(x, module(x)),
+                    )
+                ]
+            )
+            if scale is not None:
+                errors = errors / scale.astype(np.float32)
+            return np.concatenate(
+                [window_features(windows), errors.mean(axis=1), errors.max(axis=1)],
+                axis=1,
+            )
+
+        return features
+
+    def _head_probabilities(
+        self, X, starts, head, *, standardized: bool, features=None
+    ):
+        """``head``'s anomaly probability of the windows of ``X`` at ``starts``.
+
+        ``features``: the head's feature map (default: the fitted model's).
+        """
+        batches = self._window_batches(X, starts, standardized=standardized)
+        features = self._head_feature_map() if features is None else features
+        return window_probabilities(head, batches, features=features)
+
+    def _head_scores(
+        self, X, head, *, standardized: bool, features=None
+    ) -> np.ndarray:
         """``head``'s anomaly probability per timestep (2-D ``X``) or window (3-D).
 
         A timestep's is the mean over the scoring windows covering it, as
-        for the backbone's score.
+        for the backbone's score. ``features`` as :meth:`_head_probabilities`.
         """
-        if X.ndim == 3:
-            return self._head_probabilities(
-                X, np.arange(len(X)), head, standardized=standardized
-            )
-        starts = scoring_starts(len(X), self.window_size, self.score_stride_)
+        starts = self._scoring_starts(X)
         probabilities = self._head_probabilities(
-            X, starts, head, standardized=standardized
+            X, starts, head, standardized=standardized, features=features
         )
+        if X.ndim == 3:
+            return probabilities
         positions = np.repeat(probabilities[:, None], self.window_size, axis=1)
         return fold_position_scores(positions, starts, len(X), self.window_size)
 
@@ -1428,8 +1499,11 @@ class ActiveReconstructionDetector(BaseDetector):
         )
 
 
-def _head_classifier(anomalous, normal, replay, seed):
+def _head_classifier(anomalous, normal, replay, seed, features):
     """The window classifier of the head's training windows (:meth:`_head_windows`)."""
     return fit_window_classifier(
-        anomalous, np.concatenate([normal, replay]), random_state=seed
+        anomalous,
+        np.concatenate([normal, replay]),
+        random_state=seed,
+        features=features,
     )

@@ -5,6 +5,7 @@ import pickle
 
 import numpy as np
 import pytest
+import torch
 
 from alad import ActiveReconstructionDetector
 from alad.label_head import (
@@ -314,7 +315,7 @@ def test_skill_weight_is_the_heads_held_out_skill(fitted, data, monkeypatch, ski
 
     seen = {}
 
-    def measured(anomalous, normal, replay, *, random_state):
+    def measured(anomalous, normal, replay, *, random_state, features):
         seen["shapes"] = anomalous.shape[0], normal.shape[0]
         return skill
 
@@ -382,3 +383,52 @@ def test_training_windows_rank_position_by_position(data):
         det.decision_scores_, det.decision_function(train), rtol=1e-6
     )
     assert det.decision_scores_.shape == (100,)
+
+
+# -- the head's features: windows, and each channel's reconstruction error --------
+@pytest.fixture(scope="module")
+def with_error_head(fitted, data):
+    rows = np.r_[anomalous_window_rows(data), normal_window_rows(data)]
+    det = copy.deepcopy(fitted).set_params(head_features="window+errors")
+    det.query(data.X_test)
+    return det.partial_fit(data.X_test[rows], data.y_test[rows])
+
+
+def test_error_features_are_window_statistics_and_channel_errors(with_error_head, data):
+    det = with_error_head
+    windows = det._standardized(data.X_test[: 4 * W].reshape(4, W, -1))
+    features = det._head_feature_map()(windows)
+    n_channels = data.X_test.shape[1]
+    assert features.shape == (4, 8 * n_channels)
+    np.testing.assert_array_equal(features[:, : 6 * n_channels], window_features(windows))
+    module = det.net_.module_
+    with torch.no_grad():
+        x = torch.from_numpy(windows.astype(np.float32))
+        scale = torch.from_numpy(det.channel_scale_.astype(np.float32))
+        scaled = ((module(x) - x).abs() / scale).numpy()
+    means = features[:, 6 * n_channels : 7 * n_channels]
+    np.testing.assert_allclose(means, scaled.mean(axis=1), rtol=1e-5)
+    np.testing.assert_allclose(
+        features[:, 7 * n_channels :], scaled.max(axis=1), rtol=1e-5
+    )
+
+
+def test_error_head_scores_rank_the_labelled_anomalies_and_survive_files(
+    with_error_head, data, tmp_path
+):
+    det = with_error_head
+    assert det._head is not None
+    scores = det.decision_function(data.X_test)
+    anomalous = scores[anomalous_window_rows(data)].mean()
+    assert anomalous > np.median(scores)
+    save_detector(det, tmp_path)
+    loaded = load_detector(tmp_path)
+    np.testing.assert_array_equal(loaded.decision_function(data.X_test), scores)
+    np.testing.assert_array_equal(
+        pickle.loads(pickle.dumps(det)).decision_function(data.X_test), scores
+    )
+
+
+def test_bad_head_features_are_refused(data):
+    with pytest.raises(ValueError, match="head_features"):
+        detector(head_features="errors").fit(data.X_train)
