@@ -102,16 +102,20 @@ def test_channel_scale_is_the_training_quantile_of_each_channels_error(fitted, d
     )
 
 
-def test_mean_channel_score_is_eq4_mean_absolute_error(data):
-    det = make_detector(channel_score="mean", max_epochs=1).fit(data.X_train)
-    assert det.channel_scale_ is None
-    X = data.X_test[: 3 * W]
+def assert_scores_are_eq4(det, X):
+    """Eq. 4: the mean over channels of the absolute reconstruction error."""
     x = _windows_of(det, X)
     with torch.no_grad():
         expected = (det.net_.module_(x) - x).abs().mean(dim=-1)
     np.testing.assert_allclose(
         det.decision_function(X), expected.reshape(-1).double().numpy(), rtol=1e-5
     )
+
+
+def test_mean_channel_score_is_eq4_mean_absolute_error(data):
+    det = make_detector(channel_score="mean", max_epochs=1).fit(data.X_train)
+    assert det.channel_scale_ is None
+    assert_scores_are_eq4(det, data.X_test[: 3 * W])
 
 
 def test_backbones_with_a_score_of_their_own_keep_it(data):
@@ -595,13 +599,7 @@ def test_a_detector_pickled_before_the_channel_score_keeps_eq4(fitted, data):
     old = ActiveReconstructionDetector.__new__(ActiveReconstructionDetector)
     old.__setstate__(state)
     assert old.channel_score == "mean" and old.channel_scale_ is None
-    X = data.X_test[: 3 * W]
-    x = _windows_of(old, X)
-    with torch.no_grad():
-        expected = (old.net_.module_(x) - x).abs().mean(dim=-1)
-    np.testing.assert_allclose(
-        old.decision_function(X), expected.reshape(-1).double().numpy(), rtol=1e-5
-    )
+    assert_scores_are_eq4(old, data.X_test[: 3 * W])
 
 
 def test_score_stride_scores_with_overlapping_windows(fitted, data):
