@@ -80,7 +80,7 @@ def scores_reconstruction_error(module: nn.Module) -> bool:
 
 
 def scaled_max(errors: Tensor, scale: np.ndarray) -> Tensor:
-    """The largest of each timestep's channel ``errors`` over the channel's ``scale``."""
+    """Each timestep's largest channel error, over that channel's ``scale``."""
     scale = torch.as_tensor(scale, dtype=errors.dtype, device=errors.device)
     return (errors / scale).amax(dim=-1)
 

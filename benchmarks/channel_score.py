@@ -30,7 +30,13 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
 from label_head import HEAD_TASKS  # noqa: E402
-from label_variants import METRICS, SEEDS, _fitted, _metrics  # noqa: E402
+from label_variants import (  # noqa: E402
+    METRICS,
+    SEEDS,
+    _fitted,
+    _mean_row,
+    _metrics,
+)
 
 
 def _quantile_scaled(q):
@@ -155,12 +161,7 @@ def table(out: Path) -> str:
             for rule in RULES:
                 ms = cells.get((part, group, rule), [])
                 if ms:
-                    means = [np.mean([m[k] for m in ms]) for k in METRICS]
-                    lines.append(
-                        f"| {rule} | {len(ms)} | "
-                        + " | ".join(f"{v:.3f}" for v in means)
-                        + " |"
-                    )
+                    lines.append(_mean_row([rule], ms))
     return "\n".join(lines)
 
 

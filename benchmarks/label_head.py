@@ -45,6 +45,7 @@ from label_variants import (  # noqa: E402
     TASKS,
     _fitted,
     _halves,
+    _mean_row,
     _metrics,
 )
 
@@ -319,12 +320,7 @@ def table(out: Path, only: str = "") -> str:
                 ms = cells.get((rule, budget, part), [])
                 if not ms:
                     continue
-                means = [np.mean([m[k] for m in ms]) for k in METRICS]
-                lines.append(
-                    f"| {rule} | {budget} | {len(ms)} | "
-                    + " | ".join(f"{v:.3f}" for v in means)
-                    + " |"
-                )
+                lines.append(_mean_row([rule, budget], ms))
     return "\n".join(lines)
 
 

@@ -136,6 +136,13 @@ def _metrics(y, scores, part):
     return {m: report[m] for m in METRICS}
 
 
+def _mean_row(labels, ms) -> str:
+    """A markdown row: ``labels``, the count and the mean of each metric of ``ms``."""
+    means = [np.mean([m[k] for m in ms]) for k in METRICS]
+    cells = [*map(str, labels), str(len(ms)), *(f"{v:.3f}" for v in means)]
+    return "| " + " | ".join(cells) + " |"
+
+
 def _fitted(task, seed, cache: Path):
     from alad import ActiveReconstructionDetector
 

@@ -1280,10 +1280,10 @@ class ActiveReconstructionDetector(BaseDetector):
         """The head a round commits, with its weight and the training scores.
 
         ``scores`` are the backbone's training scores under the round's
-        ``module`` and its channel ``scale``; ``windows``, ``targets``, ``told`` and ``n_labelled`` the
-        labelled state after the round. Returns the head (None: no head),
-        the pool windows it learnt from, its reference, its weight and the
-        scores.
+        ``module`` and its channel ``scale``; ``windows``, ``targets``,
+        ``told`` and ``n_labelled`` the labelled state after the round.
+        Returns the head (None: no head), the pool windows it learnt from,
+        its reference, its weight and the scores.
         """
         no_head = None, self._pool_normal[:0], np.empty(0), 0.0, scores
         if self.score_head == "none" or self.head_weight == 0:
