@@ -419,6 +419,29 @@ def capped(settings: dict, max_epochs: int | None) -> dict:
     return out
 
 
+def overrides(pairs) -> dict:
+    """``{peer: {key: value}}`` of ``--set PEER.KEY=VALUE`` arguments.
+
+    A value is read as JSON when it is JSON (``64``, ``"100,50"``, ``true``),
+    else kept as text. Raises ValueError naming a malformed pair or an
+    unknown peer.
+    """
+    out: dict = {}
+    for pair in pairs or ():
+        name, sep, value = pair.partition("=")
+        peer, dot, key = name.partition(".")
+        if not sep or not dot or not key:
+            raise ValueError(f"--set takes PEER.KEY=VALUE, got {pair!r}")
+        if peer not in PEERS:
+            raise ValueError(f"--set names no peer: {peer!r} (one of {PEERS})")
+        try:
+            value = json.loads(value)
+        except json.JSONDecodeError:
+            pass
+        out.setdefault(peer, {})[key] = value
+    return out
+
+
 #: peers without an epoch count (nothing to cap)
 NOT_EPOCHS = ("iforest", "pyod_ecod", "extratrees")
 
@@ -431,6 +454,8 @@ def run_task(
     force: bool,
     log,
     max_epochs: int | None = None,
+    changed: dict | None = None,
+    only_budgets=None,
 ) -> int:
     """Every missing score file of one task file; returns the number made."""
     raw = read_task_file(path)
@@ -442,11 +467,18 @@ def run_task(
     made = 0
     for peer in peers:
         budgets = (
-            [None] if peer in UNSUPERVISED else [b for b in meta["budgets"] if b > 0]
+            [None]
+            if peer in UNSUPERVISED
+            else [
+                b
+                for b in meta["budgets"]
+                if b > 0 and (only_budgets is None or b in only_budgets)
+            ]
         )
         settings = (QUICK if quick else SETTINGS).get(peer, {})
         if peer not in NOT_EPOCHS:
             settings = capped(settings, max_epochs)
+        settings = {**settings, **(changed or {}).get(peer, {})}
         for budget in budgets:
             name = peer if budget is None else f"{peer}_b{budget}"
             target = out_dir / f"{name}.npy"
@@ -552,6 +584,19 @@ def main(argv=None) -> int:
         help="cap every deep peer's epochs (CPU-short runs; recorded in settings)",
     )
     parser.add_argument(
+        "--budgets",
+        type=int,
+        nargs="+",
+        help="the peers that take labels run these budgets only (default: all)",
+    )
+    parser.add_argument(
+        "--set",
+        action="append",
+        metavar="PEER.KEY=VALUE",
+        help="change one setting of one peer (e.g. deepod_devnet.d_model=64; "
+        "recorded in settings); repeatable",
+    )
+    parser.add_argument(
         "--check-alignment",
         action="store_true",
         help="print where the windowed peers put a spike, then exit",
@@ -562,6 +607,10 @@ def main(argv=None) -> int:
         return 0
     if not args.work:
         parser.error("the following arguments are required: --work")
+    try:
+        changed = overrides(args.set)
+    except ValueError as exc:
+        parser.error(str(exc))
     work = Path(args.work)
     files = sorted((work / "tasks").glob(f"{args.tasks}/seed*.npz"))
     if not files:
@@ -576,7 +625,17 @@ def main(argv=None) -> int:
         print(text, file=sys.stderr, flush=True)
 
     made = sum(
-        run_task(f, work, args.peers, args.quick, args.force, log, args.max_epochs)
+        run_task(
+            f,
+            work,
+            args.peers,
+            args.quick,
+            args.force,
+            log,
+            args.max_epochs,
+            changed,
+            args.budgets,
+        )
         for f in files
     )
     log(f"{made} score file(s) written under {work / 'scores'}")

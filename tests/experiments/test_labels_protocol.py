@@ -447,6 +447,20 @@ def test_runner_caps_the_deep_peers_epochs():
             assert {"epochs", "epoch_num"} & set(settings), peer
 
 
+def test_runner_set_changes_one_setting_of_one_peer():
+    runner = _runner()
+    changed = runner.overrides(
+        ["deepod_devnet.d_model=64", "deepod_devnet.hidden_dims=16,8", "iforest.x=true"]
+    )
+    assert changed == {
+        "deepod_devnet": {"d_model": 64, "hidden_dims": "16,8"},
+        "iforest": {"x": True},
+    }
+    for bad in ("deepod_devnet=64", "deepod_devnet.d_model", "nobody.d_model=1"):
+        with pytest.raises(ValueError, match="--set"):
+            runner.overrides([bad])
+
+
 def test_runner_runs_the_tasks_it_is_given(tmp_path, capsys):
     runner = _runner()
     (tmp_path / "tasks" / "gecco__anomalous").mkdir(parents=True)
