@@ -29,6 +29,7 @@ pass ``features=numpy.asarray`` and share the same folds and trees.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 
 import numpy as np
@@ -38,6 +39,7 @@ __all__ = [
     "fit_window_classifier",
     "held_out_probabilities",
     "held_out_skill",
+    "out_of_bag_probabilities",
     "reference_rank",
     "window_features",
     "window_probabilities",
@@ -181,6 +183,57 @@ def held_out_probabilities(
     return p_anomalous, p_normal
 
 
+def out_of_bag_probabilities(
+    anomalous: np.ndarray,
+    normal: np.ndarray,
+    replay: np.ndarray,
+    *,
+    n_estimators: int = 100,
+    random_state: int = 0,
+    features: Callable[[np.ndarray], np.ndarray] = window_features,
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Each labelled window's probability from the trees that did not see it.
+
+    One forest of :func:`fit_window_classifier`'s trees, each grown on a
+    bootstrap sample of the labelled windows plus ``replay``; a window's
+    probability averages the trees whose sample left it out (about a third
+    of them). The same question as :func:`held_out_probabilities` asks, at
+    the cost of one forest instead of one per fold. Classes are balanced
+    within each bootstrap sample (``class_weight="balanced_subsample"``): a
+    sample may hold one anomalous window of the few labelled.
+
+    Parameters and returns as :func:`held_out_probabilities`.
+    """
+    if len(anomalous) < 2:
+        return None
+    n_a, n_n = len(anomalous), len(normal)
+    inputs = features(np.concatenate([anomalous, normal, replay]))
+    target = np.r_[np.ones(n_a), np.zeros(len(inputs) - n_a)].astype(np.int64)
+    forest = ExtraTreesClassifier(
+        n_estimators=n_estimators,
+        class_weight="balanced_subsample",
+        bootstrap=True,
+        oob_score=True,
+        n_jobs=1,
+        random_state=random_state,
+    )
+    with warnings.catch_warnings():
+        # a replayed window left in every sample has no out-of-bag vote; only
+        # the labelled windows' votes are read
+        warnings.filterwarnings("ignore", "Some inputs do not have OOB scores")
+        warnings.filterwarnings("ignore", "invalid value encountered")
+        forest.fit(inputs, target)
+    p = np.nan_to_num(forest.oob_decision_function_[: n_a + n_n, 1], nan=0.5)
+    return p[:n_a], p[n_a:]
+
+
+#: how :func:`held_out_skill` holds windows out
+SKILL_ESTIMATES = {
+    "folds": held_out_probabilities,
+    "out_of_bag": out_of_bag_probabilities,
+}
+
+
 def held_out_skill(
     anomalous: np.ndarray,
     normal: np.ndarray,
@@ -188,14 +241,17 @@ def held_out_skill(
     *,
     random_state: int = 0,
     features: Callable[[np.ndarray], np.ndarray] = window_features,
+    estimate: str = "folds",
 ) -> float | None:
     """How well the classifier tells labelled windows it has not seen: 0 to 1.
 
-    The Gini coefficient ``2 * AUC - 1`` of :func:`held_out_probabilities`
-    on the labelled windows, floored at 0: 1 when every held-out anomalous
-    window outranks every held-out normal one, 0 when the classifier ranks
-    them no better than chance (it learnt something that does not carry
-    over to other windows of the data).
+    The Gini coefficient ``2 * AUC - 1`` of the held-out probabilities
+    (``estimate``: :func:`held_out_probabilities`, or
+    :func:`out_of_bag_probabilities`) on the labelled windows, floored at
+    0: 1 when every held-out anomalous window outranks every held-out
+    normal one, 0 when the classifier ranks them no better than chance (it
+    learnt something that does not carry over to other windows of the
+    data).
 
     Parameters
     ----------
@@ -205,6 +261,8 @@ def held_out_skill(
     features : callable, default=window_features
         The classifier's features of a batch of samples (see
         :func:`fit_window_classifier`).
+    estimate : {"folds", "out_of_bag"}, default="folds"
+        Hold out by folds (one forest per fold) or out of bag (one forest).
 
     Returns
     -------
@@ -212,7 +270,11 @@ def held_out_skill(
         None when it cannot be measured: fewer than two anomalous windows,
         or no normal one, labelled.
     """
-    held_out = held_out_probabilities(
+    if estimate not in SKILL_ESTIMATES:
+        raise ValueError(
+            f"estimate must be one of {sorted(SKILL_ESTIMATES)}, got {estimate!r}."
+        )
+    held_out = SKILL_ESTIMATES[estimate](
         anomalous, normal, replay, random_state=random_state, features=features
     )
     if held_out is None or not len(normal):

@@ -100,6 +100,15 @@ VARIANTS = {
         "channel_score": "max_scaled",
         "head_features": "window+errors",
     },
+    # ... with the head's skill measured out of bag (one forest, not five)
+    "steps120+pool+skill+channels+oob": {
+        "feedback_steps": 120,
+        "pool_replay": 0.5,
+        "score_head": "window_classifier",
+        "head_weight": "skill",
+        "channel_score": "max_scaled",
+        "head_skill": "out_of_bag",
+    },
 }
 #: task spec -> pool ratio (MSL's 20 % pools hold 4 to 24 windows)
 TASKS = {

@@ -12,6 +12,7 @@ from alad.label_head import (
     fit_window_classifier,
     held_out_probabilities,
     held_out_skill,
+    out_of_bag_probabilities,
     reference_rank,
     window_features,
 )
@@ -81,45 +82,68 @@ def _windows(rng, n, level=0.0, spike=0.0):
     return windows
 
 
-def test_held_out_skill_is_one_for_a_kind_that_carries_over():
+ESTIMATES = ("folds", "out_of_bag")
+HELD_OUT = {"folds": held_out_probabilities, "out_of_bag": out_of_bag_probabilities}
+
+
+@pytest.mark.parametrize("estimate", ESTIMATES)
+def test_held_out_skill_is_one_for_a_kind_that_carries_over(estimate):
     rng = np.random.default_rng(0)
     anomalous = _windows(rng, 6, spike=12.0)
     normal, replay = _windows(rng, 20), _windows(rng, 200)
-    assert held_out_skill(anomalous, normal, replay) == pytest.approx(1.0)
+    skill = held_out_skill(anomalous, normal, replay, estimate=estimate)
+    assert skill == pytest.approx(1.0)
 
 
-def test_held_out_skill_is_zero_for_windows_like_the_normal_ones():
+@pytest.mark.parametrize("estimate", ESTIMATES)
+def test_held_out_skill_is_zero_for_windows_like_the_normal_ones(estimate):
     # "anomalous" windows that no statistic tells from normal ones: chance,
     # give or take the noise of a few dozen windows
     skills = []
     for seed in range(4):
         rng = np.random.default_rng(seed)
         anomalous, normal = _windows(rng, 20), _windows(rng, 40)
-        skills.append(held_out_skill(anomalous, normal, _windows(rng, 200)))
+        skills.append(
+            held_out_skill(anomalous, normal, _windows(rng, 200), estimate=estimate)
+        )
     assert np.mean(skills) < 0.25 and min(skills) == 0.0
 
 
-def test_held_out_means_each_window_is_scored_by_trees_that_did_not_see_it():
+@pytest.mark.parametrize("estimate", ESTIMATES)
+def test_held_out_means_each_window_is_scored_by_trees_that_did_not_see_it(estimate):
     """Two anomalous windows of unlike kinds: each, held out, looks normal."""
     rng = np.random.default_rng(2)
     spike, shift = _windows(rng, 1, spike=12.0), _windows(rng, 1, level=6.0)
     anomalous = np.concatenate([spike, shift])
     normal, replay = _windows(rng, 10), _windows(rng, 200)
-    p_anomalous, p_normal = held_out_probabilities(anomalous, normal, replay)
+    p_anomalous, p_normal = HELD_OUT[estimate](anomalous, normal, replay)
     assert p_anomalous.shape == (2,) and p_normal.shape == (10,)
+    assert np.isfinite(p_anomalous).all() and np.isfinite(p_normal).all()
     # seen in training, a window is recognised; held out, the other kind is not
     seen = fit_window_classifier(anomalous, np.concatenate([normal, replay]))
     assert seen.predict_proba(window_features(anomalous))[:, 1].min() > 0.5
     assert p_anomalous.max() < 0.5
 
 
-def test_held_out_skill_needs_two_anomalous_and_one_normal_window():
+@pytest.mark.parametrize("estimate", ESTIMATES)
+def test_held_out_skill_needs_two_anomalous_and_one_normal_window(estimate):
     rng = np.random.default_rng(3)
     anomalous, normal = _windows(rng, 3, spike=9.0), _windows(rng, 5)
     replay = _windows(rng, 50)
-    assert held_out_skill(anomalous[:1], normal, replay) is None
-    assert held_out_skill(anomalous, normal[:0], replay) is None
-    assert held_out_probabilities(anomalous[:1], normal, replay) is None
+    assert held_out_skill(anomalous[:1], normal, replay, estimate=estimate) is None
+    assert held_out_skill(anomalous, normal[:0], replay, estimate=estimate) is None
+    assert HELD_OUT[estimate](anomalous[:1], normal, replay) is None
+
+
+def test_out_of_bag_skill_is_reproducible_and_names_a_bad_estimate():
+    rng = np.random.default_rng(4)
+    anomalous, normal = _windows(rng, 4, spike=3.0), _windows(rng, 12)
+    replay = _windows(rng, 100)
+    args = anomalous, normal, replay
+    first = held_out_skill(*args, random_state=7, estimate="out_of_bag")
+    assert first == held_out_skill(*args, random_state=7, estimate="out_of_bag")
+    with pytest.raises(ValueError, match="estimate must be one of"):
+        held_out_skill(*args, estimate="bootstrap")
 
 
 # -- in the detector -------------------------------------------------------------
@@ -291,11 +315,13 @@ def test_detector_pickled_before_the_head_loads_without_one(fitted, data):
         "_head_weight",
         "score_head",
         "head_weight",
+        "head_skill",
     ):
         state.pop(name)
     old = ActiveReconstructionDetector.__new__(ActiveReconstructionDetector)
     old.__setstate__(state)
     assert old._head is None and not len(old._head_reference)
+    assert old.head_skill == "folds"  # how the skill was measured then
     np.testing.assert_array_equal(
         old.decision_function(data.X_test), fitted.decision_function(data.X_test)
     )
@@ -305,6 +331,7 @@ def test_default_weight_is_the_measured_skill():
     params = ActiveReconstructionDetector().get_params()
     assert params["score_head"] == "window_classifier"
     assert params["head_weight"] == "skill"
+    assert params["head_skill"] == "out_of_bag"
 
 
 @pytest.mark.parametrize("skill", [None, 0.0, 0.4])
@@ -315,15 +342,16 @@ def test_skill_weight_is_the_heads_held_out_skill(fitted, data, monkeypatch, ski
 
     seen = {}
 
-    def measured(anomalous, normal, replay, *, random_state, features):
+    def measured(anomalous, normal, replay, *, random_state, features, estimate):
         seen["shapes"] = anomalous.shape[0], normal.shape[0]
+        seen["estimate"] = estimate
         return skill
 
     monkeypatch.setattr(module, "held_out_skill", measured)
     rows = np.r_[anomalous_window_rows(data), normal_window_rows(data)]
     det = copy.deepcopy(fitted).set_params(head_weight="skill")
     det.partial_fit(data.X_test[rows], data.y_test[rows])
-    assert seen["shapes"] == (2, 4)
+    assert seen["shapes"] == (2, 4) and seen["estimate"] == det.head_skill
     if skill == 0.0:
         assert det._head is None and det._head_weight == 0.0
         assert det.feedback_history_[-1]["head_weight"] == 0.0
@@ -342,20 +370,26 @@ def test_skill_weight_is_the_heads_held_out_skill(fitted, data, monkeypatch, ski
     )
 
 
-def test_skill_weight_is_measured_on_the_labelled_windows(fitted, data):
+@pytest.mark.parametrize("estimate", ESTIMATES)
+def test_skill_weight_is_measured_on_the_labelled_windows(fitted, data, estimate):
     rows = np.r_[anomalous_window_rows(data), normal_window_rows(data)]
-    det = copy.deepcopy(fitted).set_params(head_weight="skill")
+    params = {"head_weight": "skill", "head_skill": estimate}
+    det = copy.deepcopy(fitted).set_params(**params)
     det.partial_fit(data.X_test[rows], data.y_test[rows])
     anomalous, normal, replay, _ = det._head_windows(
         det._labelled_windows, det._labelled_targets, det._head_pool,
         det.n_labelled_windows_,
     )
     skill = held_out_skill(
-        anomalous, normal, replay, random_state=det._head_seed(det.n_labelled_windows_)
+        anomalous,
+        normal,
+        replay,
+        random_state=det._head_seed(det.n_labelled_windows_),
+        estimate=estimate,
     )
     assert 0 <= det._head_weight <= 1
     assert det._head_weight == (1.0 if skill is None else skill) or skill == 0
-    again = copy.deepcopy(fitted).set_params(head_weight="skill")
+    again = copy.deepcopy(fitted).set_params(**params)
     again.partial_fit(data.X_test[rows], data.y_test[rows])
     assert again._head_weight == det._head_weight  # reproducible
 
@@ -364,6 +398,11 @@ def test_skill_weight_is_measured_on_the_labelled_windows(fitted, data):
 def test_bad_head_weight_is_refused(value, data):
     with pytest.raises((ValueError, TypeError), match="head_weight"):
         detector(head_weight=value).fit(data.X_train)
+
+
+def test_bad_head_skill_is_refused(data):
+    with pytest.raises(ValueError, match="head_skill"):
+        detector(head_skill="bootstrap").fit(data.X_train)
 
 
 def test_bad_score_head_is_refused(data):
