@@ -213,9 +213,10 @@ class ActiveReconstructionDetector(BaseDetector):
         Weight of the head's probability against the backbone's rank, both
         between 0 and 1 on the training data. ``"skill"``: let the labels
         decide, round by round: the head's skill on the labelled windows it
-        has not seen (:func:`alad.label_head.held_out_skill`: trees trained
-        without a fold of the labelled windows score that fold; ``2 * AUC -
-        1`` over anomalous against normal labelled windows, floored at 0).
+        has not seen (:func:`alad.label_head.held_out_skill`: each labelled
+        window scored by trees that did not learn from it, see
+        ``head_skill``; ``2 * AUC - 1`` over anomalous against normal
+        labelled windows, floored at 0).
         A head that does not carry over to unseen windows weighs 0 and the
         score stays the backbone's; with fewer than two anomalous windows
         labelled the skill cannot be measured and the weight is 1. A number
