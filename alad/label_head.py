@@ -14,8 +14,10 @@ than a person labels.
 :func:`window_features` makes the features; :func:`fit_window_classifier`
 trains the classifier; :func:`window_probabilities` scores windows in
 batches; :func:`held_out_skill` measures, on the labelled windows, how well
-the classifier recognises windows it has not seen, which the detector uses
-as the classifier's weight. The detector adds the weighted probability to
+the classifier recognises windows it has not seen (held out by folds,
+:func:`held_out_probabilities`, or out of bag,
+:func:`out_of_bag_probabilities`), which the detector uses as the
+classifier's weight. The detector adds the weighted probability to
 the rank of its own score among its training scores (:func:`reference_rank`),
 so that both speak in the same unit (see
 ``ActiveReconstructionDetector(score_head=...)``
