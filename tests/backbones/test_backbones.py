@@ -292,6 +292,30 @@ def test_anomaly_transformer_objective_equals_twice_the_reconstruction(x):
     assert (score >= 0).all()
 
 
+def test_transformer_instance_norm_reconstructs_shape_not_level(x):
+    """instance_norm: each window normalised by its own mean and deviation per
+    channel, undone on the output: shifting or scaling a window's channels
+    shifts or scales the reconstruction the same way (a drift is not an
+    error); off by default, and modules pickled before it read it off."""
+    import pickle
+
+    from alad.backbones.transformer import TransformerBackbone
+
+    torch.manual_seed(0)
+    model = TransformerBackbone(
+        N_CHANNELS, WINDOW, **TINY["transformer"], instance_norm=True
+    ).eval()
+    level, scale = torch.tensor([5.0, -3.0, 0.5]), torch.tensor([3.0, 0.5, 2.0])
+    with torch.no_grad():
+        torch.testing.assert_close(
+            model(x * scale + level), model(x) * scale + level, atol=1e-4, rtol=1e-4
+        )
+    plain = TransformerBackbone(N_CHANNELS, WINDOW, **TINY["transformer"])
+    assert plain.instance_norm is False
+    del plain.__dict__["instance_norm"]  # as pickled before the parameter
+    assert pickle.loads(pickle.dumps(plain)).instance_norm is False
+
+
 def test_anomaly_transformer_rejects_heads_not_dividing_width():
     with pytest.raises(ValueError, match="divisible"):
         BACKBONES["anomaly_transformer"](n_channels=2, window_size=8, d_model=10)
