@@ -224,6 +224,30 @@ def test_invalid_parameters_are_named(data):
             make_detector(device="cuda").fit(data.X_train)
 
 
+def test_eval_batch_size_auto_is_64_on_the_cpu_and_changes_no_score(fitted, data):
+    from alad.detectors.active_reconstruction import (
+        ACCELERATOR_EVAL_BATCH,
+        CPU_EVAL_BATCH,
+    )
+
+    assert fitted.eval_batch_size == "auto" and fitted.device_ == "cpu"
+    assert fitted._eval_batch() == CPU_EVAL_BATCH == 64
+    other = fresh(fitted)
+    other.device_ = "cuda:0"  # how "auto" reads an accelerator (nothing runs)
+    assert other._eval_batch() == ACCELERATOR_EVAL_BATCH == 256
+    for size in (7, 256):
+        sized = fresh(fitted).set_params(eval_batch_size=size)
+        assert sized._eval_batch() == size
+        np.testing.assert_allclose(
+            sized.decision_function(data.X_test),
+            fitted.decision_function(data.X_test),
+            rtol=1e-5,
+            atol=1e-7,
+        )
+    with pytest.raises(ValueError, match="eval_batch_size"):
+        make_detector(eval_batch_size="big").fit(data.X_train)
+
+
 # -- PyOD contract ------------------------------------------------------------
 def test_pyod_contract(fitted, data):
     X = data.X_test[:500]
