@@ -625,23 +625,20 @@ def main(argv=None):
         "print its table)",
     )
     args = parser.parse_args(argv)
-    if args.spread and args.report:
-        result = json.loads(Path(args.spread).read_text())
-        print(spread_table(result))
+    # the side studies: measure into their JSON, or (--report) print its table
+    for path, measure, table in (
+        (args.spread, spread, spread_table),
+        (args.speed, speed, speed_table),
+    ):
+        if not path:
+            continue
+        if not args.report:
+            measure(path)
+            return 0
+        result = json.loads(Path(path).read_text())
+        print(table(result))
         if args.rst:
-            Path(args.rst).write_text(spread_table(result, "rst") + "\n")
-        return 0
-    if args.spread:
-        spread(args.spread)
-        return 0
-    if args.speed and args.report:
-        result = json.loads(Path(args.speed).read_text())
-        print(speed_table(result))
-        if args.rst:
-            Path(args.rst).write_text(speed_table(result, "rst") + "\n")
-        return 0
-    if args.speed:
-        speed(args.speed)
+            Path(args.rst).write_text(table(result, "rst") + "\n")
         return 0
     if args.classes < 1:
         parser.error(f"--classes must be >= 1, got {args.classes}")
