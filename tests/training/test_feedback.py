@@ -93,3 +93,62 @@ def test_anchor_windows_are_not_masked():
     masked_rows = (seen == 0).all(dim=-1).sum(dim=1)
     assert masked_rows[:2].tolist() == [3, 3]  # 30 % of 10 timesteps
     assert masked_rows[2:].tolist() == [0, 0]
+
+
+def _feedback_net(module, subset_rows=None):
+    net = FeedbackNet(
+        module,
+        criterion=nn.MSELoss,
+        optimizer=torch.optim.SGD,
+        lr=0.1,
+        max_epochs=1,
+        batch_size=8,
+        train_split=None,
+        iterator_train__shuffle=False,
+        mask_ratio=0.3,
+        mask_seed=3,
+        verbose=0,
+    ).initialize()
+    if subset_rows is not None:
+        net.subset_rows_ = subset_rows
+    return net
+
+
+def _one_anomalous_batch():
+    rng = np.random.default_rng(1)
+    windows = rng.normal(size=(8, 10, 2)).astype(np.float32) + 5.0
+    labels = np.zeros((8, 10), np.float32)
+    labels[1] = 1.0  # one window labelled anomalous throughout
+    labels[4:] = ANCHOR
+    return WindowDataset(windows, 10, labels=labels)
+
+
+def test_each_phase_reconstructs_only_the_windows_its_loss_reads():
+    module = _Recorder()
+    _feedback_net(module).partial_fit(_one_anomalous_batch())
+    minimise, maximise = module.seen
+    assert len(minimise) == 7  # all but the anomalous window
+    assert len(maximise) == 1  # only the anomalous window
+
+
+def test_reading_fewer_rows_keeps_the_update():
+    torch.manual_seed(0)
+    module = nn.Linear(2, 2)
+    reference = [p.detach().clone() for p in module.parameters()]
+    updated = {}
+    for subset in (True, False):
+        copy = nn.Linear(2, 2)
+        with torch.no_grad():
+            for p, q in zip(copy.parameters(), reference):
+                p.copy_(q)
+        _feedback_net(copy, subset).partial_fit(_one_anomalous_batch())
+        updated[subset] = [p.detach() for p in copy.parameters()]
+    for a, b, before in zip(updated[True], updated[False], reference):
+        torch.testing.assert_close(a, b)
+        assert not torch.equal(a, before)
+
+
+def test_batch_norm_keeps_the_whole_batch():
+    module = nn.Sequential(nn.Linear(2, 2), nn.BatchNorm1d(10))
+    assert not _feedback_net(module).subset_rows_
+    assert _feedback_net(nn.Linear(2, 2)).subset_rows_
