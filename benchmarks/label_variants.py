@@ -18,6 +18,9 @@ are recorded.
     python benchmarks/label_variants.py                 # prints the tables
     python benchmarks/label_variants.py --run --variant steps120 --task gecco
 
+``--records PATH`` reads and writes another file: the way to rerun a variant
+on changed code and set it beside the committed records.
+
 Records: ``benchmarks/results/label_variants.jsonl`` (one line per task,
 seed, variant and budget); fitted detectors are cached in ``--cache``.
 """
@@ -187,7 +190,7 @@ def _with_params(fitted, params):
     return det
 
 
-def run(variants, tasks, cache: Path) -> None:
+def run(variants, tasks, cache: Path, records: Path = RECORDS) -> None:
     import torch
 
     from alad.active import run_active_learning
@@ -196,8 +199,8 @@ def run(variants, tasks, cache: Path) -> None:
 
     torch.set_num_threads(1)
     done = set()
-    if RECORDS.exists():
-        for line in RECORDS.read_text().splitlines():
+    if records.exists():
+        for line in records.read_text().splitlines():
             r = json.loads(line)
             done.add((r["task"], r["seed"], r["variant"], r["budget"]))
     for spec in tasks:
@@ -228,7 +231,7 @@ def run(variants, tasks, cache: Path) -> None:
                         rows.append(
                             (budget, spent, anomalous, rounds, det.decision_function(split.X_eval))
                         )
-                    with RECORDS.open("a") as f:
+                    with records.open("a") as f:
                         for budget, n_labelled, anomalous, rounds, s in rows:
                             record = {
                                 "task": task.name,
@@ -247,9 +250,9 @@ def run(variants, tasks, cache: Path) -> None:
                     print(f"{task.name} seed {seed} {name}: done", file=sys.stderr)
 
 
-def table(part: str = "validation", tasks=None) -> str:
+def table(part: str = "validation", tasks=None, path: Path = RECORDS) -> str:
     """The variants' means on ``part``; ``tasks`` (specs) keeps their data sets only."""
-    records = [json.loads(line) for line in RECORDS.read_text().splitlines()]
+    records = [json.loads(line) for line in path.read_text().splitlines()]
     if tasks:
         sets = {spec.split(":")[0] for spec in tasks}
         records = [r for r in records if r["task"].split("/")[0] in sets]
@@ -293,11 +296,17 @@ def main() -> None:
     )
     parser.add_argument("--cache", default="alad_output/label_variants/cache")
     parser.add_argument("--part", default="validation", choices=("validation", "test"))
+    parser.add_argument("--records", type=Path, default=RECORDS, help="records file")
     args = parser.parse_args()
     os.environ.setdefault("ALAD_DATA_HOME", str(Path(__file__).parents[2] / "shared" / "datasets"))
     if args.run:
-        run(args.variant or list(VARIANTS), args.task or list(TASKS), Path(args.cache))
-    print(table(args.part, args.task))
+        run(
+            args.variant or list(VARIANTS),
+            args.task or list(TASKS),
+            Path(args.cache),
+            args.records,
+        )
+    print(table(args.part, args.task, args.records))
 
 
 if __name__ == "__main__":
