@@ -70,48 +70,38 @@ class _Recorder(nn.Module):
         return self.scale * x
 
 
+def _feedback_net(module, subset_rows=None, **params):
+    """One epoch of SGD in batch order, 30 % of timesteps masked, initialised."""
+    params = {"lr": 0.1, "batch_size": 8, **params}
+    net = FeedbackNet(
+        module,
+        criterion=nn.MSELoss,
+        optimizer=torch.optim.SGD,
+        max_epochs=1,
+        train_split=None,
+        iterator_train__shuffle=False,
+        mask_ratio=0.3,
+        mask_seed=3,
+        verbose=0,
+        **params,
+    ).initialize()
+    if subset_rows is not None:
+        net.subset_rows_ = subset_rows
+    return net
+
+
 def test_anchor_windows_are_not_masked():
     rng = np.random.default_rng(0)
     windows = rng.normal(size=(4, 10, 2)).astype(np.float32) + 5.0  # no zeros
     labels = np.zeros((4, 10), np.float32)
     labels[2:] = ANCHOR
     module = _Recorder()
-    net = FeedbackNet(
-        module,
-        criterion=nn.MSELoss,
-        optimizer=torch.optim.SGD,
-        lr=0.0,
-        max_epochs=1,
-        batch_size=4,
-        train_split=None,
-        iterator_train__shuffle=False,
-        mask_ratio=0.3,
-        verbose=0,
-    )
+    net = _feedback_net(module, lr=0.0, batch_size=4)
     net.fit(WindowDataset(windows, 10, labels=labels))
     seen = module.seen[0]
     masked_rows = (seen == 0).all(dim=-1).sum(dim=1)
     assert masked_rows[:2].tolist() == [3, 3]  # 30 % of 10 timesteps
     assert masked_rows[2:].tolist() == [0, 0]
-
-
-def _feedback_net(module, subset_rows=None):
-    net = FeedbackNet(
-        module,
-        criterion=nn.MSELoss,
-        optimizer=torch.optim.SGD,
-        lr=0.1,
-        max_epochs=1,
-        batch_size=8,
-        train_split=None,
-        iterator_train__shuffle=False,
-        mask_ratio=0.3,
-        mask_seed=3,
-        verbose=0,
-    ).initialize()
-    if subset_rows is not None:
-        net.subset_rows_ = subset_rows
-    return net
 
 
 def _one_anomalous_batch():
