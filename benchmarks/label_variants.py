@@ -113,6 +113,22 @@ VARIANTS = {
         "head_skill": "out_of_bag",
     },
 }
+#: the defaults, each with one part of a round taken away: which part costs a
+#: series what its first labels lose (the telemetry's validation halves)
+_DEFAULTS = VARIANTS["steps120+pool+skill+channels+oob"]
+VARIANTS.update(
+    {
+        "defaults, no maximise phase": {
+            **_DEFAULTS,
+            "feedback_loss": "weighted",
+            "anomaly_weight": 0.0,
+        },
+        "defaults, no pool replay": {**_DEFAULTS, "pool_replay": 0.0},
+        "defaults, backbone frozen": {**_DEFAULTS, "feedback_lr": 1e-12},
+        "defaults, no head": {**_DEFAULTS, "score_head": "none"},
+        "defaults, margin 1": {**_DEFAULTS, "anomaly_margin": 1.0},
+    }
+)
 #: task spec -> pool ratio (MSL's 20 % pools hold 4 to 24 windows)
 TASKS = {
     "gecco": 0.2,
@@ -306,7 +322,7 @@ def main() -> None:
             Path(args.cache),
             args.records,
         )
-    print(table(args.part, args.task, args.records))
+    print(table(args.part, args.task or list(TASKS), args.records))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,101 @@
+"""The starting model (no label) at other window lengths: a screen on validation halves.
+
+Series with a period (UCR 001's heartbeat of about 208 rows, the synthetic
+telemetry's 200) may want a window of a whole period rather than the
+default 50. For each task, seed and window length this fits the default
+detector with ``window_size`` changed and prints, as JSON lines, the metrics
+of its scores on the two time halves of the label split's evaluation part
+(the first decides, as in ``benchmarks/label_variants.py``) and the fit's
+CPU seconds. Without ``--run`` it prints the means of the records.
+
+    python benchmarks/window_length.py --run --task ucr:1 --windows 50 100 200
+    python benchmarks/window_length.py --run --task telemetry --windows 50 100 200
+    python benchmarks/window_length.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).parent))
+from label_head import HEAD_TASKS  # noqa: E402
+from label_variants import METRICS, SEEDS, _halves, _metrics  # noqa: E402
+
+RECORDS = Path(__file__).parent / "results" / "window_length.jsonl"
+
+
+def run(spec: str, windows, seeds) -> None:
+    import torch
+
+    from alad import ActiveReconstructionDetector
+    from alad.experiments.labels import make_label_split
+    from alad.experiments.tasks import load_tasks
+
+    torch.set_num_threads(1)
+    for task in load_tasks(spec):
+        for seed in seeds:
+            split = make_label_split(task, "anomalous", HEAD_TASKS[spec], seed)
+            for window in windows:
+                start = time.process_time()
+                det = ActiveReconstructionDetector(random_state=seed, window_size=window)
+                scores = det.fit(task.X_train).decision_function(split.X_eval)
+                record = {
+                    "task": task.name,
+                    "seed": seed,
+                    "w": window,
+                    "cpu": round(time.process_time() - start, 1),
+                    **{
+                        part: _metrics(split.y_eval, scores, rows)
+                        for part, rows in _halves(split).items()
+                    },
+                }
+                with RECORDS.open("a") as f:
+                    f.write(json.dumps(record) + "\n")
+                print(json.dumps(record), flush=True)
+
+
+def table(part: str) -> str:
+    records = [json.loads(line) for line in RECORDS.read_text().splitlines()]
+    lines = [
+        f"{part} halves: mean over seeds (fit CPU s)",
+        "| task | window | n | " + " | ".join(METRICS.values()) + " | fit s |",
+        "|---|---|---|" + "---|" * (len(METRICS) + 1),
+    ]
+    for task in sorted({r["task"] for r in records}):
+        for window in sorted({r["w"] for r in records if r["task"] == task}):
+            rows = [
+                r for r in records
+                if r["task"] == task and r["w"] == window and r[part] is not None
+            ]
+            if rows:
+                means = [f"{np.mean([r[part][m] for r in rows]):.3f}" for m in METRICS]
+                cpu = np.mean([r["cpu"] for r in rows])
+                lines.append(
+                    f"| {task} | {window} | {len(rows)} | "
+                    + " | ".join(means)
+                    + f" | {cpu:.0f} |"
+                )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--run", action="store_true")
+    parser.add_argument("--task", choices=list(HEAD_TASKS), default="telemetry")
+    parser.add_argument("--windows", type=int, nargs="+", default=[50, 100, 200])
+    parser.add_argument("--seeds", type=int, nargs="+", default=list(SEEDS))
+    parser.add_argument("--part", default="validation", choices=("validation", "test"))
+    args = parser.parse_args()
+    if args.run:
+        run(args.task, args.windows, args.seeds)
+    print(table(args.part))
+
+
+if __name__ == "__main__":
+    main()
