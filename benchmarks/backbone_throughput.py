@@ -44,36 +44,47 @@ def _train_step(model, optimizers, x, epoch):
         optimizer.step()
 
 
+def _sync(device) -> None:
+    """Wait for the device's queued work, so that the clock reads finished work."""
+    if torch.device(device).type == "cuda":
+        torch.cuda.synchronize(device)
+
+
 def time_backbone(
-    name, *, train_batches, batch_size, eval_batch_size, params=None, seed=0
+    name, *, train_batches, batch_size, eval_batch_size, params=None, seed=0,
+    device="cpu",
 ):
     """Return parameters, wall and CPU seconds per epoch, scored windows per second."""
     torch.manual_seed(seed)
-    model = make_backbone(name, CHANNELS, WINDOW, params)
+    model = make_backbone(name, CHANNELS, WINDOW, params).to(device)
     n_params = sum(p.numel() for p in model.parameters())
     optimizers = [
         torch.optim.Adam(list(model.phase_parameters(p)), lr=1e-4)
         for p in range(model.n_objective_phases)
     ]
-    data = torch.randn(N_WINDOWS, WINDOW, CHANNELS)
+    data = torch.randn(N_WINDOWS, WINDOW, CHANNELS).to(device)
     n_batches = -(-N_WINDOWS // batch_size)
     timed = n_batches if train_batches <= 0 else min(train_batches, n_batches)
 
     model.train()
     _train_step(model, optimizers, data[:batch_size], epoch=2)  # warm-up
+    _sync(device)
     start, cpu_start = time.perf_counter(), time.process_time()
     for i in range(timed):
         batch = data[i * batch_size : (i + 1) * batch_size]
         _train_step(model, optimizers, batch, epoch=2)
+    _sync(device)
     epoch_seconds = (time.perf_counter() - start) * n_batches / timed
     epoch_cpu_seconds = (time.process_time() - cpu_start) * n_batches / timed
 
     model.eval()
     with torch.no_grad():
         model.anomaly_score(data[:eval_batch_size])  # warm-up
+        _sync(device)
         start, cpu_start = time.perf_counter(), time.process_time()
         for first in range(0, N_WINDOWS, eval_batch_size):
             model.anomaly_score(data[first : first + eval_batch_size])
+        _sync(device)
         score_seconds = time.perf_counter() - start
         score_cpu_seconds = time.process_time() - cpu_start
     return (
@@ -92,6 +103,7 @@ def main(argv=None):
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--eval-batch-size", type=int, default=256)
     parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
     parser.add_argument(
         "--params",
         type=json.loads,
@@ -105,6 +117,7 @@ def main(argv=None):
     print(
         f"{N_WINDOWS} windows of {WINDOW}x{CHANNELS}, train batch {args.batch_size}, "
         f"score batch {args.eval_batch_size}, torch {torch.__version__}, "
+        f"device {args.device}, "
         f"{torch.get_num_threads()} threads, params {args.params}, load average "
         + ", ".join(f"{v:.1f}" for v in os.getloadavg())
     )
@@ -121,6 +134,7 @@ def main(argv=None):
             batch_size=args.batch_size,
             eval_batch_size=args.eval_batch_size,
             params=args.params,
+            device=args.device,
         )
         print(
             f"{name:<20} {n_params:>11,} {wall:>8.1f} {cpu:>11.1f} {rate:>10.0f} "
