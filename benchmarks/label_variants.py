@@ -127,6 +127,8 @@ VARIANTS.update(
         "defaults, backbone frozen": {**_DEFAULTS, "feedback_lr": 1e-12},
         "defaults, no head": {**_DEFAULTS, "score_head": "none"},
         "defaults, margin 1": {**_DEFAULTS, "anomaly_margin": 1.0},
+        # a round of 40 steps: MSL's rounds at a tenth of its short fit
+        "defaults, 40 steps": {**_DEFAULTS, "feedback_steps": 40},
     }
 )
 #: task spec -> pool ratio (MSL's 20 % pools hold 4 to 24 windows)
