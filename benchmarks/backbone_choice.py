@@ -1,4 +1,4 @@
-"""Can a handful of labels choose the starting model? Plain or window-normalised backbone.
+"""Can a handful of labels choose the starting model: plain or window-normalised?
 
 A screen for the committee direction of the labels issue, on the validation
 halves of ``benchmarks/label_variants.py`` (same tasks, seeds, splits and
@@ -28,7 +28,6 @@ labelled windows; the rules print the metrics of:
 from __future__ import annotations
 
 import argparse
-import copy
 import json
 import sys
 from pathlib import Path
@@ -72,7 +71,8 @@ def run(tasks, cache: Path) -> None:
     done = set()
     if RECORDS.exists():
         done = {
-            (r["task"], r["seed"]) for r in map(json.loads, RECORDS.read_text().splitlines())
+            (r["task"], r["seed"])
+            for r in map(json.loads, RECORDS.read_text().splitlines())
         }
     for spec in tasks:
         for task in load_tasks(spec):
@@ -81,7 +81,8 @@ def run(tasks, cache: Path) -> None:
                     continue
                 split = make_label_split(task, "anomalous", HEAD_TASKS[spec], seed)
                 plain = _with_params(
-                    _fitted(task, seed, cache), VARIANTS["steps120+pool+skill+channels+oob"]
+                    _fitted(task, seed, cache),
+                    VARIANTS["steps120+pool+skill+channels+oob"],
                 )
                 normalised = _fit(task, seed, "instance_norm", cache)
                 n_eval = normalised.decision_function(split.X_eval)
@@ -120,7 +121,10 @@ def run(tasks, cache: Path) -> None:
                             "skills": skills,
                             **{
                                 f"{member}_{part}": _metrics(split.y_eval, s, rows_)
-                                for member, s in (("plain", p_eval), ("normalised", n_eval))
+                                for member, s in (
+                                    ("plain", p_eval),
+                                    ("normalised", n_eval),
+                                )
                                 for part, rows_ in _halves(split).items()
                             },
                         }
@@ -155,7 +159,9 @@ def table(part: str) -> str:
     for group, rs in groups.items():
         lines += [
             f"\n{part} halves, {group} (mean over tasks and seeds)",
-            "| rule | budget | n | " + " | ".join(METRICS.values()) + " | picks normalised |",
+            "| rule | budget | n | "
+            + " | ".join(METRICS.values())
+            + " | picks normalised |",
             "|---|---|---|" + "---|" * (len(METRICS) + 1),
         ]
         for budget in BUDGETS:
@@ -163,9 +169,12 @@ def table(part: str) -> str:
             for rule in RULES:
                 ms = [_pick(r, rule, part) for r in cells]
                 means = [f"{np.mean([m[k] for m in ms]):.3f}" for k in METRICS]
-                picks = sum(_pick(r, rule, part) is r[f"normalised_{part}"] for r in cells)
+                picks = sum(
+                    _pick(r, rule, part) is r[f"normalised_{part}"] for r in cells
+                )
                 lines.append(
-                    f"| {rule} | {budget} | {len(cells)} | " + " | ".join(means)
+                    f"| {rule} | {budget} | {len(cells)} | "
+                    + " | ".join(means)
                     + f" | {picks} |"
                 )
     return "\n".join(lines)

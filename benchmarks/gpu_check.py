@@ -1,4 +1,4 @@
-"""The speed issue's GPU checks (issue 17, item 6), as one short script for a lent device.
+"""The speed issue's GPU checks (issue 17, item 6), one short script for a device.
 
 Device time is scarce (15 minutes a task), so everything that needs a GPU is
 here, in one process, each step timed and written as it ends to
@@ -83,7 +83,10 @@ def round_trip(out: Path, device: str, quick: bool) -> dict:
     env = {**os.environ, "CUDA_VISIBLE_DEVICES": ""}
     done = subprocess.run(
         [sys.executable, "-c", loader, str(model), str(rows), str(loaded_scores)],
-        env=env, capture_output=True, text=True, check=True,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     cpu = np.load(loaded_scores)
     model.unlink()
@@ -103,18 +106,24 @@ def amp_scores(name: str, device: str, n_windows: int) -> dict:
     from alad.backbones import make_backbone
 
     torch.manual_seed(0)
-    model = make_backbone(name, throughput.CHANNELS, throughput.WINDOW).to(device).eval()
+    model = (
+        make_backbone(name, throughput.CHANNELS, throughput.WINDOW).to(device).eval()
+    )
     data = torch.randn(n_windows, throughput.WINDOW, throughput.CHANNELS, device=device)
 
     def score(dtype):
-        with torch.no_grad(), torch.autocast(
-            torch.device(device).type, dtype=dtype, enabled=dtype is not None
+        with (
+            torch.no_grad(),
+            torch.autocast(
+                torch.device(device).type, dtype=dtype, enabled=dtype is not None
+            ),
         ):
             model.anomaly_score(data[:BATCH])  # warm-up
             throughput._sync(device)
             start = time.perf_counter()
             chunks = [
-                model.anomaly_score(data[i : i + BATCH]) for i in range(0, n_windows, BATCH)
+                model.anomaly_score(data[i : i + BATCH])
+                for i in range(0, n_windows, BATCH)
             ]
             throughput._sync(device)
         return torch.cat(chunks).float(), n_windows / (time.perf_counter() - start)
@@ -130,7 +139,11 @@ def amp_scores(name: str, device: str, n_windows: int) -> dict:
             continue
         finite = bool(torch.isfinite(scores).all())
         gap = float((scores - reference).abs().max()) / spread if finite else None
-        result[label] = {"windows_per_s": rate, "finite": finite, "max_gap_over_spread": gap}
+        result[label] = {
+            "windows_per_s": rate,
+            "finite": finite,
+            "max_gap_over_spread": gap,
+        }
     return result
 
 
@@ -142,9 +155,19 @@ def deepod_peers(device: str, quick: bool) -> dict:
     rows = 2000 if quick else throughput.N_WINDOWS * throughput.WINDOW
     X = np.random.default_rng(0).standard_normal((rows, throughput.CHANNELS))
     results = {}
-    for name, cls, batch in (("usad", USAD, 128), ("anomaly_transformer", AnomalyTransformer, 32)):
-        peer = cls(seq_len=throughput.WINDOW, stride=1, epochs=1, batch_size=batch,
-                   device=device, verbose=0, random_state=0)
+    for name, cls, batch in (
+        ("usad", USAD, 128),
+        ("anomaly_transformer", AnomalyTransformer, 32),
+    ):
+        peer = cls(
+            seq_len=throughput.WINDOW,
+            stride=1,
+            epochs=1,
+            batch_size=batch,
+            device=device,
+            verbose=0,
+            random_state=0,
+        )
         start = time.perf_counter()
         peer.fit(X)
         throughput._sync(device)
@@ -183,8 +206,11 @@ def main() -> None:
 
     for name in sorted(BACKBONES):
         n_params, wall, _, rate, _ = throughput.time_backbone(
-            name, train_batches=3 if quick else 0, batch_size=8,
-            eval_batch_size=256, device=device,
+            name,
+            train_batches=3 if quick else 0,
+            batch_size=8,
+            eval_batch_size=256,
+            device=device,
         )
         results["backbones"][name] = {
             "parameters": n_params,

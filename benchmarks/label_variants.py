@@ -225,7 +225,8 @@ def run(variants, tasks, cache: Path, records: Path = RECORDS) -> None:
         for task in load_tasks(spec):
             for seed in SEEDS:
                 todo = [
-                    v for v in variants
+                    v
+                    for v in variants
                     if any((task.name, seed, v, b) not in done for b in (0, *BUDGETS))
                 ]
                 if not todo:
@@ -247,10 +248,16 @@ def run(variants, tasks, cache: Path, records: Path = RECORDS) -> None:
                         spent += result.history[-1]["n_labelled"]
                         anomalous = int(np.nansum(result.known) > 0)
                         rows.append(
-                            (budget, spent, anomalous, rounds, det.decision_function(split.X_eval))
+                            (
+                                budget,
+                                spent,
+                                anomalous,
+                                rounds,
+                                det.decision_function(split.X_eval),
+                            )
                         )
                     with records.open("a") as f:
-                        for budget, n_labelled, anomalous, rounds, s in rows:
+                        for budget, n_labelled, _anomalous, rounds, s in rows:
                             record = {
                                 "task": task.name,
                                 "seed": seed,
@@ -276,7 +283,9 @@ def table(part: str = "validation", tasks=None, path: Path = RECORDS) -> str:
         records = [r for r in records if r["task"].split("/")[0] in sets]
     lines = [
         f"{part} halves: mean over tasks and seeds (cells present for every variant)",
-        "| variant | budget | n | " + " | ".join(METRICS.values()) + " | round s (mean, max) |",
+        "| variant | budget | n | "
+        + " | ".join(METRICS.values())
+        + " | round s (mean, max) |",
         "|---|---|---|" + "---|" * (len(METRICS) + 1),
     ]
     # compare on the (task, seed) pairs every variant has, so means are paired
@@ -286,7 +295,8 @@ def table(part: str = "validation", tasks=None, path: Path = RECORDS) -> str:
         have.setdefault((r["task"], r["seed"], r["budget"]), {})[r["variant"]] = r
     for budget in (0, *BUDGETS):
         cells = [
-            runs for (t, s, b), runs in have.items()
+            runs
+            for (t, s, b), runs in have.items()
             if b == budget and all(v in runs for v in names)
         ]
         for name in names:
@@ -297,7 +307,9 @@ def table(part: str = "validation", tasks=None, path: Path = RECORDS) -> str:
             secs = [x for c in cells for x in c[name]["round_seconds"]]
             speed = f"{np.mean(secs):.1f}, {np.max(secs):.1f}" if secs else "-"
             lines.append(
-                f"| {name} | {budget} | {len(rows)} | " + " | ".join(means) + f" | {speed} |"
+                f"| {name} | {budget} | {len(rows)} | "
+                + " | ".join(means)
+                + f" | {speed} |"
             )
     return "\n".join(lines)
 
@@ -316,7 +328,9 @@ def main() -> None:
     parser.add_argument("--part", default="validation", choices=("validation", "test"))
     parser.add_argument("--records", type=Path, default=RECORDS, help="records file")
     args = parser.parse_args()
-    os.environ.setdefault("ALAD_DATA_HOME", str(Path(__file__).parents[2] / "shared" / "datasets"))
+    os.environ.setdefault(
+        "ALAD_DATA_HOME", str(Path(__file__).parents[2] / "shared" / "datasets")
+    )
     if args.run:
         run(
             args.variant or list(VARIANTS),

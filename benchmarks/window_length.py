@@ -43,7 +43,9 @@ def run(spec: str, windows, seeds) -> None:
             split = make_label_split(task, "anomalous", HEAD_TASKS[spec], seed)
             for window in windows:
                 start = time.process_time()
-                det = ActiveReconstructionDetector(random_state=seed, window_size=window)
+                det = ActiveReconstructionDetector(
+                    random_state=seed, window_size=window
+                )
                 scores = det.fit(task.X_train).decision_function(split.X_eval)
                 record = {
                     "task": task.name,
@@ -70,7 +72,8 @@ def table(part: str) -> str:
     for task in sorted({r["task"] for r in records}):
         for window in sorted({r["w"] for r in records if r["task"] == task}):
             rows = [
-                r for r in records
+                r
+                for r in records
                 if r["task"] == task and r["w"] == window and r[part] is not None
             ]
             if rows:
