@@ -18,8 +18,9 @@ are recorded.
     python benchmarks/label_variants.py                 # prints the tables
     python benchmarks/label_variants.py --run --variant steps120 --task gecco
 
-``--records PATH`` reads and writes another file: the way to rerun a variant
-on changed code and set it beside the committed records.
+``--records PATH [PATH ...]`` reads other files (and appends to the first):
+the way to rerun a variant on changed code and set it beside the committed
+records.
 
 Records: ``benchmarks/results/label_variants.jsonl`` (one line per task,
 seed, variant and budget); fitted detectors are cached in ``--cache``.
@@ -208,7 +209,12 @@ def _with_params(fitted, params):
     return det
 
 
-def run(variants, tasks, cache: Path, records: Path = RECORDS) -> None:
+def _read(paths) -> list[dict]:
+    return [json.loads(line) for p in paths for line in p.read_text().splitlines()]
+
+
+def run(variants, tasks, cache: Path, records=(RECORDS,)) -> None:
+    """Run what ``records`` (files) lack; new records are appended to the first."""
     import torch
 
     from alad.active import run_active_learning
@@ -216,11 +222,10 @@ def run(variants, tasks, cache: Path, records: Path = RECORDS) -> None:
     from alad.experiments.tasks import load_tasks
 
     torch.set_num_threads(1)
-    done = set()
-    if records.exists():
-        for line in records.read_text().splitlines():
-            r = json.loads(line)
-            done.add((r["task"], r["seed"], r["variant"], r["budget"]))
+    done = {
+        (r["task"], r["seed"], r["variant"], r["budget"])
+        for r in _read(p for p in records if p.exists())
+    }
     for spec in tasks:
         for task in load_tasks(spec):
             for seed in SEEDS:
@@ -256,7 +261,7 @@ def run(variants, tasks, cache: Path, records: Path = RECORDS) -> None:
                                 det.decision_function(split.X_eval),
                             )
                         )
-                    with records.open("a") as f:
+                    with records[0].open("a") as f:
                         for budget, n_labelled, _anomalous, rounds, s in rows:
                             record = {
                                 "task": task.name,
@@ -275,9 +280,9 @@ def run(variants, tasks, cache: Path, records: Path = RECORDS) -> None:
                     print(f"{task.name} seed {seed} {name}: done", file=sys.stderr)
 
 
-def table(part: str = "validation", tasks=None, path: Path = RECORDS) -> str:
+def table(part: str = "validation", tasks=None, paths=(RECORDS,)) -> str:
     """The variants' means on ``part``; ``tasks`` (specs) keeps their data sets only."""
-    records = [json.loads(line) for line in path.read_text().splitlines()]
+    records = _read(paths)
     if tasks:
         sets = {spec.split(":")[0] for spec in tasks}
         records = [r for r in records if r["task"].split("/")[0] in sets]
@@ -326,7 +331,13 @@ def main() -> None:
     )
     parser.add_argument("--cache", default="alad_output/label_variants/cache")
     parser.add_argument("--part", default="validation", choices=("validation", "test"))
-    parser.add_argument("--records", type=Path, default=RECORDS, help="records file")
+    parser.add_argument(
+        "--records",
+        type=Path,
+        nargs="+",
+        default=[RECORDS],
+        help="records files (new records go to the first)",
+    )
     args = parser.parse_args()
     os.environ.setdefault(
         "ALAD_DATA_HOME", str(Path(__file__).parents[2] / "shared" / "datasets")
