@@ -248,6 +248,10 @@ class ActiveReconstructionDetector(BaseDetector):
         the normal data it learnt (see the Notes).
     batch_size : int, default=8
         Windows per training batch (the paper's 8).
+    feedback_batch_size : int or None, default=None
+        Windows per batch of a feedback round; None uses ``batch_size``. A
+        round takes at most ``feedback_steps`` optimiser steps whatever the
+        batch, so a larger batch sees more windows in as many steps or fewer.
     eval_batch_size : int or "auto", default="auto"
         Windows per batch when scoring. ``"auto"``: 64 on the CPU, where
         smaller batches stay in the processor's cache (one thread, two runs:
@@ -475,6 +479,7 @@ class ActiveReconstructionDetector(BaseDetector):
         "lr": [Interval(numbers.Real, 0.0, None, closed="neither")],
         "feedback_lr": [Interval(numbers.Real, 0.0, None, closed="neither")],
         "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
+        "feedback_batch_size": [Interval(numbers.Integral, 1, None, closed="left"), None],
         "eval_batch_size": [
             Interval(numbers.Integral, 1, None, closed="left"),
             StrOptions({"auto"}),
@@ -519,6 +524,7 @@ class ActiveReconstructionDetector(BaseDetector):
         lr=1e-3,
         feedback_lr=1e-4,
         batch_size=8,
+        feedback_batch_size=None,
         eval_batch_size="auto",
         max_epochs=50,
         patience=10,
@@ -562,6 +568,7 @@ class ActiveReconstructionDetector(BaseDetector):
         self.lr = lr
         self.feedback_lr = feedback_lr
         self.batch_size = batch_size
+        self.feedback_batch_size = feedback_batch_size
         self.eval_batch_size = eval_batch_size
         self.max_epochs = max_epochs
         self.patience = patience
@@ -954,6 +961,7 @@ class ActiveReconstructionDetector(BaseDetector):
         "pool_replay": 0.0,
         "score_head": "none",
         "head_skill": "folds",
+        "feedback_batch_size": None,
     }
 
     _state_added_later = {
@@ -988,6 +996,7 @@ class ActiveReconstructionDetector(BaseDetector):
             "feedback_epochs",
             "feedback_replay",
             "feedback_steps",
+            "feedback_batch_size",
             "pool_replay",
             "score_head",
             "head_features",
@@ -1256,7 +1265,7 @@ class ActiveReconstructionDetector(BaseDetector):
                 lr=self.feedback_lr,
                 epochs=self.feedback_epochs,
                 steps=self.feedback_steps,
-                batch_size=self.batch_size,
+                batch_size=self.feedback_batch_size or self.batch_size,
                 max_grad_norm=self.max_grad_norm,
                 seed=round_seed,
                 device=self.device_,

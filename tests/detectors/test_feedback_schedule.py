@@ -135,7 +135,13 @@ def test_without_a_query_the_replay_comes_from_training(fitted, data):
 
 
 @pytest.mark.parametrize(
-    "params", [{"feedback_steps": 0}, {"pool_replay": 1.5}, {"pool_replay": -0.1}]
+    "params",
+    [
+        {"feedback_steps": 0},
+        {"pool_replay": 1.5},
+        {"pool_replay": -0.1},
+        {"feedback_batch_size": 0},
+    ],
 )
 def test_bad_schedule_parameters_are_named(fitted, data, params):
     det = copy.deepcopy(fitted).set_params(**params)
@@ -154,9 +160,41 @@ def test_pool_state_pickles_and_clones(fitted, data):
 
 def test_an_old_pickle_keeps_the_schedule_it_was_made_with(fitted):
     state = copy.deepcopy(fitted).__getstate__()
-    for name in ("feedback_steps", "pool_replay", "_pool_normal", "_pool_normal_prints"):
+    for name in (
+        "feedback_steps",
+        "pool_replay",
+        "feedback_batch_size",
+        "_pool_normal",
+        "_pool_normal_prints",
+    ):
         state.pop(name)
     old = ActiveReconstructionDetector.__new__(ActiveReconstructionDetector)
     old.__setstate__(state)
     assert old.feedback_steps is None and old.pool_replay == 0.0
+    assert old.feedback_batch_size is None
     assert len(old._pool_normal) == 0
+
+
+@pytest.fixture
+def batch_sizes(monkeypatch):
+    """Windows in each batch the feedback trains on."""
+    sizes = []
+    original = FeedbackNet.train_step
+
+    def recording(self, batch, **fit_params):
+        sizes.append(len(batch[0]))
+        return original(self, batch, **fit_params)
+
+    monkeypatch.setattr(FeedbackNet, "train_step", recording)
+    return sizes
+
+
+@pytest.mark.parametrize("feedback_batch_size, expected", [(None, 8), (16, 16)])
+def test_feedback_batches_are_feedback_batch_size_or_batch_size(
+    fitted, data, batch_sizes, feedback_batch_size, expected
+):
+    det = copy.deepcopy(fitted).set_params(
+        batch_size=8, feedback_batch_size=feedback_batch_size, feedback_steps=4
+    )
+    rounds(det, data, 1)
+    assert max(batch_sizes) == expected

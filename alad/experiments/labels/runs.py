@@ -47,6 +47,12 @@ __all__ = ["BUDGETS", "jobs"]
 BUDGETS = (0, 10, 25, 50, 100)
 
 
+#: feedback parameters added after records were made: in a key only when set,
+#: so that the records made before them (which behaved as their None) keep
+#: their keys
+_KEYED_WHEN_SET = frozenset({"feedback_batch_size"})
+
+
 def _evaluate(y_true, scores) -> dict[str, float] | None:
     from ...metrics import detection_report
 
@@ -182,6 +188,7 @@ def _run_alad(
         name: value
         for name, value in defaults.items()
         if name in ActiveReconstructionDetector._feedback_params
+        and not (name in _KEYED_WHEN_SET and value is None)
     }
     # ... and every record with the score (channel_score); the records made
     # before it existed scored with Eq. 4's mean and keep their keys
