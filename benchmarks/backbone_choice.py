@@ -27,7 +27,6 @@ labelled windows; the rules print the metrics of:
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
@@ -44,6 +43,7 @@ from label_variants import (  # noqa: E402
     _halves,
     _metrics,
     _with_params,
+    study_parser,
 )
 from starting_model import _fit  # noqa: E402
 
@@ -181,14 +181,12 @@ def table(part: str) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--run", action="store_true")
+    parser = study_parser(__doc__)
     parser.add_argument("--task", action="append", choices=list(HEAD_TASKS))
-    parser.add_argument("--cache", default="alad_output/label_variants/cache")
     parser.add_argument("--part", default="validation", choices=("validation", "test"))
     args = parser.parse_args()
     if args.run:
-        run(args.task or list(HEAD_TASKS), Path(args.cache))
+        run(args.task or list(HEAD_TASKS), args.cache)
     print(table(args.part))
 
 

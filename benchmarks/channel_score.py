@@ -24,7 +24,6 @@ the metrics on both halves, per data set and pooled.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -38,6 +37,7 @@ from label_variants import (  # noqa: E402
     _fitted,
     _mean_row,
     _metrics,
+    study_parser,
 )
 
 
@@ -189,13 +189,11 @@ def table(out: Path) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--run", action="store_true")
-    parser.add_argument("--cache", default="alad_output/label_variants/cache")
+    parser = study_parser(__doc__)
     parser.add_argument("--out", default="alad_output/channel_score")
     args = parser.parse_args()
     if args.run:
-        run(Path(args.cache), Path(args.out))
+        run(args.cache, Path(args.out))
     print(table(Path(args.out)))
 
 

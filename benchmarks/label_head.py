@@ -31,7 +31,6 @@ by their skills on the labelled windows), the metrics on both halves.
 
 from __future__ import annotations
 
-import argparse
 import copy
 import sys
 from pathlib import Path
@@ -47,6 +46,7 @@ from label_variants import (  # noqa: E402
     _halves,
     _mean_row,
     _metrics,
+    study_parser,
 )
 
 BUDGETS = (10, 25, 50)
@@ -325,15 +325,13 @@ def table(out: Path, only: str = "") -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--run", action="store_true")
+    parser = study_parser(__doc__)
     parser.add_argument("--task", action="append", choices=list(HEAD_TASKS))
-    parser.add_argument("--cache", default="alad_output/label_variants/cache")
     parser.add_argument("--out", default="alad_output/label_head")
     parser.add_argument("--only", default="", help="tasks whose file starts so")
     args = parser.parse_args()
     if args.run:
-        run(args.task or list(HEAD_TASKS), Path(args.cache), Path(args.out))
+        run(args.task or list(HEAD_TASKS), args.cache, Path(args.out))
     print(table(Path(args.out), args.only))
 
 

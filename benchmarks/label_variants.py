@@ -319,9 +319,28 @@ def table(part: str = "validation", tasks=None, paths=(RECORDS,)) -> str:
     return "\n".join(lines)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def study_parser(doc: str) -> argparse.ArgumentParser:
+    """The options every validation study shares: ``--run`` and ``--cache``.
+
+    It also points ``ALAD_DATA_HOME`` at ``../shared/datasets`` beside the
+    checkout when the variable is not set, as the tests do.
+    """
+    os.environ.setdefault(
+        "ALAD_DATA_HOME", str(Path(__file__).parents[2] / "shared" / "datasets")
+    )
+    parser = argparse.ArgumentParser(description=doc.split("\n")[0])
     parser.add_argument("--run", action="store_true", help="run what is missing")
+    parser.add_argument(
+        "--cache",
+        type=Path,
+        default=Path("alad_output/label_variants/cache"),
+        help="the fitted detectors, one per task and seed",
+    )
+    return parser
+
+
+def main() -> None:
+    parser = study_parser(__doc__)
     parser.add_argument("--variant", action="append", choices=list(VARIANTS))
     parser.add_argument(
         "--task",
@@ -329,7 +348,6 @@ def main() -> None:
         choices=[*TASKS, *EXTRA_TASKS],
         help="run (and print) these tasks only; default: the real-data tasks",
     )
-    parser.add_argument("--cache", default="alad_output/label_variants/cache")
     parser.add_argument("--part", default="validation", choices=("validation", "test"))
     parser.add_argument(
         "--records",
@@ -339,14 +357,11 @@ def main() -> None:
         help="records files (new records go to the first)",
     )
     args = parser.parse_args()
-    os.environ.setdefault(
-        "ALAD_DATA_HOME", str(Path(__file__).parents[2] / "shared" / "datasets")
-    )
     if args.run:
         run(
             args.variant or list(VARIANTS),
             args.task or list(TASKS),
-            Path(args.cache),
+            args.cache,
             args.records,
         )
     print(table(args.part, args.task or list(TASKS), args.records))

@@ -21,7 +21,6 @@ and the default channel score (the 0.999 quantile, max) on both halves.
 
 from __future__ import annotations
 
-import argparse
 import json
 import pickle
 import sys
@@ -32,7 +31,14 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).parent))
 from channel_score import RULES, _channel_errors  # noqa: E402
 from label_head import HEAD_TASKS  # noqa: E402
-from label_variants import METRICS, SEEDS, _fitted, _mean_row, _metrics  # noqa: E402
+from label_variants import (  # noqa: E402
+    METRICS,
+    SEEDS,
+    _fitted,
+    _mean_row,
+    _metrics,
+    study_parser,
+)
 
 #: name -> detector parameters of the fit ("default": the defaults)
 VARIANTS = {
@@ -129,14 +135,12 @@ def table(out: Path) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--run", action="store_true")
+    parser = study_parser(__doc__)
     parser.add_argument("--variant", action="append", choices=list(VARIANTS))
-    parser.add_argument("--cache", default="alad_output/label_variants/cache")
     parser.add_argument("--out", default="alad_output/starting_model")
     args = parser.parse_args()
     if args.run:
-        run(args.variant or list(VARIANTS), Path(args.cache), Path(args.out))
+        run(args.variant or list(VARIANTS), args.cache, Path(args.out))
     print(table(Path(args.out)))
 
 
