@@ -398,7 +398,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument(
         "--out",
         help="the JSON-lines results file (default alad_output/benchmark.jsonl, "
-        "nafal: alad_output/nafal.jsonl, labels: alad_output/labels.jsonl)",
+        "nafal: alad_output/nafal.jsonl, labels: alad_output/labels.jsonl); a "
+        "name ending in .gz is kept gzip-compressed",
     )
     bench.add_argument("--data-home", help="the data home (default: ALAD_DATA_HOME)")
     bench.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 from collections.abc import Callable
@@ -44,33 +45,57 @@ class ResultStore:
     benchmark loses at most the run in progress; rerunning the same command
     skips every key already in the file. A truncated last line (a crash while
     writing) is ignored.
+
+    A path ending in ``.gz`` keeps the lines gzip-compressed (a committed
+    results file of thousands of runs stays small: the records repeat their
+    keys and metadata). Every :meth:`add` then rewrites the file with
+    :func:`atomic_write`, so an interruption leaves the file as it was before
+    the run or after it, never truncated; the bytes depend on the records
+    only (no time stamp in the gzip header).
     """
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
+        self.compressed = self.path.suffix == ".gz"
         self.records: dict[str, dict] = {}
-        if self.path.exists():
+        self._text = ""  # the lines of a compressed store, rewritten by add
+        if not self.path.exists():
+            return
+        if self.compressed:
+            text = gzip.decompress(self.path.read_bytes()).decode()
+        else:
             text = self.path.read_text()
             if text and not text.endswith("\n"):
                 # end the half-written line, so the next record starts afresh
                 with self.path.open("a") as f:
                     f.write("\n")
-            for line in text.splitlines():
-                try:
-                    record = json.loads(line)
-                except json.JSONDecodeError:
-                    continue  # the half-written line of an interrupted run
-                self.records[record["key"]] = record
+        kept = []
+        for line in text.splitlines():
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError:
+                continue  # the half-written line of an interrupted run
+            self.records[record["key"]] = record
+            kept.append(line + "\n")
+        if self.compressed:
+            self._text = "".join(kept)
 
     @property
     def done(self) -> set[str]:
         return set(self.records)
 
     def add(self, record: dict) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self.path.open("a") as f:
-            f.write(json.dumps(record, default=float) + "\n")
-            f.flush()
+        line = json.dumps(record, default=float) + "\n"
+        if self.compressed:
+            data = gzip.compress((self._text + line).encode(), mtime=0)
+            atomic_write(self.path, lambda f: f.write(data), mode="wb")
+        else:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self.path.open("a") as f:
+                f.write(line)
+                f.flush()
+        if self.compressed:
+            self._text += line
         self.records[record["key"]] = record
 
     def __iter__(self):

@@ -139,3 +139,33 @@ def test_progress_counts_runs_and_says_what_is_skipped(tmp_path, capsys):
     err = capsys.readouterr().err
     assert f"2 runs already in {out}: not run again" in err
     assert "2/2" in err
+
+
+def test_a_gz_store_is_compressed_resumable_and_reproducible(tmp_path):
+    import gzip
+
+    path = tmp_path / "runs" / "r.jsonl.gz"
+    store = ResultStore(path)
+    store.add({"key": "a", "x": np.float64(0.5)})
+    store.add({"key": "b", "x": 2})
+    lines = gzip.decompress(path.read_bytes()).decode().splitlines()
+    assert [json.loads(line)["key"] for line in lines] == ["a", "b"]
+    again = ResultStore(path)
+    assert again.done == {"a", "b"} and again.records["a"]["x"] == 0.5
+    again.add({"key": "c"})
+    assert ResultStore(path).done == {"a", "b", "c"}
+    # the same records give the same bytes (no time stamp in the header)
+    other = ResultStore(tmp_path / "s.jsonl.gz")
+    for record in ResultStore(path):
+        other.add(record)
+    assert (tmp_path / "s.jsonl.gz").read_bytes() == path.read_bytes()
+    assert not list(path.parent.glob("*.tmp"))
+
+
+def test_read_records_reads_a_gz_store(tmp_path):
+    from alad.experiments import read_records
+
+    ResultStore(tmp_path / "r.jsonl.gz").add({"key": "a"})
+    ResultStore(tmp_path / "s.jsonl").add({"key": "b"})
+    paths = [tmp_path / "r.jsonl.gz", tmp_path / "s.jsonl"]
+    assert {r["key"] for r in read_records(paths)} == {"a", "b"}
