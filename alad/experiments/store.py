@@ -89,13 +89,12 @@ class ResultStore:
         if self.compressed:
             data = gzip.compress((self._text + line).encode(), mtime=0)
             atomic_write(self.path, lambda f: f.write(data), mode="wb")
+            self._text += line
         else:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with self.path.open("a") as f:
                 f.write(line)
                 f.flush()
-        if self.compressed:
-            self._text += line
         self.records[record["key"]] = record
 
     def __iter__(self):
