@@ -48,6 +48,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import os
 import time
@@ -105,16 +106,21 @@ def from_file(path, label_column=None):
     if suffix == ".csv":
         if label_column is None:
             raise ValueError("a .csv file needs --label-column (1 = anomaly).")
-        import pandas as pd
-
-        frame = pd.read_csv(path)
-        if label_column not in frame:
+        with path.open(newline="") as f:
+            header, *rows = list(csv.reader(f))
+        if label_column not in header:
             raise ValueError(
                 f"--label-column {label_column!r} is not a column of {path}; "
-                f"its columns: {list(frame.columns)}."
+                f"its columns: {header}."
             )
-        y = frame.pop(label_column).to_numpy()
-        X = frame.to_numpy(dtype=np.float64)
+        try:
+            data = np.array(rows, dtype=np.float64)
+        except ValueError as err:
+            raise ValueError(
+                f"{path} holds a value that is not a number: {err}"
+            ) from None
+        j = header.index(label_column)
+        X, y = np.delete(data, j, axis=1), data[:, j]
     elif suffix in (".npz", ".mat"):
         if suffix == ".npz":
             arrays = np.load(path)
