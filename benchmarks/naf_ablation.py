@@ -191,11 +191,6 @@ VARIANTS = {
         {**DEFAULT, "transform_dim": 32, "n_transforms": 8},
         ("odds", "heldout"),
     ),
-    "wide32_K32": (
-        "view width",
-        {**DEFAULT, "transform_dim": 32},
-        ("odds", "heldout"),
-    ),
 }
 ORDER = list(VARIANTS)
 #: rows of the tables: the score rules stand in for ``rules``
