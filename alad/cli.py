@@ -179,6 +179,7 @@ def _benchmark(args: argparse.Namespace) -> int:
         return _benchmark_labels(args)
     from .experiments import han
     from .experiments.engine import run_jobs
+    from .experiments.store import beside
 
     grid = args.grid or "none"
     if isinstance(grid, str):
@@ -211,7 +212,7 @@ def _benchmark(args: argparse.Namespace) -> int:
             active=active,
             validation_ratio=validation,
             params=args.params,
-            cache_dir=args.cache or Path(out).with_suffix(".cache"),
+            cache_dir=args.cache or beside(out, ".cache"),
             data_home=args.data_home,
         )
     except (ValueError, OSError) as exc:
@@ -245,6 +246,7 @@ def _benchmark_nafal(args: argparse.Namespace) -> int:
 def _benchmark_labels(args: argparse.Namespace) -> int:
     from .experiments import labels
     from .experiments.engine import run_jobs
+    from .experiments.store import beside
 
     out = args.out or "alad_output/labels.jsonl"
     try:
@@ -258,7 +260,7 @@ def _benchmark_labels(args: argparse.Namespace) -> int:
             params=args.params,
             peers=tuple(args.peer or labels.UNSUPERVISED_PEERS + labels.LABEL_PEERS),
             peer_command=args.peer_command,
-            work=args.work or Path(out).with_suffix(".work"),
+            work=args.work or beside(out, ".work"),
             data_home=args.data_home,
         )
     except (ValueError, OSError) as exc:

@@ -28,7 +28,7 @@ from ..datasets import split_unlabeled
 from ..detectors import ActiveReconstructionDetector
 from ..metrics import detection_report
 from .engine import Job, record_key, run_jobs
-from .store import ResultStore, atomic_write
+from .store import ResultStore, atomic_write, beside
 from .tasks import DATASETS, Task, load_tasks
 
 __all__ = [
@@ -535,7 +535,7 @@ def run_benchmark(
         active=active,
         validation_ratio=validation_ratio,
         params=params,
-        cache_dir=cache_dir or Path(out).with_suffix(".cache"),
+        cache_dir=cache_dir or beside(out, ".cache"),
         data_home=data_home,
     )
     return run_jobs(work, out, protocol="han", progress=progress)

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
-__all__ = ["ResultStore", "atomic_write", "write_json"]
+__all__ = ["ResultStore", "atomic_write", "beside", "write_json"]
 
 
 def atomic_write(
@@ -29,6 +29,16 @@ def atomic_write(
         write(f)
     os.replace(tmp, path)
     return path
+
+
+def beside(out: str | Path, suffix: str) -> Path:
+    """A path next to the results file ``out``, named after it with ``suffix``
+    (its cache or work folder): ``labels.jsonl`` and ``labels.jsonl.gz`` both
+    give ``labels.work`` for ``".work"``."""
+    out = Path(out)
+    if out.suffix == ".gz":
+        out = out.with_suffix("")
+    return out.with_suffix(suffix)
 
 
 def write_json(path: str | Path, data, *, indent: int | None = 1) -> Path:

@@ -169,3 +169,10 @@ def test_read_records_reads_a_gz_store(tmp_path):
     ResultStore(tmp_path / "s.jsonl").add({"key": "b"})
     paths = [tmp_path / "r.jsonl.gz", tmp_path / "s.jsonl"]
     assert {r["key"] for r in read_records(paths)} == {"a", "b"}
+
+
+def test_the_work_folder_of_a_gz_results_file_drops_both_suffixes():
+    from alad.experiments.store import beside
+
+    assert beside("r/labels.jsonl.gz", ".work") == beside("r/labels.jsonl", ".work")
+    assert str(beside("r/labels.jsonl.gz", ".work")) == "r/labels.work"
