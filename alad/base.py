@@ -91,7 +91,9 @@ class BaseDetector(OutlierMixin, BaseEstimator):
 
     def _bind_fit_params(self) -> None:
         """Remember the values of ``_fit_bound_params`` a fit used (at commit)."""
-        self._fitted_with = {name: getattr(self, name) for name in self._fit_bound_params}
+        self._fitted_with = {
+            name: getattr(self, name) for name in self._fit_bound_params
+        }
 
     def _new_fit(self) -> tuple[str, int]:
         """Device and seed of a new fit (nothing is written to ``self``)."""
@@ -252,7 +254,11 @@ class BaseDetector(OutlierMixin, BaseEstimator):
         # take their defaults (or the value that keeps its behaviour), fitted
         # state added since its neutral value
         for name, param in inspect.signature(type(self).__init__).parameters.items():
-            if name != "self" and name not in state and param.default is not param.empty:
+            if (
+                name != "self"
+                and name not in state
+                and param.default is not param.empty
+            ):
                 setattr(self, name, self._params_added_later.get(name, param.default))
         if "decision_scores_" in state:
             for name, value in self._state_added_later.items():

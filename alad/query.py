@@ -1,4 +1,6 @@
-"""Query strategies: hybrid top-k + interval random sampling, its ablations, marginal."""
+"""Query strategies: hybrid top-k + interval random sampling, its ablations,
+marginal.
+"""
 
 from __future__ import annotations
 

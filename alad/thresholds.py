@@ -1,4 +1,6 @@
-"""Thresholds chosen from the labels a person gave, and the fingerprints of what was told."""
+"""Thresholds chosen from the labels a person gave, and the fingerprints of what
+was told.
+"""
 
 from __future__ import annotations
 

@@ -10,7 +10,12 @@ import numpy as np
 import torch
 from torch import nn
 
-__all__ = ["MAX_TRAINING_SCORE", "scores_are_sane", "transactional", "weights_are_finite"]
+__all__ = [
+    "MAX_TRAINING_SCORE",
+    "scores_are_sane",
+    "transactional",
+    "weights_are_finite",
+]
 
 #: Largest magnitude a score of the training data may have after a training
 #: call. The data are standardised (unit scale per channel), so a trained
@@ -50,9 +55,7 @@ def transactional(method: Method) -> Method:
 def weights_are_finite(module: nn.Module) -> bool:
     """Whether every parameter and buffer of ``module`` is finite."""
     tensors = [*module.parameters(), *module.buffers()]
-    return all(
-        bool(torch.isfinite(t).all()) for t in tensors if t.is_floating_point()
-    )
+    return all(bool(torch.isfinite(t).all()) for t in tensors if t.is_floating_point())
 
 
 def scores_are_sane(scores: np.ndarray, limit: float = MAX_TRAINING_SCORE) -> bool:

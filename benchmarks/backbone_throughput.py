@@ -51,7 +51,13 @@ def _sync(device) -> None:
 
 
 def time_backbone(
-    name, *, train_batches, batch_size, eval_batch_size, params=None, seed=0,
+    name,
+    *,
+    train_batches,
+    batch_size,
+    eval_batch_size,
+    params=None,
+    seed=0,
     device="cpu",
 ):
     """Return parameters, wall and CPU seconds per epoch, scored windows per second."""

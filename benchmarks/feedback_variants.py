@@ -28,7 +28,9 @@ from pathlib import Path
 
 import numpy as np
 
-RECORDS = Path(__file__).parent / "results" / "round_speed" / "gecco_feedback_variants.jsonl"
+RECORDS = (
+    Path(__file__).parent / "results" / "round_speed" / "gecco_feedback_variants.jsonl"
+)
 VARIANTS = {
     "default": {},
     "feedback_replay=False": {"feedback_replay": False},
@@ -47,9 +49,24 @@ METRICS = {
 def run(cache: str) -> None:
     for params in VARIANTS.values():
         command = [
-            sys.executable, "-m", "alad.cli", "benchmark", "--dataset", "gecco",
-            "--seeds", "0", "1", "2", "--setting", "active", "--no-baselines",
-            "--out", str(RECORDS), "--cache", cache, "--quiet",
+            sys.executable,
+            "-m",
+            "alad.cli",
+            "benchmark",
+            "--dataset",
+            "gecco",
+            "--seeds",
+            "0",
+            "1",
+            "2",
+            "--setting",
+            "active",
+            "--no-baselines",
+            "--out",
+            str(RECORDS),
+            "--cache",
+            cache,
+            "--quiet",
         ]
         if params:
             command += ["--params", json.dumps(params)]
@@ -63,7 +80,9 @@ def table() -> str:
         name = next(k for k, v in VARIANTS.items() if v == record["params"])
         by_variant.setdefault(name, {})[record["seed"]] = record
     lines = [
-        "| feedback | seeds | " + " | ".join(METRICS.values()) + " | active-learning s |",
+        "| feedback | seeds | "
+        + " | ".join(METRICS.values())
+        + " | active-learning s |",
         "|---|---|" + "---|" * (len(METRICS) + 1),
     ]
     for name, seeds in by_variant.items():

@@ -56,7 +56,12 @@ class Clock:
 
 
 def run(
-    dataset: str, rounds: int, per_round: int, seed: int, params: dict, pool_ratio: float
+    dataset: str,
+    rounds: int,
+    per_round: int,
+    seed: int,
+    params: dict,
+    pool_ratio: float,
 ) -> dict:
     data = load(dataset)
     split = split_unlabeled(data.X_test, data.y_test, pool_ratio)
@@ -130,11 +135,18 @@ def main() -> None:
     parser.add_argument("--out", type=Path, help="append the records to this JSON file")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    machine = f"{cpu_model()}, {args.threads} torch thread(s), torch {torch.__version__}"
+    machine = (
+        f"{cpu_model()}, {args.threads} torch thread(s), torch {torch.__version__}"
+    )
     records = [
         {
             **run(
-                name, args.rounds, args.per_round, args.seed, args.params, args.pool_ratio
+                name,
+                args.rounds,
+                args.per_round,
+                args.seed,
+                args.params,
+                args.pool_ratio,
             ),
             "machine": machine,
         }

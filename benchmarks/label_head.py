@@ -146,22 +146,30 @@ RULES = {
     "committee skill-weighted + gini p": _committee,
     "committee best + gini p": lambda d: _committee(d, choose=True),
     "committee skill-weighted": lambda d: _committee(d, head=False),
-    "rank + min(1, 2 gini) p": lambda d: _tail_rank(d["b_train"], d["b_eval"])
-    + _forgiving_weight(d) * d["h_eval"],
-    "rank + 1[auc >= .75] p": lambda d: _tail_rank(d["b_train"], d["b_eval"])
-    + _step_weight(d) * d["h_eval"],
-    "rank + p * skill / backbone skill": lambda d: _tail_rank(d["b_train"], d["b_eval"])
-    + _both_skills(d) * d["h_eval"],
-    "rank + gini p": lambda d: _tail_rank(d["b_train"], d["b_eval"])
-    + _gini_weight(d) * d["h_eval"],
-    "rank + gini p (none: .5)": lambda d: _tail_rank(d["b_train"], d["b_eval"])
-    + _gini_weight(d, 0.5) * d["h_eval"],
-    "rank + 2 gini p": lambda d: _tail_rank(d["b_train"], d["b_eval"])
-    + 2 * _gini_weight(d) * d["h_eval"],
-    "rank + auc-fit p": lambda d: _tail_rank(d["b_train"], d["b_eval"])
-    + _fitted_weight(d) * d["h_eval"],
-    "rank + ap-fit p": lambda d: _tail_rank(d["b_train"], d["b_eval"])
-    + _fitted_weight(d, "ap") * d["h_eval"],
+    "rank + min(1, 2 gini) p": lambda d: (
+        _tail_rank(d["b_train"], d["b_eval"]) + _forgiving_weight(d) * d["h_eval"]
+    ),
+    "rank + 1[auc >= .75] p": lambda d: (
+        _tail_rank(d["b_train"], d["b_eval"]) + _step_weight(d) * d["h_eval"]
+    ),
+    "rank + p * skill / backbone skill": lambda d: (
+        _tail_rank(d["b_train"], d["b_eval"]) + _both_skills(d) * d["h_eval"]
+    ),
+    "rank + gini p": lambda d: (
+        _tail_rank(d["b_train"], d["b_eval"]) + _gini_weight(d) * d["h_eval"]
+    ),
+    "rank + gini p (none: .5)": lambda d: (
+        _tail_rank(d["b_train"], d["b_eval"]) + _gini_weight(d, 0.5) * d["h_eval"]
+    ),
+    "rank + 2 gini p": lambda d: (
+        _tail_rank(d["b_train"], d["b_eval"]) + 2 * _gini_weight(d) * d["h_eval"]
+    ),
+    "rank + auc-fit p": lambda d: (
+        _tail_rank(d["b_train"], d["b_eval"]) + _fitted_weight(d) * d["h_eval"]
+    ),
+    "rank + ap-fit p": lambda d: (
+        _tail_rank(d["b_train"], d["b_eval"]) + _fitted_weight(d, "ap") * d["h_eval"]
+    ),
     "backbone": lambda d: d["b_eval"],
     "head": lambda d: d["h_eval"] + 1e-6 * _tail_rank(d["b_train"], d["b_eval"]),
     "iforest": lambda d: d["i_eval"],
@@ -172,21 +180,25 @@ RULES = {
     "z + 8p": lambda d: _zscore(d["b_train"], d["b_eval"]) + 8 * d["h_eval"],
     "z + 16p": lambda d: _zscore(d["b_train"], d["b_eval"]) + 16 * d["h_eval"],
     "z + 32p": lambda d: _zscore(d["b_train"], d["b_eval"]) + 32 * d["h_eval"],
-    "rank * (1 + p)": lambda d: _tail_rank(d["b_train"], d["b_eval"])
-    * (1 + d["h_eval"]),
+    "rank * (1 + p)": lambda d: (
+        _tail_rank(d["b_train"], d["b_eval"]) * (1 + d["h_eval"])
+    ),
     "max(rank, p)": lambda d: np.maximum(
         _tail_rank(d["b_train"], d["b_eval"]), d["h_eval"]
     ),
     "rank + p^2": lambda d: _tail_rank(d["b_train"], d["b_eval"]) + d["h_eval"] ** 2,
-    "rank + (2p - 1)+": lambda d: _tail_rank(d["b_train"], d["b_eval"])
-    + np.clip(2 * d["h_eval"] - 1, 0, None),
-    "z + 16 p^2": lambda d: _zscore(d["b_train"], d["b_eval"])
-    + 16 * d["h_eval"] ** 2,
-    "rank + p + iforest rank": lambda d: _tail_rank(d["b_train"], d["b_eval"])
-    + d["h_eval"]
-    + _tail_rank(d["i_train"], d["i_eval"]),
-    "rank + iforest rank": lambda d: _tail_rank(d["b_train"], d["b_eval"])
-    + _tail_rank(d["i_train"], d["i_eval"]),
+    "rank + (2p - 1)+": lambda d: (
+        _tail_rank(d["b_train"], d["b_eval"]) + np.clip(2 * d["h_eval"] - 1, 0, None)
+    ),
+    "z + 16 p^2": lambda d: _zscore(d["b_train"], d["b_eval"]) + 16 * d["h_eval"] ** 2,
+    "rank + p + iforest rank": lambda d: (
+        _tail_rank(d["b_train"], d["b_eval"])
+        + d["h_eval"]
+        + _tail_rank(d["i_train"], d["i_eval"])
+    ),
+    "rank + iforest rank": lambda d: (
+        _tail_rank(d["b_train"], d["b_eval"]) + _tail_rank(d["i_train"], d["i_eval"])
+    ),
 }
 
 
@@ -226,7 +238,9 @@ def run(tasks, cache: Path, out: Path) -> None:
                         scale = det.channel_scale_
                         reference = np.sort(det.decision_scores_)
                         result = run_active_learning(
-                            det, split.X_pool, split.y_pool,
+                            det,
+                            split.X_pool,
+                            split.y_pool,
                             budget=min(10, budget - spent),
                         )
                         if result.history[-1]["n_labelled"] == 0:
@@ -247,7 +261,9 @@ def run(tasks, cache: Path, out: Path) -> None:
                     quiet = ~np.isin(det._pool_normal_prints, det._told)
                     pool = det._pool_normal[quiet]
                     head = det._fit_head(
-                        det._labelled_windows, det._labelled_targets, pool,
+                        det._labelled_windows,
+                        det._labelled_targets,
+                        pool,
                         det.n_labelled_windows_,
                     )
                     arrays[f"b_eval_{budget}"] = det.decision_function(split.X_eval)
@@ -262,11 +278,14 @@ def run(tasks, cache: Path, out: Path) -> None:
                     windows = det._labelled_windows
                     # ... and their mean rank under the IsolationForest
                     rows = -forest.score_samples(windows.reshape(-1, windows.shape[2]))
-                    arrays[f"li_{budget}"] = _tail_rank(
-                        arrays["i_train"], rows
-                    ).reshape(windows.shape[:2]).mean(axis=1)
+                    arrays[f"li_{budget}"] = (
+                        _tail_rank(arrays["i_train"], rows)
+                        .reshape(windows.shape[:2])
+                        .mean(axis=1)
+                    )
                     held_out = held_out_probabilities(
-                        windows[anomalous], windows[~anomalous],
+                        windows[anomalous],
+                        windows[~anomalous],
                         np.concatenate([pool, det._normal_training_windows(500)]),
                         random_state=seed,
                     )

@@ -81,7 +81,9 @@ def main() -> None:
     parser.add_argument("--cache", default="alad_output/label_variants/cache")
     parser.add_argument("--part", default="validation", choices=("validation", "test"))
     args = parser.parse_args()
-    os.environ.setdefault("ALAD_DATA_HOME", str(Path(__file__).parents[2] / "shared" / "datasets"))
+    os.environ.setdefault(
+        "ALAD_DATA_HOME", str(Path(__file__).parents[2] / "shared" / "datasets")
+    )
     if args.run:
         run(Path(args.cache))
     print(table(args.part))

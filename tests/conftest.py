@@ -30,5 +30,10 @@ def small_telemetry():
     from alad.datasets import make_telemetry
 
     return make_telemetry(
-        n_train=600, n_test=1200, n_channels=3, n_anomalies=4, n_bursts=2, random_state=1
+        n_train=600,
+        n_test=1200,
+        n_channels=3,
+        n_anomalies=4,
+        n_bursts=2,
+        random_state=1,
     )

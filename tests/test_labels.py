@@ -1,4 +1,6 @@
-"""What the detectors do with a person's labels: conventions, whole pools, memory, thresholds."""
+"""What the detectors do with a person's labels: conventions, whole pools, memory,
+thresholds.
+"""
 
 import copy
 
@@ -157,9 +159,7 @@ def test_the_threshold_can_come_from_the_labels(ard, data, rule):
     )
     back = copy.deepcopy(det).set_params(thresholding="contamination")
     assert back.update_threshold().threshold_source_ == "contamination"
-    assert back.threshold_ == pytest.approx(
-        np.percentile(back.decision_scores_, 90)
-    )
+    assert back.threshold_ == pytest.approx(np.percentile(back.decision_scores_, 90))
 
 
 def test_naf_threshold_from_labels(naf, tab):

@@ -250,7 +250,9 @@ def test_query_changes_only_the_pool_windows_it_keeps(ard, data):
 
 
 @pytest.mark.parametrize("owner, name, n", ARD_ROUND_POINTS)
-def test_a_fault_in_partial_fit_leaves_everything(ard, data, monkeypatch, owner, name, n):
+def test_a_fault_in_partial_fit_leaves_everything(
+    ard, data, monkeypatch, owner, name, n
+):
     det = copy.deepcopy(ard)
     idx = det.query(data.X_test)  # query keeps the pool's quiet windows: before
     before = snapshot(det)
@@ -305,7 +307,9 @@ def test_a_fault_in_naf_leaves_everything(naf, tab, monkeypatch, owner, name, n,
 
 
 @pytest.mark.parametrize("owner, name, n", NAF_POINTS[:3])
-def test_a_fault_in_a_first_naf_fit_leaves_it_unfitted(tab, monkeypatch, owner, name, n):
+def test_a_fault_in_a_first_naf_fit_leaves_it_unfitted(
+    tab, monkeypatch, owner, name, n
+):
     det = NAFALDetector(**NAF_FAST)
     fail_on_call(monkeypatch, owner, name, n)
     with pytest.raises(Boom):
@@ -526,9 +530,14 @@ def test_the_divergence_warning_is_one_class():
     assert FeedbackDivergenceWarning is DivergenceWarning is FlowDivergenceWarning
 
 
-def test_a_parameter_the_model_is_built_around_cannot_change_after_fit(ard, naf, data, tab):
+def test_a_parameter_the_model_is_built_around_cannot_change_after_fit(
+    ard, naf, data, tab
+):
     det = copy.deepcopy(ard).set_params(window_size=2 * W)
-    for call in (lambda: det.query(data.X_test), lambda: det.decision_function(data.X_test)):
+    for call in (
+        lambda: det.query(data.X_test),
+        lambda: det.decision_function(data.X_test),
+    ):
         with pytest.raises(ValueError, match=f"window_size was {W}"):
             call()
     det.set_params(window_size=W)

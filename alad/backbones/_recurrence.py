@@ -31,7 +31,6 @@ import threading
 import torch
 from torch import Tensor
 from torch.autograd.function import once_differentiable
-from torch.nn import functional as F
 
 __all__ = ["gru_sequence", "posterior_sequence"]
 
@@ -83,8 +82,9 @@ def _gru_forward(x: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor, b_hh: Tens
     """GRU over time-major ``x`` ``(T, B, C)``: outputs and the saved gates.
 
     Returns the outputs ``(T, B, H)``, the gates ``[r, z, n]`` ``(T, B,
-    3H)`` and twice ``W_hn h_{t-1} + b_hn`` ``(T, B, H)``. Few and small buffers: CPU time here is sensitive to the
-    page faults of large fresh allocations.
+    3H)`` and twice ``W_hn h_{t-1} + b_hn`` ``(T, B, H)``. Few and small
+    buffers: CPU time here is sensitive to the page faults of large fresh
+    allocations.
     """
     length, batch, channels = x.shape
     hidden = w_hh.shape[1]
@@ -92,7 +92,9 @@ def _gru_forward(x: Tensor, w_ih: Tensor, w_hh: Tensor, b_ih: Tensor, b_hh: Tens
     # constant per step, so they join them here (b_hn stays inside r * (...))
     gi = _empty((length, batch, 3 * hidden), x)
     torch.addmm(
-        b_ih, x.reshape(length * batch, channels), w_ih.t(),
+        b_ih,
+        x.reshape(length * batch, channels),
+        w_ih.t(),
         out=gi.view(length * batch, 3 * hidden),
     )
     rz = gi[:, :, : 2 * hidden]
@@ -172,14 +174,10 @@ class _GRUSequence(torch.autograd.Function):
             grad_x = grad_x.t().reshape(length, batch, -1)
         if ctx.needs_input_grad[1]:
             flat_x = x.reshape(length * batch, -1)
-            grad_w_ih = torch.cat(
-                ((flat_x.t() @ dgh_rz).t(), (flat_x.t() @ dgi_n).t())
-            )
+            grad_w_ih = torch.cat(((flat_x.t() @ dgh_rz).t(), (flat_x.t() @ dgi_n).t()))
         if ctx.needs_input_grad[2]:
             # h_0 = 0 adds nothing
-            grad_w_hh = (
-                out[:-1].reshape(-1, hidden).t() @ dgh[batch:]
-            ).t()
+            grad_w_hh = (out[:-1].reshape(-1, hidden).t() @ dgh[batch:]).t()
         if ctx.needs_input_grad[3]:
             grad_b_ih = torch.cat((dgh_rz.sum(dim=0), dgi_n.sum(dim=0)))
         if ctx.needs_input_grad[4]:

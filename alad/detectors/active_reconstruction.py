@@ -479,7 +479,10 @@ class ActiveReconstructionDetector(BaseDetector):
         "lr": [Interval(numbers.Real, 0.0, None, closed="neither")],
         "feedback_lr": [Interval(numbers.Real, 0.0, None, closed="neither")],
         "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
-        "feedback_batch_size": [Interval(numbers.Integral, 1, None, closed="left"), None],
+        "feedback_batch_size": [
+            Interval(numbers.Integral, 1, None, closed="left"),
+            None,
+        ],
         "eval_batch_size": [
             Interval(numbers.Integral, 1, None, closed="left"),
             StrOptions({"auto"}),
@@ -1491,9 +1494,7 @@ class ActiveReconstructionDetector(BaseDetector):
         features = self._head_feature_map() if features is None else features
         return window_probabilities(head, batches, features=features)
 
-    def _head_scores(
-        self, X, head, *, standardized: bool, features=None
-    ) -> np.ndarray:
+    def _head_scores(self, X, head, *, standardized: bool, features=None) -> np.ndarray:
         """``head``'s anomaly probability per timestep (2-D ``X``) or window (3-D).
 
         A timestep's is the mean over the scoring windows covering it, as

@@ -124,7 +124,9 @@ def train_epochs(net, X, y=None, *, epochs: int) -> list[float]:
     """
     first = len(net.history) if net.initialized_ else 0
     net.partial_fit(X, y, epochs=epochs)
-    losses = [float(row["train_loss"]) for row in net.history[first:] if "train_loss" in row]
+    losses = [
+        float(row["train_loss"]) for row in net.history[first:] if "train_loss" in row
+    ]
     if not (len(losses) == epochs or _stopped_early(net)):
         raise KeyboardInterrupt(
             f"training was interrupted after {len(losses)} of {epochs} epochs"

@@ -145,9 +145,7 @@ def feedback_round(
     """
     if len(replay):
         windows = np.concatenate([windows, replay])
-        labels = np.concatenate(
-            [labels, np.full(replay.shape[:2], ANCHOR, np.float32)]
-        )
+        labels = np.concatenate([labels, np.full(replay.shape[:2], ANCHOR, np.float32)])
     window_size = windows.shape[1]
     dataset = WindowDataset(windows, window_size, labels=labels)
     generator = torch.Generator().manual_seed(seed)

@@ -204,7 +204,10 @@ def test_posterior_sequence_matches_the_autograd_loop(with_noise):
             stds.append(std)
         return torch.stack(samples), torch.stack(stds)
 
-    g_samples, g_stds = torch.randn(length, batch, latent), torch.rand(length, batch, latent)
+    g_samples, g_stds = (
+        torch.randn(length, batch, latent),
+        torch.rand(length, batch, latent),
+    )
     got, expected = posterior_sequence(*inputs, noise, 1e-4), plain()
     _close(got[0], expected[0])
     _close(got[1], expected[1])
@@ -225,7 +228,9 @@ def test_posterior_sequence_matches_the_autograd_loop(with_noise):
 def test_omni_anomaly_cpu_path_trains_and_scores_as_the_plain_model(
     n_flows, monkeypatch
 ):
-    """Losses, gradients, six Adam steps and scores against nn.GRU and the plain loop."""
+    """Losses, gradients, six Adam steps and scores against nn.GRU and the plain
+    loop.
+    """
     torch.manual_seed(6)
     model = OmniAnomalyBackbone(
         n_channels=9,
@@ -263,7 +268,7 @@ def test_omni_anomaly_cpu_path_trains_and_scores_as_the_plain_model(
     # the first step's gradients (later ones start from slightly other weights)
     for a, b in zip(model.grads[0], reference.grads[0]):
         _close(a, b, atol=1e-5 * b.abs().max().item())
-    for (name, a), b in zip(model.named_parameters(), ref_params):
+    for (_name, a), b in zip(model.named_parameters(), ref_params):
         _close(a, b, atol=1e-5)
     assert len(params) == len(ref_params)
     model.eval()

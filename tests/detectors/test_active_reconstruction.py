@@ -602,7 +602,12 @@ def test_both_scores_agree_for_the_transformer(fitted, data):
 
 def test_a_detector_pickled_before_newer_parameters_loads(fitted, data):
     state = fresh(fitted).__getstate__()
-    for name in ("normal_replay_per", "thresholding", "false_alarm_rate", "score_stride"):
+    for name in (
+        "normal_replay_per",
+        "thresholding",
+        "false_alarm_rate",
+        "score_stride",
+    ):
         state.pop(name)
     for name in ("threshold_source_", "_told", "score_stride_"):
         state.pop(name)
@@ -636,7 +641,9 @@ def test_score_stride_scores_with_overlapping_windows(fitted, data):
     np.testing.assert_array_equal(
         det.decision_function(data.X_test), same.decision_function(data.X_test)
     )
-    np.testing.assert_array_equal(det.decision_scores_, same.decision_function(data.X_train))
+    np.testing.assert_array_equal(
+        det.decision_scores_, same.decision_function(data.X_train)
+    )
     assert det.stride_ == W and det.score_stride_ == 3
     assert not np.array_equal(
         det.decision_function(data.X_test), fitted.decision_function(data.X_test)

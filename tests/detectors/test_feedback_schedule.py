@@ -8,8 +8,8 @@ import pytest
 from sklearn.base import clone
 
 from alad import ActiveReconstructionDetector
-from alad.training.nets import FeedbackNet
 from alad.thresholds import fingerprints
+from alad.training.nets import FeedbackNet
 
 W = 10
 TINY = {"d_model": 16, "n_heads": 2, "n_layers": 1, "d_ff": 16, "dropout": 0.1}
@@ -18,8 +18,14 @@ TINY = {"d_model": 16, "n_heads": 2, "n_layers": 1, "d_ff": 16, "dropout": 0.1}
 @pytest.fixture(scope="module")
 def fitted(data):
     return ActiveReconstructionDetector(
-        window_size=W, max_epochs=2, backbone_params=TINY, random_state=0,
-        top_k=2, n_bins=2, per_bin=1, feedback_epochs=2,
+        window_size=W,
+        max_epochs=2,
+        backbone_params=TINY,
+        random_state=0,
+        top_k=2,
+        n_bins=2,
+        per_bin=1,
+        feedback_epochs=2,
     ).fit(data.X_train)
 
 
@@ -79,8 +85,12 @@ def test_whole_passes_grow_with_the_labels(fitted, data, steps_taken):
 
 
 def test_fixed_steps_are_reproducible(fitted, data):
-    a = rounds(copy.deepcopy(fitted).set_params(feedback_steps=5, pool_replay=0.5), data, 2)
-    b = rounds(copy.deepcopy(fitted).set_params(feedback_steps=5, pool_replay=0.5), data, 2)
+    a = rounds(
+        copy.deepcopy(fitted).set_params(feedback_steps=5, pool_replay=0.5), data, 2
+    )
+    b = rounds(
+        copy.deepcopy(fitted).set_params(feedback_steps=5, pool_replay=0.5), data, 2
+    )
     np.testing.assert_array_equal(
         a.decision_function(data.X_test), b.decision_function(data.X_test)
     )

@@ -24,8 +24,15 @@ TINY = {"d_model": 16, "n_heads": 2, "n_layers": 1, "d_ff": 16, "dropout": 0.1}
 
 def detector(**params):
     return ActiveReconstructionDetector(
-        window_size=W, max_epochs=2, backbone_params=TINY, random_state=0,
-        top_k=3, n_bins=2, per_bin=1, feedback_epochs=2, **params,
+        window_size=W,
+        max_epochs=2,
+        backbone_params=TINY,
+        random_state=0,
+        top_k=3,
+        n_bins=2,
+        per_bin=1,
+        feedback_epochs=2,
+        **params,
     )
 
 
@@ -377,7 +384,9 @@ def test_skill_weight_is_measured_on_the_labelled_windows(fitted, data, estimate
     det = copy.deepcopy(fitted).set_params(**params)
     det.partial_fit(data.X_test[rows], data.y_test[rows])
     anomalous, normal, replay, _ = det._head_windows(
-        det._labelled_windows, det._labelled_targets, det._head_pool,
+        det._labelled_windows,
+        det._labelled_targets,
+        det._head_pool,
         det.n_labelled_windows_,
     )
     skill = held_out_skill(
@@ -439,7 +448,9 @@ def test_error_features_are_window_statistics_and_channel_errors(with_error_head
     features = det._head_feature_map()(windows)
     n_channels = data.X_test.shape[1]
     assert features.shape == (4, 8 * n_channels)
-    np.testing.assert_array_equal(features[:, : 6 * n_channels], window_features(windows))
+    np.testing.assert_array_equal(
+        features[:, : 6 * n_channels], window_features(windows)
+    )
     module = det.net_.module_
     with torch.no_grad():
         x = torch.from_numpy(windows.astype(np.float32))

@@ -300,6 +300,12 @@ def test_the_han_protocol_keeps_the_table2_feedback_schedule(tmp_path):
     assert {k: det.get_params()[k] for k in TABLE2_FEEDBACK} == TABLE2_FEEDBACK
     # from the cache too, and --params still wins
     det, _ = _pretrained(
-        tmp_path, SMALL, "transformer", 0, {**TINY, "pool_replay": 0.5}, SMALL.X_train, "t"
+        tmp_path,
+        SMALL,
+        "transformer",
+        0,
+        {**TINY, "pool_replay": 0.5},
+        SMALL.X_train,
+        "t",
     )
     assert det.pool_replay == 0.5 and det.feedback_steps is None

@@ -205,9 +205,17 @@ def test_label_peer_records_are_keyed_by_the_queries(run, tmp_path):
 
 
 def test_current_keeps_the_newest_record_of_each_run():
-    base = {"protocol": "labels", "task": "t", "split": "s", "seed": 0,
-            "family": "alad", "method": "alad:transformer", "params": {},
-            "setting": "with labels", "budget": 10}
+    base = {
+        "protocol": "labels",
+        "task": "t",
+        "split": "s",
+        "seed": 0,
+        "family": "alad",
+        "method": "alad:transformer",
+        "params": {},
+        "setting": "with labels",
+        "budget": 10,
+    }
     old = {**base, "key": "a", "time": 1.0}
     new = {**base, "key": "b", "time": 2.0}
     other = {**base, "key": "c", "time": 0.5, "budget": 25}
@@ -259,7 +267,10 @@ def test_pool_ratio_is_per_data_set_recorded_and_keyed(tmp_path, monkeypatch):
 
     store = run_jobs(some_jobs(), out, protocol="labels", progress=False)
     # the protocol's default: half of MSL's test series, 20 % of the others'
-    sizes = {(r["task"], r["pool_ratio"], r["pool_rows"][1] - r["pool_rows"][0]) for r in store}
+    sizes = {
+        (r["task"], r["pool_ratio"], r["pool_rows"][1] - r["pool_rows"][0])
+        for r in store
+    }
     assert sizes == {("telemetry/tiny", 0.2, 300), ("msl/tiny", 0.5, 750)}
     with_labels = [r for r in store if r["budget"] == 2]
     assert {r["n_labelled"] for r in with_labels} == {2}
@@ -297,11 +308,18 @@ def test_pool_ratio_is_per_data_set_recorded_and_keyed(tmp_path, monkeypatch):
 def test_the_paper_split_is_han_et_als_20_percent_on_every_data_set(tmp_path):
     msl = Task("msl", "tiny", TASK.X_train, TASK.X_test, TASK.y_test)
     jobs = labels.jobs(
-        [msl], splits=("paper",), seeds=[0], budgets=(0,), params=TINY,
-        peers=(), work=tmp_path / "work",
+        [msl],
+        splits=("paper",),
+        seeds=[0],
+        budgets=(0,),
+        params=TINY,
+        peers=(),
+        work=tmp_path / "work",
     )
     store = run_jobs(jobs, tmp_path / "r.jsonl", protocol="labels", progress=False)
-    assert {(r["pool_ratio"], tuple(r["pool_rows"])) for r in store} == {(0.2, (0, 300))}
+    assert {(r["pool_ratio"], tuple(r["pool_rows"])) for r in store} == {
+        (0.2, (0, 300))
+    }
 
 
 def test_pool_ratios_are_checked():

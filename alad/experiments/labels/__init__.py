@@ -60,11 +60,11 @@ from .report import (
 )
 from .runs import BUDGETS, jobs
 from .split import (
+    PAPER_POOL_RATIO,
     POOL_RATIO,
     SPLITS,
     LabelSplit,
     make_label_split,
-    PAPER_POOL_RATIO,
     pool_ratio_of,
     pool_ratios,
     pool_start,

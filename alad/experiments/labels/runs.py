@@ -462,7 +462,9 @@ def jobs(
 
     def alad_job(task, kind, seed, backbone):
         def run(done):
-            split = make_label_split(task, kind, pool_ratio_of(ratios, task, kind), seed)
+            split = make_label_split(
+                task, kind, pool_ratio_of(ratios, task, kind), seed
+            )
             records = _run_alad(
                 task,
                 split,
@@ -484,7 +486,9 @@ def jobs(
 
     def peer_job(task, kind, seed):
         def run(done):
-            split = make_label_split(task, kind, pool_ratio_of(ratios, task, kind), seed)
+            split = make_label_split(
+                task, kind, pool_ratio_of(ratios, task, kind), seed
+            )
             missing: list[str] = []
             records = _run_peers(
                 split,
@@ -531,4 +535,3 @@ def _command_job(command: str, work: Path) -> Job:
         return iter(())
 
     return Job("peers' command", run, 0)
-

@@ -144,7 +144,6 @@ def make_label_split(task: Task, kind: str, pool_ratio: float, seed: int) -> Lab
     )
 
 
-
 def pool_ratios(pool_ratio, datasets=DATASETS) -> dict[str, float]:
     """The pool ratio of each data set, checked: ``{"default": r, name: r, ...}``.
 
@@ -183,7 +182,9 @@ def pool_ratios(pool_ratio, datasets=DATASETS) -> dict[str, float]:
 PAPER_POOL_RATIO = 0.2
 
 
-def pool_ratio_of(ratios: Mapping[str, float], task: Task, kind: str = "anomalous") -> float:
+def pool_ratio_of(
+    ratios: Mapping[str, float], task: Task, kind: str = "anomalous"
+) -> float:
     """The share of ``task``'s test series in its pool.
 
     ``ratios`` as :func:`pool_ratios` returns them: the task's data set, else
