@@ -385,7 +385,9 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         help="data set, repeatable. han and labels (required): "
         + ", ".join(PROTOCOL_DATASETS["han"])
-        + ", with entities after a colon (msl:C-1,M-6, ucr:1); nafal (default "
+        + ", with entities after a colon (msl:C-1,M-6, ucr:1; file:PATH for a "
+        "series of your own: .npz with X_train, X_test, y_test, or TSB-AD's "
+        ".csv); nafal (default "
         "all): " + ", ".join(NAFAL_DATASETS),
     )
     bench.add_argument(

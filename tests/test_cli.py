@@ -80,6 +80,10 @@ def test_help_renders_percent_signs_and_defaults():
         (["benchmark", "--dataset", "gecco", "--grid", "huge"], "argument --grid"),
         (["benchmark", "--dataset", "gecco", "--params", "[1]"], "JSON object"),
         (["report", "no-such-file.jsonl"], "no such results file"),
+        (
+            ["benchmark", "--protocol", "labels", "--dataset", "file:none.npz"],
+            "no such series file",
+        ),
         (["frobnicate"], "invalid choice"),
     ],
 )

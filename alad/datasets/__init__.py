@@ -6,6 +6,7 @@ from ._split import novelty_split, one_vs_rest_split, split_unlabeled
 from .gecco import load_gecco
 from .msl import load_msl
 from .odds import load_odds
+from .series_file import load_series_file
 from .synthetic import make_telemetry
 from .ucr import load_ucr
 from .uea import load_uea
@@ -16,6 +17,7 @@ __all__ = [
     "load_gecco",
     "load_msl",
     "load_odds",
+    "load_series_file",
     "load_ucr",
     "load_uea",
     "make_telemetry",

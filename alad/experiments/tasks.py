@@ -73,16 +73,39 @@ def _telemetry(data_home, entities):
     return tasks
 
 
+def _file(data_home, entities):
+    from ..datasets import load_series_file
+
+    if not entities:
+        raise ValueError(
+            "file: needs the path of a series, e.g. file:mine.npz or "
+            "file:001_NAB_id_1_Facility_tr_1007_1st_2014.csv."
+        )
+    tasks = []
+    for path in entities:
+        data = load_series_file(path)
+        tasks.append(Task("file", data.name, data.X_train, data.X_test, data.y_test))
+    return tasks
+
+
 #: Data set name -> loader of its tasks, ``loader(data_home, entities)``.
-DATASETS = {"gecco": _gecco, "msl": _msl, "ucr": _ucr, "telemetry": _telemetry}
+DATASETS = {
+    "gecco": _gecco,
+    "msl": _msl,
+    "ucr": _ucr,
+    "telemetry": _telemetry,
+    "file": _file,
+}
 
 
 def load_tasks(spec: str, data_home=None) -> list[Task]:
-    """Tasks of a data-set spec: ``"gecco"``, ``"msl"``, ``"msl:C-1,M-6"``, ``"ucr:1"``.
+    """Tasks of a data-set spec: ``"gecco"``, ``"msl"``, ``"msl:C-1,M-6"``, ``"ucr:1"``,
+    ``"file:mine.npz"``.
 
     The part after ``:`` selects entities (MSL channels, UCR series numbers,
-    seeds of the synthetic ``telemetry`` series); without it, MSL gives its 27
-    entities, UCR series 001 and ``telemetry`` seed 0.
+    seeds of the synthetic ``telemetry`` series, paths of your own series
+    files: :func:`~alad.datasets.load_series_file`); without it, MSL gives
+    its 27 entities, UCR series 001 and ``telemetry`` seed 0.
     """
     name, _, rest = spec.partition(":")
     if name not in DATASETS:

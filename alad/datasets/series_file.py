@@ -1,0 +1,157 @@
+"""A labelled series of your own, from a file, as a training prefix and a test part."""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+from pathlib import Path
+
+import numpy as np
+from sklearn.utils import Bunch
+
+__all__ = ["load_series_file"]
+
+#: TSB-AD's file names end in ``_tr_<train end>_<first anomaly>_<...>``
+_TRAIN_END = re.compile(r"_tr_(\d+)_[^_]+_[^_]+$")
+
+
+def load_series_file(path: str | os.PathLike) -> Bunch:
+    """Load a labelled multivariate series from a file, split for training.
+
+    Two layouts:
+
+    - ``.npz`` with the arrays ``X_train`` (the anomaly-free training part,
+      ``(n_train,)`` or ``(n_train, n_channels)``), ``X_test`` (the rest, the
+      same channels) and ``y_test`` (``(n_test,)``, 1 = anomalous timestep);
+    - ``.csv`` as TSB-AD ships its series: a header row, one column per
+      channel and a last column ``Label`` (0/1 per timestep), the length of the
+      training prefix in the file name (``..._tr_<n>_<...>_<...>.csv``, as
+      ``001_NAB_id_1_Facility_tr_1007_1st_2014.csv``). As TSB-AD does, rows
+      with a missing value are dropped before the prefix is cut. TSB-AD's
+      prefix is meant for training; labels inside it are not used.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file.
+
+    Returns
+    -------
+    data : :class:`~sklearn.utils.Bunch`
+        Dictionary-like object with the following attributes.
+
+        X_train : ndarray of shape (n_train, n_channels), dtype float64
+            The training part.
+        X_test : ndarray of shape (n_test, n_channels), dtype float64
+            The rest of the series.
+        y_test : ndarray of shape (n_test,), dtype int64
+            1 on anomalous timesteps of ``X_test``, else 0.
+        train_end : int
+            The number of training timesteps.
+        name : str
+            The file's name without its suffix.
+
+    Raises
+    ------
+    ValueError
+        If the file's layout, labels or split do not fit the above.
+    FileNotFoundError
+        If there is no such file.
+
+    Examples
+    --------
+    >>> import numpy as np, tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "mine.npz")
+    >>> np.savez(path, X_train=np.zeros(8), X_test=np.ones(4),
+    ...          y_test=np.array([0, 1, 1, 0]))
+    >>> data = load_series_file(path)
+    >>> data.X_train.shape, data.X_test.shape, int(data.y_test.sum())
+    ((8, 1), (4, 1), 2)
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no such series file: {path}")
+    suffix = path.suffix.lower()
+    if suffix == ".npz":
+        X_train, X_test, y_test = _read_npz(path)
+    elif suffix == ".csv":
+        X_train, X_test, y_test = _read_tsbad_csv(path)
+    else:
+        raise ValueError(
+            f"a series file must be .npz (X_train, X_test, y_test) or TSB-AD's "
+            f".csv; got {path.name}."
+        )
+    if X_train.shape[1] != X_test.shape[1]:
+        raise ValueError(
+            f"{path.name}: X_train has {X_train.shape[1]} channel(s), X_test "
+            f"{X_test.shape[1]}."
+        )
+    if len(y_test) != len(X_test):
+        raise ValueError(
+            f"{path.name}: y_test has {len(y_test)} labels for {len(X_test)} test "
+            "timesteps."
+        )
+    if not set(np.unique(y_test)) <= {0, 1}:
+        raise ValueError(f"{path.name}: the labels must be 0 (normal) and 1 (anomaly).")
+    for name, X in (("X_train", X_train), ("X_test", X_test)):
+        if len(X) == 0 or not np.isfinite(X).all():
+            raise ValueError(f"{path.name}: {name} is empty or holds NaN or inf.")
+    return Bunch(
+        X_train=X_train,
+        X_test=X_test,
+        y_test=y_test.astype(np.int64),
+        train_end=len(X_train),
+        name=path.stem,
+    )
+
+
+def _as_2d(array) -> np.ndarray:
+    array = np.asarray(array, dtype=np.float64)
+    return array.reshape(-1, 1) if array.ndim == 1 else array
+
+
+def _read_npz(path: Path):
+    with np.load(path) as arrays:
+        missing = {"X_train", "X_test", "y_test"} - set(arrays.files)
+        if missing:
+            raise ValueError(f"{path.name} lacks the arrays {sorted(missing)}.")
+        X_train, X_test = _as_2d(arrays["X_train"]), _as_2d(arrays["X_test"])
+        y_test = np.ravel(arrays["y_test"])
+    if X_train.ndim != 2 or X_test.ndim != 2:
+        raise ValueError(f"{path.name}: X_train and X_test must be 1-D or 2-D.")
+    return X_train, X_test, y_test
+
+
+def _read_tsbad_csv(path: Path):
+    match = _TRAIN_END.search(path.stem)
+    if match is None:
+        raise ValueError(
+            f"{path.name}: the training prefix's length is not in the name (TSB-AD "
+            "names end in _tr_<n>_<...>_<...>.csv); rename it or save an .npz "
+            "with X_train, X_test and y_test."
+        )
+    with path.open(newline="") as f:
+        header, *rows = list(csv.reader(f))
+    if "Label" not in header:
+        raise ValueError(f"{path.name} has no column 'Label'; its columns: {header}.")
+    try:
+        # a missing value reads as NaN, and its row is dropped below
+        table = np.array(
+            [[float(v) if v.strip() else np.nan for v in row] for row in rows],
+            dtype=np.float64,
+        )
+    except ValueError as err:
+        raise ValueError(
+            f"{path.name} holds a value that is not a number: {err}"
+        ) from None
+    table = table[~np.isnan(table).any(axis=1)]
+    label = header.index("Label")
+    values, y = np.delete(table, label, axis=1), table[:, label]
+    train_end = int(match.group(1))
+    if not 0 < train_end < len(table):
+        raise ValueError(
+            f"{path.name}: a training prefix of {train_end} rows does not fit "
+            f"{len(table)} rows."
+        )
+    return values[:train_end], values[train_end:], y[train_end:]

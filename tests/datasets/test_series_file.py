@@ -1,0 +1,89 @@
+"""load_series_file: a labelled series of your own, as training prefix and test."""
+
+import numpy as np
+import pytest
+
+from alad.datasets import load_series_file
+from alad.experiments import load_tasks
+
+TSBAD_NAME = "001_NAB_id_1_Facility_tr_6_1st_7.csv"
+
+
+def _tsbad_csv(tmp_path, rows, name=TSBAD_NAME, header="Data,Other,Label"):
+    path = tmp_path / name
+    path.write_text(header + "\n" + "\n".join(rows) + "\n")
+    return path
+
+
+def test_npz_layout_gives_the_arrays_with_univariate_ones_as_a_column(tmp_path):
+    path = tmp_path / "mine.npz"
+    np.savez(path, X_train=np.arange(10.0), X_test=np.ones(5), y_test=[0, 1, 1, 0, 0])
+    data = load_series_file(path)
+    assert data.X_train.shape == (10, 1) and data.X_test.shape == (5, 1)
+    assert data.y_test.dtype == np.int64 and data.y_test.tolist() == [0, 1, 1, 0, 0]
+    assert data.train_end == 10 and data.name == "mine"
+
+
+def test_tsbad_csv_cuts_the_prefix_named_in_the_file_after_dropping_missing_rows(
+    tmp_path,
+):
+    rows = [f"{i},{10 * i},{int(i >= 8)}" for i in range(10)]
+    rows.insert(2, "99,,0")  # a missing value: the row goes, as in TSB-AD
+    data = load_series_file(_tsbad_csv(tmp_path, rows))
+    assert data.train_end == 6
+    np.testing.assert_array_equal(data.X_train[:, 0], np.arange(6.0))
+    np.testing.assert_array_equal(data.X_test, [[6, 60], [7, 70], [8, 80], [9, 90]])
+    assert data.y_test.tolist() == [0, 0, 1, 1]
+
+
+@pytest.mark.parametrize(
+    "name, header, rows, message",
+    [
+        ("series_without_split.csv", "Data,Label", ["1,0"] * 9, "not in the name"),
+        (TSBAD_NAME, "Data,Anomaly", ["1,0"] * 9, "no column 'Label'"),
+        (TSBAD_NAME, "Data,Label", ["x,0"] * 9, "not a number"),
+        (TSBAD_NAME, "Data,Label", ["1,2"] * 9, r"0 \(normal\) and 1"),
+        (TSBAD_NAME, "Data,Label", ["1,0"] * 4, "does not fit"),
+    ],
+)
+def test_a_csv_that_does_not_fit_names_the_file_and_why(
+    tmp_path, name, header, rows, message
+):
+    path = _tsbad_csv(tmp_path, rows, name=name, header=header)
+    with pytest.raises(ValueError, match=message):
+        load_series_file(path)
+
+
+def test_npz_faults_are_value_errors(tmp_path):
+    path = tmp_path / "bad.npz"
+    np.savez(path, X_train=np.zeros((5, 2)), X_test=np.zeros((3, 3)), y_test=[0, 1, 0])
+    with pytest.raises(ValueError, match="channel"):
+        load_series_file(path)
+    np.savez(path, X_train=np.zeros(5), X_test=np.zeros(3))
+    with pytest.raises(ValueError, match="y_test"):
+        load_series_file(path)
+    np.savez(path, X_train=np.zeros(5), X_test=np.zeros(3), y_test=[0, 1])
+    with pytest.raises(ValueError, match="2 labels for 3"):
+        load_series_file(path)
+    np.savez(path, X_train=[0.0, np.nan], X_test=np.zeros(2), y_test=[0, 1])
+    with pytest.raises(ValueError, match="NaN"):
+        load_series_file(path)
+    with pytest.raises(ValueError, match="must be .npz"):
+        load_series_file(_tsbad_csv(tmp_path, [], name="x.txt"))
+    with pytest.raises(FileNotFoundError):
+        load_series_file(tmp_path / "nothing.npz")
+
+
+def test_file_spec_makes_one_task_per_path(tmp_path):
+    for name in ("a", "b"):
+        np.savez(
+            tmp_path / f"{name}.npz",
+            X_train=np.zeros(8),
+            X_test=np.ones(4),
+            y_test=[0, 1, 0, 0],
+        )
+    tasks = load_tasks(f"file:{tmp_path / 'a.npz'},{tmp_path / 'b.npz'}")
+    assert [t.name for t in tasks] == ["file/a", "file/b"]
+    assert tasks[0].X_train.shape == (8, 1)
+    with pytest.raises(ValueError, match="needs the path"):
+        load_tasks("file")
