@@ -187,12 +187,14 @@ def run(sets, seeds=SEEDS, params=None):
 
 def table(result, fmt="markdown"):
     """Mean over seeds per data set and metric; the last column counts the
-    baselines the default is at or above."""
+    baselines NAFALDetector (the run's parameters, in the title) is at or
+    above."""
     names = list(dict.fromkeys(r["dataset"] for r in result["records"]))
     header = [
         "data (samples x features, anomalies)",
         "metric",
-        *METHODS,
+        "NAFALDetector",
+        *METHODS[1:],
         "NAF >= baselines",
     ]
     body = []
