@@ -8,7 +8,9 @@ is then cut in two halves in time order: the **validation** half (the
 first) decides, the **test** half (the second) is only printed beside it.
 
 For every task and seed the detector is fitted once with its defaults
-(``random_state`` = the seed); each variant continues a copy of it through
+(``random_state`` = the seed) and the non-overlapping windows the studies
+began with (``BASE_FIT``); a variant with parameters of the fit itself
+(``FIT_KEY``) gets a fit of its own. Each variant continues a copy of it through
 the user's loop (:func:`alad.active.run_active_learning`) to 10, 25 and 50
 labelled windows, and the seconds of each round (query + ``partial_fit``,
 whose refresh of ``threshold_`` rescoring the training data is part of it)
@@ -17,6 +19,7 @@ are recorded.
     python benchmarks/label_variants.py --run           # runs what is missing
     python benchmarks/label_variants.py                 # prints the tables
     python benchmarks/label_variants.py --run --variant steps120 --task gecco
+    python benchmarks/label_variants.py --run --task msl1   # univariate tasks
 
 ``--records PATH [PATH ...]`` reads other files (and appends to the first):
 the way to rerun a variant on changed code and set it beside the committed
@@ -34,6 +37,7 @@ import json
 import os
 import pickle
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -41,6 +45,11 @@ import numpy as np
 from alad.experiments.labels import METRIC_NAMES
 
 RECORDS = Path(__file__).parent / "results" / "label_variants.jsonl"
+#: the fit every study continues from (``_fitted``), whatever the defaults
+BASE_FIT = {"stride": None}
+#: a variant's parameters of the fit itself, under this key: the variant
+#: gets a fit of its own (cached apart) instead of the fitted default
+FIT_KEY = "fit"
 #: name -> detector parameters set on the fitted default before the loop
 VARIANTS = {
     # every variant states its whole feedback schedule: the cached detectors
@@ -130,6 +139,14 @@ VARIANTS.update(
         "defaults, margin 1": {**_DEFAULTS, "anomaly_margin": 1.0},
         # a round of 40 steps: MSL's rounds at a tenth of its short fit
         "defaults, 40 steps": {**_DEFAULTS, "feedback_steps": 40},
+        # overlapping scoring windows (benchmarks/scoring_stride.py measured
+        # them without labels): the queries, the head and the threshold all
+        # read the overlapped scores
+        "defaults, score stride 25": {**_DEFAULTS, "score_stride": 25},
+        "defaults, score stride 10": {**_DEFAULTS, "score_stride": 10},
+        # overlapping training windows too (a fit of its own, ``FIT_KEY``):
+        # twice the training windows, each timestep seen at two offsets
+        "defaults, stride 25": {**_DEFAULTS, FIT_KEY: {"stride": 25}},
     }
 )
 #: task spec -> pool ratio (MSL's 20 % pools hold 4 to 24 windows)
@@ -146,6 +163,45 @@ TASKS = {
 #: tasks run only when named (``--task``): the demo's synthetic telemetry,
 #: kept out of the real-data means that chose the defaults
 EXTRA_TASKS = {"telemetry": 0.2}
+#: univariate tasks, run only when named: column 0 of an MSL entity (the
+#: telemetry value its labels are about; columns 1-54 are commands), as
+#: univariate benchmarks take spacecraft channels. ``--task msl1`` runs the
+#: entities whose training value is a signal (at least 30 distinct values);
+#: ``msl1:C-1,M-1`` names them. Pools at 50 %, as MSL's.
+UNIVARIATE = "msl1"
+UNIVARIATE_ENTITIES = (
+    "C-1,D-15,D-16,F-4,F-5,F-7,F-8,M-1,M-2,M-3,M-4,M-5,M-7,P-11,P-15,T-12,T-13"
+)
+
+
+def study_tasks(spec: str):
+    """The tasks of ``spec``: a data-set spec, or ``msl1[:E,...]`` (univariate)."""
+    from alad.experiments.tasks import Task, load_tasks
+
+    name, _, entities = spec.partition(":")
+    if name != UNIVARIATE:
+        return load_tasks(spec)
+    return [
+        Task(UNIVARIATE, t.entity, t.X_train[:, :1], t.X_test[:, :1], t.y_test)
+        for t in load_tasks(f"msl:{entities or UNIVARIATE_ENTITIES}")
+    ]
+
+
+def pool_ratio(spec: str) -> float:
+    if spec.partition(":")[0] == UNIVARIATE:
+        return 0.5
+    return {**TASKS, **EXTRA_TASKS}[spec]
+
+
+def task_spec(spec: str) -> str:
+    """``--task``'s check: a known task, or ``msl1[:E,...]``."""
+    if spec in TASKS or spec in EXTRA_TASKS or spec.partition(":")[0] == UNIVARIATE:
+        return spec
+    raise argparse.ArgumentTypeError(
+        f"one of {[*TASKS, *EXTRA_TASKS]} or {UNIVARIATE}[:ENTITY,...]; got {spec!r}"
+    )
+
+
 BUDGETS = (10, 25, 50)
 SEEDS = (0, 1, 2)
 #: the label benchmark's metrics and names, PA-F1 left out (it saturates on MSL)
@@ -177,14 +233,26 @@ def _mean_row(labels, ms) -> str:
     return "| " + " | ".join(cells) + " |"
 
 
-def _fitted(task, seed, cache: Path):
+def _fitted(task, seed, cache: Path, fit_params=None):
+    """The detector fitted on ``task`` with ``fit_params`` (None: the defaults)."""
     from alad import ActiveReconstructionDetector
 
-    path = cache / f"{task.name.replace('/', '_')}_{seed}.pkl"
+    fit_params = fit_params or {}
+    tag = "".join(f"_{k}{v}" for k, v in sorted(fit_params.items()))
+    path = cache / f"{task.name.replace('/', '_')}_{seed}{tag}.pkl"
     if path.exists():
         with path.open("rb") as f:
             return pickle.load(f)
-    det = ActiveReconstructionDetector(random_state=seed).fit(task.X_train)
+    # the studies' fitted default: non-overlapping windows, the default when
+    # they were run (stride="auto" overlaps a univariate series' since)
+    det = ActiveReconstructionDetector(random_state=seed, **{**BASE_FIT, **fit_params})
+    start = time.perf_counter()
+    det.fit(task.X_train)
+    print(
+        f"{task.name} seed {seed} fit {fit_params}: "
+        f"{time.perf_counter() - start:.1f} s",
+        file=sys.stderr,
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("wb") as f:
         pickle.dump(det, f)
@@ -192,16 +260,18 @@ def _fitted(task, seed, cache: Path):
 
 
 def _with_params(fitted, params):
-    """A copy of ``fitted`` with ``params``; a new ``channel_score`` rescored.
+    """A copy of ``fitted`` with ``params``; a new ``channel_score`` or
+    ``score_stride`` rescored.
 
-    The channel score does not change how the backbone is trained, only how
-    its errors are scored, so rescoring the training data (the scale and
-    ``threshold_``) gives what a fit with it gives, without training again.
+    Neither changes how the backbone is trained, only how its errors are
+    scored, so rescoring the training data (the scale and ``threshold_``)
+    gives what a fit with it gives, without training again.
     """
     det = copy.deepcopy(fitted)
-    before = det.channel_score
+    before = (det.channel_score, det.score_stride)
     det.set_params(**params)
-    if det.channel_score != before:
+    if (det.channel_score, det.score_stride) != before:
+        det.score_stride_ = det.score_stride or det.stride_
         scale, scores = det._training_scores(det.net_.module_)
         det.channel_scale_ = scale
         det._set_training_scores(scores)
@@ -219,7 +289,6 @@ def run(variants, tasks, cache: Path, records=(RECORDS,)) -> None:
 
     from alad.active import run_active_learning
     from alad.experiments.labels import make_label_split
-    from alad.experiments.tasks import load_tasks
 
     torch.set_num_threads(1)
     done = {
@@ -227,7 +296,7 @@ def run(variants, tasks, cache: Path, records=(RECORDS,)) -> None:
         for r in _read(p for p in records if p.exists())
     }
     for spec in tasks:
-        for task in load_tasks(spec):
+        for task in study_tasks(spec):
             for seed in SEEDS:
                 todo = [
                     v
@@ -236,12 +305,12 @@ def run(variants, tasks, cache: Path, records=(RECORDS,)) -> None:
                 ]
                 if not todo:
                     continue
-                ratio = {**TASKS, **EXTRA_TASKS}[spec]
-                split = make_label_split(task, "anomalous", ratio, seed)
+                split = make_label_split(task, "anomalous", pool_ratio(spec), seed)
                 halves = _halves(split)
-                base = _fitted(task, seed, cache)
                 for name in todo:
-                    det = _with_params(base, VARIANTS[name])
+                    params = dict(VARIANTS[name])
+                    base = _fitted(task, seed, cache, params.pop(FIT_KEY, None))
+                    det = _with_params(base, params)
                     scores = det.decision_function(split.X_eval)
                     rows = [(0, 0, 0, [], scores)]
                     spent = 0
@@ -345,7 +414,7 @@ def main() -> None:
     parser.add_argument(
         "--task",
         action="append",
-        choices=[*TASKS, *EXTRA_TASKS],
+        type=task_spec,
         help="run (and print) these tasks only; default: the real-data tasks",
     )
     parser.add_argument("--part", default="validation", choices=("validation", "test"))

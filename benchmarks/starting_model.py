@@ -32,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from channel_score import RULES, _channel_errors  # noqa: E402
 from label_head import HEAD_TASKS  # noqa: E402
 from label_variants import (  # noqa: E402
+    BASE_FIT,
     METRICS,
     SEEDS,
     _fitted,
@@ -58,7 +59,9 @@ def _fit(task, seed, variant: str, cache: Path):
     if path.exists():
         with path.open("rb") as f:
             return pickle.load(f)
-    det = ActiveReconstructionDetector(random_state=seed, **VARIANTS[variant])
+    det = ActiveReconstructionDetector(
+        random_state=seed, **BASE_FIT, **VARIANTS[variant]
+    )
     det.fit(task.X_train)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("wb") as f:

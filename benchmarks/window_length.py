@@ -25,7 +25,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
 from label_head import HEAD_TASKS  # noqa: E402
-from label_variants import METRICS, SEEDS, _halves, _metrics  # noqa: E402
+from label_variants import BASE_FIT, METRICS, SEEDS, _halves, _metrics  # noqa: E402
 
 RECORDS = Path(__file__).parent / "results" / "window_length.jsonl"
 
@@ -44,7 +44,7 @@ def run(spec: str, windows, seeds) -> None:
             for window in windows:
                 start = time.process_time()
                 det = ActiveReconstructionDetector(
-                    random_state=seed, window_size=window
+                    random_state=seed, window_size=window, **BASE_FIT
                 )
                 scores = det.fit(task.X_train).decision_function(split.X_eval)
                 record = {
