@@ -152,6 +152,24 @@ def test_overlapping_stride_averages_windows(data):
     assert scores.shape == (200,) and np.isfinite(scores).all()
 
 
+@pytest.mark.parametrize(
+    ("stride", "channels", "expected"),
+    [
+        ("auto", 1, W // 2),  # a univariate series: windows overlap by half
+        ("auto", 3, W),  # a multivariate one: they do not
+        (None, 1, W),  # the paper's non-overlapping windows
+        (3, 1, 3),
+    ],
+)
+def test_stride_auto_overlaps_univariate_windows(data, stride, channels, expected):
+    X = data.X_train[:300, :channels]
+    det = make_detector(stride=stride, max_epochs=1).fit(X)
+    assert det.stride_ == expected and det.score_stride_ == expected
+    assert det.stride == stride  # the parameter is left as given
+    scores = det.decision_function(data.X_test[:100, :channels])
+    assert scores.shape == (100,) and np.isfinite(scores).all()
+
+
 def test_windows_input_gives_one_score_per_window(fitted, data):
     windows = data.X_test[: 6 * W].reshape(6, W, 3)
     scores = fitted.decision_function(windows)

@@ -305,6 +305,40 @@ def test_pool_ratio_is_per_data_set_recorded_and_keyed(tmp_path, monkeypatch):
     assert (work / "tasks" / "telemetry_tiny__anomalous" / "seed0.npz").exists()
 
 
+def test_overlapping_univariate_windows_key_their_records(tmp_path, monkeypatch):
+    """stride="auto" overlaps a univariate series' windows: its records are
+    keyed by the step (made again after the change of default); a
+    multivariate series' windows do not overlap and keep their keys."""
+    univariate = Task(
+        "telemetry", "one", TASK.X_train[:, :1], TASK.X_test[:, :1], TASK.y_test
+    )
+
+    def keys(task, name):
+        jobs = labels.jobs(
+            [task],
+            splits=("anomalous",),
+            seeds=[0],
+            budgets=(0,),
+            params=TINY,
+            peers=(),
+            work=tmp_path / name,
+        )
+        out = tmp_path / f"{name}.jsonl"
+        return {
+            r["key"] for r in run_jobs(jobs, out, progress=False, protocol="labels")
+        }
+
+    overlapped = keys(univariate, "auto")
+    multivariate = keys(TASK, "multi")
+    # as if the step were the window, as before stride="auto"
+    monkeypatch.setattr(
+        "alad.detectors.ActiveReconstructionDetector._resolved_stride",
+        lambda det, X: det.window_size,
+    )
+    assert keys(univariate, "whole").isdisjoint(overlapped)
+    assert keys(TASK, "multi_whole") == multivariate
+
+
 def test_the_paper_split_is_han_et_als_20_percent_on_every_data_set(tmp_path):
     msl = Task("msl", "tiny", TASK.X_train, TASK.X_test, TASK.y_test)
     jobs = labels.jobs(

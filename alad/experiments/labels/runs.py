@@ -197,6 +197,11 @@ def _run_alad(
         if defaults["channel_score"] == "mean"
         else ({"channel_score": defaults["channel_score"]},)
     )
+    # ... and with the windows' step where stride="auto" overlaps them (a
+    # univariate series); non-overlapping windows keep the earlier keys
+    stride = ActiveReconstructionDetector(**defaults)._resolved_stride(task.X_train)
+    if defaults["stride"] == "auto" and stride != defaults["window_size"]:
+        scoring = (*scoring, {"stride": stride})
 
     def key(setting, budget=None):
         if setting == "with labels":
