@@ -234,7 +234,7 @@ def _mean_row(labels, ms) -> str:
 
 
 def _fitted(task, seed, cache: Path, fit_params=None):
-    """The detector fitted on ``task`` with ``fit_params`` (None: the defaults)."""
+    """The detector fitted on ``task``: the defaults, ``BASE_FIT``, ``fit_params``."""
     from alad import ActiveReconstructionDetector
 
     fit_params = fit_params or {}
