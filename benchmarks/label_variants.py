@@ -349,8 +349,9 @@ def run(variants, tasks, cache: Path, records=(RECORDS,)) -> None:
                     print(f"{task.name} seed {seed} {name}: done", file=sys.stderr)
 
 
-def table(part: str = "validation", tasks=None, paths=(RECORDS,)) -> str:
-    """The variants' means on ``part``; ``tasks`` (specs) keeps their data sets only."""
+def table(part: str = "validation", tasks=None, paths=(RECORDS,), variants=None) -> str:
+    """The variants' means on ``part``; ``tasks`` (specs) keeps their data sets only,
+    ``variants`` (names) these variants only."""
     records = _read(paths)
     if tasks:
         sets = {spec.split(":")[0] for spec in tasks}
@@ -363,7 +364,7 @@ def table(part: str = "validation", tasks=None, paths=(RECORDS,)) -> str:
         "|---|---|---|" + "---|" * (len(METRICS) + 1),
     ]
     # compare on the (task, seed) pairs every variant has, so means are paired
-    names = [v for v in VARIANTS if any(r["variant"] == v for r in records)]
+    names = [v for v in variants or VARIANTS if any(r["variant"] == v for r in records)]
     have = {}
     for r in records:
         have.setdefault((r["task"], r["seed"], r["budget"]), {})[r["variant"]] = r
@@ -433,7 +434,7 @@ def main() -> None:
             args.cache,
             args.records,
         )
-    print(table(args.part, args.task or list(TASKS), args.records))
+    print(table(args.part, args.task or list(TASKS), args.records, args.variant))
 
 
 if __name__ == "__main__":

@@ -183,7 +183,8 @@ def _run_alad(
     # the learning from labels changes with the detector's feedback defaults
     # (score_head, feedback_steps, ...): its records' keys hold them, so that
     # a rerun after a change of defaults makes them again
-    defaults = ActiveReconstructionDetector(backbone=backbone, **params).get_params()
+    detector = ActiveReconstructionDetector(backbone=backbone, **params)
+    defaults = detector.get_params()
     feedback = {
         name: value
         for name, value in defaults.items()
@@ -199,7 +200,7 @@ def _run_alad(
     )
     # ... and with the windows' step where stride="auto" overlaps them (a
     # univariate series); non-overlapping windows keep the earlier keys
-    stride = ActiveReconstructionDetector(**defaults)._resolved_stride(task.X_train)
+    stride = detector._resolved_stride(task.X_train)
     if defaults["stride"] == "auto" and stride != defaults["window_size"]:
         scoring = (*scoring, {"stride": stride})
 
