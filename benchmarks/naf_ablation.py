@@ -9,7 +9,7 @@ are combined into one (``rules``: one fit of the defaults per task, several
 rules of its view NLLs, each recorded as a variant ``rule_*``) and the input
 scaling (``robust``, ``quantile``); for the series, the convolutional
 features over more stretches of time (``seg8``, ``seg16``). Last, wider
-views of tabular data (``wide32*``), on ODDS and on the bundled
+views of tabular data (``wide32*``, ``dim16_tab``), on ODDS and on the bundled
 scikit-learn sets of ``benchmarks/naf_heldout.py`` (the ``heldout`` part,
 split and halved as ODDS), where the held-out check found the defaults
 near chance on the 8 x 8 digits.
@@ -189,6 +189,11 @@ VARIANTS = {
     "wide32_views8": (
         "view width",
         {**DEFAULT, "transform_dim": 32, "n_transforms": 8},
+        ("odds", "heldout"),
+    ),
+    "dim16_tab": (
+        "view width",
+        {**DEFAULT, "transform_dim": 16},
         ("odds", "heldout"),
     ),
 }
