@@ -19,7 +19,7 @@ NeurIPS 2022 Datasets and Benchmarks):
   2 % and 5 % of the pool is labelled (at least one sample), and is scored at
   each. Arms: ``ARMS``.
 - The label-taking peers get exactly the samples the default arm
-  (``PEERS_FROM``) labelled, in ADBench's way: fitted on the training part and
+  (``default_arm()``) labelled, in ADBench's way: fitted on the training part and
   the whole pool, 1 on the labelled anomalies, 0 elsewhere (unlabelled taken
   as normal). They run in their own environment
   (``benchmarks/peers/run_naf_peers.py``; the settings are its ``SETTINGS``);
@@ -80,30 +80,47 @@ ARMS = {
     "NAF, flow feedback, margin query": {
         "score_head": "none",
         "query_strategy": "margin",
+        "feedback_epochs": 5,
     },
     "NAF + head, margin query": {
         "score_head": "classifier",
         "query_strategy": "margin",
+        "feedback_epochs": 5,
     },
-    "NAF + head, top query": {"score_head": "classifier", "query_strategy": "top"},
+    "NAF + head, top query": {
+        "score_head": "classifier",
+        "query_strategy": "top",
+        "feedback_epochs": 5,
+    },
     "NAF + head, hybrid query": {
         "score_head": "classifier",
         "query_strategy": "hybrid",
+        "feedback_epochs": 5,
     },
     "NAF + head (weight 0.5), hybrid query": {
         "score_head": "classifier",
         "query_strategy": "hybrid",
         "head_weight": 0.5,
+        "feedback_epochs": 5,
     },
     "NAF + head (inputs and rank), hybrid query": {
         "score_head": "classifier",
         "query_strategy": "hybrid",
         "head_features": "inputs+rank",
+        "feedback_epochs": 5,
     },
     "NAF + head (skill weight), hybrid query": {
         "score_head": "classifier",
         "query_strategy": "hybrid",
         "head_weight": "skill",
+        "feedback_epochs": 5,
+    },
+    # the head alone: no flow training in a round (the default since it was
+    # measured here; the arms above train the flow 5 epochs, the default then)
+    "NAF + head, no flow feedback, hybrid query": {
+        "score_head": "classifier",
+        "query_strategy": "hybrid",
+        "feedback_epochs": 0,
     },
 }
 

@@ -197,13 +197,12 @@ def study_feedback(seeds=(0, 1, 2), rounds=5, n_queries=10):
         Xp, yp = split.X_test[pool], split.y_test[pool]
         Xe, ye = split.X_test[~pool], split.y_test[~pool]
         base = NAFALDetector(
-            **PINNED,
+            **{**PINNED, "feedback_epochs": 3},  # the study's 3 epochs per round
             n_transforms=64,
             train_views=8,
             batch_size=64,
             n_iterations=0,
             max_epochs=steps_to_epochs(200, len(split.X_train), 64),
-            feedback_epochs=3,
             random_state=seed,
         ).fit(split.X_train)
         row = {

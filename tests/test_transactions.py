@@ -33,6 +33,8 @@ NAF_FAST = dict(
     max_epochs=2,
     augment_epochs=1,
     n_iterations=1,
+    # a round that trains the flow: the faults below are injected there
+    feedback_epochs=1,
     random_state=0,
 )
 
@@ -459,7 +461,7 @@ def test_augment_refuses_bools_and_floats(naf, bad):
 
 
 def test_naf_parameters_are_checked_at_every_entry(naf, tab):
-    det = copy.deepcopy(naf).set_params(feedback_epochs=0)
+    det = copy.deepcopy(naf).set_params(feedback_epochs=-1)
     with pytest.raises(ValueError, match="feedback_epochs"):
         det.partial_fit(tab[1][:2], [0, 0])
     det = copy.deepcopy(naf).set_params(augment_epochs=-1)

@@ -208,8 +208,16 @@ class NAFALDetector(BaseDetector):
         (``benchmarks/naf_score_memory.py``).
     max_grad_norm : float or None, default=10.0
         Gradient-norm clipping; None disables it.
-    feedback_epochs : int, default=5
-        Epochs per :meth:`partial_fit` call.
+    feedback_epochs : int, default=0
+        Epochs the flow trains per :meth:`partial_fit` call, on the normal
+        data, the labelled normals and a hinge on the labelled anomalies. 0
+        (the default) trains no flow in a round: the labels reach the score
+        through the head (``score_head``) alone and the labelled normals join
+        the training data of later training (:meth:`augment`), so a round
+        costs the head's fit and one scoring of the training data. Chosen on
+        validation parts in ``benchmarks/naf_labels.py``: level with 5 epochs
+        of flow feedback (the default before) on AP, above it on ROC AUC, at
+        about a quarter of a round's CPU time (``docs/nafal.rst``).
     anomaly_weight : float, default=1.0
         Weight of the hinge term on known anomalies in :meth:`partial_fit`.
     anomaly_margin : float, default=1.0
@@ -432,7 +440,7 @@ class NAFALDetector(BaseDetector):
         "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
         "eval_batch_size": [Interval(numbers.Integral, 1, None, closed="left"), None],
         "max_grad_norm": [Interval(numbers.Real, 0.0, None, closed="neither"), None],
-        "feedback_epochs": [Interval(numbers.Integral, 1, None, closed="left")],
+        "feedback_epochs": [Interval(numbers.Integral, 0, None, closed="left")],
         "anomaly_weight": [Interval(numbers.Real, 0.0, None, closed="left")],
         "anomaly_margin": [Interval(numbers.Real, None, None, closed="neither")],
         "budget": [Interval(numbers.Integral, 1, None, closed="left"), None],
@@ -474,7 +482,7 @@ class NAFALDetector(BaseDetector):
         batch_size=64,
         eval_batch_size=None,
         max_grad_norm=10.0,
-        feedback_epochs=5,
+        feedback_epochs=0,
         anomaly_weight=1.0,
         anomaly_margin=1.0,
         score_head="classifier",
@@ -783,6 +791,8 @@ class NAFALDetector(BaseDetector):
         are finite and bounded, else ``state`` itself (the round is rolled
         back); the scores of the training data are checked at commit.
         """
+        if epochs == 0:  # the labels go to the head only (feedback_epochs=0)
+            return state, [], True
         X, y = self._training_data(state)
         net = copy.deepcopy(state.net)
         with seeded(seed, self.device_):
@@ -1248,11 +1258,12 @@ class NAFALDetector(BaseDetector):
 
         ``y == 0`` samples join the normal training data; ``y == 1`` samples
         enter a hinge term that raises their score above ``threshold_ +
-        anomaly_margin * std(decision_scores_)``. A copy of the model then
-        trains ``feedback_epochs`` epochs on all training data (normal
-        samples, augmented views and every labelled sample so far) and
-        replaces the model if its weights and the scores of the training data
-        are finite. With ``score_head="classifier"`` and at least one
+        anomaly_margin * std(decision_scores_)``. With ``feedback_epochs >
+        0`` a copy of the model then trains that many epochs on all training
+        data (normal samples, augmented views and every labelled sample so
+        far) and replaces the model if its weights and the scores of the
+        training data are finite; with 0 (the default) the flow is left as it
+        is. With ``score_head="classifier"`` and at least one
         labelled anomaly so far, the head is fitted again on every labelled
         sample and the score becomes the flow's rank plus its probability;
         ``decision_scores_``/``threshold_`` are recomputed in that unit. A

@@ -142,6 +142,7 @@ PINNED = {
     # query came later; docs/nafal.rst, "Labels that pay")
     "score_head": "none",
     "query_strategy": "margin",
+    "feedback_epochs": 5,
 }
 QUICK = {"steps": 10, "augment_steps": 3, "n_transforms": 8, "n_iterations": 2}
 N_ITERATIONS = 5

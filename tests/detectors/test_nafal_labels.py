@@ -100,6 +100,21 @@ def test_the_head_can_also_see_the_flow_rank(fitted, data):
     np.testing.assert_allclose(det.decision_function(pool), expected)
 
 
+def test_no_feedback_epochs_leaves_the_flow_and_fits_the_head(fitted, data):
+    X, pool, y = data
+    det = copy.deepcopy(fitted).set_params(feedback_epochs=0)
+    rows = np.r_[0, 1, 2, 40, 41]
+    det.partial_fit(pool[rows], y[rows])
+    # the flow is the fitted one: its scores of the pool did not move
+    np.testing.assert_array_equal(flow_scores(det, pool), flow_scores(fitted, pool))
+    assert det.feedback_history_[-1]["train_loss"] == []
+    assert det.n_labelled_ == 5 and len(det._train_x) == len(fitted._train_x) + 3
+    assert det._head is not None
+    np.testing.assert_allclose(det.decision_function(X), det.decision_scores_)
+    scores = det.decision_function(pool[rows])
+    assert scores[3:].min() > scores[:3].max()
+
+
 def test_no_anomaly_labelled_leaves_the_flow_score(fitted, data):
     _, pool, _ = data
     det = copy.deepcopy(fitted).partial_fit(pool[:4], np.zeros(4))
