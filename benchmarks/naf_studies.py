@@ -247,14 +247,14 @@ def study_densities(sets=("digits", "wdbc", "cardio"), seeds=(0, 1, 2), steps=No
     ROC AUC of the flow of ``NAFALDetector()`` and of a Gaussian and a
     10-component Gaussian mixture (full covariances) fitted to each of the
     same views, every model scored by Eq. 7's mean over the views."""
-    from naf_heldout import bundled
+    from naf_heldout import BUNDLED, bundled
     from sklearn.mixture import GaussianMixture
 
     torch.set_num_threads(1)
     params = {} if steps is None else {"max_steps": steps}
     rows = []
     for name in sets:
-        data = bundled(name) if name in ("digits", "wdbc", "wine") else load_odds(name)
+        data = bundled(name) if name in BUNDLED else load_odds(name)
         X, y = data if isinstance(data, tuple) else (data.X, data.y)
         for seed in seeds:
             split = novelty_split(X, y, random_state=seed)
@@ -306,7 +306,11 @@ def main(argv=None):
         "--steps", type=int, default=None, help="max_steps of densities' detector"
     )
     parser.add_argument(
-        "--seeds", type=int, nargs="+", default=[0, 1, 2], help="seeds of feedback"
+        "--seeds",
+        type=int,
+        nargs="+",
+        default=[0, 1, 2],
+        help="seeds of feedback and densities",
     )
     parser.add_argument("--out", help="write the results as JSON here")
     args = parser.parse_args(argv)
