@@ -9,7 +9,8 @@ are combined into one (``rules``: one fit of the defaults per task, several
 rules of its view NLLs, each recorded as a variant ``rule_*``) and the input
 scaling (``robust``, ``quantile``); for the series, the convolutional
 features over more stretches of time (``seg8``, ``seg16``). Last, wider
-views of tabular data (``wide32*``, ``dim16_tab``), on ODDS and on the bundled
+views of tabular data (``wide32*``, ``dim16_tab``) and a gentler extractor
+(``slope*_tab``), on ODDS and on the bundled
 scikit-learn sets of ``benchmarks/naf_heldout.py`` (the ``heldout`` part,
 split and halved as ODDS), where the held-out check found the defaults
 near chance on the 8 x 8 digits.
@@ -194,6 +195,16 @@ VARIANTS = {
     "dim16_tab": (
         "view width",
         {**DEFAULT, "transform_dim": 16},
+        ("odds", "heldout"),
+    ),
+    "slope05_tab": (
+        "extractor slope",
+        {**DEFAULT, "negative_slope": 0.5},
+        ("odds", "heldout"),
+    ),
+    "slope1_tab": (
+        "extractor slope",
+        {**DEFAULT, "negative_slope": 1.0},
         ("odds", "heldout"),
     ),
 }
