@@ -810,9 +810,16 @@ class NAFALDetector(BaseDetector):
         Returns False, binding nothing, when the scores are not finite or
         beyond :data:`~alad.transaction.MAX_TRAINING_SCORE`.
         """
-        scores = self._score_flat(self._fit_x, state.net.module_)
+        kept = getattr(self, "_fit_flow_scores", None)
+        if kept is not None and state.net is getattr(self, "net_", None):
+            # a round that trained no flow (feedback_epochs=0): its scores of
+            # the training data are those bound with it, no need to rescore
+            scores = kept
+        else:
+            scores = self._score_flat(self._fit_x, state.net.module_)
         if not self._is_sound(state.net.module_, scores):
             return False
+        flow_scores = scores
         reference = np.sort(scores)
         fitted = self._fit_head(state, reference)
         if fitted is None:
@@ -828,7 +835,7 @@ class NAFALDetector(BaseDetector):
             self._head, self._head_reference = head, reference
             self._head_weight = weight
             self._head_features = self.head_features
-        self.net_ = state.net
+        self.net_, self._fit_flow_scores = state.net, flow_scores
         self._train_x, self._anomaly_x = state.train_x, state.anomaly_x
         self._aug_views, self._aug_k = state.aug_views, state.aug_k
         self._hinge_target = state.hinge_target
@@ -1152,6 +1159,8 @@ class NAFALDetector(BaseDetector):
         "_head_reference": lambda det: None,
         "_head_weight": lambda det: 0.0,
         "_head_features": lambda det: "inputs",
+        # the flow's scores of the training data were not kept: rescore once
+        "_fit_flow_scores": lambda det: None,
     }
 
     _feedback_params = frozenset(

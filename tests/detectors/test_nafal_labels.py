@@ -115,6 +115,32 @@ def test_no_feedback_epochs_leaves_the_flow_and_fits_the_head(fitted, data):
     assert scores[3:].min() > scores[:3].max()
 
 
+def test_a_round_without_flow_training_does_not_rescore_the_training_data(
+    fitted, data, monkeypatch
+):
+    X, pool, y = data
+    det = copy.deepcopy(fitted).set_params(feedback_epochs=0)
+    scored = []
+    real = NAFALDetector._score_flat
+    monkeypatch.setattr(
+        NAFALDetector,
+        "_score_flat",
+        lambda self, flat, module=None: (
+            scored.append(len(flat)) or real(self, flat, module)
+        ),
+    )
+    det.partial_fit(pool[[0, 1, 40, 41]], y[[0, 1, 40, 41]])
+    assert len(X) not in scored  # the flow's training scores were reused
+    # and they are the flow's scores of the training data all the same
+    np.testing.assert_allclose(det._fit_flow_scores, flow_scores(det, X))
+    np.testing.assert_allclose(det.decision_function(X), det.decision_scores_)
+    # a round that trains the flow rescores them
+    scored.clear()
+    det.set_params(feedback_epochs=1).partial_fit(pool[[2, 42]], y[[2, 42]])
+    assert len(X) in scored
+    np.testing.assert_allclose(det._fit_flow_scores, flow_scores(det, X), rtol=1e-6)
+
+
 def test_no_anomaly_labelled_leaves_the_flow_score(fitted, data):
     _, pool, _ = data
     det = copy.deepcopy(fitted).partial_fit(pool[:4], np.zeros(4))
