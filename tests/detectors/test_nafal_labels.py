@@ -218,16 +218,19 @@ def test_detector_pickled_before_the_head_keeps_the_old_feedback(with_head, data
         "_head_reference",
         "_head_weight",
         "_head_features",
+        "_fit_flow_scores",
     ):
         state.pop(name)
     old = NAFALDetector.__new__(NAFALDetector)
     old.__setstate__(state)
+    assert old._fit_flow_scores is None  # rescored at its next round
     assert old.score_head == "none" and old.query_strategy == "margin"
     assert old.head_weight == 1.0  # the first heads' fixed weight, not "skill"
     assert old._head is None
     np.testing.assert_array_equal(old.decision_function(pool), flow_scores(old, pool))
     old.partial_fit(pool[[42]], y[[42]])  # and its later rounds fit none either
     assert old._head is None
+    np.testing.assert_array_equal(old.decision_scores_, old._fit_flow_scores)
 
 
 @pytest.mark.parametrize("weight", [1.0, "skill"])
