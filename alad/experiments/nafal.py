@@ -143,6 +143,8 @@ PINNED = {
     "score_head": "none",
     "query_strategy": "margin",
     "feedback_epochs": 5,
+    # the flow's base of the paper (the mixture per view came later)
+    "base_components": 0,
 }
 QUICK = {"steps": 10, "augment_steps": 3, "n_transforms": 8, "n_iterations": 2}
 N_ITERATIONS = 5

@@ -7,6 +7,7 @@ import zuko
 from torch import Tensor, nn
 
 from .extractor import ConvFeatureExtractor, FeatureExtractor
+from .mixture import MixtureBase
 from .transforms import RandomAffineTransforms, SeriesAffineTransforms
 
 __all__ = ["NAFAD", "make_naf"]
@@ -117,6 +118,11 @@ class NAFAD(nn.Module):
         product; required by ``extractor="conv"``.
     conv_segments : int, default=1
         ``segments`` of :class:`~alad.flows.ConvFeatureExtractor`.
+    base_components : int, default=0
+        0: the flow's base is the standard normal (the paper). ``C > 0``: a
+        mixture of ``C`` full-covariance Gaussians per view
+        (:class:`~alad.flows.MixtureBase`), to be fitted to the training data
+        before training (:func:`alad.mixtures.fit_base`).
 
     Examples
     --------
@@ -143,6 +149,7 @@ class NAFAD(nn.Module):
         extractor: str = "dense",
         series_shape: tuple[int, int] | None = None,
         conv_segments: int = 1,
+        base_components: int = 0,
     ) -> None:
         super().__init__()
         if extractor == "dense":
@@ -173,14 +180,65 @@ class NAFAD(nn.Module):
             raise ValueError(f"extractor must be 'dense' or 'conv'; got {extractor!r}.")
         self.embedding = nn.Embedding(n_transforms, context_features)
         self.flow = make_naf(transform_dim, context_features, **(flow_params or {}))
+        # made last, so that every other weight is drawn as without it
+        self.base = (
+            MixtureBase(n_transforms, transform_dim, base_components)
+            if base_components
+            else None
+        )
         self.volume_term = volume_term
 
     # -- likelihoods -------------------------------------------------------
     def view_log_prob(self, views: Tensor, k: Tensor) -> Tensor:
         """Log-likelihood ``(n,)`` of views ``(n, m)`` made by transformations ``k``."""
         features, logdet = self.extractor(views)
-        log_prob = self.flow(self.embedding(k)).log_prob(features)
+        base = getattr(self, "base", None)  # None in modules pickled before it
+        if base is None:
+            log_prob = self.flow(self.embedding(k)).log_prob(features)
+        else:
+            latent, ladj = self.flow.transform(self.embedding(k)).call_and_ladj(
+                features
+            )
+            log_prob = base.log_prob(latent, k) + ladj
         return log_prob + logdet if self.volume_term else log_prob
+
+    @torch.no_grad()
+    def base_inputs(self, x: Tensor, chunk_size: int = 256) -> tuple[Tensor, Tensor]:
+        """What a mixture base is fitted to, for samples ``x``.
+
+        Computed as training sees them (batch statistics in the convolutional
+        extractor's normalisation, whose running statistics are left as they
+        were).
+
+        Returns
+        -------
+        latents : Tensor of shape (n, K, m)
+            The flow's latents of every view.
+        modelled : Tensor of shape (n, K, m)
+            What the flow models: the views themselves with the invertible
+            extractor (the likelihood is theirs), the features with the
+            convolutional one. A component count is chosen on these, not on
+            the latents, which the untrained flow warps.
+        """
+        saved = {name: b.clone() for name, b in self.extractor.named_buffers()}
+        was_training = self.training
+        self.train()
+        K = self.transforms.n_transforms
+        invertible = hasattr(self.extractor, "inverse")
+        latents, modelled = [], []
+        for start in range(0, x.shape[0], chunk_size):
+            views = self.views(x[start : start + chunk_size])
+            rows = views.shape[0]
+            k = torch.arange(K, device=x.device).repeat(rows)
+            flat = views.reshape(rows * K, *views.shape[2:])
+            features, _ = self.extractor(flat)
+            latent = self.flow.transform(self.embedding(k))(features)
+            latents.append(latent.reshape(rows, K, -1))
+            modelled.append((flat if invertible else features).reshape(rows, K, -1))
+        for name, b in self.extractor.named_buffers():
+            b.copy_(saved[name])
+        self.train(was_training)
+        return torch.cat(latents), torch.cat(modelled)
 
     def views(
         self, x: Tensor, view: Tensor | None = None, is_view: Tensor | None = None
@@ -285,6 +343,11 @@ class NAFAD(nn.Module):
         log_prob : Tensor of shape (n,)
             The model's log-likelihood of each drawn view.
         """
-        features = self.flow(self.embedding(k)).sample()
+        base = getattr(self, "base", None)
+        if base is None:
+            features = self.flow(self.embedding(k)).sample()
+        else:
+            latent = base.sample(k)
+            features = self.flow.transform(self.embedding(k)).inv(latent)
         views = self.extractor.inverse(features)
         return views, features, self.view_log_prob(views, k)

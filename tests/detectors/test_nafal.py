@@ -386,3 +386,67 @@ def test_scaling_robust_and_quantile(X2, X3):
         quantile.decision_function(heavy)
     with pytest.raises(ValueError, match="scaling"):
         NAFALDetector(scaling="minmax").fit(X2)
+
+
+# -- the flow's base: standard normal or a mixture per view --------------------
+def _three_clusters(n=240, seed=0):
+    rng = np.random.default_rng(seed)
+    centres = np.array(
+        [[-6.0, 0.0, 0.0, 0.0], [6.0, 0.0, 0.0, 0.0], [0.0, 8.0, 0.0, 0.0]]
+    )
+    return centres[np.arange(n) % 3] + rng.normal(size=(n, 4))
+
+
+def test_mixture_base_fits_clusters_and_scores_the_gap_between_them():
+    X = _three_clusters()
+    params = {**FAST, "n_iterations": 1, "transform_dim": 4, "max_epochs": 5}
+    det = NAFALDetector(**params, base_components=3).fit(X)
+    assert det.base_components_ == 3
+    assert det.augmentation_history_  # augmentation draws from the mixture
+    # the point between the clusters is further from every cluster than
+    # the clusters' own points are from theirs
+    inside = det.decision_function(X[:30])
+    between = det.decision_function(np.array([[0.0, 3.0, 0.0, 0.0]]))
+    assert between[0] > np.median(inside)
+    same = clone(det).fit(X)
+    np.testing.assert_array_equal(same.decision_scores_, det.decision_scores_)
+    loaded = pickle.loads(pickle.dumps(det))
+    np.testing.assert_array_equal(loaded.decision_function(X), det.decision_function(X))
+
+
+def test_auto_base_components_choose_a_mixture_only_for_clusters(X2):
+    params = {**FAST, "n_iterations": 0, "transform_dim": 4}
+    clusters = NAFALDetector(**params, base_components="auto").fit(_three_clusters())
+    assert clusters.base_components_ > 1
+    assert clusters.net_.module_.base is not None
+    gaussian = NAFALDetector(**params, base_components="auto").fit(X2)
+    assert gaussian.base_components_ == 0 and gaussian.net_.module_.base is None
+    plain = NAFALDetector(**params, base_components=0).fit(X2)
+    assert plain.base_components_ == 0
+    # one Gaussian chosen: the very model of the standard normal base
+    np.testing.assert_allclose(
+        gaussian.decision_function(X2), plain.decision_function(X2), rtol=1e-6
+    )
+
+
+@pytest.mark.parametrize("bad", [-1, "many", 2.5])
+def test_base_components_validation(X2, bad):
+    with pytest.raises((ValueError, TypeError), match="base_components"):
+        NAFALDetector(**FAST, base_components=bad).fit(X2)
+
+
+def test_detector_pickled_before_the_mixture_base_keeps_the_standard_normal(X2):
+    # such a detector had the standard normal base and did not know the
+    # parameter, the fitted attribute or the fit-bound check of it
+    before = NAFALDetector(**FAST, base_components=0).fit(X2)
+    state = pickle.loads(pickle.dumps(before)).__dict__.copy()
+    state.pop("base_components")
+    state.pop("base_components_")
+    state["_fitted_with"].pop("base_components")
+    old = NAFALDetector.__new__(NAFALDetector)
+    old.__setstate__(state)
+    assert old.base_components == 0 and old.base_components_ == 0
+    np.testing.assert_array_equal(
+        old.decision_function(X2), before.decision_function(X2)
+    )
+    old.partial_fit(X2[:2], np.array([0, 0]))  # the fit-bound check passes
