@@ -13,11 +13,14 @@ NeurIPS 2022 Datasets and Benchmarks):
   **validation** part and an **evaluation** part (a quarter each). Labels
   come from the pool only; every figure is measured on the validation and the
   evaluation parts, and anything chosen is chosen on validation.
-- ``NAFALDetector`` (its defaults, one thread) is fitted once per task and
-  seed: "NAF, no labels". Each arm then labels the pool through the README
-  loop, ``query`` then ``partial_fit`` with the oracle's labels, until 1 %,
-  2 % and 5 % of the pool is labelled (at least one sample), and is scored at
-  each. Arms: ``ARMS``.
+- ``NAFALDetector`` (one thread) is fitted once per task, seed and fit of
+  ``FITS``: "NAF, no labels" with the flow's standard normal base (the
+  default when most arms were measured), "NAF (mixture base), no labels"
+  with 5 Gaussians per view, "NAF (auto base), no labels" with today's
+  default. Each arm then labels the pool of its fit
+  (``ARM_FIT``) through the README loop, ``query`` then ``partial_fit`` with
+  the oracle's labels, until 1 %, 2 % and 5 % of the pool is labelled (at
+  least one sample), and is scored at each. Arms: ``ARMS``.
 - The label-taking peers get exactly the samples the default arm
   (``default_arm()``) labelled, in ADBench's way: fitted on the training part and
   the whole pool, 1 on the labelled anomalies, 0 elsewhere (unlabelled taken
@@ -74,6 +77,14 @@ OUT = Path("benchmarks/results/naf_labels.jsonl")
 WORK = Path("alad_output/naf_labels.work")
 PEER_PYTHON = Path("benchmarks/.venv-peers/bin/python")
 
+#: the fits without labels: record name -> parameters of the fit (the flow's
+#: base is fixed at fit); the arms start from one of them
+FITS = {
+    "NAF, no labels": {"base_components": 0},
+    "NAF (mixture base), no labels": {"base_components": 5},
+    "NAF (auto base), no labels": {"base_components": "auto"},
+}
+
 #: the feedback settings compared (``set_params`` on the fitted detector);
 #: the first is the feedback of earlier versions (``docs/nafal.rst``'s study)
 ARMS = {
@@ -122,20 +133,47 @@ ARMS = {
         "query_strategy": "hybrid",
         "feedback_epochs": 0,
     },
+    # the same from a mixture base of 5 Gaussians per view, and from the
+    # default base (BIC's count on tabular data, 5 on series)
+    "NAF (mixture base) + head, no flow feedback, hybrid query": {
+        "score_head": "classifier",
+        "query_strategy": "hybrid",
+        "feedback_epochs": 0,
+    },
+    "NAF (auto base) + head, no flow feedback, hybrid query": {
+        "score_head": "classifier",
+        "query_strategy": "hybrid",
+        "feedback_epochs": 0,
+    },
 }
+
+#: the fit each arm starts from (the others: "NAF, no labels")
+ARM_FIT = {
+    "NAF (mixture base) + head, no flow feedback, hybrid query": (
+        "NAF (mixture base), no labels"
+    ),
+    "NAF (auto base) + head, no flow feedback, hybrid query": (
+        "NAF (auto base), no labels"
+    ),
+}
+
+
+def arm_fit(arm):
+    """The name, in ``FITS``, of the fit ``arm`` starts from."""
+    return ARM_FIT.get(arm, "NAF, no labels")
 
 
 def default_arm():
     """The arm of ``NAFALDetector()``'s defaults: its labels go to the peers.
 
-    The arm that sets the most parameters, of those whose settings are all
-    the defaults.
+    The arm that sets the most parameters, of those whose settings (and
+    those of their fit) are all the defaults.
     """
     defaults = NAFALDetector().get_params()
     matching = [
         arm
         for arm, params in ARMS.items()
-        if all(defaults[k] == v for k, v in params.items())
+        if all(defaults[k] == v for k, v in {**FITS[arm_fit(arm)], **params}.items())
     ]
     if not matching:
         raise ValueError("no arm has the detector's default feedback settings")
@@ -217,12 +255,13 @@ def tid(dataset, task):
 
 
 # -- runs -----------------------------------------------------------------------
-def run_naf(dataset, task, seed, split, arms=None, with_fit=True):
-    """NAF without labels, then every arm of ``ARMS`` from the same fit.
+def run_naf(dataset, task, seed, split, arms=None, fit="NAF, no labels"):
+    """NAF without labels (fit ``fit`` of ``FITS``), then the arms of
+    ``ARMS`` that start from it, from the same fit.
 
-    ``arms``: the names of the arms to run (default all); ``with_fit``:
-    whether to record "NAF, no labels" (the fit is the same either way: it
-    is seeded).
+    ``arms``: the names of the arms to run (default all of that fit); the
+    no-labels row is recorded when ``arms`` is None or holds ``fit`` (the
+    fit is the same either way: it is seeded).
     """
     torch.set_num_threads(1)
     pool, val, ev = parts(split.y_test, seed)
@@ -237,21 +276,21 @@ def run_naf(dataset, task, seed, split, arms=None, with_fit=True):
     base = {"dataset": dataset, "task": task, "seed": seed, "n_pool": len(pool)}
     start = time.process_time()
     # the arms were measured with the standard normal base, the default then
-    det = NAFALDetector(base_components=0, random_state=seed).fit(split.X_train)
+    det = NAFALDetector(**FITS[fit], random_state=seed).fit(split.X_train)
     fit_s = time.process_time() - start
     rows = [
         {
             **base,
-            "method": "NAF, no labels",
+            "method": fit,
             "n_labelled": 0,
             "n_anomalies": 0,
             "cpu_s": fit_s,
             **metrics(where, det.decision_function(X_ve)),
         }
-    ][: int(with_fit)]
+    ][: int(arms is None or fit in arms)]
     targets = counts(len(pool))
     for arm, params in ARMS.items():
-        if arms is not None and arm not in arms:
+        if arm_fit(arm) != fit or (arms is not None and arm not in arms):
             continue
         model = copy.deepcopy(det).set_params(**params)
         known = np.full(len(pool), np.nan)
@@ -383,15 +422,16 @@ def run(n_classes, out=OUT, work=WORK, data_home=None, peers=True):
     records = load_records(out)
     done = {(r["dataset"], r["task"], r["seed"], r["method"]) for r in records}
     for dataset, task, seed, split in tasks(n_classes, data_home):
-        with_fit = (dataset, task, seed, "NAF, no labels") not in done
-        arms = [a for a in ARMS if (dataset, task, seed, a) not in done]
-        if not (with_fit or arms):
+        missing = [m for m in (*FITS, *ARMS) if (dataset, task, seed, m) not in done]
+        if not missing:
             continue
         start = time.perf_counter()
-        rows = run_naf(dataset, task, seed, split, arms, with_fit)
-        for r in rows:
-            r["machine"] = machine()
-        append(out, rows)
+        for fit in FITS:
+            if any(m == fit or (m in ARMS and arm_fit(m) == fit) for m in missing):
+                rows = run_naf(dataset, task, seed, split, missing, fit)
+                for r in rows:
+                    r["machine"] = machine()
+                append(out, rows)
         print(
             f"{dataset} {task} seed {seed}: {time.perf_counter() - start:.0f} s",
             file=sys.stderr,
@@ -424,7 +464,7 @@ def summarize(records):
     """``{(dataset, method, fraction index): {metric: mean over tasks and seeds}}``."""
     groups = {}
     for r in records:
-        if r["method"] == "NAF, no labels":
+        if r["method"] in FITS:
             levels = range(len(FRACTIONS))
         else:
             levels = [r["level"]]
@@ -447,7 +487,7 @@ def summarize(records):
 
 
 def methods_in(records):
-    order = ["NAF, no labels", *ARMS, *PEERS.values()]
+    order = [*FITS, *ARMS, *PEERS.values()]
     present = {r["method"] for r in records}
     return [m for m in order if m in present]
 
@@ -487,7 +527,7 @@ def tables(records, fmt="markdown", part="eval", with_counts=True):
     header = ["method", *(f"{int(f * 100)} %" for f in FRACTIONS)]
     body = []
     for method in methods_in(records):
-        if method == "NAF, no labels":
+        if method in FITS:
             continue
         cells = []
         for i in range(len(FRACTIONS)):

@@ -163,18 +163,20 @@ class NAFALDetector(BaseDetector):
     context_features : int, default=8
         Size of the learned embedding of the transformation index that
         conditions the flow.
-    base_components : int or "auto", default=5
+    base_components : int, "auto" or "bic", default="auto"
         The flow's base distribution. 0: the standard normal (the paper's
         NAF). ``C > 0``: for each view a mixture of ``C`` full-covariance
         Gaussians (:class:`~alad.flows.MixtureBase`), fitted by EM to the
         flow's latents of the training data before training (at most one
         component per ``2 * transform_dim`` samples), then trained with the
         flow: data of several clusters need no longer be folded into one
-        Gaussian by a short training run. 5 was chosen on the validation
-        halves of ``docs/nafal.rst`` (the flow's base): it lifts the series
-        and many-cluster data, and costs small tabular sets (lympho, wdbc)
-        a little. ``"auto"``: the count of least BIC among 1, 2, 3, 5 and 10,
-        and the standard normal when it is 1. ``base_components_`` says what
+        Gaussian by a short training run. ``"bic"``: the count of least BIC
+        among 1, 2, 3, 5 and 10, and the standard normal when it is 1.
+        ``"auto"``: ``"bic"`` on tabular data (a mixture only where the
+        data are clustered: small sets of one cluster lose with one), 5 on
+        series (which gain with it, though BIC finds one Gaussian enough for
+        a few dozen series); chosen on the validation halves of
+        ``docs/nafal.rst`` (the flow's base). ``base_components_`` says what
         was used.
     n_iterations : int, default=0
         Rounds of active augmentation (the paper's ``N_max = 5``); 0 is NAF-AD,
@@ -369,8 +371,9 @@ class NAFALDetector(BaseDetector):
     (``benchmarks/naf_ablation.py``, ``docs/nafal.rst``): 32 transformations,
     about 200 optimiser steps of 64 samples x 8 views, no augmentation
     rounds, for series the convolutional extractor over 4 stretches of
-    time, and a mixture of 5 Gaussians per view as the flow's base. They
-    fit cardio's 1,655 normal samples in about 18 CPU seconds
+    time, and as the flow's base a mixture of Gaussians per view (BIC's
+    count on tabular data, 5 on series). They
+    fit cardio's 1,655 normal samples in about 20 CPU seconds
     (one thread of the 2-core AMD EPYC of ``docs/nafal.rst``; the former
     defaults, 256 transformations and 5 augmentation rounds, about 181).
     The method as the paper writes it is ``NAFALDetector(n_transforms=256,
@@ -449,7 +452,7 @@ class NAFALDetector(BaseDetector):
         "context_features": [Interval(numbers.Integral, 1, None, closed="left")],
         "base_components": [
             Interval(numbers.Integral, 0, None, closed="left"),
-            StrOptions({"auto"}),
+            StrOptions({"auto", "bic"}),
         ],
         "n_iterations": [Interval(numbers.Integral, 0, None, closed="left")],
         "alpha": [Interval(numbers.Real, 0.0, 1.0, closed="neither")],
@@ -493,7 +496,7 @@ class NAFALDetector(BaseDetector):
         flow_signal=16,
         flow_passes=2,
         context_features=8,
-        base_components=5,
+        base_components="auto",
         n_iterations=0,
         alpha=0.9,
         mahalanobis_level=0.95,
@@ -932,8 +935,7 @@ class NAFALDetector(BaseDetector):
             else min(self.transform_dim, self._fit_x.shape[1])
         )
 
-        auto = self.base_components == "auto"
-        auto_max = max(MIXTURE_CANDIDATES)
+        components, select = self._base_plan(conv)
         with seeded(seed, device):
             module = NAFAD(
                 self._fit_x.shape[1],
@@ -954,11 +956,11 @@ class NAFALDetector(BaseDetector):
                 extractor=extractor,
                 series_shape=self.input_shape_ if conv else None,
                 conv_segments=self.conv_segments,
-                base_components=auto_max if auto else self.base_components,
+                base_components=components,
             )
             module.transforms.standardize_(torch.from_numpy(self._fit_x))
             self.base_components_ = fit_base(
-                module, torch.from_numpy(self._base_sample(seed)), seed, select=auto
+                module, torch.from_numpy(self._base_sample(seed)), seed, select=select
             )
         net = FlowNet(
             module,
@@ -1015,10 +1017,25 @@ class NAFALDetector(BaseDetector):
     #: buys little and costs a pass of the model over them)
     _base_fit_samples = 4096
 
+    #: ``base_components="auto"`` on series: Gaussians per view (capped by
+    #: the number of series), chosen on the ablation's validation halves
+    _series_components = 5
+
+    def _base_plan(self, conv: bool) -> tuple[int, bool]:
+        """Components of the module's base, and whether BIC picks how many
+        of them to use (``base_components`` resolved)."""
+        if self.base_components == "bic" or (
+            self.base_components == "auto" and not conv
+        ):
+            return max(MIXTURE_CANDIDATES), True
+        if self.base_components == "auto":
+            return self._series_components, False
+        return self.base_components, False
+
     def _base_sample(self, seed: int) -> np.ndarray:
         """The training samples the mixture base is fitted to."""
         n = len(self._fit_x)
-        if self.base_components == 0 or n <= self._base_fit_samples:
+        if n <= self._base_fit_samples:
             return self._fit_x
         rng = np.random.default_rng([seed, 11])
         return self._fit_x[

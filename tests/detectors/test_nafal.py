@@ -414,12 +414,13 @@ def test_mixture_base_fits_clusters_and_scores_the_gap_between_them():
     np.testing.assert_array_equal(loaded.decision_function(X), det.decision_function(X))
 
 
-def test_auto_base_components_choose_a_mixture_only_for_clusters(X2):
+@pytest.mark.parametrize("setting", ["auto", "bic"])
+def test_bic_chooses_a_mixture_only_for_clustered_tabular_data(X2, setting):
     params = {**FAST, "n_iterations": 0, "transform_dim": 4}
-    clusters = NAFALDetector(**params, base_components="auto").fit(_three_clusters())
+    clusters = NAFALDetector(**params, base_components=setting).fit(_three_clusters())
     assert clusters.base_components_ > 1
     assert clusters.net_.module_.base is not None
-    gaussian = NAFALDetector(**params, base_components="auto").fit(X2)
+    gaussian = NAFALDetector(**params, base_components=setting).fit(X2)
     assert gaussian.base_components_ == 0 and gaussian.net_.module_.base is None
     plain = NAFALDetector(**params, base_components=0).fit(X2)
     assert plain.base_components_ == 0
@@ -427,6 +428,15 @@ def test_auto_base_components_choose_a_mixture_only_for_clusters(X2):
     np.testing.assert_allclose(
         gaussian.decision_function(X2), plain.decision_function(X2), rtol=1e-6
     )
+
+
+def test_auto_base_components_give_series_five_and_bic_lets_them_choose(X3):
+    params = {**FAST, "n_iterations": 0, "extractor": "conv"}
+    assert NAFALDetector(**params).fit(X3).base_components_ == 5
+    # the sines differ only in phase: one Gaussian is enough for BIC
+    chosen = NAFALDetector(**params, base_components="bic").fit(X3)
+    assert chosen.base_components_ in (0, 2, 3, 5)
+    assert NAFALDetector(**params, base_components=2).fit(X3).base_components_ == 2
 
 
 @pytest.mark.parametrize("bad", [-1, "many", 2.5])
