@@ -134,7 +134,7 @@ ARMS = {
         "feedback_epochs": 0,
     },
     # the same from a mixture base of 5 Gaussians per view, and from the
-    # default base (BIC's count on tabular data, 5 on series)
+    # default base (BIC's count on tabular data, 2 on series)
     "NAF (mixture base) + head, no flow feedback, hybrid query": {
         "score_head": "classifier",
         "query_strategy": "hybrid",

@@ -173,9 +173,9 @@ class NAFALDetector(BaseDetector):
         Gaussian by a short training run. ``"bic"``: the count of least BIC
         among 1, 2, 3, 5 and 10, and the standard normal when it is 1.
         ``"auto"``: ``"bic"`` on tabular data (a mixture only where the
-        data are clustered: small sets of one cluster lose with one), 5 on
-        series (which gain with it, though BIC finds one Gaussian enough for
-        a few dozen series); chosen on the validation halves of
+        data are clustered: small sets of one cluster lose with one), 2 on
+        series (which gain with them, though BIC finds one Gaussian enough
+        for a few dozen series); chosen on the validation halves of
         ``docs/nafal.rst`` (the flow's base). ``base_components_`` says what
         was used.
     n_iterations : int, default=0
@@ -372,7 +372,7 @@ class NAFALDetector(BaseDetector):
     about 200 optimiser steps of 64 samples x 8 views, no augmentation
     rounds, for series the convolutional extractor over 4 stretches of
     time, and as the flow's base a mixture of Gaussians per view (BIC's
-    count on tabular data, 5 on series). They
+    count on tabular data, 2 on series). They
     fit cardio's 1,655 normal samples in about 20 CPU seconds
     (one thread of the 2-core AMD EPYC of ``docs/nafal.rst``; the former
     defaults, 256 transformations and 5 augmentation rounds, about 181).
@@ -1019,7 +1019,7 @@ class NAFALDetector(BaseDetector):
 
     #: ``base_components="auto"`` on series: Gaussians per view (capped by
     #: the number of series), chosen on the ablation's validation halves
-    _series_components = 5
+    _series_components = 2
 
     def _base_plan(self, conv: bool) -> tuple[int, bool]:
         """Components of the module's base, and whether BIC picks how many
