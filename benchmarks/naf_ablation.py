@@ -238,7 +238,7 @@ VARIANTS = {
         {**DEFAULT, "base_components": 5},
         ("odds", "uea", "heldout"),
     ),
-    # BIC's count on tabular data, 2 on series: what the five above suggest
+    # BIC's count on tabular data, 2 on series: what the four above suggest
     # (small tabular sets of one cluster lose with a mixture, series gain,
     # most with 2; the same with 5 on series equals mixbic + mix5 exactly)
     "mixauto": (

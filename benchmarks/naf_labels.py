@@ -275,7 +275,6 @@ def run_naf(dataset, task, seed, split, arms=None, fit="NAF, no labels"):
     }
     base = {"dataset": dataset, "task": task, "seed": seed, "n_pool": len(pool)}
     start = time.process_time()
-    # the arms were measured with the standard normal base, the default then
     det = NAFALDetector(**FITS[fit], random_state=seed).fit(split.X_train)
     fit_s = time.process_time() - start
     rows = [
