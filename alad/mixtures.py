@@ -28,8 +28,9 @@ REG_COVAR = 1e-3
 
 
 def max_components(n_samples: int, n_features: int) -> int:
-    """At most one component per ``2 m`` samples: a full covariance has
-    ``m (m + 3) / 2`` parameters."""
+    """At most one component per ``2 m`` samples (at least one), so that a
+    small set gets few full covariances (``m (m + 3) / 2`` parameters each);
+    :func:`fit_base` keeps the standard normal below ``2 m`` samples."""
     return max(1, n_samples // (2 * n_features))
 
 
@@ -73,6 +74,8 @@ def select_components(
     """
     n, n_all, features = data.shape
     usable = [c for c in candidates if c <= max_components(n, features)] or [1]
+    if usable == [1]:
+        return 1
     views = [data[:, k] for k in range(min(n_views, n_all))]
     bic = {
         c: sum(_mixture(c, random_state).fit(v).bic(v) for v in views) for c in usable
@@ -109,7 +112,8 @@ def fit_base(
     With ``select=True`` the number of components is chosen by BIC
     (:func:`select_components`, at most the base's) on what the flow models;
     when one Gaussian is chosen, the mixture is dropped and the flow keeps
-    the standard normal base. Does nothing with the standard normal base.
+    the standard normal base, as it does with fewer than ``2 m`` samples.
+    Does nothing with the standard normal base.
 
     Returns
     -------
@@ -118,7 +122,12 @@ def fit_base(
     """
     if module.base is None:
         return 0
-    latents, modelled = module.base_inputs(x)
+    latents, modelled = module.base_inputs(x, with_modelled=select)
+    n, _, features = latents.shape
+    if n < 2 * features:
+        # too few samples for one full covariance: the standard normal
+        module.base = None
+        return 0
     n_components = module.base.n_components
     if select:
         candidates = [c for c in CANDIDATES if c <= n_components]

@@ -172,12 +172,13 @@ class NAFALDetector(BaseDetector):
         flow: data of several clusters need no longer be folded into one
         Gaussian by a short training run. ``"bic"``: the count of least BIC
         among 1, 2, 3, 5 and 10, and the standard normal when it is 1.
-        ``"auto"``: ``"bic"`` on tabular data (a mixture only where the
-        data are clustered: small sets of one cluster lose with one), 2 on
-        series (which gain with them, though BIC finds one Gaussian enough
-        for a few dozen series); chosen on the validation halves of
-        ``docs/nafal.rst`` (the flow's base). ``base_components_`` says what
-        was used.
+        ``"auto"``: ``"bic"`` with the dense extractor, i.e. on tabular data
+        (a mixture only where the data are clustered: small sets of one
+        cluster lose with one), 2 with the convolutional one, i.e. on series
+        (which gain with them, though BIC on a few dozen series rarely asks
+        for a mixture); chosen on the validation halves of ``docs/nafal.rst``
+        (the flow's base). Fewer than ``2 * transform_dim`` samples keep the
+        standard normal. ``base_components_`` says what was used.
     n_iterations : int, default=0
         Rounds of active augmentation (the paper's ``N_max = 5``); 0 is NAF-AD,
         the default: the rounds added no more than training as long in the

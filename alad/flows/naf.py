@@ -203,42 +203,48 @@ class NAFAD(nn.Module):
         return log_prob + logdet if self.volume_term else log_prob
 
     @torch.no_grad()
-    def base_inputs(self, x: Tensor, chunk_size: int = 256) -> tuple[Tensor, Tensor]:
+    def base_inputs(
+        self, x: Tensor, with_modelled: bool = False, chunk_size: int = 256
+    ) -> tuple[Tensor, Tensor | None]:
         """What a mixture base is fitted to, for samples ``x``.
 
         Computed as training sees them (batch statistics in the convolutional
-        extractor's normalisation, whose running statistics are left as they
-        were).
+        extractor's normalisation, whose running statistics and the module's
+        mode are restored, whatever happens).
 
         Returns
         -------
         latents : Tensor of shape (n, K, m)
             The flow's latents of every view.
-        modelled : Tensor of shape (n, K, m)
-            What the flow models: the views themselves with the invertible
-            extractor (the likelihood is theirs), the features with the
-            convolutional one. A component count is chosen on these, not on
-            the latents, which the untrained flow warps.
+        modelled : Tensor of shape (n, K, m) or None
+            With ``with_modelled``, what the flow models: the views themselves
+            with the invertible extractor (the likelihood is theirs), the
+            features with the convolutional one. A component count is chosen
+            on these, not on the latents, which the untrained flow warps.
         """
         saved = {name: b.clone() for name, b in self.extractor.named_buffers()}
         was_training = self.training
-        self.train()
         K = self.transforms.n_transforms
-        invertible = hasattr(self.extractor, "inverse")
+        views_modelled = isinstance(self.extractor, FeatureExtractor)
         latents, modelled = [], []
-        for start in range(0, x.shape[0], chunk_size):
-            views = self.views(x[start : start + chunk_size])
-            rows = views.shape[0]
-            k = torch.arange(K, device=x.device).repeat(rows)
-            flat = views.reshape(rows * K, *views.shape[2:])
-            features, _ = self.extractor(flat)
-            latent = self.flow.transform(self.embedding(k))(features)
-            latents.append(latent.reshape(rows, K, -1))
-            modelled.append((flat if invertible else features).reshape(rows, K, -1))
-        for name, b in self.extractor.named_buffers():
-            b.copy_(saved[name])
-        self.train(was_training)
-        return torch.cat(latents), torch.cat(modelled)
+        try:
+            self.train()
+            for start in range(0, x.shape[0], chunk_size):
+                views = self.views(x[start : start + chunk_size])
+                rows = views.shape[0]
+                k = torch.arange(K, device=x.device).repeat(rows)
+                flat = views.reshape(rows * K, *views.shape[2:])
+                features, _ = self.extractor(flat)
+                latent = self.flow.transform(self.embedding(k))(features)
+                latents.append(latent.reshape(rows, K, -1))
+                if with_modelled:
+                    what = flat if views_modelled else features
+                    modelled.append(what.reshape(rows, K, -1))
+        finally:
+            for name, b in self.extractor.named_buffers():
+                b.copy_(saved[name])
+            self.train(was_training)
+        return torch.cat(latents), (torch.cat(modelled) if with_modelled else None)
 
     def views(
         self, x: Tensor, view: Tensor | None = None, is_view: Tensor | None = None

@@ -175,6 +175,40 @@ def test_mixture_model_trains_every_parameter_and_samples_back():
     assert torch.allclose(log_prob, model.view_log_prob(views, k))
 
 
+def test_base_inputs_give_the_views_or_the_conv_features():
+    x = _clusters()
+    dense = _model(2)
+    dense.transforms.standardize_(x)
+    latents, modelled = dense.base_inputs(x, with_modelled=True)
+    assert latents.shape == modelled.shape == (len(x), 2, 2)
+    assert torch.allclose(modelled, dense.views(x))
+    assert dense.base_inputs(x)[1] is None
+    torch.manual_seed(0)
+    conv = NAFAD(
+        12,
+        3,
+        2,
+        torch.Generator().manual_seed(0),
+        flow_params=TINY_FLOW,
+        extractor="conv",
+        series_shape=(6, 2),
+        base_components=2,
+    )
+    series = torch.randn(20, 12)
+    conv.transforms.standardize_(series)
+    latents, modelled = conv.base_inputs(series, with_modelled=True)
+    # the features (n, K, m), not the flattened view series (n, K, T * m)
+    assert latents.shape == modelled.shape == (20, 3, 2)
+
+
+def test_too_few_samples_keep_the_standard_normal():
+    x = _clusters(n=3)  # fewer than 2 m = 4 samples
+    model = _model(2)
+    model.transforms.standardize_(x)
+    assert fit_base(model, x) == 0 and model.base is None
+    assert select_components(x[:, None, :].numpy()) == 1
+
+
 def test_fit_base_keeps_the_conv_extractors_running_statistics():
     torch.manual_seed(0)
     model = NAFAD(
