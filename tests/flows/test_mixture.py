@@ -118,6 +118,21 @@ def _model(base_components, **kwargs):
     )
 
 
+def _conv_model():
+    """A convolutional NAFAD of series of 6 steps x 2 channels, 2 Gaussians."""
+    torch.manual_seed(0)
+    return NAFAD(
+        12,
+        3,
+        2,
+        torch.Generator().manual_seed(0),
+        flow_params=TINY_FLOW,
+        extractor="conv",
+        series_shape=(6, 2),
+        base_components=2,
+    )
+
+
 def test_other_weights_are_drawn_as_without_the_mixture():
     plain, mixed = _model(0), _model(3)
     assert plain.base is None and isinstance(mixed.base, MixtureBase)
@@ -183,17 +198,7 @@ def test_base_inputs_give_the_views_or_the_conv_features():
     assert latents.shape == modelled.shape == (len(x), 2, 2)
     assert torch.allclose(modelled, dense.views(x))
     assert dense.base_inputs(x)[1] is None
-    torch.manual_seed(0)
-    conv = NAFAD(
-        12,
-        3,
-        2,
-        torch.Generator().manual_seed(0),
-        flow_params=TINY_FLOW,
-        extractor="conv",
-        series_shape=(6, 2),
-        base_components=2,
-    )
+    conv = _conv_model()
     series = torch.randn(20, 12)
     conv.transforms.standardize_(series)
     latents, modelled = conv.base_inputs(series, with_modelled=True)
@@ -210,17 +215,7 @@ def test_too_few_samples_keep_the_standard_normal():
 
 
 def test_fit_base_keeps_the_conv_extractors_running_statistics():
-    torch.manual_seed(0)
-    model = NAFAD(
-        12,
-        3,
-        2,
-        torch.Generator().manual_seed(0),
-        flow_params=TINY_FLOW,
-        extractor="conv",
-        series_shape=(6, 2),
-        base_components=2,
-    ).eval()
+    model = _conv_model().eval()
     x = torch.randn(64, 12)
     model.transforms.standardize_(x)
     before = {n: b.clone() for n, b in model.named_buffers()}
