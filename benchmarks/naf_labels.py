@@ -51,6 +51,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import gzip
 import json
 import subprocess
 import sys
@@ -73,7 +74,8 @@ ODDS = ("arrhythmia", "cardio", "lympho", "thyroid")
 UEA = ("Epilepsy", "NATOPS", "RacketSports", "CharacterTrajectories")
 SEEDS = (0, 1, 2)
 FRACTIONS = (0.01, 0.02, 0.05)
-OUT = Path("benchmarks/results/naf_labels.jsonl")
+#: gzip-compressed JSON lines (a plain ``.jsonl`` path works too)
+OUT = Path("benchmarks/results/naf_labels.jsonl.gz")
 WORK = Path("alad_output/naf_labels.work")
 PEER_PYTHON = Path("benchmarks/.venv-peers/bin/python")
 
@@ -239,15 +241,24 @@ def load_records(path=OUT):
     path = Path(path)
     if not path.exists():
         return []
-    return [json.loads(line) for line in path.read_text().splitlines() if line]
+    raw = path.read_bytes()
+    text = (gzip.decompress(raw) if path.suffix == ".gz" else raw).decode()
+    return [json.loads(line) for line in text.splitlines() if line]
 
 
 def append(path, records):
+    """Append ``records``; a ``.gz`` file is rewritten whole, atomically and
+    without a time stamp, so its bytes depend on the records only."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a") as f:
-        for r in records:
-            f.write(json.dumps(r, sort_keys=True) + "\n")
+    lines = "".join(json.dumps(r, sort_keys=True) + "\n" for r in records)
+    if path.suffix != ".gz":
+        with path.open("a") as f:
+            f.write(lines)
+        return
+    old = gzip.decompress(path.read_bytes()).decode() if path.exists() else ""
+    data = gzip.compress((old + lines).encode(), mtime=0)
+    atomic_write(path, lambda f: f.write(data), "wb")
 
 
 def tid(dataset, task):
