@@ -34,6 +34,17 @@ def max_components(n_samples: int, n_features: int) -> int:
     return max(1, n_samples // (2 * n_features))
 
 
+def _distinct_rows(views) -> int:
+    """The fewest distinct rows among ``views`` (arrays ``(n, m)``).
+
+    EM starts from k-means, which cannot place more components than there
+    are distinct points and warns (a ConvergenceWarning about a count the
+    user never chose) when asked to: data with duplicated rows (binary or
+    one-hot features, a constant set) cap the count of components.
+    """
+    return min(len(np.unique(v, axis=0)) for v in views)
+
+
 def _mixture(n_components: int, random_state: int) -> GaussianMixture:
     return GaussianMixture(
         n_components,
@@ -53,8 +64,8 @@ def select_components(
     data : ndarray of shape (n, K, m)
         What the flow models, for every view of the training samples.
     candidates : sequence of int
-        Counts to choose among; those above :func:`max_components` are
-        skipped.
+        Counts to choose among; those above :func:`max_components` or the
+        number of distinct samples are skipped.
     random_state : int
         Seed of the EM fits.
     n_views : int, default=4
@@ -73,10 +84,11 @@ def select_components(
     1
     """
     n, n_all, features = data.shape
-    usable = [c for c in candidates if c <= max_components(n, features)] or [1]
+    views = [data[:, k] for k in range(min(n_views, n_all))]
+    most = min(max_components(n, features), _distinct_rows(views))
+    usable = [c for c in candidates if c <= most] or [1]
     if usable == [1]:
         return 1
-    views = [data[:, k] for k in range(min(n_views, n_all))]
     bic = {
         c: sum(_mixture(c, random_state).fit(v).bic(v) for v in views) for c in usable
     }
@@ -86,7 +98,8 @@ def select_components(
 def fit_view_mixtures(latents: np.ndarray, n_components: int, random_state: int = 0):
     """One mixture per view, fitted by EM to latents ``(n, K, m)``.
 
-    Uses at most :func:`max_components` components.
+    Uses at most :func:`max_components` components, and no more than the
+    fewest distinct latents of a view.
 
     Returns
     -------
@@ -95,8 +108,9 @@ def fit_view_mixtures(latents: np.ndarray, n_components: int, random_state: int 
     covariances : ndarray of shape (K, c, m, m)
     """
     n, n_views, features = latents.shape
-    used = min(n_components, max_components(n, features))
-    fits = [_mixture(used, random_state).fit(latents[:, k]) for k in range(n_views)]
+    views = [latents[:, k] for k in range(n_views)]
+    used = min(n_components, max_components(n, features), _distinct_rows(views))
+    fits = [_mixture(used, random_state).fit(v) for v in views]
     return (
         np.stack([f.weights_ for f in fits]),
         np.stack([f.means_ for f in fits]),

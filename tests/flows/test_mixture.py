@@ -2,6 +2,7 @@
 its EM fit (alad.mixtures) and its use in NAFAD."""
 
 import math
+import warnings
 
 import pytest
 import torch
@@ -212,6 +213,28 @@ def test_too_few_samples_keep_the_standard_normal():
     model.transforms.standardize_(x)
     assert fit_base(model, x) == 0 and model.base is None
     assert select_components(x[:, None, :].numpy()) == 1
+
+
+@pytest.mark.parametrize("select", [True, False], ids=["bic", "fixed"])
+def test_duplicated_samples_cap_the_components_without_a_warning(select):
+    """k-means, which starts EM, cannot place more components than there are
+    distinct samples: binary features or repeated rows must not ask it to."""
+    x = _clusters(n=3).repeat(40, 1)  # 3 distinct samples, 120 rows
+    model = _model(10)
+    model.transforms.standardize_(x)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # sklearn's ConvergenceWarning included
+        n_used = fit_base(model, x, select=select)
+    assert n_used <= 3
+    assert select_components(x[:, None, :].numpy()) <= 3
+    one = _clusters(n=1).repeat(120, 1)  # a single distinct sample
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert select_components(one[:, None, :].numpy()) == 1
+        assert fit_view_mixtures(one[:, None, :].double().numpy(), 5)[0].shape == (
+            1,
+            1,
+        )
 
 
 def test_fit_base_keeps_the_conv_extractors_running_statistics():
