@@ -251,6 +251,35 @@ def test_query_changes_only_the_pool_windows_it_keeps(ard, data):
     assert all(_equal(after[k], before[k]) for k in before)
 
 
+def test_ctrl_c_in_a_query_keeps_the_pool_windows_it_had(ard, data, monkeypatch):
+    det = copy.deepcopy(ard)
+    det.query(data.X_test[:300])
+    before = snapshot(det)
+    calls = []
+    original = ActiveReconstructionDetector._standardized
+    monkeypatch.setattr(
+        ActiveReconstructionDetector,
+        "_standardized",
+        lambda self, X: calls.append(1) or original(self, X),
+    )
+    copy.deepcopy(det).query(data.X_test)
+    monkeypatch.undo()
+    # the last standardisation of a query is that of the quiet windows it keeps
+    fail_on_call(
+        monkeypatch,
+        ActiveReconstructionDetector,
+        "_standardized",
+        len(calls),
+        KeyboardInterrupt,
+    )
+    with pytest.raises(KeyboardInterrupt):
+        det.query(data.X_test)
+    monkeypatch.undo()
+    assert_same_state(det, before)
+    det.partial_fit(data.X_test[:W], np.zeros(W))  # replays the windows it kept
+    assert det.feedback_history_[-1]["round"] == ard.n_feedback_rounds_ + 1
+
+
 @pytest.mark.parametrize("owner, name, n", ARD_ROUND_POINTS)
 def test_a_fault_in_partial_fit_leaves_everything(
     ard, data, monkeypatch, owner, name, n

@@ -1159,8 +1159,12 @@ class ActiveReconstructionDetector(BaseDetector):
             windows = X[starts[quiet]]
         else:
             windows = window_view(X, self.window_size)[starts[quiet]]
-        self._pool_normal_prints = fingerprints(windows)
-        self._pool_normal = self._standardized(np.ascontiguousarray(windows))
+        # both computed before either is bound: a failure or Ctrl-C while
+        # standardising must not pair the new pool's prints with the old
+        # pool's windows (partial_fit indexes one by the other)
+        prints = fingerprints(windows)
+        pool = self._standardized(np.ascontiguousarray(windows))
+        self._pool_normal_prints, self._pool_normal = prints, pool
 
     def _window_labels_2d(self, X, y, starts, *, name="y") -> np.ndarray:
         """Labels ``(n_windows, window_size)`` of the windows at ``starts``.
