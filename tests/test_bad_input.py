@@ -213,6 +213,17 @@ def test_series_after_2d_fit_is_refused_by_nafal(fitted, method):
         call(fitted["nafal"], method, np.zeros((4, W, C)))
 
 
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_refit_on_3d_arrays_forgets_the_column_names_of_a_frame(good, kind):
+    """3-D arrays have no column names: those of an earlier fit on a DataFrame
+    must not outlive a refit on them (and refuse a later frame's names)."""
+    det = make(kind).fit(good)
+    det.feature_names_in_ = np.array(["a", "b", "c"], dtype=object)  # a frame's
+    det.fit(good.reshape(-1, W, C))
+    assert not hasattr(det, "feature_names_in_")
+    assert det.n_features_in_ == C
+
+
 @pytest.mark.parametrize("method", METHODS)
 @pytest.mark.parametrize(
     "X, match",

@@ -617,6 +617,9 @@ class ActiveReconstructionDetector(BaseDetector):
                 )
             if reset:
                 self.n_features_in_ = X.shape[2]
+                # 3-D arrays carry no column names: drop those of an earlier
+                # fit on a DataFrame, as validate_data does for 2-D input
+                self.__dict__.pop("feature_names_in_", None)
             elif X.shape[2] != self.n_features_in_:
                 raise ValueError(
                     f"X has {X.shape[2]} channels, but {type(self).__name__} was "

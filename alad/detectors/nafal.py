@@ -584,6 +584,9 @@ class NAFALDetector(BaseDetector):
             )
             if reset:
                 self.n_features_in_ = X.shape[2]
+                # 3-D arrays carry no column names: drop those of an earlier
+                # fit on a DataFrame, as validate_data does for 2-D input
+                self.__dict__.pop("feature_names_in_", None)
                 self.input_shape_ = tuple(X.shape[1:])
             elif tuple(X.shape[1:]) != self.input_shape_:
                 raise ValueError(
