@@ -170,9 +170,9 @@ def check_input_shape(X, *, name: str = "X") -> tuple[int, ...]:
 def standard_scaling(X: np.ndarray, standardize: bool = True):
     """Per-channel mean and scale of ``X`` (last axis), as detectors standardise.
 
-    Constant channels (standard deviation below 1e-12) keep a scale of 1, so
-    that dividing by ~0 does not explode them; ``standardize=False`` gives
-    the identity (mean 0, scale 1).
+    Constant channels (all values equal, or standard deviation below 1e-12)
+    keep a scale of 1, so that dividing by ~0 does not explode them;
+    ``standardize=False`` gives the identity (mean 0, scale 1).
 
     Returns
     -------
@@ -197,7 +197,11 @@ def standard_scaling(X: np.ndarray, standardize: bool = True):
             "deviation of a channel overflows float64 (largest |X| is "
             f"{np.abs(flat).max():.3g}); rescale X."
         )
-    return mean, np.where(scale > 1e-12, scale, 1.0)
+    # a constant channel away from zero has a rounding error of its mean for
+    # standard deviation (about 1e-11 at 1e5), which would pass the 1e-12
+    # test: recognised by its minimum and maximum, it keeps a scale of 1 too
+    constant = flat.min(axis=0) == flat.max(axis=0)
+    return mean, np.where((scale > 1e-12) & ~constant, scale, 1.0)
 
 
 def standardize(X: np.ndarray, mean, scale, *, chunk_rows: int = 65_536) -> np.ndarray:

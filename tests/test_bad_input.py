@@ -174,6 +174,23 @@ def test_fit_refuses_values_whose_variance_overflows(good, kind):
         make(kind).fit(good * 1e300)
 
 
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("level", [0.0, 0.1, 123456.789, 1e8 + 0.3])
+def test_a_constant_channel_keeps_a_scale_of_1_at_any_level(good, kind, level):
+    """Far from zero, the rounding error of a constant channel's mean is its
+    standard deviation (1e-11 at 1e5): the channel must still be scaled by 1,
+    so that a later step on it scores as the anomaly it is instead of being
+    refused as beyond float32 after dividing by that rounding error."""
+    X = good.copy()
+    X[:, 1] = level
+    det = make(kind).fit(X)
+    assert det.scaler_scale_[1] == 1.0
+    X[W : 2 * W, 1] += 1e5
+    scores = det.decision_function(X)
+    assert np.isfinite(scores).all()
+    assert scores[W : 2 * W].min() > np.delete(scores, np.s_[W : 2 * W]).max()
+
+
 def test_fit_without_standardising_refuses_values_beyond_float32(good):
     with pytest.raises(ValueError, match="X holds values too far"):
         make("ard", standardize=False).fit(good * 1e20)
