@@ -239,8 +239,9 @@ class NAFALDetector(BaseDetector):
     anomaly_weight : float, default=1.0
         Weight of the hinge term on known anomalies in :meth:`partial_fit`.
     anomaly_margin : float, default=1.0
-        The hinge pushes a known anomaly's score above ``threshold_ +
-        anomaly_margin * std(decision_scores_)``.
+        The hinge pushes a known anomaly's flow score above ``threshold_ +
+        anomaly_margin * std(decision_scores_)``, both of the flow's scores
+        (once a head joins the score, of the flow's own training scores).
     score_head : {"classifier", "none"}, default="classifier"
         Whether the labels also train the score, not only the flow.
         ``"classifier"``: once a labelled sample is anomalous, each
@@ -1332,18 +1333,37 @@ class NAFALDetector(BaseDetector):
             return select_marginal(scores, self.threshold_, n)
         return select_top_and_marginal(scores, self.threshold_, n)
 
+    def _anomaly_target(self) -> float:
+        """The flow score a known anomaly is pushed above in :meth:`partial_fit`.
+
+        ``threshold_ + anomaly_margin * std(decision_scores_)`` while the
+        score is the flow's. Once a head is fitted those two are in the head's
+        unit (a rank plus a probability, about 0 to 2) while the hinge reads
+        the flow's score (a negative log-likelihood), so the target is taken
+        from the flow's own scores of the training data, thresholded by
+        ``contamination`` as ``threshold_`` is without labels.
+        """
+        if self._head is None:
+            return self.threshold_ + self.anomaly_margin * float(
+                np.std(self.decision_scores_)
+            )
+        flow = self._fit_flow_scores
+        threshold = float(np.percentile(flow, 100 * (1 - self.contamination)))
+        return threshold + self.anomaly_margin * float(np.std(flow))
+
     @transactional
     def partial_fit(self, X, y, classes=None):
         """Learn from labelled samples, continuing from the current weights.
 
         ``y == 0`` samples join the normal training data; ``y == 1`` samples
-        enter a hinge term that raises their score above ``threshold_ +
-        anomaly_margin * std(decision_scores_)``. With ``feedback_epochs >
-        0`` a copy of the model then trains that many epochs on all training
-        data (normal samples, augmented views and every labelled sample so
-        far) and replaces the model if its weights and the scores of the
-        training data are finite; with 0 (the default) the flow is left as it
-        is. With ``score_head="classifier"`` and at least one
+        enter a hinge term that raises their flow score above ``threshold_ +
+        anomaly_margin * std(decision_scores_)`` (once a head is fitted, the
+        same of the flow's own training scores: :meth:`_anomaly_target`).
+        With ``feedback_epochs > 0`` a copy of the model then trains that many
+        epochs on all training data (normal samples, augmented views and every
+        labelled sample so far) and replaces the model if its weights and the
+        scores of the training data are finite; with 0 (the default) the flow
+        is left as it is. With ``score_head="classifier"`` and at least one
         labelled anomaly so far, the head is fitted again on every labelled
         sample and the score becomes the flow's rank plus its probability;
         ``decision_scores_``/``threshold_`` are recomputed in that unit. A
@@ -1382,9 +1402,7 @@ class NAFALDetector(BaseDetector):
         self._check_within_budget(int(known.sum()))
         flat = self._standardized(X[known])
         labels = y[known]
-        target = self.threshold_ + self.anomaly_margin * float(
-            np.std(self.decision_scores_)
-        )
+        target = self._anomaly_target()
         state = dataclasses.replace(
             self._state(),
             train_x=np.concatenate([self._train_x, flat[labels == 0]]),

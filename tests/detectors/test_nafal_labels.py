@@ -165,6 +165,20 @@ def test_switching_the_head_off_drops_it_at_the_next_round(with_head, data):
     np.testing.assert_array_equal(det.decision_function(pool), flow_scores(det, pool))
 
 
+def test_the_flow_feedback_target_stays_in_the_flows_unit_after_a_head(with_head, data):
+    # with a head, threshold_ and decision_scores_ are a rank plus a
+    # probability; the hinge reads the flow's score, so its target must come
+    # from the flow's own training scores, not from threshold_
+    _, pool, y = data
+    det = copy.deepcopy(with_head)
+    flow = det._score_flat(det._fit_x)  # the flow's scores of its training data
+    det.partial_fit(pool[[42, 3]], y[[42, 3]])
+    target = det.feedback_history_[-1]["hinge_target"]
+    expected = np.percentile(flow, 100 * (1 - det.contamination)) + np.std(flow)
+    np.testing.assert_allclose(target, expected)
+    assert target > np.median(flow) > det.threshold_
+
+
 def test_top_query_offers_the_highest_scores(with_head, data):
     _, pool, _ = data
     known = np.full(len(pool), np.nan)
