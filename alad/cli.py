@@ -70,9 +70,11 @@ class _Formatter(argparse.HelpFormatter):
     def _get_help_string(self, action):
         help_text = action.help or ""
         default = action.default
+        # by identity: ``0 in (None, False)`` is true, and a default of 0 (the
+        # demo's seed) must be shown
         if (
             "%(default)" in help_text
-            or default in (None, False, argparse.SUPPRESS)
+            or any(default is empty for empty in (None, False, argparse.SUPPRESS))
             or default in ([], {})
             or not action.option_strings
         ):

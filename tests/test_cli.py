@@ -66,7 +66,10 @@ def test_help_renders_percent_signs_and_defaults():
     assert "(default: han)" in text and "(default: [0, 1, 2])" in text
     assert "(default: None)" not in text
     demo = build_parser()._subparsers._group_actions[0].choices["demo"]
-    assert "(default: 4)" in " ".join(demo.format_help().split())
+    text = " ".join(demo.format_help().split())
+    assert "(default: 4)" in text
+    # a default of 0 is a default too (0 == False)
+    assert "the seed (default: 0)" in text
 
 
 @pytest.mark.parametrize(
