@@ -96,6 +96,23 @@ def _json_dict(text: str) -> dict:
     return value
 
 
+def _int_at_least(minimum: int):
+    """An argparse type: an integer ``>= minimum``."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or value < minimum:
+            raise argparse.ArgumentTypeError(
+                f"expected an integer >= {minimum}, got {text!r}"
+            )
+        return value
+
+    return parse
+
+
 def _grid_arg(text: str):
     """A grid's name (checked later, against the protocol's) or a JSON object."""
     return _json_dict(text) if text.lstrip().startswith("{") else text
@@ -135,7 +152,12 @@ def _results_file(text: str) -> Path:
 
 def _demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
+    from .runtime import resolve_device
 
+    try:  # before the data and the fit, not after them
+        resolve_device(args.device)
+    except ValueError as exc:
+        args.parser.error(f"argument --device: {exc}")
     run_demo(
         out_dir=args.out,
         rounds=args.rounds,
@@ -341,18 +363,20 @@ def build_parser() -> argparse.ArgumentParser:
         "writing PNGs of the scores.",
     )
     demo.add_argument("--out", default="alad_output", help="folder for the PNGs")
-    demo.add_argument("--rounds", type=int, default=4, help="query rounds")
-    demo.add_argument("--per-round", type=int, default=10, help="windows per round")
+    demo.add_argument("--rounds", type=_int_at_least(1), default=4, help="query rounds")
+    demo.add_argument(
+        "--per-round", type=_int_at_least(1), default=10, help="windows per round"
+    )
     demo.add_argument("--random-state", type=int, default=0, help="the seed")
     demo.add_argument("--device", default="cpu", help="cpu, auto, cuda or cuda:N")
     demo.add_argument(
         "--verbose",
-        type=int,
+        type=_int_at_least(0),
         default=1,
         help="the detector's verbosity (0: rounds only, 1: a line per epoch with "
         "the seconds left, 2: progress bars over batches too)",
     )
-    demo.set_defaults(run=_demo)
+    demo.set_defaults(run=_demo, parser=demo)
 
     bench = commands.add_parser(
         "benchmark",

@@ -88,6 +88,10 @@ def test_help_renders_percent_signs_and_defaults():
             "no such series file",
         ),
         (["frobnicate"], "invalid choice"),
+        (["demo", "--rounds", "0"], "argument --rounds: expected an integer >= 1"),
+        (["demo", "--per-round", "-3"], "argument --per-round"),
+        (["demo", "--verbose", "-1"], "argument --verbose"),
+        (["demo", "--device", "gpu7"], "argument --device: device must be"),
     ],
 )
 def test_bad_arguments_are_argparse_errors(args, message, capsys):
