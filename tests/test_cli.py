@@ -88,6 +88,34 @@ def test_help_renders_percent_signs_and_defaults():
             "no such series file",
         ),
         (["frobnicate"], "invalid choice"),
+        # what a run's detector would refuse, refused before the first run
+        (["benchmark", "--dataset", "telemetry", "--params", '{"nope": 1}'], "'nope'"),
+        (["benchmark", "--dataset", "telemetry", "--backbone", "nope"], "'backbone'"),
+        (["benchmark", "--dataset", "telemetry", "--budget", "0"], "'budget'"),
+        (
+            ["benchmark", "--dataset", "telemetry", "--validation-ratio", "1"],
+            "validation_ratio must be in [0, 1)",
+        ),
+        (
+            ["benchmark", "--dataset", "telemetry", "--grid", '{"top_k": 5}'],
+            "grid['top_k'] must be a non-empty list",
+        ),
+        (
+            ["benchmark", "--protocol", "nafal", "--params", '{"max_epochs": 3}'],
+            "may not set max_epochs",
+        ),
+        (
+            [
+                "benchmark",
+                "--protocol",
+                "labels",
+                "--dataset",
+                "telemetry",
+                "--seeds",
+                "-1",
+            ],
+            "'random_state'",
+        ),
         (["demo", "--rounds", "0"], "argument --rounds: expected an integer >= 1"),
         (["demo", "--per-round", "-3"], "argument --per-round"),
         (["demo", "--verbose", "-1"], "argument --verbose"),

@@ -32,6 +32,7 @@ from .store import ResultStore
 __all__ = [
     "PROTOCOLS",
     "Job",
+    "check_params",
     "format_records",
     "get_protocol",
     "record_key",
@@ -57,6 +58,43 @@ def record_key(*parts) -> str:
     """A short stable hash of JSON-able parts: the identity of a record."""
     blob = json.dumps(parts, sort_keys=True, default=str)
     return hashlib.sha1(blob.encode()).hexdigest()[:16]
+
+
+def check_params(
+    estimator: type,
+    params: dict,
+    *,
+    fixed: Iterable[str] = (),
+    variants: Iterable[dict] = ({},),
+) -> None:
+    """Refuse now the detector parameters a protocol's runs would fail on.
+
+    A run builds its detector only when it starts, after the data are
+    loaded and possibly after hours of earlier runs: a misspelt name in
+    ``--params`` or a value out of range would end the benchmark there with a
+    traceback. Here each ``{**params, **variant}`` is set on a default
+    ``estimator`` and checked against its constraints; ``fixed`` names the
+    parameters the protocol sets itself, which ``params`` may not give.
+
+    Raises
+    ------
+    ValueError
+        Naming the parameter and what it must be.
+    """
+    taken = sorted(set(params) & set(fixed))
+    if taken:
+        raise ValueError(
+            f"params may not set {', '.join(taken)}: the protocol sets "
+            f"{'it' if len(taken) == 1 else 'them'} itself."
+        )
+    known = estimator().get_params()
+    for variant in variants:
+        given = {**params, **variant}
+        unknown = sorted(set(given) - set(known))
+        if unknown:
+            names = ", ".join(map(repr, unknown))
+            raise ValueError(f"{estimator.__name__} has no parameter {names}.")
+        estimator().set_params(**given)._validate_params()
 
 
 @dataclass(frozen=True)

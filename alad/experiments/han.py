@@ -27,7 +27,7 @@ from ..active import run_active_learning
 from ..datasets import split_unlabeled
 from ..detectors import ActiveReconstructionDetector
 from ..metrics import detection_report
-from .engine import Job, record_key, run_jobs
+from .engine import Job, check_params, record_key, run_jobs
 from .store import ResultStore, atomic_write, beside
 from .tasks import DATASETS, Task, load_tasks
 
@@ -380,6 +380,11 @@ GRIDS = {
 
 def expand_grid(grid: dict, base: dict) -> list[dict]:
     """Every combination of ``grid`` over ``base``, in a stable order."""
+    for name, values in grid.items():
+        if not isinstance(values, (list, tuple)) or not values:
+            raise ValueError(
+                f"grid[{name!r}] must be a non-empty list of values; got {values!r}."
+            )
     names = sorted(grid)
     configs = []
     for values in itertools.product(*(grid[n] for n in names)):
@@ -412,9 +417,26 @@ def jobs(
     for name in settings:
         if name not in SETTINGS:
             raise ValueError(f"setting must be one of {SETTINGS}; got {name!r}.")
+    if not 0 < unlabeled_ratio < 1:
+        raise ValueError(f"unlabeled_ratio must be in (0, 1); got {unlabeled_ratio}.")
+    if not 0 <= validation_ratio < 1:
+        raise ValueError(f"validation_ratio must be in [0, 1); got {validation_ratio}.")
     cache_dir = Path(cache_dir)
     configs = expand_grid(grid or {}, {**ACTIVE_DEFAULTS, **(active or {})})
     params = dict(params or {})
+    variants = [{}] if "active" not in settings else configs
+    variants += [{**configs[0], **ABLATIONS[name]} for name in ablations]
+    check_params(
+        ActiveReconstructionDetector,
+        {**TABLE2_FEEDBACK, **params},
+        fixed=("backbone", "random_state"),
+        variants=[
+            {**v, "backbone": b, "random_state": s}
+            for v in variants
+            for b in backbones
+            for s in seeds
+        ],
+    )
     tasks = []
     for spec in datasets:
         tasks += [spec] if isinstance(spec, Task) else load_tasks(spec, data_home)

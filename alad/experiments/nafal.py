@@ -45,7 +45,7 @@ from sklearn.svm import OneClassSVM
 
 from ..datasets import load_odds, load_uea, novelty_split, one_vs_rest_split
 from ..detectors import NAFALDetector
-from .engine import Job, record_key, run_jobs
+from .engine import Job, check_params, record_key, run_jobs
 from .machine import machine
 from .store import ResultStore
 from .tables import render_table
@@ -335,6 +335,14 @@ def jobs(
         :func:`~alad.datasets.load_uea`.
     """
     params = dict(params or {})
+    for kind in SETTINGS:  # tabular (Table 1) and series (Tables 2, 3)
+        check_params(
+            NAFALDetector,
+            {**PINNED, **SETTINGS[kind]["detector"], **params},
+            # set from the steps of SETTINGS (or QUICK) and the seed
+            fixed=("max_epochs", "augment_epochs", "n_iterations", "random_state"),
+            variants=[{"random_state": seed} for seed in seeds],
+        )
     work = []
     for table in tables:
         if table not in TABLES:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..engine import Job, record_key
+from ..engine import Job, check_params, record_key
 from ..store import atomic_write
 from ..tasks import DATASETS, Task, load_tasks
 from .exchange import (
@@ -445,6 +445,14 @@ def jobs(
     ratios = pool_ratios(pool_ratio, {*DATASETS, *given})
     work = Path(work)
     params = dict(params or {})
+    from ...detectors import ActiveReconstructionDetector
+
+    check_params(
+        ActiveReconstructionDetector,
+        params,
+        fixed=("backbone", "random_state"),
+        variants=[{"backbone": b, "random_state": s} for b in backbones for s in seeds],
+    )
     tasks = []
     for spec in datasets:
         tasks += [spec] if isinstance(spec, Task) else load_tasks(spec, data_home)
