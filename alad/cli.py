@@ -150,6 +150,17 @@ def _results_file(text: str) -> Path:
     return path
 
 
+def _check_out(args: argparse.Namespace, out) -> None:
+    """A ``--out`` that is no results file (a folder, another file) is refused
+    before the first run, rather than with a traceback after the data load."""
+    from .experiments.store import ResultStore
+
+    try:
+        ResultStore(out)
+    except (ValueError, OSError) as exc:
+        args.parser.error(f"argument --out: {exc}")
+
+
 def _demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
     from .runtime import resolve_device
@@ -222,6 +233,7 @@ def _benchmark(args: argparse.Namespace) -> int:
         if getattr(args, k) is not None
     }
     out = args.out or "alad_output/benchmark.jsonl"
+    _check_out(args, out)
     ratio = args.unlabeled_ratio
     try:  # loads the data: a missing file or entity is the user's error
         work = han.jobs(
@@ -249,6 +261,8 @@ def _benchmark_nafal(args: argparse.Namespace) -> int:
     from .experiments import nafal
     from .experiments.engine import run_jobs
 
+    out = args.out or "alad_output/nafal.jsonl"
+    _check_out(args, out)
     try:
         work = nafal.jobs(
             args.table or tuple(nafal.TABLES),
@@ -260,7 +274,6 @@ def _benchmark_nafal(args: argparse.Namespace) -> int:
         )
     except (ValueError, OSError) as exc:
         args.parser.error(str(exc))
-    out = args.out or "alad_output/nafal.jsonl"
     store = run_jobs(
         work, out, protocol="nafal", progress=not args.quiet, n_jobs=args.n_jobs or 1
     )
@@ -273,6 +286,7 @@ def _benchmark_labels(args: argparse.Namespace) -> int:
     from .experiments.store import beside
 
     out = args.out or "alad_output/labels.jsonl"
+    _check_out(args, out)
     try:
         work = labels.jobs(
             args.dataset,
@@ -304,7 +318,12 @@ def _report(args: argparse.Namespace) -> int:
         args.parser.error(
             "no finished runs in " + ", ".join(str(p) for p in args.results)
         )
-    return _report_from(records, args)
+    try:
+        return _report_from(records, args)
+    except KeyError as exc:  # JSON lines with keys, but not of a protocol's runs
+        args.parser.error(
+            f"not a results file of alad benchmark: a record has no field {exc}"
+        )
 
 
 def _report_from(records: list[dict], args: argparse.Namespace) -> int:

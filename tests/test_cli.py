@@ -138,6 +138,41 @@ def test_a_results_file_without_records_is_an_error(tmp_path, capsys):
     assert "no finished runs" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    "name, content, message",
+    [
+        ("list.jsonl", b"[1, 2]\n", "line 1: not a record"),
+        ("other.jsonl", b'{"key": "a", "protocol": "zzz"}\n', "protocol 'zzz'"),
+        ("bare.jsonl", b'{"key": "a"}\n', "a record has no field 'setting'"),
+        ("text.jsonl.gz", b"not gzip", "is not a whole gzip file"),
+        ("list.json", b"[1]", "holds a JSON list"),
+    ],
+)
+def test_a_file_of_no_results_is_an_argparse_error(
+    tmp_path, capsys, name, content, message
+):
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(SystemExit) as exc:
+        main(["report", str(path)])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "not a results file of alad benchmark" in err and message in err
+
+
+def test_benchmark_refuses_an_out_file_of_no_results_and_leaves_it(tmp_path, capsys):
+    notes = tmp_path / "notes.jsonl"
+    notes.write_text('{"todo": 1}\n[1]')  # no newline at the end
+    with pytest.raises(SystemExit) as exc:
+        main(["benchmark", "--dataset", "telemetry", "--out", str(notes)])
+    assert exc.value.code == 2
+    assert "argument --out:" in capsys.readouterr().err
+    assert notes.read_text() == '{"todo": 1}\n[1]'  # nothing appended
+    with pytest.raises(SystemExit):
+        main(["benchmark", "--protocol", "nafal", "--out", str(tmp_path)])
+    assert "argument --out:" in capsys.readouterr().err
+
+
 def test_a_missing_entity_is_an_argparse_error(capsys):
     with pytest.raises(SystemExit) as exc:
         main(["benchmark", "--dataset", "telemetry:x", "--quiet"])

@@ -572,6 +572,11 @@ def read_legacy(path) -> list[dict]:
     ``table1`` ... ``table3``, each with its rows in job order.
     """
     result = json.loads(Path(path).read_text())
+    if not isinstance(result, dict):
+        raise ValueError(
+            f"{path} holds a JSON {type(result).__name__}; the files of "
+            "benchmarks/naf_tables.py hold one object with table1 ... table3."
+        )
     records = []
     for table in TABLES:
         part = result.get(f"table{table}")

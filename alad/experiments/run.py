@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .engine import PROTOCOLS
 from .machine import cpu_model, machine
 from .store import ResultStore, write_json
 
@@ -38,6 +39,12 @@ def read_records(paths) -> list[dict]:
             records.update((r["key"], r) for r in read_legacy(path))
             continue
         records.update((r["key"], r) for r in ResultStore(path))
+    for r in records.values():
+        if r.get("protocol", "han") not in PROTOCOLS:
+            raise ValueError(
+                f"a record has protocol {r['protocol']!r}; alad knows "
+                f"{', '.join(sorted(PROTOCOLS))}."
+            )
     return list(records.values())
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO
@@ -72,23 +73,35 @@ class ResultStore:
         if not self.path.exists():
             return
         if self.compressed:
-            text = gzip.decompress(self.path.read_bytes()).decode()
+            try:
+                text = gzip.decompress(self.path.read_bytes()).decode()
+            except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
+                # written whole by atomic_write: this is another file
+                raise ValueError(
+                    f"{self.path} is not a whole gzip file: {exc}"
+                ) from exc
         else:
             text = self.path.read_text()
-            if text and not text.endswith("\n"):
-                # end the half-written line, so the next record starts afresh
-                with self.path.open("a") as f:
-                    f.write("\n")
         kept = []
-        for line in text.splitlines():
+        for number, line in enumerate(text.splitlines(), 1):
             try:
                 record = json.loads(line)
             except json.JSONDecodeError:
                 continue  # the half-written line of an interrupted run
+            if not isinstance(record, dict) or "key" not in record:
+                # JSON, but no record: another file, which add must not append to
+                raise ValueError(
+                    f"{self.path}, line {number}: not a record of alad benchmark "
+                    '(a JSON object with a "key").'
+                )
             self.records[record["key"]] = record
             kept.append(line + "\n")
         if self.compressed:
             self._text = "".join(kept)
+        elif text and not text.endswith("\n"):
+            # end the half-written line, so the next record starts afresh
+            with self.path.open("a") as f:
+                f.write("\n")
 
     @property
     def done(self) -> set[str]:
