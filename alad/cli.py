@@ -332,10 +332,21 @@ def _report_from(records: list[dict], args: argparse.Namespace) -> int:
 
     labels = load_labels(records)
     print(format_records(records, labels))
+    try:
+        _write_report(records, labels, args)
+    except OSError as exc:  # a folder given as --rst, a file as --figures ...
+        args.parser.error(f"cannot write the report: {exc}")
+    return 0
+
+
+def _write_report(records, labels, args: argparse.Namespace) -> None:
+    from .experiments.engine import format_records
+    from .experiments.store import atomic_write
+
     for path, fmt in ((args.markdown, "markdown"), (args.rst, "rst")):
         if path:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-            Path(path).write_text(format_records(records, labels, fmt) + "\n")
+            text = format_records(records, labels, fmt) + "\n"
+            atomic_write(path, lambda f, text=text: f.write(text))
     if args.figures:
         from .experiments import save_figures
 
@@ -348,7 +359,6 @@ def _report_from(records: list[dict], args: argparse.Namespace) -> int:
 
             for path in label_figures(mine, args.figures):
                 print(f"wrote {path}")
-    return 0
 
 
 def _add_report_options(parser: argparse.ArgumentParser, figures: bool) -> None:

@@ -173,6 +173,20 @@ def test_benchmark_refuses_an_out_file_of_no_results_and_leaves_it(tmp_path, cap
     assert "argument --out:" in capsys.readouterr().err
 
 
+def test_report_outputs_that_cannot_be_written_are_argparse_errors(tmp_path, capsys):
+    row = {"dataset": "cardio", "seed": 0, "task": "-", "NAF-AD": 0.5, "NAF-AL": 0.6}
+    row.update(cpu_seconds=1.0, n_augmented=2)
+    path = tmp_path / "naf.json"
+    path.write_text(json.dumps({"machine": "m", "table1": {"rows": [row]}}))
+    folder = tmp_path / "tables"
+    folder.mkdir()
+    with pytest.raises(SystemExit) as exc:
+        main(["report", str(path), "--rst", str(folder)])
+    assert exc.value.code == 2
+    assert "cannot write the report" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["naf.json", "tables"]
+
+
 def test_a_missing_entity_is_an_argparse_error(capsys):
     with pytest.raises(SystemExit) as exc:
         main(["benchmark", "--dataset", "telemetry:x", "--quiet"])

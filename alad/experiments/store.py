@@ -26,9 +26,13 @@ def atomic_write(
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    with tmp.open(mode) as f:
-        write(f)
-    os.replace(tmp, path)
+    try:
+        with tmp.open(mode) as f:
+            write(f)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # no litter beside the old file
+        raise
     return path
 
 
