@@ -107,14 +107,18 @@ def read_ranges_csv(path) -> list[tuple[int, int, str]]:
                 f"{path} must have the columns start, end, label; missing "
                 f"{sorted(missing)}."
             )
-        return [
-            (
-                int(row["start"]),
-                int(row["end"]),
-                _check_label(aliases.get(row["label"].strip(), row["label"].strip())),
-            )
-            for row in reader
-        ]
+        ranges = []
+        for row in reader:
+            try:
+                start, stop = int(row["start"]), int(row["end"])
+                label = row["label"].strip()
+            except (TypeError, ValueError, AttributeError) as exc:  # None: too few
+                raise ValueError(
+                    f"{path}, line {reader.line_num}: expected integer start and "
+                    f"end rows and a label; got {row}."
+                ) from exc
+            ranges.append((start, stop, _check_label(aliases.get(label, label))))
+        return ranges
 
 
 # -- Label Studio -------------------------------------------------------------
@@ -232,9 +236,23 @@ def read_label_studio(
         A region covers the rows whose time lies in ``[start, end]``. The
         latest annotation of the task that was not cancelled is read.
     """
+    where = str(source) if isinstance(source, (str, Path)) else "the export"
     if isinstance(source, (str, Path)):
-        source = json.loads(Path(source).read_text())
-    tasks = [source] if isinstance(source, dict) else list(source)
+        try:
+            source = json.loads(Path(source).read_text())
+        except json.JSONDecodeError as exc:
+            raise ValueError(
+                f"{where} is not JSON, so not a Label Studio export ({exc})."
+            ) from exc
+    if isinstance(source, dict):
+        tasks = [source]
+    elif isinstance(source, list) and all(isinstance(t, dict) for t in source):
+        tasks = list(source)
+    else:
+        raise ValueError(
+            f"{where} must hold a Label Studio task (a JSON object) or a list of "
+            f"them; got {_preview(source)}."
+        )
     if task is not None:
         tasks = [t for t in tasks if t.get("id") == task]
     if len(tasks) != 1:
@@ -242,11 +260,13 @@ def read_label_studio(
             f"the export holds {len(tasks)} tasks; pass task=ID to pick the one of "
             "this pool."
         )
-    annotations = [
-        a
-        for a in tasks[0].get("annotations", tasks[0].get("completions", []))
-        if not a.get("was_cancelled", False)
-    ]
+    annotations = tasks[0].get("annotations", tasks[0].get("completions", []))
+    if not _list_of_dicts(annotations):
+        raise ValueError(
+            f"{where}: a task's annotations must be a list of objects; got "
+            f"{_preview(annotations)}."
+        )
+    annotations = [a for a in annotations if not a.get("was_cancelled", False)]
     if not annotations:
         return []
     annotation = max(
@@ -260,11 +280,27 @@ def read_label_studio(
     mapping["outlier"] = "anomaly"
     mapping.update({k.lower(): v for k, v in (label_names or {}).items()})
     axis = _time_axis(times, n)
+    regions = annotation.get("result", [])
+    if not _list_of_dicts(regions):
+        raise ValueError(
+            f"{where}: an annotation's result must be a list of objects; got "
+            f"{_preview(regions)}."
+        )
     ranges = []
-    for region in annotation.get("result", []):
+    for region in regions:
         if region.get("type") != "timeserieslabels":
             continue
-        value = region["value"]
+        value = region.get("value")
+        if not (
+            isinstance(value, dict)
+            and all(_is_point(value.get(k)) for k in ("start", "end"))
+            and _list_of_str(value.get("timeserieslabels", []))
+        ):
+            raise ValueError(
+                f"{where}: a timeserieslabels region needs a value with start and "
+                "end (numbers or dates) and a list of timeserieslabels; got "
+                f"{_preview(value)}."
+            )
         for name in value.get("timeserieslabels", []):
             if name.lower() not in mapping:
                 raise ValueError(
@@ -280,6 +316,24 @@ def read_label_studio(
             if first < stop:
                 ranges.append((first, stop, label))
     return ranges
+
+
+def _list_of_dicts(value) -> bool:
+    return isinstance(value, list) and all(isinstance(v, dict) for v in value)
+
+
+def _list_of_str(value) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
+def _is_point(value) -> bool:
+    """A region's start or end: a number (a row, a time) or a date string."""
+    return isinstance(value, (int, float, str)) and not isinstance(value, bool)
+
+
+def _preview(value, limit: int = 80) -> str:
+    text = json.dumps(value, default=str)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _time_axis(times, n):

@@ -106,3 +106,13 @@ def test_errors_are_short_messages_not_tracebacks(fitted, pool, tmp_path, capsys
     with pytest.raises(SystemExit):
         run(_parse(["label", str(tmp_path / "nothing")]))
     assert "not a session" in capsys.readouterr().err
+
+
+def test_a_malformed_import_is_an_argparse_error(fitted, pool, tmp_path, capsys):
+    LabellingSession.create(tmp_path / "s", copy.deepcopy(fitted), pool)
+    bad = tmp_path / "bad.json"
+    bad.write_text("[1]")
+    with pytest.raises(SystemExit) as exc:
+        run(_parse(["label", str(tmp_path / "s"), "--import", str(bad)]))
+    assert exc.value.code == 2
+    assert "must hold a Label Studio task" in capsys.readouterr().err

@@ -203,3 +203,31 @@ def test_label_studio_date_strings_against_a_datetime_column():
     assert read_label_studio(task, 20, times=times) == [(1, 8, "anomaly")]
     as_text = [str(t) + "Z" for t in times]
     assert read_label_studio([task], 20, times=as_text) == [(1, 8, "anomaly")]
+
+
+@pytest.mark.parametrize(
+    "format, content, message",
+    [
+        ("label-studio", "5", "must hold a Label Studio task"),
+        ("label-studio", '"abc"', "must hold a Label Studio task"),
+        ("label-studio", '[{"annotations": "x"}]', "annotations must be a list"),
+        (
+            "label-studio",
+            '[{"annotations": [{"result": [{"type": "timeserieslabels", '
+            '"value": {"start": null, "end": 3, "timeserieslabels": ["Anomaly"]}}]}]}]',
+            "needs a value with start and end",
+        ),
+        ("label-studio", "start,end,label\n0,20,normal\n", "is not JSON"),
+        ("ranges", "start,end,label\n1\n", "line 2: expected integer start"),
+        ("ranges", "start,end,label\n1.5,3,anomaly\n", "line 2: expected integer"),
+    ],
+)
+def test_a_malformed_import_is_a_value_error_naming_the_file(
+    session, tmp_path, format, content, message
+):
+    path = tmp_path / "in.txt"
+    path.write_text(content)
+    with pytest.raises(ValueError, match=message) as exc:
+        import_labels(session, path, format)
+    assert str(path) in str(exc.value)
+    assert session.labels() == []
