@@ -491,7 +491,8 @@ def import_labels(
     its anomalous rows as sub-range (its other rows are then normal); a
     window whose rows are all normal becomes ``"normal"``, all unsure
     ``"unsure"``. Windows only partly labelled, and windows of submitted
-    rounds, are left as they are and counted.
+    rounds, are left as they are and counted. A file that would label more
+    new windows than the budget has left is refused whole: nothing is labelled.
 
     Parameters
     ----------
@@ -537,30 +538,34 @@ def import_labels(
     else:
         raise ValueError(f"format must be one of {FORMATS}; got {format!r}.")
     summary = {"labelled": 0, "partial": 0, "kept": 0}
-    submitted = {
-        r["window"] for r in session.labels() if r["round"] < session.current_round
-    }
+    labelled = {r["window"]: r["round"] for r in session.labels()}
+    plan = []  # (window, label, anomalous_range)
     for w in range(session.n_windows):
         start, stop = session.window_rows(w)
         rows, flags = y[start:stop], unsure[start:stop]
         if np.isnan(rows).all() and not flags.any():
             continue
-        if w in submitted:
+        if labelled.get(w, session.current_round) < session.current_round:
             summary["kept"] += 1
             continue
         if np.any(rows == 1):
             ones = np.flatnonzero(rows == 1)
-            session.label(
-                w,
-                "anomaly",
-                anomalous_range=(start + ones[0], start + ones[-1] + 1),
-            )
+            plan.append((w, "anomaly", (start + ones[0], start + ones[-1] + 1)))
         elif np.all(rows == 0):
-            session.label(w, "normal")
+            plan.append((w, "normal", None))
         elif flags.all():
-            session.label(w, "unsure")
+            plan.append((w, "unsure", None))
         else:
             summary["partial"] += 1
-            continue
-        summary["labelled"] += 1
+    # all or nothing: a budget that runs out halfway would leave some of the
+    # file's labels in the session and report an error
+    new = sum(w not in labelled for w, _, _ in plan)
+    if session.budget_left is not None and new > session.budget_left:
+        raise ValueError(
+            f"{path} labels {new} windows not labelled yet, but the budget has "
+            f"{session.budget_left} left; nothing was imported."
+        )
+    for w, label, anomalous_range in plan:
+        session.label(w, label, anomalous_range=anomalous_range)
+    summary["labelled"] = len(plan)
     return summary

@@ -231,3 +231,17 @@ def test_a_malformed_import_is_a_value_error_naming_the_file(
         import_labels(session, path, format)
     assert str(path) in str(exc.value)
     assert session.labels() == []
+
+
+def test_an_import_beyond_the_budget_labels_nothing(fresh, pool, tmp_path):
+    s = LabellingSession.create(tmp_path / "s", fresh, pool, per_round=4, budget=3)
+    s.label(0, "normal")
+    path = tmp_path / "r.csv"
+    write_ranges_csv(path, [(0, 100, "normal")])  # windows 0-4: four of them new
+    with pytest.raises(ValueError, match="budget has 2 left; nothing was imported"):
+        import_labels(s, path, "ranges")
+    assert _plain(LabellingSession.open(tmp_path / "s").labels()) == [
+        (0, "normal", None)
+    ]
+    write_ranges_csv(path, [(0, 60, "anomaly")])  # window 0 again and two new
+    assert import_labels(s, path, "ranges")["labelled"] == 3 and s.budget_left == 0
