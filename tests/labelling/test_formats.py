@@ -245,3 +245,18 @@ def test_an_import_beyond_the_budget_labels_nothing(fresh, pool, tmp_path):
     ]
     write_ranges_csv(path, [(0, 60, "anomaly")])  # window 0 again and two new
     assert import_labels(s, path, "ranges")["labelled"] == 3 and s.budget_left == 0
+
+
+def test_an_interrupted_export_leaves_the_previous_file(tmp_path):
+    path = tmp_path / "r.csv"
+    write_ranges_csv(path, [(0, 2, "anomaly")])
+    before = path.read_text()
+
+    def ranges():
+        yield (0, 4, "normal")
+        raise KeyboardInterrupt  # Ctrl+C halfway
+
+    with pytest.raises(KeyboardInterrupt):
+        write_ranges_csv(path, ranges())
+    assert path.read_text() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["r.csv"]
