@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import getpass
 import hashlib
+import io
 import json
 import os
 import shutil
@@ -21,6 +22,18 @@ __all__ = ["LABELS", "LabellingSession", "load_pool"]
 
 FORMAT = "alad-labelling-session/1"
 LABELS = ("anomaly", "normal", "unsure")
+#: What ``session.json`` must hold (``model_dir`` and ``n_rounds`` came later).
+_META_KEYS = (
+    "pool",
+    "window_size",
+    "n_windows",
+    "budget",
+    "per_round",
+    "channel_names",
+    "labeller",
+    "pending_query",
+    "model",
+)
 _LOG_FIELDS = (
     "time",
     "labeller",
@@ -44,6 +57,27 @@ def _sha256(path: Path) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def _read_json(path: Path):
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as exc:  # written atomically: not by alad
+        raise ValueError(f"{path} is not valid JSON ({exc}).") from exc
+
+
+def _end_whole_lines(path: Path) -> None:
+    """Drop an unterminated last line: a label row half-written when a process
+    died (rows are appended). The next row then starts a line of its own."""
+    with open(path, "rb+") as f:
+        size = f.seek(0, os.SEEK_END)
+        if size == 0:
+            return
+        f.seek(size - 1)
+        if f.read(1) == b"\n":
+            return
+        f.seek(0)
+        f.truncate(f.read().rfind(b"\n") + 1)
 
 
 def _write_atomic(path: Path, text: str) -> None:
@@ -285,10 +319,22 @@ class LabellingSession:
         meta_file = path / "session.json"
         if not meta_file.exists():
             raise FileNotFoundError(f"{path} holds no session.json; not a session.")
-        meta = json.loads(meta_file.read_text())
-        if meta.get("format") != FORMAT:
+        meta = _read_json(meta_file)
+        if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+            found = meta.get("format") if isinstance(meta, dict) else None
+            raise ValueError(f"{meta_file} has format {found!r}; expected {FORMAT!r}.")
+        missing = [k for k in _META_KEYS if k not in meta]
+        missing += [
+            f"{k}.{key}"
+            for k, keys in (("pool", ("path", "sha256")), ("model", ("sha256",)))
+            if k in meta
+            for key in keys
+            if not isinstance(meta[k], dict) or key not in meta[k]
+        ]
+        if missing:
             raise ValueError(
-                f"{meta_file} has format {meta.get('format')!r}; expected {FORMAT!r}."
+                f"{meta_file} lacks {', '.join(missing)}; the session folder is "
+                "damaged."
             )
         pool_path = Path(pool) if pool is not None else path / meta["pool"]["path"]
         if not pool_path.exists():
@@ -306,22 +352,30 @@ class LabellingSession:
         X, _ = load_pool(pool_path)
         # sessions written before model-NNN folders kept one folder "model"
         meta.setdefault("model_dir", "model")
-        meta.setdefault(
-            "n_rounds", len(json.loads((path / "history.json").read_text()))
-        )
+        history = _read_json(path / "history.json")
+        meta.setdefault("n_rounds", len(history))
         detector = load_detector(
             path / meta["model_dir"], expected_sha256=meta["model"]["sha256"]
         )
         # rounds past the last commit (a crash while saving) are not part of it
-        history = json.loads((path / "history.json").read_text())[: meta["n_rounds"]]
+        history = history[: meta["n_rounds"]]
         records = {}
-        with open(path / "labels.csv", newline="") as f:
-            for row in csv.DictReader(f):
+        log = (path / "labels.csv").read_bytes()
+        if not log.endswith(b"\n"):  # a row half-written: never confirmed
+            log = log[: log.rfind(b"\n") + 1]
+        reader = csv.DictReader(io.StringIO(log.decode(), newline=""))
+        for row in reader:
+            try:
                 record = _parse_row(row)
-                if record["label"] == "unset":
-                    records.pop(record["window"], None)
-                else:
-                    records[record["window"]] = record
+            except (KeyError, TypeError, ValueError) as exc:
+                raise ValueError(
+                    f"{path / 'labels.csv'}, line {reader.line_num}: not a label "
+                    f"row ({exc}); the log was edited or damaged."
+                ) from exc
+            if record["label"] == "unset":
+                records.pop(record["window"], None)
+            else:
+                records[record["window"]] = record
         session = cls(path, detector, X, meta, records, history)
         if verify:
             saved = np.load(session._scores_file(len(history)), allow_pickle=False)
@@ -656,6 +710,7 @@ class LabellingSession:
 
     def _append_log(self, record):
         rng = record["range"] or (None, None)
+        _end_whole_lines(self.path / "labels.csv")
         with open(self.path / "labels.csv", "a", newline="") as f:
             csv.writer(f).writerow(
                 [
@@ -713,6 +768,8 @@ class LabellingSession:
 
 
 def _parse_row(row: dict) -> dict:
+    if row["label"] not in (*LABELS, "unset"):
+        raise ValueError(f"label {row['label']!r}")
     a, b = row["range_start"], row["range_stop"]
     return {
         "time": row["time"],

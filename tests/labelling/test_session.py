@@ -260,3 +260,38 @@ def test_a_crash_while_saving_leaves_the_last_round(fresh, pool, tmp_path, monke
     assert reopened.n_rounds == 0 and len(reopened.staged()) == 4
     assert reopened.submit_round()["round"] == 1
     assert sorted(p.name for p in path.glob("model-*")) == ["model-001"]
+
+
+def test_a_half_written_label_row_is_dropped(fresh, pool, tmp_path):
+    path = tmp_path / "s"
+    s = LabellingSession.create(path, fresh, pool, per_round=4)
+    a, b, c = s.pending_query[:3]
+    s.label(a, "normal")
+    s.label(b, "anomaly")
+    with open(path / "labels.csv", "a") as f:  # the process died mid-row
+        f.write(f"2026-01-01T00:00:00+00:00,someone,1,{c},")
+    reopened = LabellingSession.open(path)
+    assert _windows(reopened) == [a, b]
+    reopened.label(c, "unsure")  # starts a line of its own
+    assert _windows(LabellingSession.open(path)) == sorted([a, b, c])
+
+
+def _windows(session):
+    return sorted(r["window"] for r in session.labels())
+
+
+def test_a_damaged_session_is_a_value_error_naming_the_file(fresh, pool, tmp_path):
+    path = tmp_path / "s"
+    LabellingSession.create(path, fresh, pool, per_round=4)
+    log = (path / "labels.csv").read_text()
+    (path / "labels.csv").write_text(log + "x,y\n")
+    with pytest.raises(ValueError, match=r"labels.csv, line 2: not a label row"):
+        LabellingSession.open(path)
+    (path / "labels.csv").write_text(log)
+    meta = json.loads((path / "session.json").read_text())
+    (path / "session.json").write_text(json.dumps({"format": meta["format"]}))
+    with pytest.raises(ValueError, match="session.json lacks pool, window_size"):
+        LabellingSession.open(path)
+    (path / "session.json").write_text("")
+    with pytest.raises(ValueError, match="session.json is not valid JSON"):
+        LabellingSession.open(path)
