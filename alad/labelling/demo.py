@@ -53,6 +53,11 @@ def create_demo_session(
             f"{session.n_labelled} windows labelled"
         )
         return session
+    if path.exists() and any(path.iterdir()):  # refused now, not after the fit
+        raise FileExistsError(
+            f"{path} holds files but no session.json, so it is no demo session; "
+            "remove it or name another folder."
+        )
     data = make_telemetry(random_state=random_state, **(data_params or {}))
     detector = ActiveReconstructionDetector(
         window_size=50,

@@ -230,16 +230,61 @@ class LabellingSession:
             login name.
         overwrite : bool, default=False
             Replace an existing session in ``path``.
+
+        The session is made in a hidden folder beside ``path`` and renamed
+        into place when whole: an interrupted create leaves no folder (with
+        ``overwrite``, the old session as it was).
         """
         path = Path(path)
-        if path.exists() and any(path.iterdir()):
-            if not overwrite:
-                raise FileExistsError(
-                    f"path {str(path)!r} already holds files; open it with "
-                    "LabellingSession.open or pass overwrite=True."
-                )
-            shutil.rmtree(path)
-        path.mkdir(parents=True, exist_ok=True)
+        if path.exists() and any(path.iterdir()) and not overwrite:
+            raise FileExistsError(
+                f"path {str(path)!r} already holds files; open it with "
+                "LabellingSession.open or pass overwrite=True."
+            )
+        # built in a folder beside it and renamed into place once whole: an
+        # interrupted create (Ctrl+C while scoring) must not leave a folder
+        # that open refuses (no session.json) and create refuses (not empty)
+        final = Path(os.path.abspath(path))
+        building = final.with_name(f".{final.name}.creating")
+        if building.exists():  # left by a create that was killed
+            shutil.rmtree(building)
+        building.mkdir(parents=True)
+        try:
+            session = cls._build(
+                building,
+                detector,
+                pool,
+                copy_pool,
+                budget,
+                per_round,
+                channel_names,
+                labeller,
+            )
+            if final.exists():
+                if overwrite:
+                    shutil.rmtree(final)
+                else:
+                    final.rmdir()  # empty, checked above
+            os.replace(building, final)
+        except BaseException:
+            shutil.rmtree(building, ignore_errors=True)
+            raise
+        session.path = path
+        return session
+
+    @classmethod
+    def _build(
+        cls,
+        path,
+        detector,
+        pool,
+        copy_pool,
+        budget,
+        per_round,
+        channel_names,
+        labeller,
+    ) -> LabellingSession:
+        """The files of a new session in ``path``, an empty folder."""
         if isinstance(pool, (str, os.PathLike)):
             source = Path(pool).resolve()
             X, names = load_pool(source)

@@ -108,6 +108,17 @@ def test_errors_are_short_messages_not_tracebacks(fitted, pool, tmp_path, capsys
     assert "not a session" in capsys.readouterr().err
 
 
+def test_the_demo_refuses_a_folder_of_other_files_before_fitting(tmp_path, capsys):
+    folder = tmp_path / "demo"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("mine")
+    with pytest.raises(SystemExit) as exc:
+        run(_parse(["label", "--demo", str(folder), "--no-browser"]))
+    assert exc.value.code == 2
+    assert "holds files but no session.json" in capsys.readouterr().err
+    assert [p.name for p in folder.iterdir()] == ["notes.txt"]
+
+
 def test_a_malformed_import_is_an_argparse_error(fitted, pool, tmp_path, capsys):
     LabellingSession.create(tmp_path / "s", copy.deepcopy(fitted), pool)
     bad = tmp_path / "bad.json"

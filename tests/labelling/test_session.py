@@ -262,6 +262,25 @@ def test_a_crash_while_saving_leaves_the_last_round(fresh, pool, tmp_path, monke
     assert sorted(p.name for p in path.glob("model-*")) == ["model-001"]
 
 
+def test_an_interrupted_create_leaves_no_folder(fresh, pool, tmp_path, monkeypatch):
+    """Neither open (no session.json) nor create (not empty) took a half-made one."""
+    path = tmp_path / "s"
+    first = LabellingSession.create(path, fresh, pool, per_round=4)
+
+    def interrupt(self):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(LabellingSession, "_commit", interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        LabellingSession.create(tmp_path / "new", fresh, pool)
+    with pytest.raises(KeyboardInterrupt):
+        LabellingSession.create(path, fresh, pool, per_round=2, overwrite=True)
+    monkeypatch.undo()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s"]
+    assert LabellingSession.open(path).pending_query == first.pending_query
+    assert LabellingSession.create(tmp_path / "new", fresh, pool).n_rounds == 0
+
+
 def test_a_half_written_label_row_is_dropped(fresh, pool, tmp_path):
     path = tmp_path / "s"
     s = LabellingSession.create(path, fresh, pool, per_round=4)
