@@ -9,6 +9,18 @@ __all__ = ["add_parser", "run"]
 _FORMATS = ("label-studio", "trainset", "ranges")
 
 
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(
+            f"expected a port in [0, 65535] (0: a free one), got {text!r}"
+        )
+    return port
+
+
 def add_parser(subparsers) -> argparse.ArgumentParser:
     """Add the ``label`` command to the ``alad`` command line (imports nothing heavy).
 
@@ -42,7 +54,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         help="create (or reopen) a session on the embedded telemetry series",
     )
     parser.add_argument(
-        "--port", type=int, default=0, help="port (default: a free one)"
+        "--port", type=_port, default=0, help="port (default: a free one)"
     )
     parser.add_argument(
         "--no-browser", action="store_true", help="print the address, open nothing"
@@ -127,7 +139,9 @@ def run(args: argparse.Namespace) -> int:
             f"the labelling page needs the label extra ({exc.name} is missing): "
             'pip install "alad[label]"'
         )
-    LabellingServer(session, port=args.port, labeller=args.labeller).serve_forever(
-        open_browser=not args.no_browser
-    )
+    server = LabellingServer(session, port=args.port, labeller=args.labeller)
+    try:
+        server.serve_forever(open_browser=not args.no_browser)
+    except OSError as exc:  # the port is taken (binding is the first thing done)
+        args.parser.error(f"cannot serve on 127.0.0.1:{args.port}: {exc}")
     return 0

@@ -127,3 +127,24 @@ def test_a_malformed_import_is_an_argparse_error(fitted, pool, tmp_path, capsys)
         run(_parse(["label", str(tmp_path / "s"), "--import", str(bad)]))
     assert exc.value.code == 2
     assert "must hold a Label Studio task" in capsys.readouterr().err
+
+
+def test_a_bad_or_taken_port_is_an_argparse_error(fitted, pool, tmp_path, capsys):
+    import socket
+
+    for port in ("-1", "70000", "http"):
+        with pytest.raises(SystemExit) as exc:
+            _parse(["label", "s", "--port", port])
+        assert exc.value.code == 2
+    assert "expected a port in [0, 65535]" in capsys.readouterr().err
+    pytest.importorskip("uvicorn")
+    pytest.importorskip("starlette")
+    LabellingSession.create(tmp_path / "s", copy.deepcopy(fitted), pool)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        with pytest.raises(SystemExit) as exc:
+            run(_parse(["label", str(tmp_path / "s"), "--no-browser", "--port", port]))
+    assert exc.value.code == 2
+    assert f"cannot serve on 127.0.0.1:{port}" in capsys.readouterr().err
