@@ -686,3 +686,13 @@ def test_cli_runs_the_protocol_and_reports(tmp_path, capsys):
     assert (tmp_path / "figures" / "labels_paper_pa_k_auc.png").exists()
     assert main(["report", str(out)]) == 0
     assert "At 2 labelled windows" in capsys.readouterr().out
+
+
+def test_a_peer_command_that_cannot_start_is_reported_not_raised(tmp_path, capsys):
+    """alad's runs are done by then: the peers' scores are read as after a failure."""
+    work = _jobs(tmp_path / "work", peer_command="no-such-program-of-alad --quick")
+    (command,) = [job for job in work if job.label == "peers' command"]
+    assert list(command.run(set())) == []
+    assert "the peers' command could not start" in capsys.readouterr().err
+    with pytest.raises(ValueError, match="No closing quotation"):
+        _jobs(tmp_path / "work", peer_command="python 'run_peers.py")

@@ -540,10 +540,16 @@ def jobs(
 
 
 def _command_job(command: str, work: Path) -> Job:
+    # split now: an unbalanced quote is refused before alad's runs, not after
+    argv = [*shlex.split(command), "--work", str(work)]
+
     def run(done):
-        argv = [*shlex.split(command), "--work", str(work)]
         print("running the peers: " + shlex.join(argv), file=sys.stderr)
-        status = subprocess.run(argv, check=False).returncode
+        try:
+            status = subprocess.run(argv, check=False).returncode
+        except OSError as exc:  # no such program: as a failed command, reported
+            print(f"the peers' command could not start: {exc}", file=sys.stderr)
+            return iter(())
         if status:
             print(f"the peers' command exited with status {status}", file=sys.stderr)
         return iter(())
