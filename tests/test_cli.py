@@ -191,7 +191,8 @@ def test_a_missing_entity_is_an_argparse_error(capsys):
     with pytest.raises(SystemExit) as exc:
         main(["benchmark", "--dataset", "telemetry:x", "--quiet"])
     assert exc.value.code == 2
-    assert "alad benchmark: error:" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "alad benchmark: error: the entities of telemetry are seeds" in err
 
 
 def test_report_reads_the_legacy_naf_json(tmp_path, capsys):

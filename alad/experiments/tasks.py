@@ -47,10 +47,20 @@ def _msl(data_home, entities):
     ]
 
 
+def _numbers(dataset: str, entities: list[str], what: str) -> list[int]:
+    try:
+        return [int(e) for e in entities]
+    except ValueError:
+        raise ValueError(
+            f"the entities of {dataset} are {what}, e.g. {dataset}:1,2; got "
+            f"{dataset}:{','.join(entities)}."
+        ) from None
+
+
 def _ucr(data_home, entities):
     from ..datasets import load_ucr
 
-    numbers = [int(e) for e in entities] if entities else [1]
+    numbers = _numbers("ucr", entities, "series numbers") if entities else [1]
     tasks = []
     for number in numbers:
         data = load_ucr(number, data_home)
@@ -63,7 +73,7 @@ def _ucr(data_home, entities):
 def _telemetry(data_home, entities):
     from ..datasets import make_telemetry
 
-    seeds = [int(e) for e in entities] if entities else [0]
+    seeds = _numbers("telemetry", entities, "seeds") if entities else [0]
     tasks = []
     for seed in seeds:
         data = make_telemetry(random_state=seed)
