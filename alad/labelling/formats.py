@@ -491,6 +491,11 @@ def export_labels(session, path, format: str, **kwargs) -> None:
     **kwargs
         Passed to the writer (``times``, ``label_names``, ``timestamps``...).
     """
+    if session._reads(path):
+        raise ValueError(
+            f"{path} is a file the session reads (its own or the pool); export "
+            "the labels to another file."
+        )
     y, unsure = session.timestep_labels(), session.unsure_mask()
     if format == "ranges":
         write_ranges_csv(path, ranges_from_labels(y, unsure))

@@ -34,6 +34,8 @@ _META_KEYS = (
     "pending_query",
     "model",
 )
+#: The files of a session folder besides its subfolders (scores/, model-NNN/).
+_OWN_FILES = ("session.json", "labels.csv", "history.json", "pool.npy")
 _LOG_FIELDS = (
     "time",
     "labeller",
@@ -187,6 +189,7 @@ class LabellingSession:
         self._records = records  # window -> latest label record (dict)
         self.history = history
         self._lock = threading.RLock()
+        self._pool_file = None  # the pool's file when referenced, not copied
 
     # -- creation and reopening ---------------------------------------------
     @classmethod
@@ -338,6 +341,8 @@ class LabellingSession:
             "model": None,
         }
         session = cls(path, detector, X, meta, {}, [])
+        if not pool_ref["copied"]:
+            session._pool_file = stored
         (path / "scores").mkdir(exist_ok=True)
         with open(path / "labels.csv", "w", newline="") as f:
             csv.writer(f).writerow(_LOG_FIELDS)
@@ -422,6 +427,7 @@ class LabellingSession:
             else:
                 records[record["window"]] = record
         session = cls(path, detector, X, meta, records, history)
+        session._pool_file = pool_path.resolve()
         if verify:
             saved = np.load(session._scores_file(len(history)), allow_pickle=False)
             if not np.array_equal(saved, detector.decision_function(X)):
@@ -710,6 +716,17 @@ class LabellingSession:
         }
 
     # -- internals -----------------------------------------------------------
+    def _reads(self, path) -> bool:
+        """Whether ``path`` is a file the session reads: one of its own (any in
+        a subfolder), or the pool. Writing there would destroy the session."""
+        target = Path(path).resolve()
+        folder = self.path.resolve()
+        if self._pool_file is not None and target == Path(self._pool_file).resolve():
+            return True
+        if folder not in target.parents:
+            return False
+        return target.parent != folder or target.name in _OWN_FILES
+
     def _check_window(self, window) -> int:
         if isinstance(window, bool) or not isinstance(window, (int, np.integer)):
             raise TypeError(f"window must be an integer; got {window!r}.")

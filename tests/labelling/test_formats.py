@@ -260,3 +260,23 @@ def test_an_interrupted_export_leaves_the_previous_file(tmp_path):
         write_ranges_csv(path, ranges())
     assert path.read_text() == before
     assert [p.name for p in tmp_path.iterdir()] == ["r.csv"]
+
+
+def test_an_export_never_writes_over_the_session_or_its_pool(fresh, pool, tmp_path):
+    pool_file = tmp_path / "pool.csv"
+    np.savetxt(pool_file, pool, delimiter=",")
+    s = LabellingSession.create(tmp_path / "s", fresh, pool_file, per_round=4)
+    s.label(s.pending_query[0], "anomaly")
+    files = [pool_file, *(p for p in (tmp_path / "s").rglob("*") if p.is_file())]
+    before = {p: p.read_bytes() for p in files}
+    for target, format in [
+        (tmp_path / "s" / "labels.csv", "ranges"),
+        (tmp_path / "s" / "session.json", "label-studio"),
+        (tmp_path / "s" / "scores" / "x.csv", "ranges"),
+        (pool_file, "trainset"),
+    ]:
+        with pytest.raises(ValueError, match="a file the session reads"):
+            export_labels(s, target, format)
+    assert {p: p.read_bytes() for p in files} == before
+    export_labels(s, tmp_path / "s" / "labels.json", "label-studio")  # a new name
+    assert len(LabellingSession.open(tmp_path / "s").labels()) == 1
