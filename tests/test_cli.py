@@ -142,6 +142,7 @@ def test_a_results_file_without_records_is_an_error(tmp_path, capsys):
     "name, content, message",
     [
         ("list.jsonl", b"[1, 2]\n", "line 1: not a record"),
+        ("notes.jsonl", b"# notes\n", "line 1: not a record"),
         ("other.jsonl", b'{"key": "a", "protocol": "zzz"}\n', "protocol 'zzz'"),
         ("bare.jsonl", b'{"key": "a"}\n', "a record has no field 'setting'"),
         ("text.jsonl.gz", b"not gzip", "is not a whole gzip file"),
@@ -168,6 +169,12 @@ def test_benchmark_refuses_an_out_file_of_no_results_and_leaves_it(tmp_path, cap
     assert exc.value.code == 2
     assert "argument --out:" in capsys.readouterr().err
     assert notes.read_text() == '{"todo": 1}\n[1]'  # nothing appended
+    text = tmp_path / "notes.md"
+    text.write_text("# Notes\n\nnot JSON")
+    with pytest.raises(SystemExit):
+        main(["benchmark", "--dataset", "telemetry", "--out", str(text)])
+    assert "argument --out:" in capsys.readouterr().err
+    assert text.read_text() == "# Notes\n\nnot JSON"
     with pytest.raises(SystemExit):
         main(["benchmark", "--protocol", "nafal", "--out", str(tmp_path)])
     assert "argument --out:" in capsys.readouterr().err

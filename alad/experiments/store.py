@@ -59,7 +59,8 @@ class ResultStore:
     Each finished run is appended and flushed at once, so an interrupted
     benchmark loses at most the run in progress; rerunning the same command
     skips every key already in the file. A truncated last line (a crash while
-    writing) is ignored.
+    writing) is ignored; any other line that is no record (the path names
+    another file) is a ValueError, before anything is appended.
 
     A path ending in ``.gz`` keeps the lines gzip-compressed (a committed
     results file of thousands of runs stays small: the records repeat their
@@ -91,9 +92,11 @@ class ResultStore:
             try:
                 record = json.loads(line)
             except json.JSONDecodeError:
-                continue  # the half-written line of an interrupted run
+                if line.startswith('{"') or '{"'.startswith(line):
+                    continue  # the half-written line of an interrupted run
+                record = None
             if not isinstance(record, dict) or "key" not in record:
-                # JSON, but no record: another file, which add must not append to
+                # another file (JSON or text), which add must not append to
                 raise ValueError(
                     f"{self.path}, line {number}: not a record of alad benchmark "
                     '(a JSON object with a "key").'
