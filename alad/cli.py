@@ -169,6 +169,8 @@ def _demo(args: argparse.Namespace) -> int:
         resolve_device(args.device)
     except ValueError as exc:
         args.parser.error(f"argument --device: {exc}")
+    if Path(args.out).exists() and not Path(args.out).is_dir():
+        args.parser.error(f"argument --out: {args.out!r} is a file, not a folder")
     run_demo(
         out_dir=args.out,
         rounds=args.rounds,

@@ -120,6 +120,7 @@ def test_help_renders_percent_signs_and_defaults():
         (["demo", "--per-round", "-3"], "argument --per-round"),
         (["demo", "--verbose", "-1"], "argument --verbose"),
         (["demo", "--device", "gpu7"], "argument --device: device must be"),
+        (["demo", "--out", __file__], "argument --out:"),
     ],
 )
 def test_bad_arguments_are_argparse_errors(args, message, capsys):
