@@ -424,7 +424,8 @@ def jobs(
     cache_dir = Path(cache_dir)
     configs = expand_grid(grid or {}, {**ACTIVE_DEFAULTS, **(active or {})})
     params = dict(params or {})
-    variants = [{}] if "active" not in settings else configs
+    # a new list: the ablations below must not join the active configs
+    variants = [{}] if "active" not in settings else list(configs)
     variants += [{**configs[0], **ABLATIONS[name]} for name in ablations]
     check_params(
         ActiveReconstructionDetector,
