@@ -45,6 +45,7 @@ __all__ = [
     "reference_rank",
     "window_features",
     "window_probabilities",
+    "window_shape_features",
 ]
 
 #: statistics per channel, in the order of :func:`window_features`
@@ -76,6 +77,34 @@ def window_features(windows: np.ndarray) -> np.ndarray:
         ],
         axis=1,
     )
+
+
+def window_shape_features(windows: np.ndarray, n_bins: int = 10) -> np.ndarray:
+    """Per channel: the window's profile, as means of ``n_bins`` stretches.
+
+    Each stretch's mean minus the window's mean: the shape of the window
+    whatever its level (the level is :func:`window_features`' mean). What
+    six statistics cannot tell apart, a beat of the wrong form for one,
+    shows here. Windows shorter than ``n_bins`` give one stretch per row.
+
+    Parameters
+    ----------
+    windows : ndarray of shape (n_windows, window_size, n_channels)
+    n_bins : int, default=10
+
+    Returns
+    -------
+    features : ndarray of float32 of shape (n_windows, n * n_channels)
+        ``n = min(n_bins, window_size)``; grouped by stretch (every channel's
+        first stretch, then every channel's second, ...).
+    """
+    windows = np.asarray(windows, dtype=np.float32)
+    edges = np.linspace(0, windows.shape[1], min(n_bins, windows.shape[1]) + 1)
+    edges = edges.round().astype(np.int64)
+    sums = np.add.reduceat(windows, edges[:-1], axis=1)
+    means = sums / np.diff(edges)[None, :, None].astype(np.float32)
+    profile = means - windows.mean(axis=1, keepdims=True)
+    return profile.reshape(len(windows), -1)
 
 
 def fit_window_classifier(

@@ -147,6 +147,14 @@ VARIANTS.update(
         # overlapping training windows too (a fit of its own, ``FIT_KEY``):
         # twice the training windows, each timestep seen at two offsets
         "defaults, stride 25": {**_DEFAULTS, FIT_KEY: {"stride": 25}},
+        # ... and a head that also sees each window's profile (the means of
+        # ten stretches, less the window's mean): the shape of a beat, which
+        # six statistics of a single channel cannot describe
+        "defaults, stride 25, head shape": {
+            **_DEFAULTS,
+            FIT_KEY: {"stride": 25},
+            "head_features": "window+shape",
+        },
     }
 )
 #: task spec -> pool ratio (MSL's 20 % pools hold 4 to 24 windows)

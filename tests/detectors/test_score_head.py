@@ -15,6 +15,7 @@ from alad.label_head import (
     out_of_bag_probabilities,
     reference_rank,
     window_features,
+    window_shape_features,
 )
 from alad.labelling._model_store import load_detector, save_detector
 
@@ -73,6 +74,20 @@ def test_window_features_are_per_channel_statistics():
     steps = np.abs(np.diff(c)).mean()
     expected = [c.mean(), c.std(), c.min(), c.max(), c[-1] - c[0], steps]
     np.testing.assert_allclose(features[1, 2::3], expected, rtol=1e-6)
+
+
+def test_shape_features_are_the_profile_less_the_level():
+    windows = np.zeros((2, 20, 2))
+    windows[0, :, 0] = np.arange(20.0)
+    windows[1] = windows[0] + 7.0  # the same shape at another level
+    features = window_shape_features(windows)
+    assert features.shape == (2, 20) and features.dtype == np.float32
+    # stretches of two rows: means 0.5, 2.5, ..., 18.5 less the mean 9.5
+    np.testing.assert_allclose(features[0, ::2], np.arange(0.5, 20, 2) - 9.5)
+    np.testing.assert_array_equal(features[0, 1::2], 0.0)
+    np.testing.assert_array_equal(features[0], features[1])
+    # a window shorter than the stretches: one per row
+    assert window_shape_features(np.ones((3, 4, 1))).shape == (3, 4)
 
 
 def test_window_classifier_needs_both_classes():
@@ -474,6 +489,25 @@ def test_error_head_scores_rank_the_labelled_anomalies_and_survive_files(
     save_detector(det, tmp_path)
     loaded = load_detector(tmp_path)
     np.testing.assert_array_equal(loaded.decision_function(data.X_test), scores)
+    np.testing.assert_array_equal(
+        pickle.loads(pickle.dumps(det)).decision_function(data.X_test), scores
+    )
+
+
+def test_shape_head_sees_statistics_and_profile_and_survives_pickle(fitted, data):
+    rows = np.r_[anomalous_window_rows(data), normal_window_rows(data)]
+    det = copy.deepcopy(fitted).set_params(head_features="window+shape")
+    det.query(data.X_test)
+    det.partial_fit(data.X_test[rows], data.y_test[rows])
+    assert det._head is not None
+    windows = det._standardized(data.X_test[: 4 * W].reshape(4, W, -1))
+    features = det._head_feature_map()(windows)
+    np.testing.assert_array_equal(
+        features,
+        np.concatenate([window_features(windows), window_shape_features(windows)], 1),
+    )
+    scores = det.decision_function(data.X_test)
+    assert scores[anomalous_window_rows(data)].mean() > np.median(scores)
     np.testing.assert_array_equal(
         pickle.loads(pickle.dumps(det)).decision_function(data.X_test), scores
     )
