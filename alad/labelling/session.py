@@ -272,7 +272,10 @@ class LabellingSession:
         except BaseException:
             shutil.rmtree(building, ignore_errors=True)
             raise
-        session.path = path
+        # absolute: a relative path may have named a folder replaced here
+        # (create(".") in an empty working directory), which it then no
+        # longer reaches
+        session.path = final
         return session
 
     @classmethod

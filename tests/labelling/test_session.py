@@ -281,6 +281,17 @@ def test_an_interrupted_create_leaves_no_folder(fresh, pool, tmp_path, monkeypat
     assert LabellingSession.create(tmp_path / "new", fresh, pool).n_rounds == 0
 
 
+def test_a_session_created_in_the_working_directory_takes_labels(
+    fresh, pool, tmp_path, monkeypatch
+):
+    """create renames its folder into place: "." must reach the new one."""
+    (tmp_path / "s").mkdir()
+    monkeypatch.chdir(tmp_path / "s")
+    s = LabellingSession.create(".", fresh, pool, per_round=4)
+    s.label(s.pending_query[0], "normal")
+    assert _windows(LabellingSession.open(tmp_path / "s")) == [s.pending_query[0]]
+
+
 def test_a_half_written_label_row_is_dropped(fresh, pool, tmp_path):
     path = tmp_path / "s"
     s = LabellingSession.create(path, fresh, pool, per_round=4)
