@@ -7,6 +7,7 @@ import getpass
 import hashlib
 import io
 import json
+import locale
 import os
 import shutil
 import threading
@@ -34,6 +35,10 @@ _META_KEYS = (
     "pending_query",
     "model",
 )
+#: The encoding of labels.csv: open's default (the locale's, cp1252 on many
+#: Windows machines), which wrote it before this was named; a log is read back
+#: in the encoding it was appended in
+_LOG_ENCODING = locale.getpreferredencoding(False)
 #: The files of a session folder besides its subfolders (scores/, model-NNN/).
 _OWN_FILES = ("session.json", "labels.csv", "history.json", "pool.npy")
 _LOG_FIELDS = (
@@ -347,7 +352,7 @@ class LabellingSession:
         if not pool_ref["copied"]:
             session._pool_file = stored
         (path / "scores").mkdir(exist_ok=True)
-        with open(path / "labels.csv", "w", newline="") as f:
+        with open(path / "labels.csv", "w", newline="", encoding=_LOG_ENCODING) as f:
             csv.writer(f).writerow(_LOG_FIELDS)
         session._save_scores(0, detector.decision_function(X))
         session._meta["pending_query"] = session._next_query()
@@ -416,7 +421,7 @@ class LabellingSession:
         log = (path / "labels.csv").read_bytes()
         if not log.endswith(b"\n"):  # a row half-written: never confirmed
             log = log[: log.rfind(b"\n") + 1]
-        reader = csv.DictReader(io.StringIO(log.decode(), newline=""))
+        reader = csv.DictReader(io.StringIO(log.decode(_LOG_ENCODING), newline=""))
         for row in reader:
             try:
                 record = _parse_row(row)
@@ -776,7 +781,9 @@ class LabellingSession:
     def _append_log(self, record):
         rng = record["range"] or (None, None)
         _end_whole_lines(self.path / "labels.csv")
-        with open(self.path / "labels.csv", "a", newline="") as f:
+        with open(
+            self.path / "labels.csv", "a", newline="", encoding=_LOG_ENCODING
+        ) as f:
             csv.writer(f).writerow(
                 [
                     record["time"],

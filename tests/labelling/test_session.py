@@ -306,6 +306,21 @@ def test_a_half_written_label_row_is_dropped(fresh, pool, tmp_path):
     assert _windows(LabellingSession.open(path)) == sorted([a, b, c])
 
 
+def test_the_label_log_is_read_in_the_encoding_it_was_written_in(
+    fresh, pool, tmp_path, monkeypatch
+):
+    """labels.csv is appended in the locale's encoding (cp1252 on many Windows
+    machines): a labeller's accented name must not make the session unopenable."""
+    from alad.labelling import session as module
+
+    monkeypatch.setattr(module, "_LOG_ENCODING", "cp1252")
+    path = tmp_path / "s"
+    s = LabellingSession.create(path, fresh, pool, per_round=4)
+    s.label(s.pending_query[0], "normal", labeller="Jürgen")
+    assert "Jürgen".encode("cp1252") in (path / "labels.csv").read_bytes()
+    assert [r["labeller"] for r in LabellingSession.open(path).labels()] == ["Jürgen"]
+
+
 def _windows(session):
     return sorted(r["window"] for r in session.labels())
 
