@@ -457,11 +457,15 @@ def read_trainset(path) -> dict:
                 f"format); got {reader.fieldnames}."
             )
         for row in reader:
-            stamp = _parse_time(row["timestamp"])
-            rows.setdefault(row["series"], {})[stamp] = (
-                float(row["value"]),
-                int(float(row["label"])),
-            )
+            try:
+                stamp = _parse_time(row["timestamp"])
+                value, label = float(row["value"]), int(float(row["label"]))
+            except (TypeError, ValueError) as exc:  # None: too few columns
+                raise ValueError(
+                    f"{path}, line {reader.line_num}: expected a timestamp, a "
+                    f"number and a label; got {row}."
+                ) from exc
+            rows.setdefault(row["series"], {})[stamp] = (value, label)
     names = list(rows)
     stamps = sorted(set().union(*(r.keys() for r in rows.values())))
     X = np.full((len(stamps), len(names)), np.nan)

@@ -220,6 +220,8 @@ def test_label_studio_date_strings_against_a_datetime_column():
         ("label-studio", "start,end,label\n0,20,normal\n", "is not JSON"),
         ("ranges", "start,end,label\n1\n", "line 2: expected integer start"),
         ("ranges", "start,end,label\n1.5,3,anomaly\n", "line 2: expected integer"),
+        ("trainset", "series,timestamp,value,label\nx,2026-01-01\n", "line 2"),
+        ("trainset", "series,timestamp,value,label\nx,soon,1,0\n", "line 2"),
     ],
 )
 def test_a_malformed_import_is_a_value_error_naming_the_file(
