@@ -252,7 +252,8 @@ class LabellingSession:
         # built in a folder beside it and renamed into place once whole: an
         # interrupted create (Ctrl+C while scoring) must not leave a folder
         # that open refuses (no session.json) and create refuses (not empty)
-        final = Path(os.path.abspath(path))
+        # resolved: through a symlink, the folder it names is the one replaced
+        final = path.resolve()
         building = final.with_name(f".{final.name}.creating")
         if building.exists():  # left by a create that was killed
             shutil.rmtree(building)

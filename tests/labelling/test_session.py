@@ -292,6 +292,15 @@ def test_a_session_created_in_the_working_directory_takes_labels(
     assert _windows(LabellingSession.open(tmp_path / "s")) == [s.pending_query[0]]
 
 
+def test_a_session_created_through_a_symlink_lands_in_its_folder(fresh, pool, tmp_path):
+    (tmp_path / "real").mkdir()
+    (tmp_path / "link").symlink_to(tmp_path / "real", target_is_directory=True)
+    s = LabellingSession.create(tmp_path / "link", fresh, pool, per_round=4)
+    s.label(s.pending_query[0], "normal")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link", "real"]
+    assert len(LabellingSession.open(tmp_path / "link").labels()) == 1
+
+
 def test_a_half_written_label_row_is_dropped(fresh, pool, tmp_path):
     path = tmp_path / "s"
     s = LabellingSession.create(path, fresh, pool, per_round=4)
