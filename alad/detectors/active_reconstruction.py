@@ -1485,10 +1485,12 @@ class ActiveReconstructionDetector(BaseDetector):
         """The head's features of a batch of standardised windows.
 
         ``"window"``: :func:`~alad.label_head.window_features`.
-        ``"window+errors"``: those, and the mean and maximum over the window
-        of each channel's reconstruction error under ``module`` (over its
-        channel ``scale`` where the score scales channels), so that the labels
-        can weigh the channels. ``module`` and ``scale`` default to the
+        ``"window+shape"``: those statistics and
+        :func:`~alad.label_head.window_shape_features`.
+        ``"window+errors"``: the statistics, and the mean and maximum over the
+        window of each channel's reconstruction error under ``module`` (over
+        its channel ``scale`` where the score scales channels), so that the
+        labels can weigh the channels. ``module`` and ``scale`` default to the
         fitted ones.
         """
         if self.head_features == "window":
