@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import uuid
 import zlib
 from collections.abc import Callable
 from pathlib import Path
@@ -25,9 +26,12 @@ def atomic_write(
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
+    # a name of its own: jobs in other processes may write the same file
+    # (every job of a task its labels), and one shared temporary file would
+    # be truncated by one writer, then renamed away under the other
+    tmp = path.with_name(f"{path.name}.{uuid.uuid4().hex[:12]}.tmp")
     try:
-        with tmp.open(mode) as f:
+        with tmp.open(mode.replace("w", "x")) as f:
             write(f)
         os.replace(tmp, path)
     except BaseException:

@@ -77,6 +77,20 @@ def test_atomic_write_keeps_the_old_file_when_interrupted(tmp_path):
     assert path.read_text() == "old"
 
 
+def test_atomic_writes_of_the_same_file_at_once_both_finish(tmp_path):
+    """Another job writing the same file meanwhile must not take this one's
+    temporary file (truncated, then renamed away from under it)."""
+    path = tmp_path / "labels.npy"
+
+    def write(f):
+        f.write("first")
+        atomic_write(path, lambda g: g.write("second"))  # the other job
+
+    atomic_write(path, write)
+    assert path.read_text() == "first"
+    assert [p.name for p in tmp_path.iterdir()] == ["labels.npy"]
+
+
 def test_peak_rss_grows_with_an_allocation_and_resets():
     reset_peak_rss()
     before = peak_rss_mb()
