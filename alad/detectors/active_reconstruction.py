@@ -226,7 +226,9 @@ class ActiveReconstructionDetector(BaseDetector):
         univariate validation halves (variant ``defaults, stride 25, head
         shape``) and worse at every budget: PA%K AUC 0.725 / 0.711 / 0.719
         at 10 / 25 / 50 windows against 0.729 / 0.713 / 0.725, ROC AUC 0.768
-        against 0.791 at 50, so it is not the default either.
+        against 0.791 at 50, so it is not the default either. Takes effect
+        at the next :meth:`partial_fit` (the head fitted before keeps the
+        features it learnt from).
     head_weight : float or "skill", default="skill"
         Weight of the head's probability against the backbone's rank, both
         between 0 and 1 on the training data. ``"skill"``: let the labels
@@ -909,6 +911,7 @@ class ActiveReconstructionDetector(BaseDetector):
         self._pool_normal_prints = self._told
         self._head, self._head_reference = None, np.empty(0)
         self._head_pool, self._head_weight = self._pool_normal, 0.0
+        self._head_features = self.head_features
         self._bind_fit_params()
         self._set_training_scores(scores)
         return self
@@ -1012,6 +1015,8 @@ class ActiveReconstructionDetector(BaseDetector):
         "_head_reference": lambda det: np.empty(0),
         "_head_weight": lambda det: 0.0,
         "_head_pool": lambda det: det._labelled_windows[:0],
+        # the features a committed head reads, bound with it (came later)
+        "_head_features": lambda det: getattr(det, "head_features", "window"),
     }
 
     _feedback_params = frozenset(
@@ -1352,6 +1357,7 @@ class ActiveReconstructionDetector(BaseDetector):
             self._head, self._head_pool = head, head_pool
             self._head_reference = reference
             self._head_weight = weight
+            self._head_features = self.head_features
             entry["head_weight"] = weight
             self._set_training_scores(scores)
         self.feedback_history_ = [*self.feedback_history_, entry]
@@ -1374,7 +1380,7 @@ class ActiveReconstructionDetector(BaseDetector):
         sets = self._head_windows(windows, targets, pool, n_labelled)
         if sets is None:
             return no_head
-        features = self._head_feature_map(module, scale)
+        features = self._head_feature_map(module, scale, kind=self.head_features)
         weight = self.head_weight
         if weight == "skill":
             anomalous, normal, replay, _ = sets
@@ -1481,7 +1487,7 @@ class ActiveReconstructionDetector(BaseDetector):
                 self.n_labelled_windows_,
             )
 
-    def _head_feature_map(self, module=None, scale=None):
+    def _head_feature_map(self, module=None, scale=None, kind=None):
         """The head's features of a batch of standardised windows.
 
         ``"window"``: :func:`~alad.label_head.window_features`.
@@ -1491,11 +1497,14 @@ class ActiveReconstructionDetector(BaseDetector):
         window of each channel's reconstruction error under ``module`` (over
         its channel ``scale`` where the score scales channels), so that the
         labels can weigh the channels. ``module`` and ``scale`` default to the
-        fitted ones.
+        fitted ones, ``kind`` to the features of the committed head (a
+        ``head_features`` set since takes effect at the next round, as the
+        head it describes does).
         """
-        if self.head_features == "window":
+        kind = self._head_features if kind is None else kind
+        if kind == "window":
             return window_features
-        if self.head_features == "window+shape":
+        if kind == "window+shape":
             return _window_and_shape_features
         if module is None:
             module, scale = self.net_.module_, self.channel_scale_

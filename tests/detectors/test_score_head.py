@@ -513,6 +513,25 @@ def test_shape_head_sees_statistics_and_profile_and_survives_pickle(fitted, data
     )
 
 
+def test_new_head_features_wait_for_the_next_round(with_head, data, tmp_path):
+    # the committed head read the window statistics: scoring it with other
+    # features would be wrong, so a new head_features takes effect at the
+    # next partial_fit, when a head is fitted on them
+    det = copy.deepcopy(with_head)
+    scores = det.decision_function(data.X_test)
+    det.set_params(head_features="window+shape")
+    np.testing.assert_array_equal(det.decision_function(data.X_test), scores)
+    save_detector(det, tmp_path)
+    np.testing.assert_array_equal(
+        load_detector(tmp_path).decision_function(data.X_test), scores
+    )
+    rows = np.r_[anomalous_window_rows(data, 3)[2 * W :], normal_window_rows(data, 6)]
+    det.partial_fit(data.X_test[rows], data.y_test[rows])
+    windows = det._standardized(data.X_test[: 2 * W].reshape(2, W, -1))
+    # six statistics and ten stretches per channel
+    assert det._head_feature_map()(windows).shape[1] == 16 * windows.shape[2]
+
+
 def test_bad_head_features_are_refused(data):
     with pytest.raises(ValueError, match="head_features"):
         detector(head_features="errors").fit(data.X_train)
