@@ -1358,7 +1358,7 @@ class NAFALDetector(BaseDetector):
         ``y == 0`` samples join the normal training data; ``y == 1`` samples
         enter a hinge term that raises their flow score above ``threshold_ +
         anomaly_margin * std(decision_scores_)`` (once a head is fitted, the
-        same of the flow's own training scores: :meth:`_anomaly_target`).
+        same taken from the flow's own scores of the training data).
         With ``feedback_epochs > 0`` a copy of the model then trains that many
         epochs on all training data (normal samples, augmented views and every
         labelled sample so far) and replaces the model if its weights and the
