@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
-import uuid
 import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO
+
+from .._atomic import replacing
 
 __all__ = ["ResultStore", "atomic_write", "beside", "write_json"]
 
@@ -24,19 +24,8 @@ def atomic_write(
     ``os.replace``: a crash mid-write never leaves a truncated file. The
     parent folders are created.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # a name of its own: jobs in other processes may write the same file
-    # (every job of a task its labels), and one shared temporary file would
-    # be truncated by one writer, then renamed away under the other
-    tmp = path.with_name(f"{path.name}.{uuid.uuid4().hex[:12]}.tmp")
-    try:
-        with tmp.open(mode.replace("w", "x")) as f:
-            write(f)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)  # no litter beside the old file
-        raise
+    with replacing(path, mode) as f:
+        write(f)
     return path
 
 

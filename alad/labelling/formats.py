@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import uuid
-from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import numpy as np
 
+from .._atomic import replacing
 from .session import LABELS
 
 __all__ = [
@@ -88,28 +87,10 @@ def _check_label(label: str) -> str:
     return label
 
 
-@contextmanager
-def _replacing(path):
-    """A file beside ``path`` that replaces it once written whole.
-
-    An export interrupted (Ctrl+C, a full disk) leaves the previous file, not
-    a truncated one.
-    """
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        with open(tmp, "w", newline="") as f:
-            yield f
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
 # -- plain CSV of ranges ------------------------------------------------------
 def write_ranges_csv(path, ranges) -> None:
     """``start,end,label`` per line: 0-based pool rows, ``end`` exclusive."""
-    with _replacing(path) as f:
+    with replacing(path, newline="") as f:
         writer = csv.writer(f)
         writer.writerow(["start", "end", "label"])
         for start, stop, label in ranges:
@@ -225,7 +206,7 @@ def write_label_studio(
         }
     ]
     if path is not None:
-        with _replacing(path) as f:
+        with replacing(path, newline="") as f:
             f.write(json.dumps(tasks, indent=2) + "\n")
     return tasks
 
@@ -417,7 +398,7 @@ def write_trainset(
     flags = (np.nan_to_num(np.asarray(y, dtype=np.float64)) == 1).astype(int)
     names = channel_names or [f"channel_{i}" for i in range(X.shape[1])]
     stamps = _timestamps(len(X), timestamps, start, step_seconds)
-    with _replacing(path) as f:
+    with replacing(path, newline="") as f:
         writer = csv.writer(f)
         writer.writerow(["series", "timestamp", "value", "label"])
         for c, name in enumerate(names):

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._atomic import replacing
 from ._model_store import load_detector, save_detector
 
 __all__ = ["LABELS", "LabellingSession", "load_pool"]
@@ -88,9 +89,8 @@ def _end_whole_lines(path: Path) -> None:
 
 
 def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
+    with replacing(path) as f:
+        f.write(text)
 
 
 def _default_labeller() -> str:
@@ -803,9 +803,8 @@ class LabellingSession:
         return self.path / "scores" / f"round_{round:03d}.npy"
 
     def _save_scores(self, round: int, scores: np.ndarray) -> None:
-        tmp = self.path / "scores" / f"round_{round:03d}.tmp.npy"
-        np.save(tmp, np.asarray(scores, dtype=np.float64))
-        os.replace(tmp, self._scores_file(round))
+        with replacing(self._scores_file(round), "wb") as f:
+            np.save(f, np.asarray(scores, dtype=np.float64))
 
     def _commit(self) -> None:
         """Write the model and history, then ``session.json``: the commit point.

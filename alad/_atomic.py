@@ -1,0 +1,35 @@
+"""Files written whole or not at all: the one mechanism the package uses."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO
+
+
+@contextmanager
+def replacing(path: str | Path, mode: str = "w", **open_kwargs) -> Iterator[IO]:
+    """A new file beside ``path`` that replaces it once written whole.
+
+    The caller writes into the yielded file; when the block ends normally
+    the file replaces ``path`` in one ``os.replace``, so an interruption
+    (Ctrl+C, an error, a full disk) leaves the previous file, never a
+    truncated one, and no temporary file beside it. Each call gets a
+    temporary name of its own: processes writing the same file at once
+    (jobs of one task) must not truncate or rename each other's. The parent
+    folders are created. ``mode`` is ``"w"`` (text) or ``"wb"`` (bytes);
+    ``open_kwargs`` go to ``open`` (``newline=""`` for CSV).
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f"{path.name}.{uuid.uuid4().hex[:12]}.tmp")
+    try:
+        with open(tmp, mode.replace("w", "x"), **open_kwargs) as f:
+            yield f
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
