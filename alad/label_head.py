@@ -35,9 +35,10 @@ import warnings
 from collections.abc import Callable
 
 import numpy as np
-from sklearn.ensemble import ExtraTreesClassifier
+from sklearn.ensemble import ExtraTreesClassifier, IsolationForest
 
 __all__ = [
+    "RowForestFeatures",
     "fit_window_classifier",
     "held_out_probabilities",
     "held_out_skill",
@@ -105,6 +106,49 @@ def window_shape_features(windows: np.ndarray, n_bins: int = 10) -> np.ndarray:
     means = sums / np.diff(edges)[None, :, None].astype(np.float32)
     profile = means - windows.mean(axis=1, keepdims=True)
     return profile.reshape(len(windows), -1)
+
+
+class RowForestFeatures:
+    """:func:`window_features` and how rare a window's rows are to an isolation forest.
+
+    The forest learns the training rows without labels (scikit-learn's
+    :class:`~sklearn.ensemble.IsolationForest`, its defaults); a window adds
+    the largest and the mean anomaly score of its rows. The statistics let
+    the trees find the region of the labelled anomalies only; with a handful
+    of them, an anomaly elsewhere looks normal to the trees. The forest's
+    scores say how unusual a window is wherever it lies, so that "the rarer,
+    the more anomalous", where the labels agree, is one split.
+
+    Parameters
+    ----------
+    rows : ndarray of shape (n_rows, n_channels)
+        The (standardised) training rows.
+    random_state : int, default=0
+
+    Attributes
+    ----------
+    forest_ : IsolationForest
+    """
+
+    def __init__(self, rows: np.ndarray, *, random_state: int = 0):
+        rows = np.asarray(rows, dtype=np.float32)
+        self.forest_ = IsolationForest(random_state=random_state, n_jobs=1)
+        self.forest_.fit(rows)
+
+    def __call__(self, windows: np.ndarray) -> np.ndarray:
+        """Features of shape ``(n_windows, 6 * n_channels + 2)``."""
+        windows = np.asarray(windows, dtype=np.float32)
+        n, size, channels = windows.shape
+        rarity = -self.forest_.score_samples(windows.reshape(-1, channels))
+        rarity = rarity.reshape(n, size).astype(np.float32)
+        return np.concatenate(
+            [
+                window_features(windows),
+                rarity.max(axis=1)[:, None],
+                rarity.mean(axis=1)[:, None],
+            ],
+            axis=1,
+        )
 
 
 def fit_window_classifier(

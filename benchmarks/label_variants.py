@@ -155,6 +155,27 @@ VARIANTS.update(
             FIT_KEY: {"stride": 25},
             "head_features": "window+shape",
         },
+        # a head that also reads how rare each window's rows are to an
+        # isolation forest of the training rows (no labels): an unsupervised
+        # view of the windows the labelled anomalies do not resemble
+        "defaults, head forest": {**_DEFAULTS, "head_features": "window+forest"},
+        # the channels' scale also from the timesteps labelled normal (the
+        # detector's own false alarms): a channel that errs on them weighs less
+        "defaults, labelled scale": {**_DEFAULTS, "scale_with_labels": True},
+        # queries weighted to the top of the score: 8 of each 10 windows from
+        # the top (the paper's hybrid: 5 top, 5 from score intervals)
+        "defaults, top 8": {**_DEFAULTS, "top_k": 8, "n_bins": 2},
+        "defaults, stride 25, top 8": {
+            **_DEFAULTS,
+            FIT_KEY: {"stride": 25},
+            "top_k": 8,
+            "n_bins": 2,
+        },
+        "defaults, stride 25, head forest": {
+            **_DEFAULTS,
+            FIT_KEY: {"stride": 25},
+            "head_features": "window+forest",
+        },
     }
 )
 #: task spec -> pool ratio (MSL's 20 % pools hold 4 to 24 windows)

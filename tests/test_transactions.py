@@ -313,6 +313,30 @@ def test_a_fault_in_the_heads_fit_leaves_everything(
     assert_same_state(det, before)
 
 
+# the options' own steps: the head's isolation forest, the labelled scale
+ARD_OPTION_POINTS = [
+    ({"head_features": "window+forest"}, active_reconstruction, "RowForestFeatures"),
+    (
+        {"scale_with_labels": True},
+        ActiveReconstructionDetector,
+        "_labelled_normal_errors",
+    ),
+]
+
+
+@pytest.mark.parametrize("params, owner, name", ARD_OPTION_POINTS)
+def test_a_fault_in_an_options_step_leaves_everything(
+    ard, data, monkeypatch, params, owner, name
+):
+    det = copy.deepcopy(ard).set_params(head_weight=1.0, **params)
+    idx = det.query(data.X_test)
+    before = snapshot(det)
+    fail_on_call(monkeypatch, owner, name, 1)
+    with pytest.raises(Boom):
+        det.partial_fit(data.X_test[idx], data.y_test[idx])
+    assert_same_state(det, before)
+
+
 NAF_POINTS = [
     (FlowNet, "train_step", 2),
     (NAFALDetector, "_score_flat", 1),
@@ -421,8 +445,8 @@ def test_scores_beyond_the_bound_roll_back_a_round(ard, data, monkeypatch):
     before = det.decision_function(data.X_test)
     original = ActiveReconstructionDetector._training_scores
 
-    def huge(self, module):
-        scale, scores = original(self, module)
+    def huge(self, module, *args):
+        scale, scores = original(self, module, *args)
         return scale, scores * 1e12
 
     monkeypatch.setattr(ActiveReconstructionDetector, "_training_scores", huge)

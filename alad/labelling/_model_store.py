@@ -119,7 +119,7 @@ def save_detector(detector, folder) -> dict:
     folder.mkdir(parents=True, exist_ok=True)
     arrays, state = {}, {}
     for name, value in vars(detector).items():
-        if name in params or name in ("net_", "_head"):
+        if name in params or name in ("net_", "_head", "_head_forest"):
             continue  # the net is stored as weights; the head is fitted again on load
         if isinstance(value, np.ndarray):
             if value.dtype == object:

@@ -102,6 +102,51 @@ def test_channel_scale_is_the_training_quantile_of_each_channels_error(fitted, d
     )
 
 
+def _channel_errors(det, windows):
+    module = det.net_.module_.eval()
+    x = torch.from_numpy(np.ascontiguousarray(windows, dtype=np.float32))
+    with torch.no_grad():
+        return (module(x) - x).abs().reshape(-1, x.shape[-1]).double().numpy()
+
+
+@pytest.mark.parametrize("with_labels", [False, True])
+def test_scale_with_labels_adds_timesteps_labelled_normal(fitted, data, with_labels):
+    det = fresh(fitted).set_params(scale_with_labels=with_labels, head_weight=0)
+    rows = np.arange(6 * W)
+    X, y = data.X_test[rows].copy(), np.zeros(len(rows))
+    X[:, 0] += 5 * data.X_train[:, 0].std()  # a level training never had
+    y[2 * W : 2 * W + 3] = 1  # one window holds anomalous timesteps too
+    det.partial_fit(X, y)
+    n = len(data.X_train) // W * W
+    training = det._standardized(data.X_train[:n]).reshape(-1, W, 3)
+    errors = _channel_errors(det, training)
+    if with_labels:
+        labelled = _channel_errors(det, det._labelled_windows)
+        normal = det._labelled_targets.ravel() == 0
+        errors = np.concatenate([errors, labelled[normal]])
+    np.testing.assert_allclose(
+        det.channel_scale_, np.quantile(errors, 0.999, axis=0), rtol=1e-4
+    )
+    np.testing.assert_allclose(
+        det.decision_function(data.X_train), det.decision_scores_, rtol=1e-6
+    )
+
+
+def test_scale_with_labels_weighs_a_channel_the_labels_call_normal_less(fitted, data):
+    X = data.X_test[: 6 * W].copy()
+    X[:, 0] += 5 * data.X_train[:, 0].std()
+    scales = [
+        fresh(fitted)
+        .set_params(scale_with_labels=flag)
+        .partial_fit(X, np.zeros(len(X)))
+        .channel_scale_
+        for flag in (False, True)
+    ]
+    assert scales[1][0] > 2 * scales[0][0]
+    with pytest.raises(ValueError, match="scale_with_labels"):
+        make_detector(scale_with_labels="yes").fit(data.X_train)
+
+
 def assert_scores_are_eq4(det, X):
     """Eq. 4: the mean over channels of the absolute reconstruction error."""
     x = _windows_of(det, X)

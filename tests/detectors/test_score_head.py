@@ -9,6 +9,7 @@ import torch
 
 from alad import ActiveReconstructionDetector
 from alad.label_head import (
+    RowForestFeatures,
     fit_window_classifier,
     held_out_probabilities,
     held_out_skill,
@@ -511,6 +512,49 @@ def test_shape_head_sees_statistics_and_profile_and_survives_pickle(fitted, data
     np.testing.assert_array_equal(
         pickle.loads(pickle.dumps(det)).decision_function(data.X_test), scores
     )
+
+
+def test_row_forest_features_add_the_rarity_of_the_windows_rows():
+    rng = np.random.default_rng(0)
+    rows = rng.normal(size=(2000, 3)).astype(np.float32)
+    features = RowForestFeatures(rows, random_state=1)
+    windows = rng.normal(size=(5, 8, 3)).astype(np.float32)
+    windows[4, 3] = 8.0  # one row far outside the training rows
+    out = features(windows)
+    assert out.shape == (5, 6 * 3 + 2)
+    np.testing.assert_array_equal(out[:, :18], window_features(windows))
+    rarity = -features.forest_.score_samples(windows.reshape(-1, 3)).reshape(5, 8)
+    np.testing.assert_allclose(out[:, 18], rarity.max(axis=1), rtol=1e-6)
+    np.testing.assert_allclose(out[:, 19], rarity.mean(axis=1), rtol=1e-6)
+    assert out[4, 18] > out[:4, 18].max()
+    again = RowForestFeatures(rows, random_state=1)(windows)
+    np.testing.assert_array_equal(again, out)
+
+
+def test_forest_head_is_fitted_once_and_survives_files(fitted, data, tmp_path):
+    rows = np.r_[anomalous_window_rows(data), normal_window_rows(data)]
+    det = copy.deepcopy(fitted).set_params(head_features="window+forest")
+    before = copy.deepcopy(det)
+    det.query(data.X_test)
+    det.partial_fit(data.X_test[rows], data.y_test[rows])
+    assert before._head_forest is None  # the round commits it with the head
+    assert isinstance(det._head_forest, RowForestFeatures)
+    forest = det._head_forest
+    windows = det._standardized(data.X_test[: 4 * W].reshape(4, W, -1))
+    np.testing.assert_array_equal(det._head_feature_map()(windows), forest(windows))
+    scores = det.decision_function(data.X_test)
+    assert scores[anomalous_window_rows(data)].mean() > np.median(scores)
+    save_detector(det, tmp_path)
+    loaded = load_detector(tmp_path)  # the forest is fitted again, the same
+    np.testing.assert_array_equal(loaded.decision_function(data.X_test), scores)
+    np.testing.assert_array_equal(
+        pickle.loads(pickle.dumps(det)).decision_function(data.X_test), scores
+    )
+    more = np.r_[anomalous_window_rows(data, 3)[2 * W :], normal_window_rows(data, 6)]
+    det.partial_fit(data.X_test[more], data.y_test[more])
+    assert det._head_forest is forest  # one forest per fit
+    det.fit(data.X_train)
+    assert det._head_forest is None
 
 
 def test_new_head_features_wait_for_the_next_round(with_head, data, tmp_path):
