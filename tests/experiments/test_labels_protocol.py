@@ -339,6 +339,35 @@ def test_overlapping_univariate_windows_key_their_records(tmp_path, monkeypatch)
     assert keys(TASK, "multi_whole") == multivariate
 
 
+def test_a_feedback_option_added_later_keeps_the_keys_at_its_old_behaviour(
+    tmp_path, monkeypatch
+):
+    """scale_with_labels=False is how detectors behaved before the option: the
+    records made then keep their keys (a rerun does not redo them)."""
+    from alad.detectors import ActiveReconstructionDetector as ARD
+
+    def keys(name):
+        jobs = labels.jobs(
+            [TASK],
+            splits=("anomalous",),
+            seeds=[0],
+            budgets=(0, 2),
+            params=TINY,
+            peers=(),
+            work=tmp_path / name,
+        )
+        out = tmp_path / f"{name}.jsonl"
+        return {
+            r["key"] for r in run_jobs(jobs, out, progress=False, protocol="labels")
+        }
+
+    now = keys("now")
+    monkeypatch.setattr(
+        ARD, "_feedback_params", ARD._feedback_params - {"scale_with_labels"}
+    )
+    assert keys("before") == now
+
+
 def test_the_paper_split_is_han_et_als_20_percent_on_every_data_set(tmp_path):
     msl = Task("msl", "tiny", TASK.X_train, TASK.X_test, TASK.y_test)
     jobs = labels.jobs(

@@ -47,10 +47,10 @@ __all__ = ["BUDGETS", "jobs"]
 BUDGETS = (0, 10, 25, 50, 100)
 
 
-#: feedback parameters added after records were made: in a key only when set,
-#: so that the records made before them (which behaved as their None) keep
-#: their keys
-_KEYED_WHEN_SET = frozenset({"feedback_batch_size"})
+#: feedback parameters added after records were made, and the value the
+#: detector behaved as before them: in a key only when set to another, so
+#: that the records made before them keep their keys
+_KEYED_WHEN_SET = {"feedback_batch_size": None, "scale_with_labels": False}
 
 
 def _evaluate(y_true, scores) -> dict[str, float] | None:
@@ -189,7 +189,7 @@ def _run_alad(
         name: value
         for name, value in defaults.items()
         if name in ActiveReconstructionDetector._feedback_params
-        and not (name in _KEYED_WHEN_SET and value is None)
+        and not (name in _KEYED_WHEN_SET and value is _KEYED_WHEN_SET[name])
     }
     # ... and every record with the score (channel_score); the records made
     # before it existed scored with Eq. 4's mean and keep their keys
