@@ -17,6 +17,9 @@ NAF-AL tables (:mod:`alad.experiments.nafal`) are two protocols.
 
 from __future__ import annotations
 
+import ctypes
+import functools
+import gc
 import hashlib
 import importlib
 import json
@@ -111,7 +114,34 @@ class Job:
 
 
 def _all_records(job: Job, done: set[str]) -> list[dict]:
-    return list(job.run(done))
+    records = list(job.run(done))
+    release_memory()
+    return records
+
+
+def release_memory() -> None:
+    """Give the memory of a finished job back to the system.
+
+    A job fits and drops models with tens to hundreds of MB of weights and
+    optimiser state. glibc keeps freed blocks of that size in its heap (its
+    threshold for allocating them apart rises after each free), so a
+    process that runs hundreds of jobs grew job after job: ``python
+    benchmarks/memory_growth.py`` measures it. Collect reference cycles,
+    then ask glibc to return its free pages (``malloc_trim``; elsewhere
+    only the collection).
+    """
+    gc.collect()
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+@functools.cache
+def _malloc_trim():
+    try:
+        return ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):  # not glibc
+        return None
 
 
 def run_jobs(
@@ -171,6 +201,7 @@ def run_jobs(
                 made += 1
                 bar.update()
             finish(job, made)
+            release_memory()
     else:
         from joblib import Parallel, delayed
 

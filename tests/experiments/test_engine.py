@@ -42,6 +42,22 @@ def test_jobs_run_once_and_resume(tmp_path, n_jobs):
     assert calls == [] and out.read_text() == before
 
 
+def test_memory_is_released_after_every_job(tmp_path, monkeypatch):
+    from alad.experiments import engine
+
+    released = []
+    monkeypatch.setattr(engine, "release_memory", lambda: released.append(1))
+    run_jobs(_jobs([]), tmp_path / "r.jsonl", protocol="p", progress=False)
+    assert len(released) == 2
+
+
+def test_release_memory_runs_where_there_is_no_glibc(monkeypatch):
+    from alad.experiments import engine
+
+    monkeypatch.setattr(engine, "_malloc_trim", lambda: None)
+    engine.release_memory()  # the collection alone, no error
+
+
 def test_unknown_protocol_is_refused():
     with pytest.raises(ValueError, match="protocol must be one of"):
         get_protocol("nope")
