@@ -305,6 +305,21 @@ def test_pool_ratio_is_per_data_set_recorded_and_keyed(tmp_path, monkeypatch):
     assert (work / "tasks" / "telemetry_tiny__anomalous" / "seed0.npz").exists()
 
 
+def _record_keys(task, folder, budgets):
+    """The keys of alad's records of ``task`` (anomalous split, seed 0)."""
+    jobs = labels.jobs(
+        [task],
+        splits=("anomalous",),
+        seeds=[0],
+        budgets=budgets,
+        params=TINY,
+        peers=(),
+        work=folder / "work",
+    )
+    out = folder / "results.jsonl"
+    return {r["key"] for r in run_jobs(jobs, out, progress=False, protocol="labels")}
+
+
 def test_overlapping_univariate_windows_key_their_records(tmp_path, monkeypatch):
     """stride="auto" overlaps a univariate series' windows: its records are
     keyed by the step (made again after the change of default); a
@@ -314,19 +329,7 @@ def test_overlapping_univariate_windows_key_their_records(tmp_path, monkeypatch)
     )
 
     def keys(task, name):
-        jobs = labels.jobs(
-            [task],
-            splits=("anomalous",),
-            seeds=[0],
-            budgets=(0,),
-            params=TINY,
-            peers=(),
-            work=tmp_path / name,
-        )
-        out = tmp_path / f"{name}.jsonl"
-        return {
-            r["key"] for r in run_jobs(jobs, out, progress=False, protocol="labels")
-        }
+        return _record_keys(task, tmp_path / name, budgets=(0,))
 
     overlapped = keys(univariate, "auto")
     multivariate = keys(TASK, "multi")
@@ -347,19 +350,7 @@ def test_a_feedback_option_added_later_keeps_the_keys_at_its_old_behaviour(
     from alad.detectors import ActiveReconstructionDetector as ARD
 
     def keys(name):
-        jobs = labels.jobs(
-            [TASK],
-            splits=("anomalous",),
-            seeds=[0],
-            budgets=(0, 2),
-            params=TINY,
-            peers=(),
-            work=tmp_path / name,
-        )
-        out = tmp_path / f"{name}.jsonl"
-        return {
-            r["key"] for r in run_jobs(jobs, out, progress=False, protocol="labels")
-        }
+        return _record_keys(TASK, tmp_path / name, budgets=(0, 2))
 
     now = keys("now")
     monkeypatch.setattr(
