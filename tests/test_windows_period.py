@@ -1,0 +1,43 @@
+"""alad.windows.dominant_period: the period a window of window_size="auto" takes."""
+
+import numpy as np
+import pytest
+
+from alad.windows import dominant_period
+
+
+@pytest.mark.parametrize("period", [5, 24, 208, 399])
+def test_the_period_of_a_noisy_cycle(period):
+    t = np.arange(12 * period)
+    noise = np.random.default_rng(0).normal(scale=0.2, size=t.size)
+    x = np.sin(2 * np.pi * t / period) + noise
+    assert abs(dominant_period(x) - period) <= max(1, period // 100)
+
+
+@pytest.mark.parametrize(
+    "x",
+    [
+        np.random.default_rng(0).normal(size=3000),  # noise
+        np.zeros(500),  # constant
+        np.arange(500.0),  # a trend: its ACF only falls
+        np.array([1.0, 2.0, 1.0]),  # too short for any lag
+    ],
+    ids=["noise", "constant", "trend", "short"],
+)
+def test_no_period_without_a_clear_cycle(x):
+    assert dominant_period(x) is None
+
+
+def test_a_weak_cycle_is_below_the_strength_floor():
+    t = np.arange(4000)
+    noise = np.random.default_rng(1).normal(size=t.size)
+    x = 0.5 * np.sin(2 * np.pi * t / 40) + noise  # ACF peak about 0.11
+    assert dominant_period(x) is None
+    assert abs(dominant_period(x, min_strength=0.05) - 40) <= 3
+
+
+def test_only_the_first_values_are_read():
+    t = np.arange(30_000)
+    x = np.where(t < 20_000, np.sin(2 * np.pi * t / 30), np.sin(2 * np.pi * t / 70))
+    assert dominant_period(x) == 30
+    assert dominant_period(x[20_000:]) == 70
