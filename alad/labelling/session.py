@@ -316,7 +316,7 @@ class LabellingSession:
             pool_ref = {"path": "pool.npy", "copied": True}
         stored = path / pool_ref["path"]
         pool_ref.update(sha256=_sha256(stored), shape=list(X.shape))
-        window_size = int(detector.window_size)
+        window_size = int(detector.window_size_)
         n_windows = len(X) // window_size
         if n_windows == 0:
             raise ValueError(

@@ -215,6 +215,61 @@ def test_stride_auto_overlaps_univariate_windows(data, stride, channels, expecte
     assert scores.shape == (100,) and np.isfinite(scores).all()
 
 
+def _cycles(n, period, channels=1, seed=0):
+    """A noisy cycle of ``period`` rows (a clear autocorrelation peak)."""
+    t = np.arange(n)[:, None]
+    noise = np.random.default_rng(seed).normal(scale=0.1, size=(n, channels))
+    return np.sin(2 * np.pi * t / period + np.arange(channels)) + noise
+
+
+@pytest.mark.parametrize(
+    ("X", "expected"),
+    [
+        # a univariate cycle: one period per window, stepped by an eighth
+        (_cycles(600, 24), (24, 3)),
+        # no cycle: the paper's 50, overlapping by half (stride="auto")
+        (np.random.default_rng(0).normal(size=(600, 1)), (50, 25)),
+        # several channels: no period is read, windows do not overlap
+        (_cycles(600, 24, channels=3), (50, 50)),
+    ],
+)
+def test_window_size_auto_takes_a_univariate_period(X, expected):
+    det = make_detector(window_size="auto", max_epochs=1).fit(X)
+    assert (det.window_size_, det.stride_) == expected
+    assert det.window_size == "auto"  # the parameter is left as given
+    scores = det.decision_function(X[:100])
+    assert scores.shape == (100,) and np.isfinite(scores).all()
+    # queries and labels come in windows of the resolved length
+    idx = det.query(X[:300])
+    assert len(idx) % det.window_size_ == 0
+    det.partial_fit(X[:300][idx], np.zeros(len(idx), dtype=int))
+    assert det.n_labelled_windows_ == len(idx) // det.window_size_
+
+
+def test_window_size_auto_on_windows_takes_their_length(data):
+    windows = data.X_train[: 40 * 7].reshape(40, 7, 3)
+    det = make_detector(window_size="auto", max_epochs=1).fit(windows)
+    assert det.window_size_ == 7
+    assert det.decision_function(windows[:5]).shape == (5,)
+    with pytest.raises(ValueError, match="window_size=7"):
+        det.decision_function(data.X_test[: 4 * W].reshape(4, W, 3))
+
+
+def test_window_size_auto_survives_pickling_and_set_params(data):
+    X = _cycles(600, 24)
+    det = make_detector(window_size="auto", max_epochs=1).fit(X)
+    loaded = pickle.loads(pickle.dumps(det))
+    assert loaded.window_size_ == 24
+    assert np.array_equal(loaded.decision_function(X), det.decision_function(X))
+    with pytest.raises(ValueError, match="window_size was 'auto'"):
+        det.set_params(window_size=24).decision_function(X)
+
+
+def test_window_size_auto_needs_a_series_as_long_as_its_window():
+    with pytest.raises(ValueError, match="fewer than window_size=50"):
+        make_detector(window_size="auto").fit(np.zeros((30, 2)))
+
+
 def test_windows_input_gives_one_score_per_window(fitted, data):
     windows = data.X_test[: 6 * W].reshape(6, W, 3)
     scores = fitted.decision_function(windows)
@@ -672,10 +727,11 @@ def test_a_detector_pickled_before_newer_parameters_loads(fitted, data):
         "score_stride",
     ):
         state.pop(name)
-    for name in ("threshold_source_", "_told", "score_stride_"):
+    for name in ("threshold_source_", "_told", "score_stride_", "window_size_"):
         state.pop(name)
     old = ActiveReconstructionDetector.__new__(ActiveReconstructionDetector)
     old.__setstate__(state)
+    assert old.window_size_ == W
     assert old.get_params()["thresholding"] == "contamination"
     assert old.threshold_source_ == "contamination"
     assert np.array_equal(old.query(data.X_test), fitted.query(data.X_test))

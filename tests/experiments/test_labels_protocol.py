@@ -335,11 +335,41 @@ def test_overlapping_univariate_windows_key_their_records(tmp_path, monkeypatch)
     multivariate = keys(TASK, "multi")
     # as if the step were the window, as before stride="auto"
     monkeypatch.setattr(
-        "alad.detectors.ActiveReconstructionDetector._resolved_stride",
-        lambda det, X: det.window_size,
+        "alad.detectors.ActiveReconstructionDetector._resolved_geometry",
+        lambda det, X: (det.window_size, det.window_size),
     )
     assert keys(univariate, "whole").isdisjoint(overlapped)
     assert keys(TASK, "multi_whole") == multivariate
+
+
+def test_window_size_auto_keys_its_records_by_the_window(tmp_path, monkeypatch):
+    """window_size="auto" resolves on the data: the records say the window
+    it took, so a change of the rule makes them again."""
+    univariate = Task(
+        "telemetry", "one", TASK.X_train[:, :1], TASK.X_test[:, :1], TASK.y_test
+    )
+    auto = {**TINY, "window_size": "auto"}
+
+    def keys(period, name):
+        monkeypatch.setattr(
+            "alad.detectors.active_reconstruction.dominant_period",
+            lambda x: period,
+        )
+        jobs = labels.jobs(
+            [univariate],
+            splits=("anomalous",),
+            seeds=[0],
+            budgets=(0,),
+            params=auto,
+            peers=(),
+            work=tmp_path / name / "work",
+        )
+        out = tmp_path / name / "results.jsonl"
+        records = run_jobs(jobs, out, progress=False, protocol="labels")
+        return {r["key"] for r in records}
+
+    assert keys(12, "a").isdisjoint(keys(16, "b"))
+    assert keys(12, "a") == keys(12, "c")
 
 
 def test_a_feedback_option_added_later_keeps_the_keys_at_its_old_behaviour(

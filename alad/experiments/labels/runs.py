@@ -178,6 +178,7 @@ def _run_alad(
     """The records of one backbone: w/o labels, pool as normal, with labels."""
     from ...active import run_active_learning
     from ...detectors import ActiveReconstructionDetector
+    from ...detectors.active_reconstruction import AUTO_WINDOW
 
     base = {**base, "family": "alad", "method": f"alad:{backbone}", "params": params}
     # the learning from labels changes with the detector's feedback defaults
@@ -200,9 +201,13 @@ def _run_alad(
     )
     # ... and with the windows' step where stride="auto" overlaps them (a
     # univariate series); non-overlapping windows keep the earlier keys
-    stride = detector._resolved_stride(task.X_train)
-    if defaults["stride"] == "auto" and stride != defaults["window_size"]:
+    window, stride = detector._resolved_geometry(task.X_train)
+    if defaults["stride"] == "auto" and stride != window:
         scoring = (*scoring, {"stride": stride})
+    # ... and with the window where window_size="auto" resolves it to a
+    # period; where it resolves to the former fixed default, the keys stay
+    if defaults["window_size"] == "auto" and window != AUTO_WINDOW:
+        scoring = (*scoring, {"window_size": window})
 
     def key(setting, budget=None):
         if setting == "with labels":
@@ -245,7 +250,7 @@ def _run_alad(
         yield record("pool as normal", None, pooled, seconds)
     if not need_curve:
         return
-    W = plain.window_size
+    W = plain.window_size_
     detector = copy.deepcopy(plain)
     known = np.full(len(split.y_pool), np.nan)
     made, spent, seconds = [], 0, 0.0
