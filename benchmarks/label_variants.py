@@ -171,6 +171,13 @@ VARIANTS.update(
             "top_k": 8,
             "n_bins": 2,
         },
+        # a window of one period where a univariate series has a clear cycle
+        # (window_size="auto", alad.windows.dominant_period), stepped by an
+        # eighth of it; elsewhere the same fit as "defaults, stride 25"
+        "defaults, window auto": {
+            **_DEFAULTS,
+            FIT_KEY: {"window_size": "auto", "stride": "auto"},
+        },
         "defaults, stride 25, head forest": {
             **_DEFAULTS,
             FIT_KEY: {"stride": 25},
@@ -201,6 +208,9 @@ UNIVARIATE = "msl1"
 UNIVARIATE_ENTITIES = (
     "C-1,D-15,D-16,F-4,F-5,F-7,F-8,M-1,M-2,M-3,M-4,M-5,M-7,P-11,P-15,T-12,T-13"
 )
+#: univariate series from aeon's wheel (``benchmarks/aeon_series.py``), run
+#: only when named: ``--task aeon`` or ``aeon:ib16``
+AEON = "aeon"
 
 
 def study_tasks(spec: str):
@@ -208,6 +218,10 @@ def study_tasks(spec: str):
     from alad.experiments.tasks import Task, load_tasks
 
     name, _, entities = spec.partition(":")
+    if name == AEON:
+        from aeon_series import load
+
+        return load(entities.split(",") if entities else None)
     if name != UNIVARIATE:
         return load_tasks(spec)
     return [
@@ -219,15 +233,22 @@ def study_tasks(spec: str):
 def pool_ratio(spec: str) -> float:
     if spec.partition(":")[0] == UNIVARIATE:
         return 0.5
+    if spec.partition(":")[0] == AEON:
+        return 0.2
     return {**TASKS, **EXTRA_TASKS}[spec]
 
 
 def task_spec(spec: str) -> str:
     """``--task``'s check: a known task, or ``msl1[:E,...]``."""
-    if spec in TASKS or spec in EXTRA_TASKS or spec.partition(":")[0] == UNIVARIATE:
+    if (
+        spec in TASKS
+        or spec in EXTRA_TASKS
+        or spec.partition(":")[0] in (UNIVARIATE, AEON)
+    ):
         return spec
     raise argparse.ArgumentTypeError(
-        f"one of {[*TASKS, *EXTRA_TASKS]} or {UNIVARIATE}[:ENTITY,...]; got {spec!r}"
+        f"one of {[*TASKS, *EXTRA_TASKS]}, {UNIVARIATE}[:ENTITY,...] or "
+        f"{AEON}[:NAME,...]; got {spec!r}"
     )
 
 
@@ -312,7 +333,7 @@ def _read(paths) -> list[dict]:
     return [json.loads(line) for p in paths for line in p.read_text().splitlines()]
 
 
-def run(variants, tasks, cache: Path, records=(RECORDS,)) -> None:
+def run(variants, tasks, cache: Path, records=(RECORDS,), seeds=SEEDS) -> None:
     """Run what ``records`` (files) lack; new records are appended to the first."""
     import torch
 
@@ -326,7 +347,7 @@ def run(variants, tasks, cache: Path, records=(RECORDS,)) -> None:
     }
     for spec in tasks:
         for task in study_tasks(spec):
-            for seed in SEEDS:
+            for seed in seeds:
                 todo = [
                     v
                     for v in variants
@@ -447,6 +468,9 @@ def main() -> None:
         type=task_spec,
         help="run (and print) these tasks only; default: the real-data tasks",
     )
+    parser.add_argument(
+        "--seeds", type=int, nargs="+", default=list(SEEDS), help="seeds to run"
+    )
     parser.add_argument("--part", default="validation", choices=("validation", "test"))
     parser.add_argument(
         "--records",
@@ -462,6 +486,7 @@ def main() -> None:
             args.task or list(TASKS),
             args.cache,
             args.records,
+            args.seeds,
         )
     print(table(args.part, args.task or list(TASKS), args.records, args.variant))
 

@@ -11,6 +11,15 @@ CPU seconds. Without ``--run`` it prints the means of the records.
     python benchmarks/window_length.py --run --task ucr:1 --windows 50 100 200
     python benchmarks/window_length.py --run --task telemetry --windows 50 100 200
     python benchmarks/window_length.py
+
+``--stride auto`` fits with the detector's own ``stride="auto"`` instead of
+the non-overlapping windows of the first records (``BASE_FIT``), and
+``--windows auto`` with ``window_size="auto"`` (a window of one period on a
+univariate series that has one); ``--task`` also takes the univariate tasks
+of ``label_variants.py`` (``msl1[:E,...]``, ``aeon[:NAME,...]``):
+
+    python benchmarks/window_length.py --run --task ucr:1 --stride auto \\
+        --windows 50 auto
 """
 
 from __future__ import annotations
@@ -24,33 +33,43 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from label_head import HEAD_TASKS  # noqa: E402
-from label_variants import BASE_FIT, METRICS, SEEDS, _halves, _metrics  # noqa: E402
+from label_variants import (  # noqa: E402
+    BASE_FIT,
+    METRICS,
+    SEEDS,
+    _halves,
+    _metrics,
+    pool_ratio,
+    study_tasks,
+    task_spec,
+)
 
 RECORDS = Path(__file__).parent / "results" / "window_length.jsonl"
 
 
-def run(spec: str, windows, seeds) -> None:
+def run(spec: str, windows, seeds, stride) -> None:
     import torch
 
     from alad import ActiveReconstructionDetector
     from alad.experiments.labels import make_label_split
-    from alad.experiments.tasks import load_tasks
 
     torch.set_num_threads(1)
-    for task in load_tasks(spec):
+    fit = BASE_FIT if stride is None else {"stride": stride}
+    for task in study_tasks(spec):
         for seed in seeds:
-            split = make_label_split(task, "anomalous", HEAD_TASKS[spec], seed)
+            split = make_label_split(task, "anomalous", pool_ratio(spec), seed)
             for window in windows:
                 start = time.process_time()
                 det = ActiveReconstructionDetector(
-                    random_state=seed, window_size=window, **BASE_FIT
+                    random_state=seed, window_size=window, **fit
                 )
                 scores = det.fit(task.X_train).decision_function(split.X_eval)
                 record = {
                     "task": task.name,
                     "seed": seed,
                     "w": window,
+                    "resolved": [det.window_size_, det.stride_],
+                    "stride": stride,
                     "cpu": round(time.process_time() - start, 1),
                     **{
                         part: _metrics(split.y_eval, scores, rows)
@@ -69,34 +88,65 @@ def table(part: str) -> str:
         "| task | window | n | " + " | ".join(METRICS.values()) + " | fit s |",
         "|---|---|---|" + "---|" * (len(METRICS) + 1),
     ]
+
+    def setting(r):  # the first records have no stride: non-overlapping
+        return str(r["w"]), r.get("stride")
+
     for task in sorted({r["task"] for r in records}):
-        for window in sorted({r["w"] for r in records if r["task"] == task}):
+        settings = {setting(r) for r in records if r["task"] == task}
+        for window, stride in sorted(settings, key=str):
             rows = [
                 r
                 for r in records
-                if r["task"] == task and r["w"] == window and r[part] is not None
+                if r["task"] == task
+                and setting(r) == (window, stride)
+                and r[part] is not None
             ]
             if rows:
                 means = [f"{np.mean([r[part][m] for r in rows]):.3f}" for m in METRICS]
                 cpu = np.mean([r["cpu"] for r in rows])
+                # what "auto" resolved to (window, stride) on the last seed
+                shown = window if stride is None else f"{window}, stride {stride}"
+                if "resolved" in rows[-1]:
+                    shown += " ({}/{})".format(*rows[-1]["resolved"])
                 lines.append(
-                    f"| {task} | {window} | {len(rows)} | "
+                    f"| {task} | {shown} | {len(rows)} | "
                     + " | ".join(means)
                     + f" | {cpu:.0f} |"
                 )
     return "\n".join(lines)
 
 
+def _window(text: str):
+    """``--windows``' items: a length, or ``auto``."""
+    if text == "auto":
+        return text
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"an integer or 'auto'; got {text!r}"
+        ) from None
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--run", action="store_true")
-    parser.add_argument("--task", choices=list(HEAD_TASKS), default="telemetry")
-    parser.add_argument("--windows", type=int, nargs="+", default=[50, 100, 200])
+    parser.add_argument("--task", type=task_spec, default="telemetry")
+    parser.add_argument(
+        "--windows", type=_window, nargs="+", default=[50, 100, 200], metavar="W"
+    )
+    parser.add_argument(
+        "--stride",
+        choices=["auto"],
+        default=None,
+        help="the detector's stride='auto' (default: non-overlapping windows)",
+    )
     parser.add_argument("--seeds", type=int, nargs="+", default=list(SEEDS))
     parser.add_argument("--part", default="validation", choices=("validation", "test"))
     args = parser.parse_args()
     if args.run:
-        run(args.task, args.windows, args.seeds)
+        run(args.task, args.windows, args.seeds, args.stride)
     print(table(args.part))
 
 
