@@ -108,11 +108,12 @@ class ActiveReconstructionDetector(BaseDetector):
         training series: the highest autocorrelation peak between lags 3 and
         400, once the autocorrelation has turned negative, if it reaches
         0.5), and ``stride="auto"`` then steps by an eighth of it; on windows
-        given as a 3-D array, their length; otherwise 50. Measured on the
-        validation halves of four periodic univariate series (docs, *Label
-        efficiency*, "A window of one period"), it is not the default: it
-        lifts a physiological series of the UCR archive and a synthetic ECG
-        and costs UCR 001, at 2 to 8 times the fit.
+        given as a 3-D array, their length; otherwise 50. On the validation
+        halves of four periodic univariate series (docs, *Label efficiency*,
+        "A window of one period") it is ahead on the mean at every budget
+        (PA%K AUC 0.538 against 0.502 without labels, 0.734 against 0.692
+        at 50 windows) but loses UCR 001 once labels come, at 2 to 8 times
+        the fit's time: an option, not yet the default.
     stride : int, "auto" or None, default="auto"
         Step between the training and scoring windows. None means
         ``window_size`` (non-overlapping, as in the paper). ``"auto"``: half
