@@ -305,14 +305,14 @@ def test_pool_ratio_is_per_data_set_recorded_and_keyed(tmp_path, monkeypatch):
     assert (work / "tasks" / "telemetry_tiny__anomalous" / "seed0.npz").exists()
 
 
-def _record_keys(task, folder, budgets):
+def _record_keys(task, folder, budgets, params=TINY):
     """The keys of alad's records of ``task`` (anomalous split, seed 0)."""
     jobs = labels.jobs(
         [task],
         splits=("anomalous",),
         seeds=[0],
         budgets=budgets,
-        params=TINY,
+        params=params,
         peers=(),
         work=folder / "work",
     )
@@ -355,18 +355,7 @@ def test_window_size_auto_keys_its_records_by_the_window(tmp_path, monkeypatch):
             "alad.detectors.active_reconstruction.dominant_period",
             lambda x: period,
         )
-        jobs = labels.jobs(
-            [univariate],
-            splits=("anomalous",),
-            seeds=[0],
-            budgets=(0,),
-            params=auto,
-            peers=(),
-            work=tmp_path / name / "work",
-        )
-        out = tmp_path / name / "results.jsonl"
-        records = run_jobs(jobs, out, progress=False, protocol="labels")
-        return {r["key"] for r in records}
+        return _record_keys(univariate, tmp_path / name, (0,), params=auto)
 
     assert keys(12, "a").isdisjoint(keys(16, "b"))
     assert keys(12, "a") == keys(12, "c")
