@@ -47,7 +47,12 @@ from label_variants import (  # noqa: E402
 RECORDS = Path(__file__).parent / "results" / "window_length.jsonl"
 
 
-def run(spec: str, windows, seeds, stride) -> None:
+def _min_windows_stride(n: int, window: int, stride: int, min_windows: int) -> int:
+    """``stride``, shortened so that ``n`` rows give ``min_windows`` windows."""
+    return max(1, min(stride, (n - window) // min_windows))
+
+
+def run(spec: str, windows, seeds, stride, min_windows=None) -> None:
     import torch
 
     from alad import ActiveReconstructionDetector
@@ -63,6 +68,10 @@ def run(spec: str, windows, seeds, stride) -> None:
                 det = ActiveReconstructionDetector(
                     random_state=seed, window_size=window, **fit
                 )
+                if min_windows:
+                    w, step = det._resolved_geometry(task.X_train)
+                    step = _min_windows_stride(len(task.X_train), w, step, min_windows)
+                    det.set_params(window_size=w, stride=step)
                 scores = det.fit(task.X_train).decision_function(split.X_eval)
                 record = {
                     "task": task.name,
@@ -70,6 +79,7 @@ def run(spec: str, windows, seeds, stride) -> None:
                     "w": window,
                     "resolved": [det.window_size_, det.stride_],
                     "stride": stride,
+                    **({"min_windows": min_windows} if min_windows else {}),
                     "cpu": round(time.process_time() - start, 1),
                     **{
                         part: _metrics(split.y_eval, scores, rows)
@@ -90,7 +100,10 @@ def table(part: str) -> str:
     ]
 
     def setting(r):  # the first records have no stride: non-overlapping
-        return str(r["w"]), r.get("stride")
+        stride = r.get("stride")
+        if r.get("min_windows"):
+            stride = f"{stride}, at least {r['min_windows']} windows"
+        return str(r["w"]), stride
 
     for task in sorted({r["task"] for r in records}):
         settings = {setting(r) for r in records if r["task"] == task}
@@ -129,6 +142,34 @@ def _window(text: str):
         ) from None
 
 
+def pooled(part: str, dataset: str, windows) -> str:
+    """Means over the (task, seed) pairs of ``dataset`` that every setting run
+    with the detector's own stride and one of ``windows`` has (paired)."""
+    records = [json.loads(line) for line in RECORDS.read_text().splitlines()]
+    cells: dict = {}
+    for r in records:
+        if (
+            r["task"].split("/")[0] == dataset
+            and r["w"] in windows
+            and r.get("stride")
+            and r[part]
+        ):
+            label = f"{r['w']}, at least {r.get('min_windows') or 0} windows"
+            cells.setdefault((r["task"], r["seed"]), {})[label] = r
+    settings = sorted({label for c in cells.values() for label in c})
+    cells = [c for c in cells.values() if len(c) == len(settings)]
+    lines = [
+        f"{dataset}, {part} halves: paired means over {len(cells)} task-seed pairs",
+        "| window, step | " + " | ".join(METRICS.values()) + " | fit s |",
+        "|---|" + "---|" * (len(METRICS) + 1),
+    ]
+    for label in settings:
+        means = [f"{np.mean([c[label][part][m] for c in cells]):.3f}" for m in METRICS]
+        cpu = np.mean([c[label]["cpu"] for c in cells])
+        lines.append(f"| {label} | " + " | ".join(means) + f" | {cpu:.0f} |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--run", action="store_true")
@@ -144,9 +185,24 @@ def main() -> None:
     )
     parser.add_argument("--seeds", type=int, nargs="+", default=list(SEEDS))
     parser.add_argument("--part", default="validation", choices=("validation", "test"))
+    parser.add_argument(
+        "--min-windows",
+        type=int,
+        default=None,
+        help="shorten the step so that the training part gives this many windows",
+    )
+    parser.add_argument(
+        "--pooled",
+        metavar="DATASET",
+        help="print the paired means of one data set's runs with stride auto "
+        "(and one of --windows)",
+    )
     args = parser.parse_args()
     if args.run:
-        run(args.task, args.windows, args.seeds, args.stride)
+        run(args.task, args.windows, args.seeds, args.stride, args.min_windows)
+    if args.pooled:
+        print(pooled(args.part, args.pooled, args.windows))
+        return
     print(table(args.part))
 
 
