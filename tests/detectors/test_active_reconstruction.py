@@ -265,6 +265,15 @@ def test_window_size_auto_survives_pickling_and_set_params(data):
         det.set_params(window_size=24).decision_function(X)
 
 
+def test_a_failed_refit_with_window_size_auto_keeps_the_fitted_window():
+    X = _cycles(600, 24)
+    det = make_detector(max_epochs=1).fit(X)
+    det.set_params(window_size="auto")
+    with pytest.raises(TypeError, match="known_anomalies"):
+        det.fit(X, known_anomalies=np.zeros(len(X)))  # fails after the window
+    assert (det.window_size_, det.stride_) == (W, W // 2)
+
+
 def test_window_size_auto_needs_a_series_as_long_as_its_window():
     with pytest.raises(ValueError, match="fewer than window_size=50"):
         make_detector(window_size="auto").fit(np.zeros((30, 2)))
