@@ -11,8 +11,8 @@ check rules about univariate series (never to report a result):
   training series and its test series, three anomalies).
 
 The wheel is downloaded once with pip (``pip download aeon==1.6.0
---no-deps``) into ``alad_output/aeon_series`` (git-ignored), or read from
-``--wheel``; nothing is committed.
+--no-deps``) into ``alad_output/aeon_series`` (git-ignored) and read from
+there; nothing is committed.
 """
 
 from __future__ import annotations

@@ -91,28 +91,35 @@ def run(spec: str, windows, seeds, stride, min_windows=None) -> None:
                 print(json.dumps(record), flush=True)
 
 
+def _records() -> list[dict]:
+    return [json.loads(line) for line in RECORDS.read_text().splitlines()]
+
+
+def _setting(r) -> tuple[str, str | None]:
+    """A record's window and step; the first records have no stride (they
+    did not overlap)."""
+    stride = r.get("stride")
+    if r.get("min_windows"):
+        stride = f"{stride}, at least {r['min_windows']} windows"
+    return str(r["w"]), stride
+
+
 def table(part: str) -> str:
-    records = [json.loads(line) for line in RECORDS.read_text().splitlines()]
+    records = _records()
     lines = [
         f"{part} halves: mean over seeds (fit CPU s)",
         "| task | window | n | " + " | ".join(METRICS.values()) + " | fit s |",
         "|---|---|---|" + "---|" * (len(METRICS) + 1),
     ]
 
-    def setting(r):  # the first records have no stride: non-overlapping
-        stride = r.get("stride")
-        if r.get("min_windows"):
-            stride = f"{stride}, at least {r['min_windows']} windows"
-        return str(r["w"]), stride
-
     for task in sorted({r["task"] for r in records}):
-        settings = {setting(r) for r in records if r["task"] == task}
+        settings = {_setting(r) for r in records if r["task"] == task}
         for window, stride in sorted(settings, key=str):
             rows = [
                 r
                 for r in records
                 if r["task"] == task
-                and setting(r) == (window, stride)
+                and _setting(r) == (window, stride)
                 and r[part] is not None
             ]
             if rows:
@@ -145,7 +152,7 @@ def _window(text: str):
 def pooled(part: str, dataset: str, windows) -> str:
     """Means over the (task, seed) pairs of ``dataset`` that every setting run
     with the detector's own stride and one of ``windows`` has (paired)."""
-    records = [json.loads(line) for line in RECORDS.read_text().splitlines()]
+    records = _records()
     cells: dict = {}
     for r in records:
         if (
@@ -154,7 +161,7 @@ def pooled(part: str, dataset: str, windows) -> str:
             and r.get("stride")
             and r[part]
         ):
-            label = f"{r['w']}, at least {r.get('min_windows') or 0} windows"
+            label = ", stride ".join(_setting(r))
             cells.setdefault((r["task"], r["seed"]), {})[label] = r
     settings = sorted({label for c in cells.values() for label in c})
     cells = [c for c in cells.values() if len(c) == len(settings)]
