@@ -13,6 +13,7 @@ __all__ = [
     "grid_starts",
     "iter_window_batches",
     "scoring_starts",
+    "stride_for_windows",
     "window_view",
 ]
 
@@ -79,6 +80,28 @@ def scoring_starts(n_timesteps: int, window_size: int, stride: int) -> np.ndarra
     if starts.size and starts[-1] + window_size < n_timesteps:
         starts = np.append(starts, n_timesteps - window_size)
     return starts
+
+
+def stride_for_windows(
+    n_timesteps: int, window_size: int, stride: int, min_windows: int
+) -> int:
+    """``stride``, shortened so that ``n_timesteps`` give ``min_windows`` windows.
+
+    ``(n_timesteps - window_size) // min_windows`` where that is below
+    ``stride``: its grid (:func:`grid_starts`) holds more than
+    ``min_windows`` windows, one step longer at most ``min_windows``; 1
+    where even every start gives fewer. A long series keeps ``stride``.
+
+    Examples
+    --------
+    >>> stride_for_windows(1200, 50, 25, 500)
+    2
+    >>> stride_for_windows(35000, 50, 25, 500)
+    25
+    >>> len(grid_starts(1200, 50, 2))
+    576
+    """
+    return max(1, min(stride, (n_timesteps - window_size) // min_windows))
 
 
 def iter_window_batches(

@@ -178,6 +178,16 @@ VARIANTS.update(
             **_DEFAULTS,
             FIT_KEY: {"window_size": "auto", "stride": "auto"},
         },
+        # stride="auto" since the step is shortened to give at least 500
+        # training windows (MIN_TRAINING_WINDOWS); a long series (UCR 001) gets
+        # the same fit as "defaults, stride 25"
+        "defaults, stride auto": {**_DEFAULTS, FIT_KEY: {"stride": "auto"}},
+        # the same parameters, run after stride="auto" kept 500 training
+        # windows (a step of 2 instead of 22 on InternalBleeding16's 1,200 rows)
+        "defaults, window auto, 500 windows": {
+            **_DEFAULTS,
+            FIT_KEY: {"window_size": "auto", "stride": "auto"},
+        },
         "defaults, stride 25, head forest": {
             **_DEFAULTS,
             FIT_KEY: {"stride": 25},

@@ -47,16 +47,12 @@ from label_variants import (  # noqa: E402
 RECORDS = Path(__file__).parent / "results" / "window_length.jsonl"
 
 
-def _min_windows_stride(n: int, window: int, stride: int, min_windows: int) -> int:
-    """``stride``, shortened so that ``n`` rows give ``min_windows`` windows."""
-    return max(1, min(stride, (n - window) // min_windows))
-
-
 def run(spec: str, windows, seeds, stride, min_windows=None) -> None:
     import torch
 
     from alad import ActiveReconstructionDetector
     from alad.experiments.labels import make_label_split
+    from alad.windows import stride_for_windows
 
     torch.set_num_threads(1)
     fit = BASE_FIT if stride is None else {"stride": stride}
@@ -70,7 +66,7 @@ def run(spec: str, windows, seeds, stride, min_windows=None) -> None:
                 )
                 if min_windows:
                     w, step = det._resolved_geometry(task.X_train)
-                    step = _min_windows_stride(len(task.X_train), w, step, min_windows)
+                    step = stride_for_windows(len(task.X_train), w, step, min_windows)
                     det.set_params(window_size=w, stride=step)
                 scores = det.fit(task.X_train).decision_function(split.X_eval)
                 record = {

@@ -1,9 +1,10 @@
-"""alad.windows.dominant_period: the period a window of window_size="auto" takes."""
+"""alad.windows.dominant_period and stride_for_windows: the period a window of
+window_size="auto" takes, and the step of stride="auto"."""
 
 import numpy as np
 import pytest
 
-from alad.windows import dominant_period
+from alad.windows import dominant_period, grid_starts, stride_for_windows
 
 
 @pytest.mark.parametrize("period", [5, 24, 208, 399])
@@ -41,3 +42,20 @@ def test_only_the_first_values_are_read():
     x = np.where(t < 20_000, np.sin(2 * np.pi * t / 30), np.sin(2 * np.pi * t / 70))
     assert dominant_period(x) == 30
     assert dominant_period(x[20_000:]) == 70
+
+
+@pytest.mark.parametrize(
+    ("n", "window", "stride", "expected"),
+    [
+        (35_000, 50, 25, 25),  # long: the step as given
+        (1_200, 50, 25, 2),  # short: (1200 - 50) // 500
+        (300, 50, 25, 1),  # shorter than 500 windows at every start
+        (50, 50, 25, 1),  # one window
+    ],
+)
+def test_stride_for_windows_keeps_enough_windows(n, window, stride, expected):
+    step = stride_for_windows(n, window, stride, 500)
+    assert step == expected
+    if expected > 1:  # enough windows; one step longer would give no more
+        assert len(grid_starts(n, window, step)) > 500
+        assert step == stride or len(grid_starts(n, window, step + 1)) <= 500

@@ -52,6 +52,7 @@ from ..windows import (
     fold_position_scores,
     grid_starts,
     scoring_starts,
+    stride_for_windows,
     window_view,
 )
 
@@ -60,6 +61,10 @@ __all__ = ["ActiveReconstructionDetector", "FeedbackDivergenceWarning"]
 #: the window of ``window_size="auto"`` where no period decides it (the
 #: paper's length on every data set)
 AUTO_WINDOW = 50
+#: stride="auto" on a univariate series: the step is shortened until the
+#: training series gives at least this many windows (a short single signal
+#: gives too few otherwise: 47 windows of 50 rows stepped by 25 on 1,200 rows)
+MIN_TRAINING_WINDOWS = 500
 
 #: most clean training windows among the normal windows of the score head
 HEAD_TRAINING_WINDOWS = 500
@@ -119,7 +124,10 @@ class ActiveReconstructionDetector(BaseDetector):
         ``window_size`` (non-overlapping, as in the paper). ``"auto"``: half
         the window (``window_size // 2``) on a univariate series (an eighth
         of a window that ``window_size="auto"`` took from a period),
-        ``window_size`` on a multivariate one. Windows that overlap by half
+        shortened where the training series would give fewer than 500
+        windows (:data:`MIN_TRAINING_WINDOWS`,
+        :func:`~alad.windows.stride_for_windows`: a step of 2 on 1,200
+        rows); ``window_size`` on a multivariate one. Windows that overlap by half
         paid on the validation halves of 18 univariate series (UCR 001 and 17
         MSL telemetry channels; PA%K AUC 0.613 -> 0.652 without a label,
         0.650 -> 0.729 at 10 labelled windows, 0.700 -> 0.725 at 50), at
@@ -820,7 +828,8 @@ default="window"
         # each phase of the cycle at two offsets only; an eighth shows eight
         # (UCR 001's validation half without labels, seed 0: PA%K AUC 0.32
         # stepped by half, 0.55 by an eighth; docs, *Label efficiency*)
-        return window, max(1, window // (8 if periodic else 2))
+        stride = max(1, window // (8 if periodic else 2))
+        return window, stride_for_windows(len(X), window, stride, MIN_TRAINING_WINDOWS)
 
     def _scoring_starts(self, X) -> np.ndarray:
         if X.ndim == 3:

@@ -21,7 +21,9 @@ from alad import (
     PoolExhaustedError,
 )
 from alad.active import run_active_learning
+from alad.detectors.active_reconstruction import MIN_TRAINING_WINDOWS
 from alad.metrics import pa_k_auc_scorer
+from alad.windows import grid_starts
 
 W = 10
 TINY = {"d_model": 16, "n_heads": 2, "n_layers": 1, "d_ff": 16, "dropout": 0.1}
@@ -198,20 +200,30 @@ def test_overlapping_stride_averages_windows(data):
 
 
 @pytest.mark.parametrize(
-    ("stride", "channels", "expected"),
+    ("stride", "rows", "channels", "expected"),
     [
-        ("auto", 1, W // 2),  # a univariate series: windows overlap by half
-        ("auto", 3, W),  # a multivariate one: they do not
-        (None, 1, W),  # the paper's non-overlapping windows
-        (3, 1, 3),
+        # a univariate series long enough for MIN_TRAINING_WINDOWS windows
+        # overlapping by half: half the window
+        ("auto", 2600, 1, W // 2),
+        # a shorter one: the step that still gives them ((1300 - 10) // 500)
+        ("auto", 1300, 1, 2),
+        # too short for them even at every start: every start
+        ("auto", 300, 1, 1),
+        ("auto", 300, 3, W),  # a multivariate one: windows do not overlap
+        (None, 300, 1, W),  # the paper's non-overlapping windows
+        (3, 300, 1, 3),
     ],
 )
-def test_stride_auto_overlaps_univariate_windows(data, stride, channels, expected):
-    X = data.X_train[:300, :channels]
+def test_stride_auto_overlaps_univariate_windows(stride, rows, channels, expected):
+    X = _cycles(rows, 37, channels)
     det = make_detector(stride=stride, max_epochs=1).fit(X)
     assert det.stride_ == expected and det.score_stride_ == expected
     assert det.stride == stride  # the parameter is left as given
-    scores = det.decision_function(data.X_test[:100, :channels])
+    if stride == "auto" and channels == 1:
+        assert len(grid_starts(rows, W, det.stride_)) >= min(
+            MIN_TRAINING_WINDOWS, rows - W + 1
+        )
+    scores = det.decision_function(X[:100])
     assert scores.shape == (100,) and np.isfinite(scores).all()
 
 
@@ -226,9 +238,11 @@ def _cycles(n, period, channels=1, seed=0):
     ("X", "expected"),
     [
         # a univariate cycle: one period per window, stepped by an eighth
-        (_cycles(600, 24), (24, 3)),
+        (_cycles(4100, 24), (24, 3)),
+        # ... shortened on a short series (MIN_TRAINING_WINDOWS)
+        (_cycles(600, 24), (24, 1)),
         # no cycle: the paper's 50, overlapping by half (stride="auto")
-        (np.random.default_rng(0).normal(size=(600, 1)), (50, 25)),
+        (np.random.default_rng(0).normal(size=(12600, 1)), (50, 25)),
         # several channels: no period is read, windows do not overlap
         (_cycles(600, 24, channels=3), (50, 50)),
     ],
@@ -271,7 +285,7 @@ def test_a_failed_refit_with_window_size_auto_keeps_the_fitted_window():
     det.set_params(window_size="auto")
     with pytest.raises(TypeError, match="known_anomalies"):
         det.fit(X, known_anomalies=np.zeros(len(X)))  # fails after the window
-    assert (det.window_size_, det.stride_) == (W, W // 2)
+    assert (det.window_size_, det.stride_) == (W, 1)
 
 
 def test_window_size_auto_needs_a_series_as_long_as_its_window():
