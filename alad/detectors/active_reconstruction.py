@@ -136,9 +136,9 @@ class ActiveReconstructionDetector(BaseDetector):
         efficiency*). The shorter step of a short series paid on the same
         channels and two aeon series (PA%K AUC 0.654 -> 0.662 without a
         label, 0.690 -> 0.724 at 50 windows; 0.686 -> 0.662 at 10), at
-        fits of up to about 1,000 windows (MSL's channels 7 -> 34 s). With
-        overlapping windows, each timestep's score is the mean over the
-        windows covering it.
+        fits of up to about 1,000 windows (MSL's channels 17 to 73 s, about
+        7 before). With overlapping windows, each timestep's score is the
+        mean over the windows covering it.
     score_stride : int or None, default=None
         Step between the scoring windows (:meth:`decision_function` and
         ``decision_scores_``), if it should differ from ``stride``; None uses
