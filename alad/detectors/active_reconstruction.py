@@ -112,7 +112,8 @@ class ActiveReconstructionDetector(BaseDetector):
         clear cycle, one period (:func:`~alad.windows.dominant_period` of the
         training series: the highest autocorrelation peak between lags 3 and
         400, once the autocorrelation has turned negative, if it reaches
-        0.5), and ``stride="auto"`` then steps by an eighth of it; on windows
+        0.5), and ``stride="auto"`` then steps by an eighth of it (shorter on
+        a short series, as below); on windows
         given as a 3-D array, their length; otherwise 50. On the validation
         halves of four periodic univariate series (docs, *Label efficiency*,
         "A window of one period") it is ahead on the mean at every budget
