@@ -135,8 +135,9 @@ class ActiveReconstructionDetector(BaseDetector):
         about twice the fit, but not on multivariate ones (0.704 -> 0.670 at
         50 windows; ``benchmarks/label_variants.py``, docs *Label
         efficiency*). The shorter step of a short series paid on the same
-        channels and two aeon series (PA%K AUC 0.654 -> 0.662 without a
-        label, 0.690 -> 0.724 at 50 windows; 0.686 -> 0.662 at 10), at
+        channels and two aeon series (six seeds: PA%K AUC 0.579 -> 0.606
+        without a label, 0.586 -> 0.622 at 10 windows, 0.638 -> 0.646 at
+        50), at
         fits of up to about 1,000 windows (MSL's channels 17 to 73 s, about
         7 before). With overlapping windows, each timestep's score is the
         mean over the windows covering it.
