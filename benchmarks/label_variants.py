@@ -186,6 +186,13 @@ VARIANTS.update(
         # training windows (MIN_TRAINING_WINDOWS); a long series (UCR 001) gets
         # the same fit as "defaults, stride 25"
         "defaults, stride auto": {**_DEFAULTS, FIT_KEY: {"stride": "auto"}},
+        # ... scored every 25 rows, the step before it was shortened (the
+        # scoring cost of the half-window step on a long series to score)
+        "defaults, stride auto, score stride 25": {
+            **_DEFAULTS,
+            FIT_KEY: {"stride": "auto"},
+            "score_stride": 25,
+        },
         # the same parameters, run after stride="auto" kept 500 training
         # windows (a step of 2 instead of 22 on InternalBleeding16's 1,200 rows)
         "defaults, window auto, 500 windows": {
