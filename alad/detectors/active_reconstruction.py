@@ -112,14 +112,15 @@ class ActiveReconstructionDetector(BaseDetector):
         clear cycle, one period (:func:`~alad.windows.dominant_period` of the
         training series: the highest autocorrelation peak between lags 3 and
         400, once the autocorrelation has turned negative, if it reaches
-        0.5), and ``stride="auto"`` then steps by an eighth of it (shorter on
-        a short series, as below); on windows
-        given as a 3-D array, their length; otherwise 50. On the validation
-        halves of four periodic univariate series (docs, *Label efficiency*,
-        "A window of one period") it is ahead on the mean at every budget
-        (PA%K AUC 0.538 against 0.502 without labels, 0.734 against 0.692
-        at 50 windows) but loses UCR 001 once labels come, at 2 to 8 times
-        the fit's time: an option, not yet the default.
+        0.5), and ``stride="auto"`` then steps by an eighth of it (shorter
+        on a short series, as below); on windows given as a 3-D array, their
+        length; otherwise 50. On the validation halves of four periodic
+        univariate series (docs, *Label efficiency*, "A window of one
+        period") it is ahead on the mean at every budget (PA%K AUC 0.538
+        against 0.502 without labels, 0.734 against 0.692 at 50 windows) but
+        loses UCR 001 once labels come, at 2 to 8 times the fit's time (up
+        to 50 on a short series, whose step is shortened): an option, not
+        yet the default.
     stride : int, "auto" or None, default="auto"
         Step between the training and scoring windows. None means
         ``window_size`` (non-overlapping, as in the paper). ``"auto"``: half
@@ -128,19 +129,18 @@ class ActiveReconstructionDetector(BaseDetector):
         shortened where the training series would give fewer than 500
         windows (:data:`MIN_TRAINING_WINDOWS`,
         :func:`~alad.windows.stride_for_windows`: a step of 2 on 1,200
-        rows); ``window_size`` on a multivariate one. Windows that overlap by half
-        paid on the validation halves of 18 univariate series (UCR 001 and 17
-        MSL telemetry channels; PA%K AUC 0.613 -> 0.652 without a label,
-        0.650 -> 0.729 at 10 labelled windows, 0.700 -> 0.725 at 50), at
-        about twice the fit, but not on multivariate ones (0.704 -> 0.670 at
-        50 windows; ``benchmarks/label_variants.py``, docs *Label
+        rows); ``window_size`` on a multivariate one. Windows that overlap
+        by half paid on the validation halves of 18 univariate series (UCR
+        001 and 17 MSL telemetry channels; PA%K AUC 0.613 -> 0.652 without a
+        label, 0.650 -> 0.729 at 10 labelled windows, 0.700 -> 0.725 at 50),
+        at about twice the fit, but not on multivariate ones (0.704 -> 0.670
+        at 50 windows; ``benchmarks/label_variants.py``, docs *Label
         efficiency*). The shorter step of a short series paid on the same
         channels and two aeon series (six seeds: PA%K AUC 0.579 -> 0.606
         without a label, 0.586 -> 0.622 at 10 windows, 0.638 -> 0.646 at
-        50), at
-        fits of up to about 1,000 windows (MSL's channels 17 to 73 s, about
-        7 before). With overlapping windows, each timestep's score is the
-        mean over the windows covering it.
+        50), at fits of up to about 1,000 windows (MSL's channels 17 to 73
+        s, about 7 before). With overlapping windows, each timestep's score
+        is the mean over the windows covering it.
     score_stride : int or None, default=None
         Step between the scoring windows (:meth:`decision_function` and
         ``decision_scores_``), if it should differ from ``stride``; None uses
