@@ -264,6 +264,12 @@ class BaseDetector(OutlierMixin, BaseEstimator):
             for name, value in self._state_added_later.items():
                 if name not in state:
                     setattr(self, name, value(self))
+            # a fit-bound parameter added since was bound, in effect, to the
+            # value that keeps the old behaviour (set just above)
+            self._fitted_with = {
+                **{name: getattr(self, name) for name in self._fit_bound_params},
+                **self._fitted_with,
+            }
         # skorch maps a CUDA-trained net to the CPU when CUDA is missing; keep
         # device_ in step so scoring happens where the weights are.
         net = state.get("net_")

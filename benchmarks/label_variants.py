@@ -25,6 +25,11 @@ are recorded.
 the way to rerun a variant on changed code and set it beside the committed
 records.
 
+Variants that differ only in how the scores are made of the model
+(``SCORE_ONLY``: ``score_smoothing``) share one loop: the queries and the
+training do not read them, so each is scored on the same detector at every
+budget, paired exactly.
+
 Records: ``benchmarks/results/label_variants.jsonl`` (one line per task,
 seed, variant and budget); fitted detectors are cached in ``--cache``.
 """
@@ -54,6 +59,9 @@ FIT_KEY = "fit"
 #: default) stepped so that the training part gives at least 500 windows, as
 #: ``stride="auto"`` steps a univariate series, on any series
 MIN_WINDOWS_STRIDE = "min500"
+#: parameters that change the scores of a model, not the loop that trains
+#: it (queries, feedback, head): variants that differ only in them share a loop
+SCORE_ONLY = ("score_smoothing",)
 #: name -> detector parameters set on the fitted default before the loop
 VARIANTS = {
     # every variant states its whole feedback schedule: the cached detectors
@@ -206,6 +214,31 @@ VARIANTS.update(
             **_DEFAULTS,
             FIT_KEY: {"stride": 25},
             "head_features": "window+forest",
+        },
+        # each timestep's score the mean of a window around it (the cached
+        # fits predate score_smoothing and scored without it); with their
+        # baselines in the same loop (SCORE_ONLY)
+        "defaults, smoothed": {**_DEFAULTS, "score_smoothing": "window"},
+        "defaults, smoothed 25": {**_DEFAULTS, "score_smoothing": 25},
+        "defaults, stride 25, smoothed": {
+            **_DEFAULTS,
+            FIT_KEY: {"stride": 25},
+            "score_smoothing": "window",
+        },
+        "defaults, stride 25, smoothed 25": {
+            **_DEFAULTS,
+            FIT_KEY: {"stride": 25},
+            "score_smoothing": 25,
+        },
+        "defaults, stride auto, smoothed": {
+            **_DEFAULTS,
+            FIT_KEY: {"stride": "auto"},
+            "score_smoothing": "window",
+        },
+        "defaults, stride auto, smoothed 25": {
+            **_DEFAULTS,
+            FIT_KEY: {"stride": "auto"},
+            "score_smoothing": 25,
         },
     }
 )
@@ -364,6 +397,39 @@ def _with_params(fitted, params):
     return det
 
 
+def _scored_as(det, params):
+    """``det``'s scoring with ``params`` (``SCORE_ONLY``), or ``det`` itself.
+
+    A copy with them set and bound to its fit: its ``decision_function`` is
+    what a detector with them gives after the same loop (its ``threshold_``
+    is not refreshed: the metrics do not read it).
+    """
+    if not params:
+        return det
+    det = copy.deepcopy(det)
+    det.set_params(**params)
+    det._bind_fit_params()
+    return det
+
+
+def _scores(det, members, X) -> dict[str, np.ndarray]:
+    """Each member variant's scores of ``X`` after the loop of ``det``."""
+    return {
+        name: _scored_as(det, scoring).decision_function(X) for name, scoring in members
+    }
+
+
+def _loops(variants) -> dict[str, list[tuple[str, dict]]]:
+    """The loops ``variants`` need: each variant's loop parameters (as JSON)
+    -> its variants and their ``SCORE_ONLY`` parameters."""
+    loops = {}
+    for name in variants:
+        params = dict(VARIANTS[name])
+        scoring = {k: params.pop(k) for k in SCORE_ONLY if k in params}
+        loops.setdefault(json.dumps(params, sort_keys=True), []).append((name, scoring))
+    return loops
+
+
 def _read(paths) -> list[dict]:
     return [json.loads(line) for p in paths for line in p.read_text().splitlines()]
 
@@ -392,12 +458,11 @@ def run(variants, tasks, cache: Path, records=(RECORDS,), seeds=SEEDS) -> None:
                     continue
                 split = make_label_split(task, "anomalous", pool_ratio(spec), seed)
                 halves = _halves(split)
-                for name in todo:
-                    params = dict(VARIANTS[name])
+                for loop, members in _loops(todo).items():
+                    params = json.loads(loop)
                     base = _fitted(task, seed, cache, params.pop(FIT_KEY, None))
                     det = _with_params(base, params)
-                    scores = det.decision_function(split.X_eval)
-                    rows = [(0, 0, 0, [], scores)]
+                    rows = [(0, 0, 0, [], _scores(det, members, split.X_eval))]
                     spent = 0
                     for budget in BUDGETS:
                         result = run_active_learning(
@@ -412,26 +477,28 @@ def run(variants, tasks, cache: Path, records=(RECORDS,), seeds=SEEDS) -> None:
                                 spent,
                                 anomalous,
                                 rounds,
-                                det.decision_function(split.X_eval),
+                                _scores(det, members, split.X_eval),
                             )
                         )
                     with records[0].open("a") as f:
-                        for budget, n_labelled, _anomalous, rounds, s in rows:
-                            record = {
-                                "task": task.name,
-                                "seed": seed,
-                                "variant": name,
-                                "params": VARIANTS[name],
-                                "budget": budget,
-                                "n_labelled": n_labelled,
-                                "round_seconds": rounds,
-                                **{
-                                    part: _metrics(split.y_eval, s, rows_)
-                                    for part, rows_ in halves.items()
-                                },
-                            }
-                            f.write(json.dumps(record) + "\n")
-                    print(f"{task.name} seed {seed} {name}: done", file=sys.stderr)
+                        for name, _ in members:
+                            for budget, n_labelled, _anomalous, rounds, s in rows:
+                                record = {
+                                    "task": task.name,
+                                    "seed": seed,
+                                    "variant": name,
+                                    "params": VARIANTS[name],
+                                    "budget": budget,
+                                    "n_labelled": n_labelled,
+                                    "round_seconds": rounds,
+                                    **{
+                                        part: _metrics(split.y_eval, s[name], rows_)
+                                        for part, rows_ in halves.items()
+                                    },
+                                }
+                                f.write(json.dumps(record) + "\n")
+                    names = ", ".join(name for name, _ in members)
+                    print(f"{task.name} seed {seed} {names}: done", file=sys.stderr)
 
 
 def table(part: str = "validation", tasks=None, paths=(RECORDS,), variants=None) -> str:

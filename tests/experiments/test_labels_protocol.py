@@ -342,6 +342,28 @@ def test_overlapping_univariate_windows_key_their_records(tmp_path, monkeypatch)
     assert keys(TASK, "multi_whole") == multivariate
 
 
+def test_smoothed_univariate_scores_key_their_records(tmp_path, monkeypatch):
+    """score_smoothing="auto" smooths a univariate series' scores: its records
+    are keyed by the width (made again after the change of default); a
+    multivariate series is not smoothed and keeps its keys."""
+    univariate = Task(
+        "telemetry", "one", TASK.X_train[:, :1], TASK.X_test[:, :1], TASK.y_test
+    )
+
+    def keys(task, name):
+        return _record_keys(task, tmp_path / name, budgets=(0,))
+
+    smoothed = keys(univariate, "auto")
+    multivariate = keys(TASK, "multi")
+    # as if nothing were smoothed, as before score_smoothing
+    monkeypatch.setattr(
+        "alad.detectors.ActiveReconstructionDetector._resolved_smoothing",
+        lambda det, window, n_channels: 1,
+    )
+    assert keys(univariate, "none").isdisjoint(smoothed)
+    assert keys(TASK, "multi_none") == multivariate
+
+
 def test_window_size_auto_keys_its_records_by_the_window(tmp_path, monkeypatch):
     """window_size="auto" resolves on the data: the records say the window
     it took, so a change of the rule makes them again."""

@@ -208,6 +208,11 @@ def _run_alad(
     # period; where it resolves to the former fixed default, the keys stay
     if defaults["window_size"] == "auto" and window != AUTO_WINDOW:
         scoring = (*scoring, {"window_size": window})
+    # ... and with the width the scores are smoothed over, where they are (a
+    # univariate series, by default); the records made before it kept theirs
+    smoothing = detector._resolved_smoothing(window, task.X_train.shape[-1])
+    if smoothing > 1:
+        scoring = (*scoring, {"score_smoothing": smoothing})
 
     def key(setting, budget=None):
         if setting == "with labels":

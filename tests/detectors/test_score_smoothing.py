@@ -1,0 +1,169 @@
+"""score_smoothing: a series' scores averaged over a window around each timestep."""
+
+import copy
+import pickle
+
+import numpy as np
+import pytest
+
+from alad import ActiveReconstructionDetector
+from alad.windows import smooth_scores
+
+W = 10
+TINY = {"d_model": 16, "n_heads": 2, "n_layers": 1, "d_ff": 16, "dropout": 0.1}
+
+
+def make_detector(**params):
+    defaults = dict(
+        window_size=W,
+        max_epochs=2,
+        backbone_params=TINY,
+        random_state=0,
+        top_k=2,
+        n_bins=2,
+        per_bin=1,
+    )
+    return ActiveReconstructionDetector(**{**defaults, **params})
+
+
+def _series(n, channels=1, seed=0):
+    """A noisy cycle of 23 rows on each of ``channels`` channels."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)[:, None]
+    noise = rng.normal(scale=0.1, size=(n, channels))
+    return np.sin(2 * np.pi * t / 23 + np.arange(channels)) + noise
+
+
+@pytest.fixture(scope="module")
+def univariate():
+    """Training series, a test series with a level shift of 30 rows, its labels."""
+    X = _series(1600)
+    test = _series(400, seed=1)
+    test[300:330] += 2.0
+    y = np.zeros(len(test))
+    y[300:330] = 1
+    return X, test, y
+
+
+@pytest.fixture(scope="module")
+def pair(univariate):
+    """The default detector and its unsmoothed twin (the same training)."""
+    X, _, _ = univariate
+    return make_detector().fit(X), make_detector(score_smoothing=None).fit(X)
+
+
+# -- the function -----------------------------------------------------------
+def test_smooth_scores_is_a_centred_moving_mean():
+    rng = np.random.default_rng(0)
+    scores = rng.normal(size=200)
+    width = 7
+    padded = np.concatenate([np.full(3, scores[0]), scores, np.full(3, scores[-1])])
+    naive = np.array([padded[i : i + width].mean() for i in range(len(scores))])
+    np.testing.assert_allclose(smooth_scores(scores, width), naive)
+
+
+def test_smooth_scores_of_width_one_is_the_scores_and_rows_are_apart():
+    scores = np.arange(12, dtype=np.float32).reshape(2, 6)
+    same = smooth_scores(scores, 1)
+    assert same.dtype == np.float64 and np.array_equal(same, scores)
+    rows = smooth_scores(scores, 3, axis=1)
+    np.testing.assert_allclose(rows[1], smooth_scores(scores[1], 3))
+    assert smooth_scores(np.full(50, 2.5), 9).tolist() == [2.5] * 50
+
+
+# -- the detector -------------------------------------------------------------
+def test_a_univariate_series_is_smoothed_over_the_window_by_default(pair, univariate):
+    smoothed, raw = pair
+    X, test, _ = univariate
+    assert smoothed.score_smoothing == "auto" and smoothed._smoothing_width() == W
+    np.testing.assert_allclose(
+        smoothed.decision_function(test), smooth_scores(raw.decision_function(test), W)
+    )
+    # the training scores, and the threshold drawn from them, are smoothed too
+    np.testing.assert_allclose(
+        smoothed.decision_scores_, smooth_scores(raw.decision_scores_, W)
+    )
+    assert smoothed.threshold_ == pytest.approx(
+        np.percentile(smoothed.decision_scores_, 90)
+    )
+
+
+def test_a_multivariate_series_is_not_smoothed_by_default():
+    X = _series(600, channels=3)
+    auto = make_detector(max_epochs=1).fit(X)
+    none = make_detector(max_epochs=1, score_smoothing=None).fit(X)
+    assert auto._smoothing_width() == 1
+    np.testing.assert_array_equal(auto.decision_function(X), none.decision_function(X))
+    window = make_detector(max_epochs=1, score_smoothing="window").fit(X)
+    np.testing.assert_allclose(
+        window.decision_function(X), smooth_scores(none.decision_function(X), W)
+    )
+
+
+def test_an_integer_width_and_windows_input(pair, univariate):
+    _, raw = pair
+    X, test, _ = univariate
+    seven = make_detector(score_smoothing=7).fit(X)
+    np.testing.assert_allclose(
+        seven.decision_function(test), smooth_scores(raw.decision_function(test), 7)
+    )
+    # a stack of windows: one score per window, never smoothed across them
+    windows = test[: 8 * W].reshape(8, W, 1)
+    np.testing.assert_array_equal(
+        seven.decision_function(windows), raw.decision_function(windows)
+    )
+
+
+def test_labels_change_nothing_but_the_smoothing(pair, univariate):
+    """Queries and training do not read it: a labelled loop stays paired."""
+    smoothed, raw = (copy.deepcopy(det) for det in pair)
+    _, test, y = univariate
+    for _ in range(2):
+        idx = smoothed.query(test)
+        assert np.array_equal(idx, raw.query(test))
+        smoothed.partial_fit(test[idx], y[idx])
+        raw.partial_fit(test[idx], y[idx])
+    np.testing.assert_allclose(
+        smoothed.decision_function(test),
+        smooth_scores(raw.decision_function(test), W),
+        rtol=1e-6,
+    )
+
+
+def test_score_smoothing_is_fixed_at_fit(pair, univariate):
+    det = copy.deepcopy(pair[0]).set_params(score_smoothing=None)
+    with pytest.raises(ValueError, match="score_smoothing was 'auto'"):
+        det.decision_function(univariate[1])
+
+
+@pytest.mark.parametrize("value", [0, -3, 2.5, "mean"])
+def test_bad_score_smoothing_is_named(value, univariate):
+    with pytest.raises((ValueError, TypeError), match="score_smoothing"):
+        make_detector(score_smoothing=value).fit(univariate[0])
+
+
+def test_a_detector_pickled_before_score_smoothing_keeps_its_scores(pair, univariate):
+    _, raw = pair
+    state = copy.deepcopy(raw).__getstate__()
+    state.pop("score_smoothing")
+    state["_fitted_with"].pop("score_smoothing")
+    old = ActiveReconstructionDetector.__new__(ActiveReconstructionDetector)
+    old.__setstate__(state)
+    assert old.score_smoothing is None
+    assert old._fitted_with["score_smoothing"] is None
+    test = univariate[1]
+    np.testing.assert_array_equal(
+        old.decision_function(test), raw.decision_function(test)
+    )
+    # the parameter is bound to the fit like any other
+    with pytest.raises(ValueError, match="score_smoothing was None"):
+        old.set_params(score_smoothing="auto").decision_function(test)
+
+
+def test_the_smoothing_survives_pickling(pair, univariate):
+    smoothed = pair[0]
+    loaded = pickle.loads(pickle.dumps(smoothed))
+    test = univariate[1]
+    np.testing.assert_array_equal(
+        loaded.decision_function(test), smoothed.decision_function(test)
+    )
