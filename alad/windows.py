@@ -1,5 +1,5 @@
-"""Sliding windows as views, window scores folded back to timesteps and
-smoothed, and the period a window can take."""
+"""Sliding windows as views, window scores folded back to timesteps, and the
+period a window can take."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ __all__ = [
     "grid_starts",
     "iter_window_batches",
     "scoring_starts",
-    "smooth_scores",
     "stride_for_windows",
     "window_view",
 ]
@@ -174,41 +173,6 @@ def fold_position_scores(
     counts = np.cumsum(delta[:-1])
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
-
-
-def smooth_scores(scores: np.ndarray, width: int, axis: int = -1) -> np.ndarray:
-    """Centred moving mean of per-timestep scores over ``width`` timesteps.
-
-    Each timestep's score becomes the mean of the ``width`` scores around it
-    (the series' first and last values repeated past its ends), in O(n)
-    whatever the width. An anomaly that lasts a while raises its
-    neighbourhood's mean, while a lone noisy timestep is averaged down, the
-    reason Hundman et al. smooth their detector's errors before thresholding
-    them (KDD 2018, the paper of the MSL and SMAP data sets).
-
-    Parameters
-    ----------
-    scores : ndarray
-        Scores along ``axis``, consecutive timesteps.
-    width : int
-        Timesteps averaged; 1 returns the scores unchanged (as float64).
-    axis : int, default=-1
-
-    Returns
-    -------
-    smoothed : ndarray of float64, the shape of ``scores``
-
-    Examples
-    --------
-    >>> smooth_scores(np.array([0., 0., 3., 0., 0.]), 3)
-    array([0., 1., 1., 1., 0.])
-    """
-    from scipy.ndimage import uniform_filter1d
-
-    scores = np.asarray(scores, dtype=np.float64)
-    if width <= 1:
-        return scores
-    return uniform_filter1d(scores, size=width, axis=axis, mode="nearest")
 
 
 def dominant_period(

@@ -50,8 +50,10 @@ import numpy as np
 from alad.experiments.labels import METRIC_NAMES
 
 RECORDS = Path(__file__).parent / "results" / "label_variants.jsonl"
-#: the fit every study continues from (``_fitted``), whatever the defaults
-BASE_FIT = {"stride": None}
+#: the fit every study continues from (``_fitted``), whatever the defaults:
+#: non-overlapping windows, scores not smoothed (variants set
+#: ``score_smoothing``, ``SCORE_ONLY``)
+BASE_FIT = {"stride": None, "score_smoothing": None}
 #: a variant's parameters of the fit itself, under this key: the variant
 #: gets a fit of its own (cached apart) instead of the fitted default
 FIT_KEY = "fit"
@@ -235,6 +237,19 @@ VARIANTS.update(
             FIT_KEY: {"stride": "auto"},
             "score_smoothing": "window",
         },
+        # ... or scanned over widths of 1, 12, 25 and 50, each ranked among the
+        # training scores smoothed alike (score_smoothing="multiscale")
+        "defaults, multiscale": {**_DEFAULTS, "score_smoothing": "multiscale"},
+        "defaults, stride 25, multiscale": {
+            **_DEFAULTS,
+            FIT_KEY: {"stride": 25},
+            "score_smoothing": "multiscale",
+        },
+        "defaults, stride auto, multiscale": {
+            **_DEFAULTS,
+            FIT_KEY: {"stride": "auto"},
+            "score_smoothing": "multiscale",
+        },
         "defaults, stride auto, smoothed 25": {
             **_DEFAULTS,
             FIT_KEY: {"stride": "auto"},
@@ -400,15 +415,17 @@ def _with_params(fitted, params):
 def _scored_as(det, params):
     """``det``'s scoring with ``params`` (``SCORE_ONLY``), or ``det`` itself.
 
-    A copy with them set and bound to its fit: its ``decision_function`` is
-    what a detector with them gives after the same loop (its ``threshold_``
-    is not refreshed: the metrics do not read it).
+    A copy with them set and bound to its fit, its smoother made again from
+    its training scores unsmoothed: its ``decision_function`` is what a
+    detector with them gives after the same loop.
     """
     if not params:
         return det
     det = copy.deepcopy(det)
     det.set_params(**params)
     det._bind_fit_params()
+    det._smoother = None
+    det._set_training_scores(det._score(det._train_data, standardized=True))
     return det
 
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from alad import ActiveReconstructionDetector
-from alad.windows import smooth_scores
+from alad.score_smoothing import ScoreSmoother, multiscale_widths, smooth_scores
 
 W = 10
 TINY = {"d_model": 16, "n_heads": 2, "n_layers": 1, "d_ff": 16, "dropout": 0.1}
@@ -72,17 +72,40 @@ def test_smooth_scores_of_width_one_is_the_scores_and_rows_are_apart():
 
 
 # -- the detector -------------------------------------------------------------
-def test_a_univariate_series_is_smoothed_over_the_window_by_default(pair, univariate):
+def _scanned(raw, X):
+    """``raw``'s scores of ``X`` scanned over the widths of the window."""
+    smoother = ScoreSmoother(multiscale_widths(W)).fit(raw.decision_scores_)
+    return smoother.transform(raw.decision_function(X))
+
+
+def test_the_scan_keeps_a_short_and_finds_a_long_faint_anomaly():
+    rng = np.random.default_rng(0)
+    train, test = rng.normal(size=2000), rng.normal(size=400)
+    test[100:102] += 6  # two timesteps: a mean over 40 would drown them
+    test[250:330] += 0.8  # long and faint: no single timestep stands out
+    one = ScoreSmoother((40,)).fit(train).transform(test)
+    scan = ScoreSmoother((1, 10, 20, 40)).fit(train).transform(test)
+    normal = np.r_[0:90, 140:240, 340:400]
+    assert scan[100] > np.max(scan[normal])
+    assert np.max(one[normal]) > one[100]  # the mean alone loses the short one
+    assert np.median(scan[250:330]) > np.quantile(scan[normal], 0.95)
+    assert np.median(test[250:330]) < np.quantile(test[normal], 0.95)
+
+
+def test_multiscale_widths_are_distinct_and_end_at_the_window():
+    assert multiscale_widths(50) == (1, 12, 25, 50)
+    assert multiscale_widths(2) == (1, 2)
+    assert multiscale_widths(1) == (1,)
+
+
+def test_a_univariate_series_is_scanned_over_widths_by_default(pair, univariate):
     smoothed, raw = pair
     X, test, _ = univariate
-    assert smoothed.score_smoothing == "auto" and smoothed._smoothing_width() == W
-    np.testing.assert_allclose(
-        smoothed.decision_function(test), smooth_scores(raw.decision_function(test), W)
-    )
-    # the training scores, and the threshold drawn from them, are smoothed too
-    np.testing.assert_allclose(
-        smoothed.decision_scores_, smooth_scores(raw.decision_scores_, W)
-    )
+    assert smoothed.score_smoothing == "auto"
+    assert smoothed._smoother.widths == multiscale_widths(W) == (1, 2, 5, 10)
+    np.testing.assert_allclose(smoothed.decision_function(test), _scanned(raw, test))
+    # the training scores, and the threshold drawn from them, are scanned too
+    np.testing.assert_allclose(smoothed.decision_scores_, _scanned(raw, X))
     assert smoothed.threshold_ == pytest.approx(
         np.percentile(smoothed.decision_scores_, 90)
     )
@@ -92,7 +115,7 @@ def test_a_multivariate_series_is_not_smoothed_by_default():
     X = _series(600, channels=3)
     auto = make_detector(max_epochs=1).fit(X)
     none = make_detector(max_epochs=1, score_smoothing=None).fit(X)
-    assert auto._smoothing_width() == 1
+    assert auto._smoother is None
     np.testing.assert_array_equal(auto.decision_function(X), none.decision_function(X))
     window = make_detector(max_epochs=1, score_smoothing="window").fit(X)
     np.testing.assert_allclose(
@@ -124,9 +147,7 @@ def test_labels_change_nothing_but_the_smoothing(pair, univariate):
         smoothed.partial_fit(test[idx], y[idx])
         raw.partial_fit(test[idx], y[idx])
     np.testing.assert_allclose(
-        smoothed.decision_function(test),
-        smooth_scores(raw.decision_function(test), W),
-        rtol=1e-6,
+        smoothed.decision_function(test), _scanned(raw, test), rtol=1e-6
     )
 
 

@@ -357,8 +357,8 @@ def test_smoothed_univariate_scores_key_their_records(tmp_path, monkeypatch):
     multivariate = keys(TASK, "multi")
     # as if nothing were smoothed, as before score_smoothing
     monkeypatch.setattr(
-        "alad.detectors.ActiveReconstructionDetector._resolved_smoothing",
-        lambda det, window, n_channels: 1,
+        "alad.detectors.ActiveReconstructionDetector._smoothing_widths",
+        lambda det, window, n_channels: (),
     )
     assert keys(univariate, "none").isdisjoint(smoothed)
     assert keys(TASK, "multi_none") == multivariate

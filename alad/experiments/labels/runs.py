@@ -210,9 +210,9 @@ def _run_alad(
         scoring = (*scoring, {"window_size": window})
     # ... and with the width the scores are smoothed over, where they are (a
     # univariate series, by default); the records made before it kept theirs
-    smoothing = detector._resolved_smoothing(window, task.X_train.shape[-1])
-    if smoothing > 1:
-        scoring = (*scoring, {"score_smoothing": smoothing})
+    widths = detector._smoothing_widths(window, task.X_train.shape[-1])
+    if widths:
+        scoring = (*scoring, {"score_smoothing": list(widths)})
 
     def key(setting, budget=None):
         if setting == "with labels":

@@ -1,0 +1,118 @@
+"""Per-timestep scores smoothed over time: one width, or a scan over several.
+
+A detector's per-timestep score is noisy where an anomaly lasts (some of
+its timesteps are reconstructed well) and spiky where the series is only
+noisy. Averaging each timestep's score with its neighbours raises a lasting
+anomaly and lowers a lone spike, the reason Hundman et al. smooth their
+detector's errors before thresholding them (KDD 2018, the paper of the MSL
+and SMAP data sets). A mean over a fixed width drowns anomalies shorter than
+it, so :class:`ScoreSmoother` can also scan several widths, as a scan
+statistic does: each width's smoothed score is ranked among the training
+scores smoothed at that width, and the largest rank is kept, so a short
+anomaly stands out at the short widths and a long one at the long widths.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .label_head import reference_rank
+
+__all__ = ["ScoreSmoother", "multiscale_widths", "smooth_scores"]
+
+
+def smooth_scores(scores: np.ndarray, width: int, axis: int = -1) -> np.ndarray:
+    """Centred moving mean of per-timestep scores over ``width`` timesteps.
+
+    Each timestep's score becomes the mean of the ``width`` scores around it
+    (the series' first and last values repeated past its ends), in O(n)
+    whatever the width.
+
+    Parameters
+    ----------
+    scores : ndarray
+        Scores along ``axis``, consecutive timesteps.
+    width : int
+        Timesteps averaged; 1 returns the scores unchanged (as float64).
+    axis : int, default=-1
+
+    Returns
+    -------
+    smoothed : ndarray of float64, the shape of ``scores``
+
+    Examples
+    --------
+    >>> smooth_scores(np.array([0., 0., 3., 0., 0.]), 3)
+    array([0., 1., 1., 1., 0.])
+    """
+    from scipy.ndimage import uniform_filter1d
+
+    scores = np.asarray(scores, dtype=np.float64)
+    if width <= 1:
+        return scores
+    return uniform_filter1d(scores, size=width, axis=axis, mode="nearest")
+
+
+def multiscale_widths(window: int) -> tuple[int, ...]:
+    """The widths a scan over ``window``-long windows reads: 1 (the scores
+    themselves), a quarter, half and the whole window.
+
+    Examples
+    --------
+    >>> multiscale_widths(50)
+    (1, 12, 25, 50)
+    >>> multiscale_widths(3)
+    (1, 3)
+    """
+    return tuple(sorted({max(1, window // 4), max(1, window // 2), window, 1}))
+
+
+class ScoreSmoother:
+    """Smooth a series' per-timestep scores at one width, or scan several.
+
+    Parameters
+    ----------
+    widths : tuple of int
+        One width: the centred moving mean over it (:func:`smooth_scores`).
+        Several: at each width the smoothed score's rank among the training
+        scores smoothed alike (:func:`~alad.label_head.reference_rank`,
+        unbounded above the largest), the largest rank over the widths.
+
+    Attributes
+    ----------
+    references_ : list of ndarray
+        With several widths, the sorted smoothed training scores of each.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> train = rng.normal(size=1000)
+    >>> test = rng.normal(size=200)
+    >>> test[100:103] += 8  # a short anomaly: the width 1 finds it
+    >>> test[150:190] += 1  # a long, faint one: the wider widths find it
+    >>> scores = ScoreSmoother((1, 10, 40)).fit(train).transform(test)
+    >>> bool(scores[101] > 1 and scores[170] > 1 and np.median(scores[:90]) < 1)
+    True
+    """
+
+    def __init__(self, widths: tuple[int, ...]):
+        self.widths = tuple(widths)
+
+    def fit(self, training_scores: np.ndarray) -> ScoreSmoother:
+        """Keep the training scores smoothed at each width (several widths)."""
+        self.references_ = (
+            [np.sort(smooth_scores(training_scores, w)) for w in self.widths]
+            if len(self.widths) > 1
+            else []
+        )
+        return self
+
+    def transform(self, scores: np.ndarray, axis: int = -1) -> np.ndarray:
+        """The smoothed scores, along ``axis`` (float64, the shape of ``scores``)."""
+        if len(self.widths) == 1:
+            return smooth_scores(scores, self.widths[0], axis)
+        ranks = (
+            reference_rank(reference, smooth_scores(scores, width, axis))
+            for width, reference in zip(self.widths, self.references_, strict=True)
+        )
+        return np.maximum.reduce(list(ranks))
