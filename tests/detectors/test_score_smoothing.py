@@ -188,3 +188,18 @@ def test_the_smoothing_survives_pickling(pair, univariate):
     np.testing.assert_array_equal(
         loaded.decision_function(test), smoothed.decision_function(test)
     )
+
+
+def test_a_threshold_from_labels_reads_the_labelled_windows_scanned(pair, univariate):
+    """thresholding="f1" ranks the labelled timesteps as the series' are."""
+    smoothed = copy.deepcopy(pair[0]).set_params(thresholding="f1")
+    _, test, y = univariate
+    idx = np.r_[280:290, 290:300, 300:310, 310:320]  # whole windows, two anomalous
+    smoothed.partial_fit(test[idx], y[idx])
+    scores, labels = smoothed._labelled_scores()
+    windows = smoothed._labelled_windows
+    assert scores.shape == labels.shape == (windows.shape[0] * W,)
+    assert smoothed.threshold_source_ == "f1"
+    assert np.isfinite(smoothed.threshold_)
+    # the anomalous timesteps rank above the normal ones they were labelled with
+    assert scores[labels == 1].mean() > scores[labels == 0].mean()
