@@ -9,21 +9,7 @@ import pytest
 from alad import ActiveReconstructionDetector
 from alad.score_smoothing import ScoreSmoother, multiscale_widths, smooth_scores
 
-W = 10
-TINY = {"d_model": 16, "n_heads": 2, "n_layers": 1, "d_ff": 16, "dropout": 0.1}
-
-
-def make_detector(**params):
-    defaults = dict(
-        window_size=W,
-        max_epochs=2,
-        backbone_params=TINY,
-        random_state=0,
-        top_k=2,
-        n_bins=2,
-        per_bin=1,
-    )
-    return ActiveReconstructionDetector(**{**defaults, **params})
+W = 10  # the window of the tiny detectors (conftest)
 
 
 def _series(n, channels=1, seed=0):
@@ -46,10 +32,10 @@ def univariate():
 
 
 @pytest.fixture(scope="module")
-def pair(univariate):
+def pair(univariate, make_tiny):
     """The default detector and its unsmoothed twin (the same training)."""
     X, _, _ = univariate
-    return make_detector().fit(X), make_detector(score_smoothing=None).fit(X)
+    return make_tiny().fit(X), make_tiny(score_smoothing=None).fit(X)
 
 
 # -- the function -----------------------------------------------------------
@@ -111,22 +97,22 @@ def test_a_univariate_series_is_scanned_over_widths_by_default(pair, univariate)
     )
 
 
-def test_a_multivariate_series_is_not_smoothed_by_default():
+def test_a_multivariate_series_is_not_smoothed_by_default(make_tiny):
     X = _series(600, channels=3)
-    auto = make_detector(max_epochs=1).fit(X)
-    none = make_detector(max_epochs=1, score_smoothing=None).fit(X)
+    auto = make_tiny(max_epochs=1).fit(X)
+    none = make_tiny(max_epochs=1, score_smoothing=None).fit(X)
     assert auto._smoother is None
     np.testing.assert_array_equal(auto.decision_function(X), none.decision_function(X))
-    window = make_detector(max_epochs=1, score_smoothing="window").fit(X)
+    window = make_tiny(max_epochs=1, score_smoothing="window").fit(X)
     np.testing.assert_allclose(
         window.decision_function(X), smooth_scores(none.decision_function(X), W)
     )
 
 
-def test_an_integer_width_and_windows_input(pair, univariate):
+def test_an_integer_width_and_windows_input(pair, univariate, make_tiny):
     _, raw = pair
     X, test, _ = univariate
-    seven = make_detector(score_smoothing=7).fit(X)
+    seven = make_tiny(score_smoothing=7).fit(X)
     np.testing.assert_allclose(
         seven.decision_function(test), smooth_scores(raw.decision_function(test), 7)
     )
@@ -158,9 +144,9 @@ def test_score_smoothing_is_fixed_at_fit(pair, univariate):
 
 
 @pytest.mark.parametrize("value", [0, -3, 2.5, "mean"])
-def test_bad_score_smoothing_is_named(value, univariate):
+def test_bad_score_smoothing_is_named(value, univariate, make_tiny):
     with pytest.raises((ValueError, TypeError), match="score_smoothing"):
-        make_detector(score_smoothing=value).fit(univariate[0])
+        make_tiny(score_smoothing=value).fit(univariate[0])
 
 
 def test_a_detector_pickled_before_score_smoothing_keeps_its_scores(pair, univariate):

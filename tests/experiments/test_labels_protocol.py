@@ -320,10 +320,23 @@ def _record_keys(task, folder, budgets, params=TINY):
     return {r["key"] for r in run_jobs(jobs, out, progress=False, protocol="labels")}
 
 
-def test_overlapping_univariate_windows_key_their_records(tmp_path, monkeypatch):
-    """stride="auto" overlaps a univariate series' windows: its records are
-    keyed by the step (made again after the change of default); a
-    multivariate series' windows do not overlap and keep their keys."""
+@pytest.mark.parametrize(
+    ("method", "as_before"),
+    [
+        # stride="auto" overlaps a univariate series' windows: as if the step
+        # were the window, as before it
+        ("_resolved_geometry", lambda det, X: (det.window_size, det.window_size)),
+        # score_smoothing="auto" scans a univariate series' scores: as if
+        # nothing were smoothed, as before it
+        ("_smoothing_widths", lambda det, window, n_channels: ()),
+    ],
+)
+def test_what_auto_changes_on_a_univariate_series_keys_its_records(
+    tmp_path, monkeypatch, method, as_before
+):
+    """A univariate series' records are keyed by what stride="auto" and
+    score_smoothing="auto" resolve to there (made again after the change of
+    default); a multivariate series, which neither changes, keeps its keys."""
     univariate = Task(
         "telemetry", "one", TASK.X_train[:, :1], TASK.X_test[:, :1], TASK.y_test
     )
@@ -331,37 +344,13 @@ def test_overlapping_univariate_windows_key_their_records(tmp_path, monkeypatch)
     def keys(task, name):
         return _record_keys(task, tmp_path / name, budgets=(0,))
 
-    overlapped = keys(univariate, "auto")
+    now = keys(univariate, "auto")
     multivariate = keys(TASK, "multi")
-    # as if the step were the window, as before stride="auto"
     monkeypatch.setattr(
-        "alad.detectors.ActiveReconstructionDetector._resolved_geometry",
-        lambda det, X: (det.window_size, det.window_size),
+        f"alad.detectors.ActiveReconstructionDetector.{method}", as_before
     )
-    assert keys(univariate, "whole").isdisjoint(overlapped)
-    assert keys(TASK, "multi_whole") == multivariate
-
-
-def test_smoothed_univariate_scores_key_their_records(tmp_path, monkeypatch):
-    """score_smoothing="auto" smooths a univariate series' scores: its records
-    are keyed by the width (made again after the change of default); a
-    multivariate series is not smoothed and keeps its keys."""
-    univariate = Task(
-        "telemetry", "one", TASK.X_train[:, :1], TASK.X_test[:, :1], TASK.y_test
-    )
-
-    def keys(task, name):
-        return _record_keys(task, tmp_path / name, budgets=(0,))
-
-    smoothed = keys(univariate, "auto")
-    multivariate = keys(TASK, "multi")
-    # as if nothing were smoothed, as before score_smoothing
-    monkeypatch.setattr(
-        "alad.detectors.ActiveReconstructionDetector._smoothing_widths",
-        lambda det, window, n_channels: (),
-    )
-    assert keys(univariate, "none").isdisjoint(smoothed)
-    assert keys(TASK, "multi_none") == multivariate
+    assert keys(univariate, "before").isdisjoint(now)
+    assert keys(TASK, "multi_before") == multivariate
 
 
 def test_window_size_auto_keys_its_records_by_the_window(tmp_path, monkeypatch):
