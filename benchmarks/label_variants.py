@@ -237,6 +237,11 @@ VARIANTS.update(
             FIT_KEY: {"stride": "auto"},
             "score_smoothing": "window",
         },
+        "defaults, stride auto, smoothed 25": {
+            **_DEFAULTS,
+            FIT_KEY: {"stride": "auto"},
+            "score_smoothing": 25,
+        },
         # ... or scanned over widths of 1, 12, 25 and 50, each ranked among the
         # training scores smoothed alike (score_smoothing="multiscale")
         "defaults, multiscale": {**_DEFAULTS, "score_smoothing": "multiscale"},
@@ -249,11 +254,6 @@ VARIANTS.update(
             **_DEFAULTS,
             FIT_KEY: {"stride": "auto"},
             "score_smoothing": "multiscale",
-        },
-        "defaults, stride auto, smoothed 25": {
-            **_DEFAULTS,
-            FIT_KEY: {"stride": "auto"},
-            "score_smoothing": 25,
         },
     }
 )

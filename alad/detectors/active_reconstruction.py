@@ -167,10 +167,12 @@ class ActiveReconstructionDetector(BaseDetector):
         benchmark's tasks (``benchmarks/label_variants.py``; docs *Label
         efficiency*): on univariate series the scan paid at every budget
         and kept InternalBleeding16's anomaly of 12 rows, which the mean
-        over the window lost; on multivariate ones smoothing lost (GECCO's
-        anomalies of 23 to 29 rows). A timestep's score reads up to half a
-        window after it: on a live stream, scores settle that late. Stacks
-        of windows (3-D ``X``) are not smoothed. Fixed at fit.
+        over the window lost; on multivariate ones the mean lost, and the
+        scan was ahead with labels but behind without them and on GECCO
+        (anomalies of 23 to 29 rows): not yet their default. A timestep's
+        score reads up to half a window after it: on a live stream, scores
+        settle that late. Stacks of windows (3-D ``X``) are not smoothed.
+        Fixed at fit.
     anomaly_score : {"intrinsic", "reconstruction"}, default="intrinsic"
         The per-timestep anomaly score of :meth:`decision_function` and of the
         queries. ``"intrinsic"``: the backbone's own (``anomaly_score``: the
@@ -848,9 +850,9 @@ default="window"
         for none."""
         smoothing = self.score_smoothing
         if smoothing == "auto":
-            # chosen on validation halves: it paid on univariate series and
-            # lost on multivariate ones (GECCO's anomalies of 23 to 29 rows;
-            # docs, *Label efficiency*)
+            # chosen on validation halves: the scan paid on univariate series
+            # at every budget; on multivariate ones it was behind without
+            # labels and on GECCO (docs, *Label efficiency*)
             smoothing = "multiscale" if n_channels == 1 else None
         if smoothing == "multiscale":
             return multiscale_widths(window)
