@@ -268,6 +268,9 @@ TASKS = {
     "msl:T-9": 0.5,
     "msl:M-6": 0.5,
 }
+#: multivariate MSL entities beyond ``TASKS``, run only when named:
+#: ``--task msl:C-2,D-15`` (pools at 50 %, as above)
+MSL = "msl"
 #: tasks run only when named (``--task``): the demo's synthetic telemetry,
 #: kept out of the real-data means that chose the defaults
 EXTRA_TASKS = {"telemetry": 0.2}
@@ -303,7 +306,7 @@ def study_tasks(spec: str):
 
 
 def pool_ratio(spec: str) -> float:
-    if spec.partition(":")[0] == UNIVARIATE:
+    if spec.partition(":")[0] in (UNIVARIATE, MSL):
         return 0.5
     if spec.partition(":")[0] == AEON:
         return 0.2
@@ -311,15 +314,17 @@ def pool_ratio(spec: str) -> float:
 
 
 def task_spec(spec: str) -> str:
-    """``--task``'s check: a known task, or ``msl1[:E,...]``."""
+    """``--task``'s check: a known task, ``msl:E[,...]`` or ``msl1[:E,...]``."""
     if (
         spec in TASKS
         or spec in EXTRA_TASKS
         or spec.partition(":")[0] in (UNIVARIATE, AEON)
+        or (spec.partition(":")[0] == MSL and spec.partition(":")[2])
     ):
         return spec
     raise argparse.ArgumentTypeError(
-        f"one of {[*TASKS, *EXTRA_TASKS]}, {UNIVARIATE}[:ENTITY,...] or "
+        f"one of {[*TASKS, *EXTRA_TASKS]}, {MSL}:ENTITY[,...], "
+        f"{UNIVARIATE}[:ENTITY,...] or "
         f"{AEON}[:NAME,...]; got {spec!r}"
     )
 
