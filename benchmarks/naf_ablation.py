@@ -13,7 +13,9 @@ views of tabular data (``wide32*``, ``dim16_tab``) and a gentler extractor
 (``slope*_tab``), on ODDS and on the bundled
 scikit-learn sets of ``benchmarks/naf_heldout.py`` (the ``heldout`` part,
 split and halved as ODDS), where the held-out check found the defaults
-near chance on the 8 x 8 digits.
+near chance on the 8 x 8 digits. Last, the default's score summed with
+IsolationForest's or per-feature tails' (``fusion``: one fit per task,
+a row per sum of :data:`FUSIONS`).
 IsolationForest, LocalOutlierFactor
 (``novelty=True``) and OneClassSVM (``gamma="scale"``, ``nu=0.1``) are
 measured in the same run on the same splits (standardised with training
@@ -128,6 +130,19 @@ RULES = {
     "rule_median": "median view NLL",
     "rule_rank": "mean training rank of the view NLLs",
     "rule_latent": "mean squared norm of the flow's latent (no log-determinants)",
+}
+
+#: The default model's score fused with a shallow detector's, each
+#: standardised by the mean and deviation of its own scores of the training
+#: samples, then summed (``--variants fusion``: one fit per task; see
+#: :func:`fuse`): does adding what IsolationForest or per-feature tails see
+#: carry NAF-AD past the baselines? ``tails`` alone is the reference.
+FUSIONS = {
+    "fuse_iforest": "+ IsolationForest",
+    "fuse_2iforest": "+ 2 x IsolationForest",
+    "fuse_tails": "+ per-feature tails",
+    "fuse_tails_iforest": "+ per-feature tails + IsolationForest",
+    "tails": "per-feature tails alone, no NAF",
 }
 
 #: name -> (factor, changes to BASE, applies to "odds" / "uea" / both).
@@ -246,10 +261,18 @@ VARIANTS = {
         {**DEFAULT, "base_components": "auto"},
         ("odds", "uea", "heldout"),
     ),
+    # the defaults fused with a shallow detector (FUSIONS), tabular data only
+    "fusion": (
+        "score fusion",
+        {**DEFAULT, "base_components": "auto"},
+        ("odds", "heldout"),
+    ),
 }
 ORDER = list(VARIANTS)
-#: rows of the tables: the score rules stand in for ``rules``
-ROWS = [r for v in ORDER for r in (RULES if v == "rules" else [v])]
+#: variants whose one fit per task records several rows
+FAMILIES = {"rules": RULES, "fusion": FUSIONS}
+#: rows of the tables: the score rules and fusions stand in for their variant
+ROWS = [r for v in ORDER for r in FAMILIES.get(v, [v])]
 
 METRICS = ("roc_auc", "f1")
 BASELINES = ("IForest", "LOF", "OC-SVM")
@@ -385,6 +408,70 @@ def run_rules(params, split, seed):
     }
 
 
+def tail_scores(A, B):
+    """Per-feature tails (the idea of ECOD, Li et al. 2022): for each feature,
+    minus the log of the smaller of the two empirical tail probabilities of
+    ``B``'s values among ``A``'s (add-one smoothed), summed over features."""
+    n = len(A)
+    ref = np.sort(A, 0)
+    out = np.zeros(len(B))
+    for j in range(A.shape[1]):
+        below = np.searchsorted(ref[:, j], B[:, j], side="right")
+        above = n - np.searchsorted(ref[:, j], B[:, j], side="left")
+        out -= np.log((np.minimum(below, above) + 1) / (n + 2))
+    return out
+
+
+def fuse(test, train, weights):
+    """Sum of ``weights[name]`` times each score of ``test`` standardised by
+    the mean and deviation of the same score of the training samples."""
+    total = 0.0
+    for name, w in weights.items():
+        scale = train[name].std()
+        total = total + w * (test[name] - train[name].mean()) / (scale or 1.0)
+    return total
+
+
+def run_fusion(params, split, seed):
+    """One fit of ``params``; a row per fusion of :data:`FUSIONS`."""
+    from sklearn.ensemble import IsolationForest
+
+    torch.set_num_threads(1)
+    det = NAFALDetector(**{**STANDARD_NORMAL, **params}, random_state=seed)
+    start = time.process_time()
+    det.fit(split.X_train)
+    fit_s = time.process_time() - start
+    start = time.process_time()
+    test = {"naf": det.decision_function(split.X_test)}
+    score_s = time.process_time() - start
+    train = {"naf": det.decision_function(split.X_train)}
+    # the baselines' inputs: standardised with the training statistics
+    A = np.asarray(split.X_train, dtype=np.float64)  # tabular data only
+    B = np.asarray(split.X_test, dtype=np.float64)
+    mean, std = A.mean(0), A.std(0)
+    std[std < 1e-12] = 1.0
+    A, B = (A - mean) / std, (B - mean) / std
+    forest = IsolationForest(random_state=seed).fit(A)
+    test["iforest"] = -forest.score_samples(B)
+    train["iforest"] = -forest.score_samples(A)
+    test["tails"], train["tails"] = tail_scores(A, B), tail_scores(A, A)
+    weights = {
+        "fuse_iforest": {"naf": 1, "iforest": 1},
+        "fuse_2iforest": {"naf": 1, "iforest": 2},
+        "fuse_tails": {"naf": 1, "tails": 1},
+        "fuse_tails_iforest": {"naf": 1, "tails": 1, "iforest": 1},
+        "tails": {"tails": 1},
+    }
+    return {
+        name: {
+            **_metrics(split.y_test, fuse(test, train, weights[name]), seed),
+            "fit_cpu_s": fit_s,
+            "score_cpu_s": score_s,  # NAF's alone
+        }
+        for name in FUSIONS
+    }
+
+
 def run_baselines(split, seed):
     out = {}
     start = time.process_time()
@@ -419,7 +506,7 @@ def run(variants, n_classes, out=OUT, data_home=None):
         params = {**BASE, **changes}
         for part in parts:
             for name, task, seed, split in tasks(part, n_classes, data_home):
-                names = list(RULES) if variant == "rules" else [variant]
+                names = list(FAMILIES.get(variant, [variant]))
                 keys = {
                     v: _key(v, name, task, seed, {} if v == "baselines" else params)
                     for v in names
@@ -431,6 +518,8 @@ def run(variants, n_classes, out=OUT, data_home=None):
                     rows = {variant: run_baselines(split, seed)}
                 elif variant == "rules":
                     rows = run_rules(params, split, seed)
+                elif variant == "fusion":
+                    rows = run_fusion(params, split, seed)
                 else:
                     rows = {variant: run_naf(params, split, seed)}
                 wall = time.perf_counter() - start
@@ -504,6 +593,10 @@ def _label(method):
         return method
     if method in RULES:
         return f"{method} (defaults; score: {RULES[method]})"
+    if method == "tails":
+        return f"tails ({FUSIONS[method]})"
+    if method in FUSIONS:
+        return f"{method} (NAFALDetector() {FUSIONS[method]})"
     factor, changes, _ = VARIANTS[method]
     # "defaults" are those before the mixture base, the standard normal's
     if method == "defaults":
