@@ -324,12 +324,18 @@ def _metrics(y, scores, seed):
 
 
 # -- runs ------------------------------------------------------------------
-def run_naf(params, split, seed):
+def fit_timed(params, split, seed):
+    """NAFALDetector with ``params`` fitted on the split's training part, one
+    thread, and the CPU seconds of its fit."""
     torch.set_num_threads(1)
     det = NAFALDetector(**{**STANDARD_NORMAL, **params}, random_state=seed)
     start = time.process_time()
     det.fit(split.X_train)
-    fit_s = time.process_time() - start
+    return det, time.process_time() - start
+
+
+def run_naf(params, split, seed):
+    det, fit_s = fit_timed(params, split, seed)
     start = time.process_time()
     scores = det.decision_function(split.X_test)
     score_s = time.process_time() - start
@@ -389,11 +395,7 @@ def view_nll(det, X):
 
 def run_rules(params, split, seed):
     """One fit of ``params``; a row per score rule of :data:`RULES`."""
-    torch.set_num_threads(1)
-    det = NAFALDetector(**{**STANDARD_NORMAL, **params}, random_state=seed)
-    start = time.process_time()
-    det.fit(split.X_train)
-    fit_s = time.process_time() - start
+    det, fit_s = fit_timed(params, split, seed)
     start = time.process_time()
     test = view_nll(det, split.X_test)
     score_s = time.process_time() - start
@@ -436,11 +438,7 @@ def run_fusion(params, split, seed):
     """One fit of ``params``; a row per fusion of :data:`FUSIONS`."""
     from sklearn.ensemble import IsolationForest
 
-    torch.set_num_threads(1)
-    det = NAFALDetector(**{**STANDARD_NORMAL, **params}, random_state=seed)
-    start = time.process_time()
-    det.fit(split.X_train)
-    fit_s = time.process_time() - start
+    det, fit_s = fit_timed(params, split, seed)
     start = time.process_time()
     test = {"naf": det.decision_function(split.X_test)}
     score_s = time.process_time() - start
