@@ -255,6 +255,23 @@ VARIANTS.update(
             FIT_KEY: {"stride": "auto"},
             "score_smoothing": "multiscale",
         },
+        # the univariate defaults since, each less one part of a round (as
+        # "defaults, backbone frozen" and "defaults, no maximise phase" were
+        # measured on the multivariate series): does the backbone's feedback
+        # pay on a univariate series whose scores are scanned?
+        "univariate defaults, backbone frozen": {
+            **_DEFAULTS,
+            FIT_KEY: {"stride": "auto"},
+            "score_smoothing": "multiscale",
+            "feedback_lr": 1e-12,
+        },
+        "univariate defaults, no maximise phase": {
+            **_DEFAULTS,
+            FIT_KEY: {"stride": "auto"},
+            "score_smoothing": "multiscale",
+            "feedback_loss": "weighted",
+            "anomaly_weight": 0.0,
+        },
     }
 )
 #: task spec -> pool ratio (MSL's 20 % pools hold 4 to 24 windows)
