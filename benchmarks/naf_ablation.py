@@ -137,12 +137,16 @@ RULES = {
 #: samples, then summed (``--variants fusion``: one fit per task; see
 #: :func:`fuse`): does adding what IsolationForest or per-feature tails see
 #: carry NAF-AD past the baselines? ``tails`` alone is the reference.
+#: name -> (label, weight of each score in the sum).
 FUSIONS = {
-    "fuse_iforest": "+ IsolationForest",
-    "fuse_2iforest": "+ 2 x IsolationForest",
-    "fuse_tails": "+ per-feature tails",
-    "fuse_tails_iforest": "+ per-feature tails + IsolationForest",
-    "tails": "per-feature tails alone, no NAF",
+    "fuse_iforest": ("+ IsolationForest", {"naf": 1, "iforest": 1}),
+    "fuse_2iforest": ("+ 2 x IsolationForest", {"naf": 1, "iforest": 2}),
+    "fuse_tails": ("+ per-feature tails", {"naf": 1, "tails": 1}),
+    "fuse_tails_iforest": (
+        "+ per-feature tails + IsolationForest",
+        {"naf": 1, "tails": 1, "iforest": 1},
+    ),
+    "tails": ("per-feature tails alone, no NAF", {"tails": 1}),
 }
 
 #: name -> (factor, changes to BASE, applies to "odds" / "uea" / both).
@@ -453,20 +457,13 @@ def run_fusion(params, split, seed):
     test["iforest"] = -forest.score_samples(B)
     train["iforest"] = -forest.score_samples(A)
     test["tails"], train["tails"] = tail_scores(A, B), tail_scores(A, A)
-    weights = {
-        "fuse_iforest": {"naf": 1, "iforest": 1},
-        "fuse_2iforest": {"naf": 1, "iforest": 2},
-        "fuse_tails": {"naf": 1, "tails": 1},
-        "fuse_tails_iforest": {"naf": 1, "tails": 1, "iforest": 1},
-        "tails": {"tails": 1},
-    }
     return {
         name: {
-            **_metrics(split.y_test, fuse(test, train, weights[name]), seed),
+            **_metrics(split.y_test, fuse(test, train, weights), seed),
             "fit_cpu_s": fit_s,
             "score_cpu_s": score_s,  # NAF's alone
         }
-        for name in FUSIONS
+        for name, (_, weights) in FUSIONS.items()
     }
 
 
@@ -592,9 +589,9 @@ def _label(method):
     if method in RULES:
         return f"{method} (defaults; score: {RULES[method]})"
     if method == "tails":
-        return f"tails ({FUSIONS[method]})"
+        return f"tails ({FUSIONS[method][0]})"
     if method in FUSIONS:
-        return f"{method} (NAFALDetector() {FUSIONS[method]})"
+        return f"{method} (NAFALDetector() {FUSIONS[method][0]})"
     factor, changes, _ = VARIANTS[method]
     # "defaults" are those before the mixture base, the standard normal's
     if method == "defaults":
