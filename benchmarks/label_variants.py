@@ -255,20 +255,22 @@ VARIANTS.update(
             FIT_KEY: {"stride": "auto"},
             "score_smoothing": "multiscale",
         },
-        # the univariate defaults since, each less one part of a round (as
-        # "defaults, backbone frozen" and "defaults, no maximise phase" were
-        # measured on the multivariate series): does the backbone's feedback
-        # pay on a univariate series whose scores are scanned?
+    }
+)
+#: the univariate defaults since (overlapping windows, the scan over widths),
+#: each less one part of a round, as "defaults, backbone frozen" and
+#: "defaults, no maximise phase" were measured on the multivariate series:
+#: does the backbone's feedback pay on a univariate series whose scores are
+#: scanned?
+_UNIVARIATE_DEFAULTS = VARIANTS["defaults, stride auto, multiscale"]
+VARIANTS.update(
+    {
         "univariate defaults, backbone frozen": {
-            **_DEFAULTS,
-            FIT_KEY: {"stride": "auto"},
-            "score_smoothing": "multiscale",
+            **_UNIVARIATE_DEFAULTS,
             "feedback_lr": 1e-12,
         },
         "univariate defaults, no maximise phase": {
-            **_DEFAULTS,
-            FIT_KEY: {"stride": "auto"},
-            "score_smoothing": "multiscale",
+            **_UNIVARIATE_DEFAULTS,
             "feedback_loss": "weighted",
             "anomaly_weight": 0.0,
         },

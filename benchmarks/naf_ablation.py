@@ -86,6 +86,7 @@ from alad.experiments.nafal import (  # noqa: E402
     UEA_SHORT,
     baseline_scores,
     f1_at_ratio,
+    standardized,
 )
 from alad.experiments.tables import render_table  # noqa: E402
 
@@ -447,12 +448,7 @@ def run_fusion(params, split, seed):
     test = {"naf": det.decision_function(split.X_test)}
     score_s = time.process_time() - start
     train = {"naf": det.decision_function(split.X_train)}
-    # the baselines' inputs: standardised with the training statistics
-    A = np.asarray(split.X_train, dtype=np.float64)  # tabular data only
-    B = np.asarray(split.X_test, dtype=np.float64)
-    mean, std = A.mean(0), A.std(0)
-    std[std < 1e-12] = 1.0
-    A, B = (A - mean) / std, (B - mean) / std
+    A, B = standardized(split.X_train, split.X_test)  # the baselines' inputs
     forest = IsolationForest(random_state=seed).fit(A)
     test["iforest"] = -forest.score_samples(B)
     train["iforest"] = -forest.score_samples(A)
@@ -665,10 +661,7 @@ def spread(out, n_iforest=10, n_naf=4):
     torch.set_num_threads(1)
     rows = {}
     for name, _, seed, split in tasks("odds", 1):
-        mean = split.X_train.mean(0)
-        std = split.X_train.std(0)
-        std[std < 1e-12] = 1.0
-        train, test = (split.X_train - mean) / std, (split.X_test - mean) / std
+        train, test = standardized(split.X_train, split.X_test)
         for r in range(n_iforest):
             model = IsolationForest(random_state=seed + 100 * r).fit(train)
             scores = -model.decision_function(test)

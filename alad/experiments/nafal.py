@@ -174,6 +174,16 @@ def _flat(X):
     return X.reshape(len(X), -1)
 
 
+def standardized(X_train, X_test):
+    """``X_train`` and ``X_test`` flattened and standardised with the training
+    part's mean and deviation (a constant feature keeps a scale of 1): the
+    inputs of the shallow baselines."""
+    A, B = _flat(X_train), _flat(X_test)
+    mean, std = A.mean(0), A.std(0)
+    std[std < 1e-12] = 1.0
+    return (A - mean) / std, (B - mean) / std
+
+
 def baseline_scores(X_train, X_test, seed, timings=None):
     """IsolationForest, LOF and OC-SVM scores of ``X_test`` (higher = more
     anomalous), fitted on ``X_train`` standardised with its statistics, series
@@ -181,10 +191,7 @@ def baseline_scores(X_train, X_test, seed, timings=None):
 
     ``timings``, a dict, receives ``{name: (fit CPU s, score CPU s)}``.
     """
-    mean = _flat(X_train).mean(0)
-    std = _flat(X_train).std(0)
-    std[std < 1e-12] = 1.0
-    A, B = (_flat(X_train) - mean) / std, (_flat(X_test) - mean) / std
+    A, B = standardized(X_train, X_test)
     models = {
         "IForest": IsolationForest(random_state=seed),
         "LOF": LocalOutlierFactor(novelty=True),
