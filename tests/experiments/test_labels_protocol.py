@@ -4,6 +4,7 @@ import importlib.util
 import json
 import shutil
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -198,8 +199,19 @@ def test_label_peer_records_are_keyed_by_the_queries(run, tmp_path):
     both = [r for r in again if r["method"] == "extratrees"]
     both = [r for r in both if r["split"] == "anomalous"]
     assert len(both) == 2 and both[0]["key"] != both[1]["key"]
-    # the report speaks for the newest
-    kept = [r for r in labels.current(list(again)) if r["method"] == "extratrees"]
+    # the report speaks for the newest, once the query source's newest
+    # record names the windows it learnt from (here the rerun is mimicked)
+    queried = [
+        r
+        for r in again
+        if r["method"] == "alad:transformer"
+        and r["split"] == "anomalous"
+        and r["budget"] == 4
+    ]
+    assert queried and queried[-1]["queries"] == old[0]["queries"]
+    assert not [r for r in labels.current(again) if r["key"] == both[1]["key"]]
+    rerun = {**queried[-1], "queries": both[1]["queries"], "time": time.time()}
+    kept = [r for r in labels.current([*again, rerun]) if r["method"] == "extratrees"]
     kept = [r for r in kept if r["split"] == "anomalous"]
     assert len(kept) == 1 and kept[0]["metrics"]["roc_auc"] == 0.0
 
@@ -221,6 +233,25 @@ def test_current_keeps_the_newest_record_of_each_run():
     other = {**base, "key": "c", "time": 0.5, "budget": 25}
     assert labels.current([old, other, new]) == [other, new]
     assert labels.current(iter([new, old])) == [new]
+
+
+def test_current_leaves_out_label_peers_of_other_queries():
+    """A label peer speaks only for the windows the query source now asks."""
+    base = {"protocol": "labels", "task": "t", "split": "s", "seed": 0}
+    base = {**base, "pool_ratio": 0.2, "budget": 10, "setting": "with labels"}
+    source = {**base, "family": "alad", "method": "alad:transformer"}
+    peer = {**base, "family": "labels", "method": "extratrees"}
+    asked = {**source, "queries": "new", "time": 2.0}
+    same = {**peer, "queries": "new", "key": "p1", "time": 3.0}
+    stale = {**peer, "queries": "old", "key": "p0", "time": 1.0}
+    elsewhere = {**stale, "budget": 25, "key": "p2"}
+    unnamed = {**source, "method": "alad:usad", "time": 2.5}
+    # the stale record of budget 10 is left out even where no new one exists;
+    # a budget whose query source names no windows keeps its peers; a record
+    # without a digest (made before the field) names none
+    assert labels.current([stale, asked]) == [asked]
+    assert labels.current([stale, same, asked]) == [same, asked]
+    assert labels.current([elsewhere, asked, unnamed]) == [elsewhere, asked, unnamed]
 
 
 def test_task_file_round_trips(run):

@@ -62,7 +62,11 @@ def current(records) -> list[dict]:
     A rerun after a change of the detector's defaults (its records with
     labels are keyed by them) or of the windows it queried (the label
     peers' records are keyed by them) adds records beside the old ones of
-    the same run; only the newest (by ``time``) speaks for it.
+    the same run; only the newest (by ``time``) speaks for it. A label
+    peer's record speaks only while it learnt from the windows the query
+    source's newest record names (its ``queries``): one whose rerun on the
+    new windows failed or has not run yet is left out rather than compared
+    with a detector that asked for other windows.
     """
     records = list(records)
     newest: dict[str, dict] = {}
@@ -70,8 +74,25 @@ def current(records) -> list[dict]:
         run = json.dumps([r.get(k) for k in _RUN_FIELDS], sort_keys=True, default=str)
         if run not in newest or r.get("time", 0) >= newest[run].get("time", 0):
             newest[run] = r
-    kept = {id(r) for r in newest.values()}
+    queried = {
+        _labelled_run(r): r["queries"]
+        for r in newest.values()
+        if r.get("family") == "alad" and r.get("queries")
+    }
+    kept = {
+        id(r)
+        for r in newest.values()
+        if r.get("family") != "labels"
+        or queried.get(_labelled_run(r), r.get("queries")) == r.get("queries")
+    }
     return [r for r in records if id(r) in kept]
+
+
+def _labelled_run(record: dict) -> tuple:
+    """What a label peer and the query source share: the pool and the budget."""
+    return tuple(
+        str(record.get(k)) for k in ("task", "split", "seed", "pool_ratio", "budget")
+    )
 
 
 def _group(record: dict) -> str:

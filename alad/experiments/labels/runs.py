@@ -298,11 +298,14 @@ def _run_alad(
         scores = plain.decision_function(split.X_eval) if len(entry) == 4 else entry[4]
         name = f"alad-{backbone}-with-labels"
         _save_scores(score_path(work, tid, seed, name, budget), scores)
+        # the query source's records name the windows it queried, so that the
+        # report can leave out label peers' records learnt from other ones
         yield {
             **base,
             "key": key(setting, budget),
             "setting": setting,
             "budget": budget,
+            **({"queries": digest_of_rows(idx)} if query_source and budget else {}),
             "n_labelled": _windows_of(idx, W),
             "n_anomalous_windows": _anomalous_windows(split.y_pool, idx, W),
             "metrics": _evaluate(split.y_eval, scores),
@@ -332,7 +335,12 @@ def queries_digest(work: Path, tid: str, seed: int, budget: int) -> str | None:
         name = f"idx_b{budget}"
         if name not in data.files:
             return None
-        idx = np.ascontiguousarray(data[name], dtype=np.int64)
+        return digest_of_rows(data[name])
+
+
+def digest_of_rows(idx) -> str:
+    """The short hash :func:`queries_digest` gives the queried rows ``idx``."""
+    idx = np.ascontiguousarray(idx, dtype=np.int64)
     return hashlib.sha1(idx.tobytes()).hexdigest()[:12]
 
 
