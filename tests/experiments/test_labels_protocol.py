@@ -252,6 +252,11 @@ def test_current_leaves_out_label_peers_of_other_queries():
     assert labels.current([stale, asked]) == [asked]
     assert labels.current([stale, same, asked]) == [same, asked]
     assert labels.current([elsewhere, asked, unnamed]) == [elsewhere, asked, unnamed]
+    # a second backbone run as the query source of its own task files (USAD
+    # beside the Transformer) names other windows: the peers of either stand
+    usad = {**unnamed, "queries": "usad's"}
+    assert labels.current([same, asked, usad]) == [same, asked, usad]
+    assert labels.current([stale, asked, usad]) == [asked, usad]
 
 
 def test_task_file_round_trips(run):

@@ -63,7 +63,7 @@ def current(records) -> list[dict]:
     labels are keyed by them) or of the windows it queried (the label
     peers' records are keyed by them) adds records beside the old ones of
     the same run; only the newest (by ``time``) speaks for it. A label
-    peer's record speaks only while it learnt from the windows the query
+    peer's record speaks only while it learnt from windows that a query
     source's newest record names (its ``queries``): one whose rerun on the
     new windows failed or has not run yet is left out rather than compared
     with a detector that asked for other windows.
@@ -74,16 +74,17 @@ def current(records) -> list[dict]:
         run = json.dumps([r.get(k) for k in _RUN_FIELDS], sort_keys=True, default=str)
         if run not in newest or r.get("time", 0) >= newest[run].get("time", 0):
             newest[run] = r
-    queried = {
-        _labelled_run(r): r["queries"]
-        for r in newest.values()
-        if r.get("family") == "alad" and r.get("queries")
-    }
+    # each backbone run as a query source (the peers' task files hold the
+    # Transformer's; USAD's runs write their own elsewhere) names its windows
+    queried = defaultdict(set)
+    for r in newest.values():
+        if r.get("family") == "alad" and r.get("queries"):
+            queried[_labelled_run(r)].add(r["queries"])
     kept = {
         id(r)
         for r in newest.values()
         if r.get("family") != "labels"
-        or queried.get(_labelled_run(r), r.get("queries")) == r.get("queries")
+        or r.get("queries") in queried.get(_labelled_run(r), {r.get("queries")})
     }
     return [r for r in records if id(r) in kept]
 
