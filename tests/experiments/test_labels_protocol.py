@@ -549,6 +549,17 @@ def test_comparison_says_whether_labels_help():
     assert line.endswith("| **no** | **no** |")
 
 
+def test_pooled_curves_keep_what_every_data_set_has():
+    data = {
+        "gecco": {"alad": {0: [0.2, 0.4], 50: [0.6]}, "peer": {50: [0.9]}},
+        "msl": {"alad": {0: [0.5], 50: [0.7]}, "peer": {10: [0.1]}},
+    }
+    pooled = labels.pooled_curves(data)
+    # the mean of the data sets' means; the peer shares no budget: left out
+    assert pooled == {"alad": {0: pytest.approx([0.3, 0.5]), 50: [0.6, 0.7]}}
+    assert labels.pooled_curves({}) == {}
+
+
 def test_figures_are_written(run, tmp_path):
     out, work, _ = run
     store = run_jobs(_jobs(work), out, protocol="labels", progress=False)

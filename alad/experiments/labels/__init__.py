@@ -56,6 +56,7 @@ from .report import (
     current,
     curves,
     format_report,
+    pooled_curves,
     save_figures,
 )
 from .runs import BUDGETS, jobs
@@ -93,6 +94,7 @@ __all__ = [
     "pool_ratios",
     "pool_start",
     "pool_windows",
+    "pooled_curves",
     "read_task_file",
     "save_figures",
     "score_path",

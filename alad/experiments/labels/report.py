@@ -19,6 +19,7 @@ __all__ = [
     "comparison",
     "curves",
     "format_report",
+    "pooled_curves",
     "save_figures",
 ]
 
@@ -372,12 +373,32 @@ def format_report(records, labels=None, fmt: str = "markdown") -> str:
     return "\n\n".join(parts)
 
 
+def pooled_curves(data: dict) -> dict:
+    """The mean over data sets of each method's curve, where every data set has it.
+
+    ``data`` maps a data set to ``{method: {budget: values}}`` (as
+    :func:`curves` gives per split). A point is the mean of the data sets'
+    means, kept only for a (method, budget) that every data set holds: a mean
+    over fewer data sets would move with the data sets it lacks, not with
+    the labels (a peer run on one data set at one budget only would jump
+    there).
+    """
+    pooled: dict = defaultdict(dict)
+    shared = None
+    for methods in data.values():
+        keys = {(label, b) for label, by_budget in methods.items() for b in by_budget}
+        shared = keys if shared is None else shared & keys
+    for label, b in shared or ():
+        pooled[label][b] = [float(np.mean(m[label][b])) for m in data.values()]
+    return dict(pooled)
+
+
 def save_figures(records, out_dir, metrics=None) -> list[Path]:
     """Metric against labelled windows: one figure per split and metric.
 
     One panel per data set (MSL: the mean over its entities) and one pooled
-    (the mean over the data sets where the method has records); lines are
-    means over seeds. Methods without
+    (:func:`pooled_curves`: the mean over the data sets, for the methods and
+    budgets that every data set has); lines are means over seeds. Methods without
     labels are horizontal lines (dashed: peers; dotted: alad w/o labels and
     pool as normal).
     """
@@ -399,12 +420,7 @@ def save_figures(records, out_dir, metrics=None) -> list[Path]:
             data = {g: m for (s, g), m in curves(records, metric).items() if s == split}
             if not data:
                 continue
-            pooled: dict = defaultdict(lambda: defaultdict(list))
-            for methods in data.values():
-                for label, by_budget in methods.items():
-                    for b, values in by_budget.items():
-                        pooled[label][b].append(float(np.mean(values)))
-            panels = [*sorted(data.items()), ("pooled", pooled)]
+            panels = [*sorted(data.items()), ("pooled", pooled_curves(data))]
             fig, axes = plt.subplots(
                 1, len(panels), figsize=(4 * len(panels), 3.6), squeeze=False
             )
