@@ -11,6 +11,7 @@ on PA%K AUC.
     python benchmarks/label_pairs.py --peer deepod_deepsad
     python benchmarks/label_pairs.py --dataset ucr --peer deepod_prenet
     python benchmarks/label_pairs.py --dataset gecco --peer tsbad_timesnet
+    python benchmarks/label_pairs.py --peer deepod_deepsad --by-anomalous
 
 A peer without labels (one record per pair, ``budget`` None) is set beside
 alad at every budget. Records pass through
@@ -38,18 +39,53 @@ def read(path: Path) -> list[dict]:
         return list(current(json.loads(line) for line in f if line.strip()))
 
 
-def by_pair(records, dataset, split, method, budget) -> dict:
-    """``{(task, seed): metrics}`` of ``method`` at ``budget`` (None: any)."""
+def by_pair(records, dataset, split, method, budget, setting="with labels") -> dict:
+    """``{(task, seed): record}`` of ``method`` at ``budget``.
+
+    alad's records of ``setting``; a peer's at ``budget`` or without labels.
+    """
     out = {}
     for r in records:
         if (r["dataset"], r["split"], r["method"]) != (dataset, split, method):
             continue
-        if method.startswith("alad:") and r["setting"] != "with labels":
+        if method.startswith("alad:") and r["setting"] != setting:
             continue
-        if budget is not None and r["budget"] not in (budget, None):
+        if setting == "with labels" and r["budget"] not in (budget, None):
             continue
-        out[(r["task"], r["seed"])] = r["metrics"]
+        out[(r["task"], r["seed"])] = r
     return out
+
+
+def by_anomalous_windows(records, dataset, split, method, peer, budgets) -> list[str]:
+    """PA%K AUC and VUS-PR grouped by how many anomalous windows alad labelled.
+
+    alad without labels, with them, and the peer on the same pairs: where
+    the labels pay and where they cost, by what the windows held.
+    """
+    lines = []
+    before = by_pair(records, dataset, split, method, None, "w/o labels")
+    for budget in budgets:
+        mine = by_pair(records, dataset, split, method, budget)
+        theirs = by_pair(records, dataset, split, peer, budget)
+        groups: dict[int, list] = {}
+        for pair in sorted(set(mine) & set(theirs) & set(before)):
+            n = min(mine[pair].get("n_anomalous_windows", 0), 4)
+            groups.setdefault(n, []).append(pair)
+        for n, pairs in sorted(groups.items()):
+            cells = []
+            for m in ("pa_k_auc", "vus_pr"):
+                means = [
+                    np.mean([src[p]["metrics"][m] for p in pairs])
+                    for src in (before, mine, theirs)
+                ]
+                cells.append(
+                    f"{METRIC_NAMES[m]} " + " / ".join(f"{x:.3f}" for x in means)
+                )
+            lines.append(
+                f"{budget} windows, {n}{'+' if n == 4 else ''} anomalous: "
+                f"{len(pairs)} pairs; w/o labels / with / {peer}: " + "; ".join(cells)
+            )
+    return lines
 
 
 def compare(records, dataset, split, method, peer, budgets) -> list[str]:
@@ -62,8 +98,8 @@ def compare(records, dataset, split, method, peer, budgets) -> list[str]:
             continue
         lines.append(f"{budget} windows: {len(pairs)} (task, seed) pairs")
         for m in METRICS:
-            a = np.array([mine[p][m] for p in pairs])
-            b = np.array([theirs[p][m] for p in pairs])
+            a = np.array([mine[p]["metrics"][m] for p in pairs])
+            b = np.array([theirs[p]["metrics"][m] for p in pairs])
             lines.append(
                 f"  {METRIC_NAMES[m]:9s} {method} {a.mean():.3f}, {peer} "
                 f"{b.mean():.3f}; {method} at or above on {(a >= b).sum()} pairs"
@@ -72,8 +108,8 @@ def compare(records, dataset, split, method, peer, budgets) -> list[str]:
         led = [
             t
             for t in tasks
-            if np.mean([mine[p]["pa_k_auc"] for p in pairs if p[0] == t])
-            < np.mean([theirs[p]["pa_k_auc"] for p in pairs if p[0] == t])
+            if np.mean([mine[p]["metrics"]["pa_k_auc"] for p in pairs if p[0] == t])
+            < np.mean([theirs[p]["metrics"]["pa_k_auc"] for p in pairs if p[0] == t])
         ]
         names = " ".join(t.split("/")[-1] for t in led) or "none"
         lines.append(
@@ -93,9 +129,15 @@ def main() -> None:
     parser.add_argument("--method", default="alad:transformer")
     parser.add_argument("--peer", required=True)
     parser.add_argument("--budgets", type=int, nargs="+", default=[10, 25, 50, 100])
+    parser.add_argument(
+        "--by-anomalous",
+        action="store_true",
+        help="group the pairs by how many anomalous windows alad labelled",
+    )
     args = parser.parse_args()
     records = read(args.records)
-    lines = compare(
+    table = by_anomalous_windows if args.by_anomalous else compare
+    lines = table(
         records, args.dataset, args.split, args.method, args.peer, args.budgets
     )
     if not lines:
