@@ -150,6 +150,13 @@ VARIANTS.update(
         "defaults, no pool replay": {**_DEFAULTS, "pool_replay": 0.0},
         "defaults, backbone frozen": {**_DEFAULTS, "feedback_lr": 1e-12},
         "defaults, no head": {**_DEFAULTS, "score_head": "none"},
+        # no head until its skill can be measured (two anomalous windows):
+        # on MSL's evaluation parts one labelled anomalous window lowered
+        # PA%K AUC (benchmarks/label_pairs.py --by-anomalous)
+        "defaults, head when measured": {
+            **_DEFAULTS,
+            "head_weight": "measured_skill",
+        },
         "defaults, margin 1": {**_DEFAULTS, "anomaly_margin": 1.0},
         # a round of 40 steps: MSL's rounds at a tenth of its short fit
         "defaults, 40 steps": {**_DEFAULTS, "feedback_steps": 40},

@@ -393,6 +393,29 @@ def test_skill_weight_is_the_heads_held_out_skill(fitted, data, monkeypatch, ski
     )
 
 
+@pytest.mark.parametrize("head_weight", ["skill", "measured_skill"])
+def test_one_anomalous_window_weighs_by_the_rule(fitted, data, head_weight):
+    """One anomalous window: the skill cannot be measured; "skill" gives the
+    head full weight, "measured_skill" none (the backbone's score)."""
+    rows = np.r_[anomalous_window_rows(data, 1), normal_window_rows(data)]
+    det = copy.deepcopy(fitted).set_params(head_weight=head_weight)
+    det.partial_fit(data.X_test[rows], data.y_test[rows])
+    if head_weight == "skill":
+        assert det._head is not None and det._head_weight == 1.0
+        return
+    assert det._head is None and det._head_weight == 0.0
+    np.testing.assert_array_equal(
+        det.decision_function(data.X_test), det._backbone_score(data.X_test)
+    )
+    # a second anomalous window makes the skill measurable: the head joins
+    rows = np.r_[
+        anomalous_window_rows(data, 2)[W:], normal_window_rows(data, 6)[-2 * W :]
+    ]
+    det.partial_fit(data.X_test[rows], data.y_test[rows])
+    assert det.feedback_history_[-1]["head_weight"] == det._head_weight
+    assert 0 <= det._head_weight <= 1
+
+
 @pytest.mark.parametrize("estimate", ESTIMATES)
 def test_skill_weight_is_measured_on_the_labelled_windows(fitted, data, estimate):
     rows = np.r_[anomalous_window_rows(data), normal_window_rows(data)]
