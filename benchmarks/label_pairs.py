@@ -21,22 +21,15 @@ alad at every budget. Records pass through
 from __future__ import annotations
 
 import argparse
-import gzip
-import json
 from pathlib import Path
 
 import numpy as np
 
 from alad.experiments.labels import METRIC_NAMES, current
+from alad.experiments.run import read_records
 
 RECORDS = Path(__file__).parent / "results" / "labels.jsonl.gz"
 METRICS = ("pa_k_auc", "f1", "roc_auc", "vus_pr")
-
-
-def read(path: Path) -> list[dict]:
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rt") as f:
-        return list(current(json.loads(line) for line in f if line.strip()))
 
 
 def by_pair(records, dataset, split, method, budget, setting="with labels") -> dict:
@@ -135,7 +128,7 @@ def main() -> None:
         help="group the pairs by how many anomalous windows alad labelled",
     )
     args = parser.parse_args()
-    records = read(args.records)
+    records = list(current(read_records([args.records])))
     table = by_anomalous_windows if args.by_anomalous else compare
     lines = table(
         records, args.dataset, args.split, args.method, args.peer, args.budgets

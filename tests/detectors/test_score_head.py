@@ -407,13 +407,27 @@ def test_one_anomalous_window_weighs_by_the_rule(fitted, data, head_weight):
     np.testing.assert_array_equal(
         det.decision_function(data.X_test), det._backbone_score(data.X_test)
     )
-    # a second anomalous window makes the skill measurable: the head joins
+    # a second anomalous window makes the skill measurable: the weight is it
     rows = np.r_[
         anomalous_window_rows(data, 2)[W:], normal_window_rows(data, 6)[-2 * W :]
     ]
     det.partial_fit(data.X_test[rows], data.y_test[rows])
-    assert det.feedback_history_[-1]["head_weight"] == det._head_weight
-    assert 0 <= det._head_weight <= 1
+    anomalous, normal, replay, _ = det._head_windows(
+        det._labelled_windows,
+        det._labelled_targets,
+        det._head_pool,
+        det.n_labelled_windows_,
+    )
+    assert len(anomalous) == 2
+    skill = held_out_skill(
+        anomalous,
+        normal,
+        replay,
+        random_state=det._head_seed(det.n_labelled_windows_),
+        estimate=det.head_skill,
+    )
+    assert skill is not None and det._head_weight == skill
+    assert (det._head is not None) == (skill > 0)
 
 
 @pytest.mark.parametrize("estimate", ESTIMATES)
