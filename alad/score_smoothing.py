@@ -10,6 +10,12 @@ it, so :class:`ScoreSmoother` can also scan several widths, as a scan
 statistic does: each width's smoothed score is ranked among the training
 scores smoothed at that width, and the largest rank is kept, so a short
 anomaly stands out at the short widths and a long one at the long widths.
+
+A slow drift of the series (a season, a sensor that ages) that the model
+never saw in training raises every score of the later part, until its
+normal timesteps outscore the earlier anomalies. :func:`detrend_scores`
+takes each score relative to the median of its neighbourhood, far wider
+than an anomaly, which removes the drift and leaves the anomalies.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ import numpy as np
 
 from .label_head import reference_rank
 
-__all__ = ["ScoreSmoother", "multiscale_widths", "smooth_scores"]
+__all__ = ["ScoreSmoother", "detrend_scores", "multiscale_widths", "smooth_scores"]
 
 
 def smooth_scores(scores: np.ndarray, width: int, axis: int = -1) -> np.ndarray:
@@ -51,6 +57,40 @@ def smooth_scores(scores: np.ndarray, width: int, axis: int = -1) -> np.ndarray:
     if width <= 1:
         return scores
     return uniform_filter1d(scores, size=width, axis=axis, mode="nearest")
+
+
+def detrend_scores(scores: np.ndarray, span: int) -> np.ndarray:
+    """Per-timestep scores less the centred moving median over ``span`` timesteps.
+
+    The median, not the mean: an anomaly shorter than half of ``span`` does
+    not move it, so the anomaly keeps its height above the scores around
+    it, while a level that changes slower than ``span`` is taken away. The
+    series is mirrored past its ends (an anomaly at an end is not repeated
+    into a baseline of its own). O(n log span).
+
+    Parameters
+    ----------
+    scores : ndarray of shape (n_timesteps,)
+        Consecutive timesteps' scores.
+    span : int
+        Timesteps the median reads, centred on each; at least 2.
+
+    Returns
+    -------
+    detrended : ndarray of float64 of shape (n_timesteps,)
+
+    Examples
+    --------
+    >>> scores = np.linspace(0.0, 8.0, 1000)  # scores rising with a drift
+    >>> scores[600:610] += 2.0  # a short anomaly, below the late normal scores
+    >>> detrended = detrend_scores(scores, 200)
+    >>> bool(scores[605] < scores[-1] and detrended[605] > 1.5 > detrended[-1])
+    True
+    """
+    from scipy.ndimage import median_filter
+
+    scores = np.asarray(scores, dtype=np.float64)
+    return scores - median_filter(scores, size=span, mode="mirror")
 
 
 def multiscale_widths(window: int) -> tuple[int, ...]:
