@@ -283,6 +283,18 @@ VARIANTS.update(
         },
     }
 )
+#: each default with its scores less their moving median over 5,000
+#: timesteps (score_detrend; benchmarks/score_detrend.py measured it without
+#: labels): does a drift-free score also pay once the labels come?
+VARIANTS.update(
+    {
+        "defaults, detrend 5000": {**_DEFAULTS, "score_detrend": 5000},
+        "univariate defaults, detrend 5000": {
+            **_UNIVARIATE_DEFAULTS,
+            "score_detrend": 5000,
+        },
+    }
+)
 #: task spec -> pool ratio (MSL's 20 % pools hold 4 to 24 windows)
 TASKS = {
     "gecco": 0.2,
@@ -424,20 +436,24 @@ def _fitted(task, seed, cache: Path, fit_params=None):
 
 
 def _with_params(fitted, params):
-    """A copy of ``fitted`` with ``params``; a new ``channel_score`` or
-    ``score_stride`` rescored.
+    """A copy of ``fitted`` with ``params``; a new ``channel_score``,
+    ``score_stride`` or ``score_detrend`` rescored.
 
-    Neither changes how the backbone is trained, only how its errors are
-    scored, so rescoring the training data (the scale and ``threshold_``)
+    None of them changes how the backbone is trained, only how its errors
+    are scored, so rescoring the training data (the scale and ``threshold_``)
     gives what a fit with it gives, without training again.
     """
     det = copy.deepcopy(fitted)
-    before = (det.channel_score, det.score_stride)
+
+    def scoring():
+        return det.channel_score, det.score_stride, det.score_detrend
+
+    before = scoring()
     det.set_params(**params)
-    if (det.channel_score, det.score_stride) != before:
+    if scoring() != before:
         det.score_stride_ = det.score_stride or det.stride_
-        scale, scores = det._training_scores(det.net_.module_)
-        det.channel_scale_ = scale
+        scale, scores, level = det._training_scores(det.net_.module_)
+        det.channel_scale_, det._score_level = scale, level
         det._set_training_scores(scores)
         det._bind_fit_params()
     return det
