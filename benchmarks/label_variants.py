@@ -31,7 +31,12 @@ training do not read them, so each is scored on the same detector at every
 budget, paired exactly.
 
 Records: ``benchmarks/results/label_variants.jsonl`` (one line per task,
-seed, variant and budget); fitted detectors are cached in ``--cache``.
+seed, variant and budget; ``n_anomalous_windows``, the labelled windows
+holding an anomaly, since 2026-12-06); fitted detectors are cached in
+``--cache``. ``--first-anomalous N`` keeps the (task, seed) pairs whose first
+10 windows held N anomalous ones: the first round's queries come from the
+same fitted model for every variant that queries and scores alike (a fit
+of its own aside), so one variant's record of it serves them all.
 """
 
 from __future__ import annotations
@@ -494,6 +499,12 @@ def _loops(variants) -> dict[str, list[tuple[str, dict]]]:
     return loops
 
 
+def _anomalous_windows(det) -> int:
+    """The windows ``det`` has learnt from that hold an anomalous timestep."""
+    targets = np.nan_to_num(det._labelled_targets)
+    return int((targets > 0).any(axis=1).sum())
+
+
 def _read(paths) -> list[dict]:
     return [json.loads(line) for p in paths for line in p.read_text().splitlines()]
 
@@ -534,19 +545,18 @@ def run(variants, tasks, cache: Path, records=(RECORDS,), seeds=SEEDS) -> None:
                         )
                         rounds = [h["seconds"] for h in result.history[1:]]
                         spent += result.history[-1]["n_labelled"]
-                        anomalous = int(np.nansum(result.known) > 0)
                         rows.append(
                             (
                                 budget,
                                 spent,
-                                anomalous,
+                                _anomalous_windows(det),
                                 rounds,
                                 _scores(det, members, split.X_eval),
                             )
                         )
                     with records[0].open("a") as f:
                         for name, _ in members:
-                            for budget, n_labelled, _anomalous, rounds, s in rows:
+                            for budget, n_labelled, anomalous, rounds, s in rows:
                                 record = {
                                     "task": task.name,
                                     "seed": seed,
@@ -554,6 +564,7 @@ def run(variants, tasks, cache: Path, records=(RECORDS,), seeds=SEEDS) -> None:
                                     "params": VARIANTS[name],
                                     "budget": budget,
                                     "n_labelled": n_labelled,
+                                    "n_anomalous_windows": anomalous,
                                     "round_seconds": rounds,
                                     **{
                                         part: _metrics(split.y_eval, s[name], rows_)
@@ -565,13 +576,29 @@ def run(variants, tasks, cache: Path, records=(RECORDS,), seeds=SEEDS) -> None:
                     print(f"{task.name} seed {seed} {names}: done", file=sys.stderr)
 
 
-def table(part: str = "validation", tasks=None, paths=(RECORDS,), variants=None) -> str:
+def table(
+    part: str = "validation",
+    tasks=None,
+    paths=(RECORDS,),
+    variants=None,
+    first_anomalous=None,
+) -> str:
     """The variants' means on ``part``; ``tasks`` (specs) keeps their data sets only,
-    ``variants`` (names) these variants only."""
+    ``variants`` (names) these variants only, ``first_anomalous`` the pairs whose
+    first 10 windows held that many anomalous ones."""
     records = _read(paths)
     if tasks:
         sets = {spec.split(":")[0] for spec in tasks}
         records = [r for r in records if r["task"].split("/")[0] in sets]
+    if first_anomalous is not None:
+        pairs = {
+            (r["task"], r["seed"])
+            for r in records
+            if r["budget"] == BUDGETS[0]
+            and r.get("n_anomalous_windows") == first_anomalous
+            and FIT_KEY not in r["params"]
+        }
+        records = [r for r in records if (r["task"], r["seed"]) in pairs]
     lines = [
         f"{part} halves: mean over tasks and seeds (cells present for every variant)",
         "| variant | budget | n | "
@@ -639,6 +666,11 @@ def main() -> None:
     )
     parser.add_argument("--part", default="validation", choices=("validation", "test"))
     parser.add_argument(
+        "--first-anomalous",
+        type=int,
+        help="only the pairs whose first 10 windows held this many anomalous ones",
+    )
+    parser.add_argument(
         "--records",
         type=Path,
         nargs="+",
@@ -654,7 +686,15 @@ def main() -> None:
             args.records,
             args.seeds,
         )
-    print(table(args.part, args.task or list(TASKS), args.records, args.variant))
+    print(
+        table(
+            args.part,
+            args.task or list(TASKS),
+            args.records,
+            args.variant,
+            args.first_anomalous,
+        )
+    )
 
 
 if __name__ == "__main__":
