@@ -1,4 +1,4 @@
-"""Per-timestep scores smoothed over time: one width, or a scan over several.
+"""Per-timestep scores over time: smoothed at one width or several, detrended.
 
 A detector's per-timestep score is noisy where an anomaly lasts (some of
 its timesteps are reconstructed well) and spiky where the series is only
