@@ -294,6 +294,12 @@ VARIANTS.update(
 VARIANTS.update(
     {
         "defaults, detrend 5000": {**_DEFAULTS, "score_detrend": 5000},
+        # ... without the head: is it the head that undoes the gain with labels?
+        "defaults, detrend 5000, no head": {
+            **_DEFAULTS,
+            "score_detrend": 5000,
+            "score_head": "none",
+        },
         "univariate defaults, detrend 5000": {
             **_UNIVARIATE_DEFAULTS,
             "score_detrend": 5000,
