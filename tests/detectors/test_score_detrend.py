@@ -39,9 +39,8 @@ def drifting():
 def pair(drifting, make_tiny):
     """The same training, scored raw and detrended."""
     X, _, _ = drifting
-    return make_tiny(max_epochs=3).fit(X), make_tiny(
-        max_epochs=3, score_detrend=SPAN
-    ).fit(X)
+    raw = make_tiny(max_epochs=3).fit(X)
+    return raw, make_tiny(max_epochs=3, score_detrend=SPAN).fit(X)
 
 
 # -- the function -------------------------------------------------------------
@@ -70,7 +69,7 @@ def test_detrend_scores_removes_a_drift_and_keeps_a_short_anomaly():
 # -- the detector -------------------------------------------------------------
 def test_the_backbone_scores_are_detrended_training_and_test(pair, drifting):
     raw, detrended = pair
-    X, test, _ = drifting
+    _, test, _ = drifting
     np.testing.assert_allclose(
         detrended.decision_function(test),
         detrend_scores(raw.decision_function(test), SPAN),
@@ -103,7 +102,7 @@ def test_shorter_series_and_windows_are_measured_against_the_training_level(
 ):
     """Without a span of series around them, a constant: no ranking changes."""
     raw, detrended = pair
-    X, test, _ = drifting
+    _, test, _ = drifting
     level = np.median(raw.decision_scores_)
     assert detrended._score_level == pytest.approx(level)
     short = test[: SPAN - 1]
