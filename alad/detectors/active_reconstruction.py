@@ -972,15 +972,15 @@ default="window"
         """Whether ``X`` is a series long enough to read its own trend."""
         return X.ndim == 2 and len(X) >= self.score_detrend
 
-    def _detrended(self, scores: np.ndarray, X) -> np.ndarray:
+    def _detrended(self, scores: np.ndarray, X, level=None) -> np.ndarray:
         """The backbone's per-timestep (2-D ``X``) or per-window (3-D) scores
         less their trend: a long enough series' own moving median, otherwise
-        the training scores' level (``score_detrend``)."""
+        the training scores' ``level`` (default: the committed one)."""
         if not self._detrends():
             return scores
         if self._has_context(X):
             return detrend_scores(scores, self.score_detrend)
-        return scores - self._score_level
+        return scores - (self._score_level if level is None else level)
 
     def _detrended_positions(self, chunks, starts, X, *, standardized: bool):
         """Position scores of the windows of ``X`` at ``starts`` (chunks, as
@@ -1013,9 +1013,7 @@ default="window"
         if not self._detrends():
             return raw, None
         level = float(np.median(raw))
-        if len(raw) >= self.score_detrend:
-            return detrend_scores(raw, self.score_detrend), level
-        return raw - level, level
+        return self._detrended(raw, self._train_data, level), level
 
     def _training_scores(self, module, labelled=None):
         """``module``'s channel scale (None: not scaled) and training scores.

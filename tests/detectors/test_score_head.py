@@ -412,22 +412,27 @@ def test_one_anomalous_window_weighs_by_the_rule(fitted, data, head_weight):
         anomalous_window_rows(data, 2)[W:], normal_window_rows(data, 6)[-2 * W :]
     ]
     det.partial_fit(data.X_test[rows], data.y_test[rows])
+    assert (np.nan_to_num(det._labelled_targets) > 0).any(axis=1).sum() == 2
+    skill = _measured_skill(det)
+    assert skill is not None and det._head_weight == skill
+    assert (det._head is not None) == (skill > 0)
+
+
+def _measured_skill(det):
+    """The held-out skill of ``det``'s labelled windows, as its rounds measure it."""
     anomalous, normal, replay, _ = det._head_windows(
         det._labelled_windows,
         det._labelled_targets,
         det._head_pool,
         det.n_labelled_windows_,
     )
-    assert len(anomalous) == 2
-    skill = held_out_skill(
+    return held_out_skill(
         anomalous,
         normal,
         replay,
         random_state=det._head_seed(det.n_labelled_windows_),
         estimate=det.head_skill,
     )
-    assert skill is not None and det._head_weight == skill
-    assert (det._head is not None) == (skill > 0)
 
 
 @pytest.mark.parametrize("estimate", ESTIMATES)
@@ -436,19 +441,7 @@ def test_skill_weight_is_measured_on_the_labelled_windows(fitted, data, estimate
     params = {"head_weight": "skill", "head_skill": estimate}
     det = copy.deepcopy(fitted).set_params(**params)
     det.partial_fit(data.X_test[rows], data.y_test[rows])
-    anomalous, normal, replay, _ = det._head_windows(
-        det._labelled_windows,
-        det._labelled_targets,
-        det._head_pool,
-        det.n_labelled_windows_,
-    )
-    skill = held_out_skill(
-        anomalous,
-        normal,
-        replay,
-        random_state=det._head_seed(det.n_labelled_windows_),
-        estimate=estimate,
-    )
+    skill = _measured_skill(det)
     assert 0 <= det._head_weight <= 1
     assert det._head_weight == (1.0 if skill is None else skill) or skill == 0
     again = copy.deepcopy(fitted).set_params(**params)
