@@ -68,7 +68,12 @@ FIT_KEY = "fit"
 MIN_WINDOWS_STRIDE = "min500"
 #: parameters that change the scores of a model, not the loop that trains
 #: it (queries, feedback, head): variants that differ only in them share a loop
-SCORE_ONLY = ("score_smoothing",)
+SCORE_ONLY = ("score_smoothing", "scored_detrend")
+#: a ``SCORE_ONLY`` key: ``score_detrend`` set after the loop, so that the
+#: queries and the training read the plain score and only the scores
+#: measured are detrended (the head's reference made again from the
+#: detrended training scores)
+SCORED_DETREND = "scored_detrend"
 #: name -> detector parameters set on the fitted default before the loop
 VARIANTS = {
     # every variant states its whole feedback schedule: the cached detectors
@@ -304,6 +309,15 @@ VARIANTS.update(
             **_UNIVARIATE_DEFAULTS,
             "score_detrend": 5000,
         },
+        # the defaults' loop (queries, feedback, head on the plain score),
+        # only the scores measured detrended: do the plain score's queries
+        # (drifted normal windows among them) teach what the detrended
+        # score's do not?
+        "defaults, scored detrended 5000": {**_DEFAULTS, SCORED_DETREND: 5000},
+        "univariate defaults, scored detrended 5000": {
+            **_UNIVARIATE_DEFAULTS,
+            SCORED_DETREND: 5000,
+        },
     }
 )
 #: task spec -> pool ratio (MSL's 20 % pools hold 4 to 24 windows)
@@ -463,7 +477,8 @@ def _with_params(fitted, params):
     det.set_params(**params)
     if scoring() != before:
         det.score_stride_ = det.score_stride or det.stride_
-        scale, scores, level = det._training_scores(det.net_.module_)
+        scale, raw = det._training_scores(det.net_.module_)
+        scores, level = det._detrended_training(raw)
         det.channel_scale_, det._score_level = scale, level
         det._set_training_scores(scores)
         det._bind_fit_params()
@@ -480,11 +495,28 @@ def _scored_as(det, params):
     if not params:
         return det
     det = copy.deepcopy(det)
+    params = dict(params)
+    span = params.pop(SCORED_DETREND, None)
+    if span is not None:
+        _detrend_after_loop(det, span)
     det.set_params(**params)
     det._bind_fit_params()
     det._smoother = None
     det._set_training_scores(det._score(det._train_data, standardized=True))
     return det
+
+
+def _detrend_after_loop(det, span: int) -> None:
+    """Set ``score_detrend=span`` on ``det`` after its loop: the level and,
+    with a head, its reference made from its training scores, as a round
+    commits them (a series' training scores)."""
+    train = det._train_data
+    det.set_params(score_detrend=None)
+    level = float(np.median(det._backbone_score(train, standardized=True)))
+    det.set_params(score_detrend=span)
+    det._score_level = level
+    if det._head is not None:
+        det._head_reference = np.sort(det._backbone_score(train, standardized=True))
 
 
 def _scores(det, members, X) -> dict[str, np.ndarray]:

@@ -20,7 +20,8 @@ part with the detector's own ``decision_function``.
 ``--round-cost`` times the user's rounds (``query`` + ``partial_fit`` of 10
 windows) on GECCO (seed 0) with and without the detrending, side by side
 from the same fitted detector, alternating which goes first, three rounds
-each: the query reads the pool's scores once more for the trend.
+each (the first version of the option read the pool's trend in the query;
+the query now reads the plain score and costs what it costs without it).
 
 Records: ``benchmarks/results/score_detrend.jsonl`` (one line per task,
 seed and span).

@@ -446,8 +446,8 @@ def test_scores_beyond_the_bound_roll_back_a_round(ard, data, monkeypatch):
     original = ActiveReconstructionDetector._training_scores
 
     def huge(self, module, *args):
-        scale, scores, level = original(self, module, *args)
-        return scale, scores * 1e12, level
+        scale, scores = original(self, module, *args)
+        return scale, scores * 1e12
 
     monkeypatch.setattr(ActiveReconstructionDetector, "_training_scores", huge)
     idx = det.query(data.X_test)

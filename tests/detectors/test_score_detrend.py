@@ -128,21 +128,45 @@ def test_shorter_series_and_windows_are_measured_against_the_training_level(
     )
 
 
-def test_queries_and_rounds_read_the_detrended_scores(pair, drifting):
-    det = copy.deepcopy(pair[1])
+@pytest.fixture(scope="module")
+def after_a_round(pair, drifting):
+    """The pair after the same two rounds, (plain, detrended): windows a
+    person chose (both spikes among them: a head joins the score), then the
+    query's."""
     _, test, y = drifting
-    idx = det.query(test)
-    scores = det.decision_function(test)
-    # the windows of the detrended series' scores are ranked: the top one is
-    # queried, and the queries differ from the raw scores'
-    top = int(np.argmax(scores[: len(scores) // 10 * 10].reshape(-1, 10).mean(1)))
-    assert set(range(10 * top, 10 * top + 10)) <= set(idx.tolist())
-    assert not np.array_equal(idx, pair[0].query(test))
-    det.partial_fit(test[idx], y[idx])
-    assert det.n_labelled_windows_ == len(idx) // 10
-    # after the round (a head joins the score) the drift still does not win
-    after = det.decision_function(test)
+    dets = [copy.deepcopy(d) for d in pair]
+    for det in dets:
+        idx = np.r_[380:420, 880:920, 2000:2040]
+        det.partial_fit(test[idx], y[idx])
+        idx = det.query(test)
+        det.partial_fit(test[idx], y[idx])
+    return dets
+
+
+def test_queries_read_the_plain_scores_and_learn_alike(pair, after_a_round, drifting):
+    """The query ranks the backbone's own score: a detrending detector asks
+    for the windows the plain one asks for, learns from them alike, and
+    only scores differently."""
+    _, test, _ = drifting
+    np.testing.assert_array_equal(pair[1].query(test), pair[0].query(test))
+    plain, detrended = after_a_round
+    assert detrended._head is not None and detrended.n_labelled_windows_ > 0
+    np.testing.assert_array_equal(detrended.query(test), plain.query(test))
+    # the query's reference: the plain training scores, the head's reference
+    # of the plain twin; the head's own reads the detrended ones
+    assert plain._query_reference is None
+    np.testing.assert_allclose(
+        detrended._query_reference, plain._head_reference, rtol=1e-6
+    )
+    assert not np.allclose(detrended._head_reference, plain._head_reference)
+
+
+def test_after_the_rounds_the_drift_still_does_not_win(after_a_round, drifting):
+    _, test, y = drifting
+    plain, detrended = after_a_round
+    after = detrended.decision_function(test)
     assert np.median(after[y == 1]) > np.median(after[2000:])
+    assert not np.array_equal(after, plain.decision_function(test))
 
 
 def test_score_detrend_is_fixed_at_fit(pair, drifting):
@@ -193,42 +217,31 @@ def test_the_detrending_survives_pickling(pair, drifting):
     )
 
 
-def test_the_safe_model_files_keep_the_detrending(pair, drifting, tmp_path):
+@pytest.mark.parametrize("rounds", [False, True])
+def test_the_safe_model_files_keep_the_detrending(
+    rounds, pair, after_a_round, drifting, tmp_path
+):
     from alad.labelling import load_detector, save_detector
 
-    save_detector(pair[1], tmp_path / "model")
+    det = after_a_round[1] if rounds else pair[1]
+    save_detector(det, tmp_path / "model")
     loaded = load_detector(tmp_path / "model")
-    assert loaded._score_level == pair[1]._score_level
+    assert loaded._score_level == det._score_level
     for X in (drifting[1], drifting[1][:100]):
         np.testing.assert_array_equal(
-            loaded.decision_function(X), pair[1].decision_function(X)
+            loaded.decision_function(X), det.decision_function(X)
         )
+    np.testing.assert_array_equal(loaded.query(drifting[1]), det.query(drifting[1]))
 
 
-@pytest.mark.parametrize("score_stride", [5, 3])
-def test_queried_windows_are_scored_once_or_twice_alike(
-    score_stride, drifting, make_tiny
+def test_a_detector_pickled_before_the_plain_query_gets_its_reference(
+    after_a_round, drifting
 ):
-    """The query's grid among the scoring windows (5) or not (3): the same."""
-    X, test, _ = drifting
-    det = make_tiny(max_epochs=1, score_detrend=SPAN, score_stride=score_stride).fit(X)
-    starts = np.arange(0, len(test) - 10 + 1, 10)
-    got = det._detrended_positions(
-        det._position_scores(test, starts, standardized=False),
-        starts,
-        test,
-        standardized=False,
-    )[0]
-    positions = np.concatenate(
-        list(det._position_scores(test, starts, standardized=False))
-    )
-    # the trend: the series' folded scores less its detrended ones (a
-    # multivariate series: decision_function is not smoothed)
-    scoring = det._scoring_starts(test)
-    folded = det._fold(
-        det._position_scores(test, scoring, standardized=False), scoring, test
-    )
-    trend = folded - det.decision_function(test)
-    np.testing.assert_allclose(
-        got, positions - trend[starts[:, None] + np.arange(10)], rtol=1e-6, atol=1e-9
-    )
+    detrended = after_a_round[1]
+    state = copy.deepcopy(detrended).__getstate__()
+    state.pop("_query_reference")
+    old = ActiveReconstructionDetector.__new__(ActiveReconstructionDetector)
+    old.__setstate__(state)
+    np.testing.assert_allclose(old._query_reference, detrended._query_reference)
+    test = drifting[1]
+    np.testing.assert_array_equal(old.query(test), detrended.query(test))
