@@ -56,9 +56,9 @@ from alad.experiments.labels import METRIC_NAMES
 
 RECORDS = Path(__file__).parent / "results" / "label_variants.jsonl"
 #: the fit every study continues from (``_fitted``), whatever the defaults:
-#: non-overlapping windows, scores not smoothed (variants set
+#: non-overlapping windows, scores neither smoothed nor detrended (variants set
 #: ``score_smoothing``, ``SCORE_ONLY``)
-BASE_FIT = {"stride": None, "score_smoothing": None}
+BASE_FIT = {"stride": None, "score_smoothing": None, "score_detrend": None}
 #: a variant's parameters of the fit itself, under this key: the variant
 #: gets a fit of its own (cached apart) instead of the fitted default
 FIT_KEY = "fit"

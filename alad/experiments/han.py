@@ -134,12 +134,14 @@ def _train_stats(detector) -> dict[str, float]:
 #: the detector's defaults bounded a round's steps, replayed pool windows,
 #: added the label-trained score head (the paper scores with the backbone),
 #: scaled the channels' errors (the paper's Eq. 4 is their mean), overlapped
-#: a univariate series' windows (the paper's do not overlap) and smoothed its
-#: scores (the paper's are per timestep): the protocol keeps them, so that its
-#: records regenerate (``--params`` overrides).
+#: a univariate series' windows (the paper's do not overlap), smoothed its
+#: scores (the paper's are per timestep) and detrended them (the paper's are
+#: the backbone's): the protocol keeps them, so that its records regenerate
+#: (``--params`` overrides).
 TABLE2_FEEDBACK = {
     "stride": None,
     "score_smoothing": None,
+    "score_detrend": None,
     "feedback_steps": None,
     "pool_replay": 0.0,
     "score_head": "none",

@@ -213,6 +213,12 @@ def _run_alad(
     widths = detector._smoothing_widths(window, task.X_train.shape[-1])
     if widths:
         scoring = (*scoring, {"score_smoothing": list(widths)})
+    # ... and with the span its scores are detrended over, where the
+    # evaluation part is long enough to show its trend; a shorter one is only
+    # shifted by a constant (the same metrics) and its records keep their keys
+    span = defaults["score_detrend"]
+    if span is not None and len(split.X_eval) >= span:
+        scoring = (*scoring, {"score_detrend": span})
 
     def key(setting, budget=None):
         if setting == "with labels":
