@@ -793,3 +793,29 @@ def test_a_peer_command_that_cannot_start_is_reported_not_raised(tmp_path, capsy
     assert "the peers' command could not start" in capsys.readouterr().err
     with pytest.raises(ValueError, match="No closing quotation"):
         _jobs(tmp_path / "work", peer_command="python 'run_peers.py")
+
+
+def test_score_detrend_keys_the_records_where_the_evaluation_part_shows_a_trend(
+    tmp_path, monkeypatch
+):
+    """Detrending changes the metrics only where the evaluation part is at
+    least the span long (a shorter one is shifted by a constant): there the
+    records are keyed by it (made again after it became the default); a
+    shorter part keeps its keys."""
+    from alad.detectors import ActiveReconstructionDetector as ARD
+    from alad.experiments.labels import make_label_split
+
+    short = len(make_label_split(TASK, "anomalous", 0.2, 0).X_eval)
+    span = ARD.__init__.__kwdefaults__["score_detrend"]
+    data = make_telemetry(n_train=800, n_test=span * 3 // 2, random_state=0)
+    long = Task("telemetry", "long", data.X_train, data.X_test, data.y_test)
+    assert short < span <= len(make_label_split(long, "anomalous", 0.2, 0).X_eval)
+
+    def keys(task, name):
+        return _record_keys(task, tmp_path / name, budgets=(0,))
+
+    now = {task: keys(task, f"now_{task.entity}") for task in (TASK, long)}
+    # as before the default: not detrended
+    monkeypatch.setitem(ARD.__init__.__kwdefaults__, "score_detrend", None)
+    assert keys(long, "before_long").isdisjoint(now[long])
+    assert keys(TASK, "before_short") == now[TASK]
