@@ -510,13 +510,11 @@ def _detrend_after_loop(det, span: int) -> None:
     """Set ``score_detrend=span`` on ``det`` after its loop: the level and,
     with a head, its reference made from its training scores, as a round
     commits them (a series' training scores)."""
-    train = det._train_data
-    det.set_params(score_detrend=None)
-    level = float(np.median(det._backbone_score(train, standardized=True)))
     det.set_params(score_detrend=span)
-    det._score_level = level
+    raw = det._plain_score(det._train_data, standardized=True)
+    scores, det._score_level = det._detrended_training(raw)
     if det._head is not None:
-        det._head_reference = np.sort(det._backbone_score(train, standardized=True))
+        det._head_reference = np.sort(scores)
 
 
 def _scores(det, members, X) -> dict[str, np.ndarray]:

@@ -926,9 +926,13 @@ default="window"
 
     def _backbone_score(self, X, *, standardized: bool = False) -> np.ndarray:
         """The fitted backbone's per-timestep (2-D) or per-window (3-D) scores."""
+        return self._detrended(self._plain_score(X, standardized=standardized), X)
+
+    def _plain_score(self, X, *, standardized: bool = False) -> np.ndarray:
+        """:meth:`_backbone_score` before ``score_detrend``."""
         starts = self._scoring_starts(X)
         chunks = self._position_scores(X, starts, standardized=standardized)
-        return self._detrended(self._fold(chunks, starts, X), X)
+        return self._fold(chunks, starts, X)
 
     def _resolved_geometry(self, X) -> tuple[int, int]:
         """Window length and training step for ``X``: ``window_size`` and
@@ -1818,15 +1822,9 @@ default="window"
         detrended. None otherwise: the head's reference is the query's."""
         if not (self._detrends() and len(head_reference)):
             return None
-        return np.sort(self._plain_training_scores() if raw is None else raw)
-
-    def _plain_training_scores(self):
-        """The committed backbone's training scores, not detrended."""
-        X = self._train_data
-        starts = self._scoring_starts(X)
-        return self._fold(
-            self._position_scores(X, starts, standardized=True), starts, X
-        )
+        if raw is None:
+            raw = self._plain_score(self._train_data, standardized=True)
+        return np.sort(raw)
 
     def _refit_head(self) -> None:
         """Fit the committed head again from the state (models read from files)."""
