@@ -318,6 +318,31 @@ VARIANTS.update(
             **_UNIVARIATE_DEFAULTS,
             SCORED_DETREND: 5000,
         },
+        # where do GECCO's first ten labels cost with the detrended score:
+        # the head (at full weight while its skill is unmeasurable) or the
+        # feedback's maximise phase?
+        "defaults, no head, scored detrended 5000": {
+            **_DEFAULTS,
+            "score_head": "none",
+            SCORED_DETREND: 5000,
+        },
+        "defaults, no maximise phase, scored detrended 5000": {
+            **_DEFAULTS,
+            "feedback_loss": "weighted",
+            "anomaly_weight": 0.0,
+            SCORED_DETREND: 5000,
+        },
+        # ... or the training of the backbone at all, or the pool's replay?
+        "defaults, backbone frozen, scored detrended 5000": {
+            **_DEFAULTS,
+            "feedback_lr": 1e-12,
+            SCORED_DETREND: 5000,
+        },
+        "defaults, no pool replay, scored detrended 5000": {
+            **_DEFAULTS,
+            "pool_replay": 0.0,
+            SCORED_DETREND: 5000,
+        },
     }
 )
 #: task spec -> pool ratio (MSL's 20 % pools hold 4 to 24 windows)
