@@ -59,6 +59,11 @@ RECORDS = Path(__file__).parent / "results" / "label_variants.jsonl"
 #: non-overlapping windows, scores neither smoothed nor detrended (variants set
 #: ``score_smoothing``, ``SCORE_ONLY``)
 BASE_FIT = {"stride": None, "score_smoothing": None, "score_detrend": None}
+#: under this key, the labelled windows below which a variant's loop leaves
+#: the backbone as it is (``feedback_lr=FROZEN_LR``, the head alone learns),
+#: checked before each budget's rounds
+FROZEN_UNTIL = "frozen_until"
+FROZEN_LR = 1e-12
 #: a variant's parameters of the fit itself, under this key: the variant
 #: gets a fit of its own (cached apart) instead of the fitted default
 FIT_KEY = "fit"
@@ -343,6 +348,12 @@ VARIANTS.update(
             "pool_replay": 0.0,
             SCORED_DETREND: 5000,
         },
+        # ... and the candidate rule: the head alone for the first 10 windows
+        "defaults, frozen until 10, scored detrended 5000": {
+            **_DEFAULTS,
+            FROZEN_UNTIL: 10,
+            SCORED_DETREND: 5000,
+        },
     }
 )
 #: task spec -> pool ratio (MSL's 20 % pools hold 4 to 24 windows)
@@ -597,10 +608,17 @@ def run(variants, tasks, cache: Path, records=(RECORDS,), seeds=SEEDS) -> None:
                 for loop, members in _loops(todo).items():
                     params = json.loads(loop)
                     base = _fitted(task, seed, cache, params.pop(FIT_KEY, None))
+                    frozen_until = params.pop(FROZEN_UNTIL, 0)
                     det = _with_params(base, params)
                     rows = [(0, 0, 0, [], _scores(det, members, split.X_eval))]
                     spent = 0
                     for budget in BUDGETS:
+                        if frozen_until:
+                            det.set_params(
+                                feedback_lr=FROZEN_LR
+                                if spent < frozen_until
+                                else params.get("feedback_lr", base.feedback_lr)
+                            )
                         result = run_active_learning(
                             det, split.X_pool, split.y_pool, budget=budget - spent
                         )
