@@ -354,6 +354,11 @@ VARIANTS.update(
             FROZEN_UNTIL: 10,
             SCORED_DETREND: 5000,
         },
+        "univariate defaults, frozen until 10, scored detrended 5000": {
+            **_UNIVARIATE_DEFAULTS,
+            FROZEN_UNTIL: 10,
+            SCORED_DETREND: 5000,
+        },
     }
 )
 #: task spec -> pool ratio (MSL's 20 % pools hold 4 to 24 windows)
