@@ -163,7 +163,7 @@ VARIANTS.update(
             "anomaly_weight": 0.0,
         },
         "defaults, no pool replay": {**_DEFAULTS, "pool_replay": 0.0},
-        "defaults, backbone frozen": {**_DEFAULTS, "feedback_lr": 1e-12},
+        "defaults, backbone frozen": {**_DEFAULTS, "feedback_lr": FROZEN_LR},
         "defaults, no head": {**_DEFAULTS, "score_head": "none"},
         # no head until its skill can be measured (two anomalous windows):
         # on MSL's evaluation parts one labelled anomalous window lowered
@@ -289,7 +289,7 @@ VARIANTS.update(
     {
         "univariate defaults, backbone frozen": {
             **_UNIVARIATE_DEFAULTS,
-            "feedback_lr": 1e-12,
+            "feedback_lr": FROZEN_LR,
         },
         "univariate defaults, no maximise phase": {
             **_UNIVARIATE_DEFAULTS,
@@ -340,7 +340,7 @@ VARIANTS.update(
         # ... or the training of the backbone at all, or the pool's replay?
         "defaults, backbone frozen, scored detrended 5000": {
             **_DEFAULTS,
-            "feedback_lr": 1e-12,
+            "feedback_lr": FROZEN_LR,
             SCORED_DETREND: 5000,
         },
         "defaults, no pool replay, scored detrended 5000": {
