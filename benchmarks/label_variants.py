@@ -58,7 +58,13 @@ RECORDS = Path(__file__).parent / "results" / "label_variants.jsonl"
 #: the fit every study continues from (``_fitted``), whatever the defaults:
 #: non-overlapping windows, scores neither smoothed nor detrended (variants set
 #: ``score_smoothing``, ``SCORE_ONLY``)
-BASE_FIT = {"stride": None, "score_smoothing": None, "score_detrend": None}
+BASE_FIT = {
+    "stride": None,
+    "score_smoothing": None,
+    "score_detrend": None,
+    # ... and the backbone trained from the first label (variants set it)
+    "feedback_min_anomalous": 0,
+}
 #: under this key, the labelled windows below which a variant's loop leaves
 #: the backbone as it is (``feedback_lr=FROZEN_LR``, the head alone learns),
 #: checked before each budget's rounds
@@ -359,6 +365,24 @@ VARIANTS.update(
             FROZEN_UNTIL: 10,
             SCORED_DETREND: 5000,
         },
+    }
+)
+#: the backbone trained only once the labels hold this many anomalous windows
+#: (``feedback_min_anomalous``; the head learns from the first): on GECCO the
+#: rounds with one or two labelled anomalies lowered the validation halves
+#: most, a frozen backbone did not (label_variants_dip.jsonl)
+VARIANTS.update(
+    {
+        f"{defaults}, backbone from {k} anomalous, scored detrended 5000": {
+            **base,
+            "feedback_min_anomalous": k,
+            SCORED_DETREND: 5000,
+        }
+        for k in (2, 3)
+        for defaults, base in (
+            ("defaults", _DEFAULTS),
+            ("univariate defaults", _UNIVARIATE_DEFAULTS),
+        )
     }
 )
 #: task spec -> pool ratio (MSL's 20 % pools hold 4 to 24 windows)

@@ -22,6 +22,7 @@ N = 4 * W  # rows of a good input: whole windows for the time-series detector
 TINY_TRANSFORMER = {"d_model": 8, "n_heads": 2, "n_layers": 1, "d_ff": 8, "dropout": 0}
 FAST = {
     "ard": dict(
+        feedback_min_anomalous=0,  # the backbone learns from the first label
         window_size=W,
         max_epochs=1,
         patience=None,

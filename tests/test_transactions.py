@@ -40,7 +40,9 @@ NAF_FAST = dict(
 
 
 def make_ard(**params):
+    # the backbone learns from the first label: its feedback is what can fail
     defaults = dict(
+        feedback_min_anomalous=0,
         window_size=W,
         max_epochs=2,
         backbone_params=TINY,

@@ -135,13 +135,16 @@ def _train_stats(detector) -> dict[str, float]:
 #: added the label-trained score head (the paper scores with the backbone),
 #: scaled the channels' errors (the paper's Eq. 4 is their mean), overlapped
 #: a univariate series' windows (the paper's do not overlap), smoothed its
-#: scores (the paper's are per timestep) and detrended them (the paper's are
-#: the backbone's): the protocol keeps them, so that its records regenerate
+#: scores (the paper's are per timestep), detrended them (the paper's are
+#: the backbone's) and let a multivariate backbone wait for three labelled
+#: anomalous windows (the paper's learns from the first): the protocol keeps
+#: them, so that its records regenerate
 #: (``--params`` overrides).
 TABLE2_FEEDBACK = {
     "stride": None,
     "score_smoothing": None,
     "score_detrend": None,
+    "feedback_min_anomalous": 0,
     "feedback_steps": None,
     "pool_replay": 0.0,
     "score_head": "none",

@@ -31,9 +31,12 @@ TINY = {"d_model": 16, "n_heads": 2, "n_layers": 1, "d_ff": 16, "dropout": 0.1}
 
 def make_detector(**params):
     # the backbone's score as it is: these tests check its formulas, and
-    # score_detrend (the default) has its own module, test_score_detrend.py
+    # score_detrend (the default) has its own module, test_score_detrend.py;
+    # the backbone learns from the first label (feedback_min_anomalous="auto"
+    # waits for three anomalous windows: test_feedback_schedule.py)
     defaults = dict(
         score_detrend=None,
+        feedback_min_anomalous=0,
         window_size=W,
         max_epochs=3,
         backbone_params=TINY,

@@ -5,6 +5,7 @@ import pickle
 
 import numpy as np
 import pytest
+import torch
 from sklearn.base import clone
 
 from alad import ActiveReconstructionDetector
@@ -26,6 +27,7 @@ def fitted(data):
         n_bins=2,
         per_bin=1,
         feedback_epochs=2,
+        feedback_min_anomalous=0,  # the schedule of rounds that train
     ).fit(data.X_train)
 
 
@@ -208,3 +210,70 @@ def test_feedback_batches_are_feedback_batch_size_or_batch_size(
     )
     rounds(det, data, 1)
     assert max(batch_sizes) == expected
+
+
+def _labels_with_anomalous_windows(det, data, n_anomalous):
+    """The rows ``det`` queries from the pool (whole windows of W), labelled so
+    that ``n_anomalous`` windows hold an anomalous timestep, the rest normal."""
+    idx = det.query(data.X_test)
+    y = np.zeros(len(idx))
+    y.reshape(-1, W)[:n_anomalous, W // 2] = 1.0
+    return data.X_test[idx], y
+
+
+@pytest.mark.parametrize("n_anomalous, trained", [(0, False), (1, False), (2, True)])
+def test_the_backbone_waits_for_enough_anomalous_windows(
+    fitted, data, steps_taken, n_anomalous, trained
+):
+    det = copy.deepcopy(fitted).set_params(feedback_min_anomalous=2)
+    before = {k: v.clone() for k, v in det.net_.module_.state_dict().items()}
+    X, y = _labels_with_anomalous_windows(det, data, n_anomalous)
+    det.partial_fit(X, y)
+    after = det.net_.module_.state_dict()
+    unchanged = all(torch.equal(before[k], after[k]) for k in before)
+    assert unchanged is not trained
+    assert len(steps_taken) == int(trained)  # feedback rounds trained
+    (entry,) = det.feedback_history_
+    assert entry["backbone_trained"] is trained
+    assert (entry["train_loss"] == []) is not trained
+    # the labels are kept either way: they count, and train the head later
+    assert det.n_labelled_windows_ == len(X) // W
+
+
+def test_a_round_without_the_backbone_matches_a_frozen_one_in_scores(fitted, data):
+    """Below the count the round is the default's with the backbone untouched:
+    the training scores and the scores are those of the fitted model."""
+    det = copy.deepcopy(fitted).set_params(feedback_min_anomalous=1)
+    X, y = _labels_with_anomalous_windows(det, data, 0)
+    det.partial_fit(X, y)
+    np.testing.assert_array_equal(det.decision_scores_, fitted.decision_scores_)
+    np.testing.assert_array_equal(
+        det.decision_function(data.X_test), fitted.decision_function(data.X_test)
+    )
+
+
+def test_auto_waits_for_three_anomalous_windows_on_a_multivariate_series_only(
+    fitted,
+):
+    det = copy.deepcopy(fitted).set_params(feedback_min_anomalous="auto")
+    assert det._min_anomalous_windows(3) == 3
+    assert det._min_anomalous_windows(1) == 0
+    assert det.set_params(feedback_min_anomalous=5)._min_anomalous_windows(1) == 5
+
+
+def test_auto_is_the_default_and_a_multivariate_round_waits(data):
+    det = ActiveReconstructionDetector(
+        window_size=W, max_epochs=1, backbone_params=TINY, random_state=0, top_k=2
+    ).fit(data.X_train)
+    assert det.feedback_min_anomalous == "auto"
+    X, y = _labels_with_anomalous_windows(det, data, 2)
+    det.partial_fit(X, y)
+    assert not det.feedback_history_[-1]["backbone_trained"]
+
+
+def test_a_pickle_made_before_the_rule_trains_from_the_first_label(fitted):
+    state = copy.deepcopy(fitted).__getstate__()
+    state.pop("feedback_min_anomalous")
+    old = ActiveReconstructionDetector.__new__(ActiveReconstructionDetector)
+    old.__setstate__(state)
+    assert old.feedback_min_anomalous == 0

@@ -819,3 +819,25 @@ def test_score_detrend_keys_the_records_where_the_evaluation_part_shows_a_trend(
     monkeypatch.setitem(ARD.__init__.__kwdefaults__, "score_detrend", None)
     assert keys(long, "before_long").isdisjoint(now[long])
     assert keys(TASK, "before_short") == now[TASK]
+
+
+def test_the_backbones_wait_keys_the_multivariate_records_with_labels(
+    tmp_path, monkeypatch
+):
+    """feedback_min_anomalous="auto" (the default since) waits for three
+    labelled anomalous windows on a multivariate series and changes nothing
+    on a univariate one: the first's records with labels are keyed by it
+    (made again), the second's keep their keys."""
+    from alad.detectors import ActiveReconstructionDetector as ARD
+
+    uni = Task("telemetry", "uni", TASK.X_train[:, :1], TASK.X_test[:, :1], TASK.y_test)
+
+    def keys(task, name):
+        return _record_keys(task, tmp_path / name, budgets=(0,))
+
+    now = {task: keys(task, f"now_{task.entity}") for task in (TASK, uni)}
+    monkeypatch.setitem(ARD.__init__.__kwdefaults__, "feedback_min_anomalous", 0)
+    before = {task: keys(task, f"before_{task.entity}") for task in (TASK, uni)}
+    assert before[uni] == now[uni]
+    # the records with labels are made again; those without keep their keys
+    assert now[TASK] - before[TASK] and now[TASK] & before[TASK]

@@ -50,7 +50,11 @@ BUDGETS = (0, 10, 25, 50, 100)
 #: feedback parameters added after records were made, and the value the
 #: detector behaved as before them: in a key only when set to another, so
 #: that the records made before them keep their keys
-_KEYED_WHEN_SET = {"feedback_batch_size": None, "scale_with_labels": False}
+_KEYED_WHEN_SET = {
+    "feedback_batch_size": None,
+    "scale_with_labels": False,
+    "feedback_min_anomalous": 0,
+}
 
 
 def _evaluate(y_true, scores) -> dict[str, float] | None:
@@ -186,11 +190,17 @@ def _run_alad(
     # a rerun after a change of defaults makes them again
     detector = ActiveReconstructionDetector(backbone=backbone, **params)
     defaults = detector.get_params()
+    # ("auto" keyed as what it resolves to on this series)
+    resolved = {
+        "feedback_min_anomalous": detector._min_anomalous_windows(
+            task.X_train.shape[-1]
+        )
+    }
     feedback = {
         name: value
-        for name, value in defaults.items()
+        for name, value in {**defaults, **resolved}.items()
         if name in ActiveReconstructionDetector._feedback_params
-        and not (name in _KEYED_WHEN_SET and value is _KEYED_WHEN_SET[name])
+        and not (name in _KEYED_WHEN_SET and value == _KEYED_WHEN_SET[name])
     }
     # ... and every record with the score (channel_score); the records made
     # before it existed scored with Eq. 4's mean and keep their keys
