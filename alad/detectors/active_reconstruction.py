@@ -497,8 +497,10 @@ default="window"
     n_labelled_windows_ : int
         Windows labelled through :meth:`partial_fit` so far.
     feedback_history_ : list of dict
-        Per round: windows, anomalous timesteps, mean loss per epoch,
-        whether the round was rolled back, and the score head's weight after
+        Per round: windows, anomalous timesteps, whether the backbone
+        trained (``backbone_trained``, see ``feedback_min_anomalous``), its
+        mean loss per epoch (empty when it did not), whether the round was
+        rolled back, and the score head's weight after
         it (``head_weight``: 0 while no head is fitted, the measured skill
         with ``head_weight="skill"``).
 
