@@ -600,12 +600,6 @@ def _loops(variants) -> dict[str, list[tuple[str, dict]]]:
     return loops
 
 
-def _anomalous_windows(det) -> int:
-    """The windows ``det`` has learnt from that hold an anomalous timestep."""
-    targets = np.nan_to_num(det._labelled_targets)
-    return int((targets > 0).any(axis=1).sum())
-
-
 def _read(paths) -> list[dict]:
     return [json.loads(line) for p in paths for line in p.read_text().splitlines()]
 
@@ -657,7 +651,7 @@ def run(variants, tasks, cache: Path, records=(RECORDS,), seeds=SEEDS) -> None:
                             (
                                 budget,
                                 spent,
-                                _anomalous_windows(det),
+                                det._anomalous_window_count(),
                                 rounds,
                                 _scores(det, members, split.X_eval),
                             )

@@ -937,6 +937,12 @@ default="window"
             return AUTO_MIN_ANOMALOUS if n_channels > 1 else 0
         return self.feedback_min_anomalous
 
+    def _anomalous_window_count(self, targets=None) -> int:
+        """Labelled windows (``targets``, by default those learnt from so far)
+        that hold an anomalous timestep."""
+        targets = self._labelled_targets if targets is None else targets
+        return int((np.nan_to_num(targets) > 0).any(axis=1).sum())
+
     def _smoothed(self, scores: np.ndarray, axis: int = -1) -> np.ndarray:
         """A series' per-timestep ``scores`` smoothed (``score_smoothing``)."""
         if self._smoother is None:
@@ -1640,8 +1646,9 @@ default="window"
 
         # 3. train a copy of the net, once enough labelled windows are anomalous
         # (feedback_min_anomalous; before that the backbone stays as it is)
-        n_anomalous = int((np.nan_to_num(labelled_targets) > 0).any(axis=1).sum())
-        train_backbone = n_anomalous >= self._min_anomalous_windows(self.n_features_in_)
+        train_backbone = self._anomalous_window_count(
+            labelled_targets
+        ) >= self._min_anomalous_windows(self.n_features_in_)
         net, losses, n_replayed = self.net_, [], 0
         if train_backbone:
             per = len(new_windows if self.normal_replay_per == "new" else train_windows)
