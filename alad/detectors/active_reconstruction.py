@@ -295,6 +295,17 @@ class ActiveReconstructionDetector(BaseDetector):
         and 0.701 at 25 and 50, against 0.638 and 0.634), level on MSL's 27
         entities; on univariate series the first labels' feedback paid
         (UCR 001, MSL's channels), so it starts at once there.
+    feedback_start : {"current", "fitted"}, default="current"
+        Where a round that trains the backbone starts from. ``"current"``:
+        the backbone as the rounds before left it, as the paper does, so
+        every round's feedback steps add to those before. ``"fitted"``: the
+        backbone as :meth:`fit` left it, trained on every window labelled so
+        far (with ``feedback_replay``): the model is then the fitted one
+        tuned on the labels, whatever the order they came in, and its
+        distance from the fitted one does not grow with the rounds. Either
+        way the detector keeps the fitted backbone beside the current one,
+        so that this can be changed between rounds (twice the backbone in
+        memory and in saved files once a round has trained it).
     pool_replay : float, default=0.5
         Share of the replayed normal windows drawn from the pool last passed
         to :meth:`query` instead of the training data: among the pool's
@@ -647,6 +658,7 @@ default="window"
             Interval(numbers.Integral, 0, None, closed="left"),
             StrOptions({"auto"}),
         ],
+        "feedback_start": [StrOptions({"current", "fitted"})],
         "pool_replay": [Interval(numbers.Real, 0.0, 1.0, closed="both")],
         "score_head": [StrOptions({"none", "window_classifier"})],
         "head_features": [
@@ -704,6 +716,7 @@ default="window"
         feedback_replay=True,
         feedback_steps=120,
         feedback_min_anomalous="auto",
+        feedback_start="current",
         pool_replay=0.5,
         score_head="window_classifier",
         head_features="window",
@@ -752,6 +765,7 @@ default="window"
         self.feedback_replay = feedback_replay
         self.feedback_steps = feedback_steps
         self.feedback_min_anomalous = feedback_min_anomalous
+        self.feedback_start = feedback_start
         self.pool_replay = pool_replay
         self.score_head = score_head
         self.head_features = head_features
@@ -1080,6 +1094,29 @@ default="window"
         chunks = (scaled_max_of(e, scale) for e in errors)
         return scale, self._fold(chunks, starts, X)
 
+    def _feedback_start_net(self):
+        """The net a round that trains the backbone starts from
+        (``feedback_start``). A model pickled before the fitted backbone was
+        kept, and trained by feedback since, starts from the current one."""
+        if self.feedback_start == "fitted" and self._fitted_net is not None:
+            return self._fitted_net
+        return self.net_
+
+    def _kept_training_scores(self):
+        """The committed channel scale and plain training scores (those of
+        :meth:`_training_scores`), for a round that trains no backbone: they
+        are the backbone's alone, and were verified when committed. None
+        where they must be computed again: labels scale the channels
+        (``scale_with_labels``), ``anomaly_score`` changed since, or a model
+        pickled before they were kept."""
+        if (
+            self.scale_with_labels
+            or self._plain_training is None
+            or self._plain_training_kind != self.anomaly_score
+        ):
+            return None
+        return self.channel_scale_, self._plain_training
+
     def _labelled_normal_errors(self, module, labelled) -> list:
         """``module``'s channel errors ``(n, C)`` at the timesteps labelled normal."""
         if labelled is None or not len(labelled[0]):
@@ -1222,8 +1259,9 @@ default="window"
                 "the input scale. The detector is left as it was."
             )
         scores, level = self._detrended_training(raw)
-        self.net_ = net
+        self.net_ = self._fitted_net = net
         self.channel_scale_, self._score_level = scale, level
+        self._plain_training, self._plain_training_kind = raw, self.anomaly_score
         self.n_feedback_rounds_ = 0
         self.n_labelled_windows_ = 0
         self.feedback_history_ = []
@@ -1272,6 +1310,11 @@ default="window"
         them. The fitted attributes (``n_features_in_``, ``device_``,
         ``_seed``, ...) must be set already.
         """
+        self.net_ = self._restored_net(module_state, history)
+
+    def _restored_net(self, module_state: dict, history: list):
+        """A net built as :meth:`fit` builds it, holding saved weights and
+        history (see :meth:`_restore_net`)."""
         module = make_backbone(
             self.backbone, self.n_features_in_, self.window_size_, self.backbone_params
         )
@@ -1290,7 +1333,7 @@ default="window"
         net.module_.eval()
         for row in history:
             net.history.append(row)
-        self.net_ = net
+        return net
 
     # -- scoring API -------------------------------------------------------
     def decision_function(self, X):
@@ -1361,6 +1404,17 @@ default="window"
         "_score_level": lambda det: None,
         # ... and its query reading the plain score (unreleased before it)
         "_query_reference": lambda det: det._plain_reference(det._head_reference),
+        # the plain training scores kept for rounds that train no backbone
+        # (came later: None, such a round scores the training data again)
+        "_plain_training": lambda det: None,
+        "_plain_training_kind": lambda det: None,
+        # the fitted backbone (feedback_start, came later): the current one
+        # while no round has trained it, otherwise no longer known
+        "_fitted_net": lambda det: (
+            None
+            if any(e.get("n_train_windows") for e in det.feedback_history_)
+            else det.net_
+        ),
     }
 
     _feedback_params = frozenset(
@@ -1381,6 +1435,7 @@ default="window"
             "feedback_replay",
             "feedback_steps",
             "feedback_min_anomalous",
+            "feedback_start",
             "feedback_batch_size",
             "pool_replay",
             "score_head",
@@ -1654,7 +1709,7 @@ default="window"
             per = len(new_windows if self.normal_replay_per == "new" else train_windows)
             replay = self._normal_replay(int(round(self.normal_replay * per)), windows)
             n_replayed = len(replay)
-            net = copy.deepcopy(self.net_)
+            net = copy.deepcopy(self._feedback_start_net())
             round_seed = self._round_seed(self.n_feedback_rounds_, 2)
             with seeded(round_seed, self.device_):
                 losses = feedback_round(
@@ -1677,12 +1732,19 @@ default="window"
                     verbose=self.verbose,
                 )
 
-        # 4. verify, then commit or roll back
-        scale, raw = self._training_scores(
-            net.module_,
-            (labelled_windows, labelled_targets) if self.scale_with_labels else None,
-        )
-        sound = self._is_sound(net.module_, raw)
+        # 4. verify, then commit or roll back (a round that trained no
+        # backbone keeps the committed training scores where it may)
+        kept = None if train_backbone else self._kept_training_scores()
+        if kept is None:
+            scale, raw = self._training_scores(
+                net.module_,
+                (labelled_windows, labelled_targets)
+                if self.scale_with_labels
+                else None,
+            )
+            sound = self._is_sound(net.module_, raw)
+        else:
+            (scale, raw), sound = kept, True
         entry = {
             "round": self.n_feedback_rounds_ + 1,
             "n_windows": len(windows),
@@ -1711,6 +1773,7 @@ default="window"
                 n_labelled,
             )
             self.net_, self.channel_scale_, self._score_level = net, scale, level
+            self._plain_training, self._plain_training_kind = raw, self.anomaly_score
             self._labelled_windows, self._labelled_targets = (
                 labelled_windows,
                 labelled_targets,

@@ -14,6 +14,8 @@ __all__ = ["load_detector", "save_detector", "UnsafeModelError"]
 FORMAT = "alad-safe-model/1"
 _PARAMS, _STATE, _ARRAYS = "params.json", "state.json", "arrays.npz"
 _NET_PREFIX = "net_.module_."
+#: the fitted backbone's weights, when feedback has moved ``net_`` from it
+_FITTED_PREFIX = "_fitted_net.module_."
 
 
 class UnsafeModelError(ValueError):
@@ -64,7 +66,7 @@ def _attribute_name(name: str) -> str:
     if (
         not name.isidentifier()
         or name.startswith("__")
-        or name == "net_"
+        or name in ("net_", "_fitted_net")
         or name in ActiveReconstructionDetector._get_param_names()
     ):
         raise ValueError(f"the model files name an unexpected attribute {name!r}.")
@@ -119,8 +121,8 @@ def save_detector(detector, folder) -> dict:
     folder.mkdir(parents=True, exist_ok=True)
     arrays, state = {}, {}
     for name, value in vars(detector).items():
-        if name in params or name in ("net_", "_head", "_head_forest"):
-            continue  # the net is stored as weights; the head is fitted again on load
+        if name in params or name in ("net_", "_fitted_net", "_head", "_head_forest"):
+            continue  # nets are stored as weights; the head is fitted again on load
         if isinstance(value, np.ndarray):
             if value.dtype == object:
                 raise UnsafeModelError(f"detector.{name} is an object array.")
@@ -129,6 +131,14 @@ def save_detector(detector, folder) -> dict:
             state[name] = _encode(value, f"detector.{name}")
     for key, tensor in detector.net_.module_.state_dict().items():
         arrays[_NET_PREFIX + key] = tensor.detach().cpu().numpy()
+    # the fitted backbone (feedback_start): net_ itself until feedback moves
+    # it, then weights of its own; None where no longer known
+    fitted = getattr(detector, "_fitted_net", None)
+    fitted_kind = None if fitted is None else "net_"
+    if fitted is not None and fitted is not detector.net_:
+        fitted_kind = "weights"
+        for key, tensor in fitted.module_.state_dict().items():
+            arrays[_FITTED_PREFIX + key] = tensor.detach().cpu().numpy()
     history = _encode(list(detector.net_.history), "detector.net_.history")
     payload = {
         _PARAMS: {
@@ -136,7 +146,11 @@ def save_detector(detector, folder) -> dict:
             "class": "alad.ActiveReconstructionDetector",
             "params": _encode(params, "params"),
         },
-        _STATE: {"attributes": state, "net_history": history},
+        _STATE: {
+            "attributes": state,
+            "net_history": history,
+            "fitted_net": fitted_kind,
+        },
     }
     for name, content in payload.items():
         (folder / name).write_text(json.dumps(content, indent=1, allow_nan=False))
@@ -189,15 +203,26 @@ def load_detector(folder, *, expected_sha256: dict | None = None):
         arrays = {key: npz[key] for key in npz.files}
     for name, value in state["attributes"].items():
         setattr(detector, _attribute_name(name), _decode(value))
-    module_state = {}
+    module_state, fitted_state = {}, {}
     for key, value in arrays.items():
         if key.startswith("attr."):
             setattr(detector, _attribute_name(key[len("attr.") :]), value)
         elif key.startswith(_NET_PREFIX):
             module_state[key[len(_NET_PREFIX) :]] = torch.from_numpy(value)
+        elif key.startswith(_FITTED_PREFIX):
+            fitted_state[key[len(_FITTED_PREFIX) :]] = torch.from_numpy(value)
     if detector.device_ != "cpu" and not torch.cuda.is_available():
         detector.device_ = "cpu"  # trained on a GPU, read where there is none
-    detector._restore_net(module_state, _decode(state["net_history"]))
+    history = _decode(state["net_history"])
+    detector._restore_net(module_state, history)
+    # the fitted backbone; absent from files saved before: the neutral value below
+    fitted_kind = state.get("fitted_net", "absent")
+    if fitted_kind == "net_":
+        detector._fitted_net = detector.net_
+    elif fitted_kind == "weights":
+        detector._fitted_net = detector._restored_net(fitted_state, history)
+    elif fitted_kind is None:
+        detector._fitted_net = None
     for name, neutral in detector._state_added_later.items():
         if not hasattr(detector, name):  # saved before that state existed
             setattr(detector, name, neutral(detector))

@@ -277,3 +277,58 @@ def test_a_pickle_made_before_the_rule_trains_from_the_first_label(fitted):
     old = ActiveReconstructionDetector.__new__(ActiveReconstructionDetector)
     old.__setstate__(state)
     assert old.feedback_min_anomalous == 0
+
+
+@pytest.fixture
+def training_scored(monkeypatch):
+    """The times the training data is scored (``_training_scores``)."""
+    calls = []
+    real = ActiveReconstructionDetector._training_scores
+
+    def counting(self, *args, **kwargs):
+        calls.append(1)
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(ActiveReconstructionDetector, "_training_scores", counting)
+    return calls
+
+
+def _waiting_round(det, data, n_anomalous=1):
+    det.set_params(feedback_min_anomalous=2)
+    det.partial_fit(*_labels_with_anomalous_windows(det, data, n_anomalous))
+    return det
+
+
+def test_a_round_without_the_backbone_keeps_the_training_scores(
+    fitted, data, training_scored
+):
+    """The training data's plain scores are the backbone's alone: a round
+    that trains none reuses the committed ones, and commits what scoring
+    them again would have."""
+    kept = _waiting_round(copy.deepcopy(fitted), data)
+    assert training_scored == []
+    again = copy.deepcopy(fitted)
+    again._plain_training = None  # as a model pickled before they were kept
+    _waiting_round(again, data)
+    assert training_scored == [1]
+    np.testing.assert_array_equal(kept.decision_scores_, again.decision_scores_)
+    assert kept.threshold_ == again.threshold_
+    np.testing.assert_array_equal(
+        kept.decision_function(data.X_test), again.decision_function(data.X_test)
+    )
+
+
+def test_training_scores_are_computed_again_when_their_setting_changed(
+    fitted, data, training_scored
+):
+    other = "reconstruction" if fitted.anomaly_score == "intrinsic" else "intrinsic"
+    _waiting_round(copy.deepcopy(fitted).set_params(anomaly_score=other), data)
+    _waiting_round(copy.deepcopy(fitted).set_params(scale_with_labels=True), data)
+    assert training_scored == [1, 1]
+
+
+def test_a_round_that_trains_the_backbone_scores_the_training_data(
+    fitted, data, training_scored
+):
+    _waiting_round(copy.deepcopy(fitted), data, n_anomalous=2)
+    assert training_scored == [1]
