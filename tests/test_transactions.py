@@ -93,7 +93,9 @@ def _net_state(net) -> dict:
 
 def snapshot(det) -> dict:
     return {
-        key: _net_state(value) if key == "net_" else copy.deepcopy(value)
+        key: _net_state(value)
+        if key in ("net_", "_fitted_net") and value is not None
+        else copy.deepcopy(value)
         for key, value in vars(det).items()
     }
 

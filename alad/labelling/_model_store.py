@@ -133,7 +133,7 @@ def save_detector(detector, folder) -> dict:
         arrays[_NET_PREFIX + key] = tensor.detach().cpu().numpy()
     # the fitted backbone (feedback_start): net_ itself until feedback moves
     # it, then weights of its own; None where no longer known
-    fitted = getattr(detector, "_fitted_net", None)
+    fitted = detector._fitted_net
     fitted_kind = None if fitted is None else "net_"
     if fitted is not None and fitted is not detector.net_:
         fitted_kind = "weights"
