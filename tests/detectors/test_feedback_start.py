@@ -11,23 +11,12 @@ from sklearn.base import clone
 import alad.detectors.active_reconstruction as module_under_test
 from alad import ActiveReconstructionDetector
 
-W = 10
-TINY = {"d_model": 16, "n_heads": 2, "n_layers": 1, "d_ff": 16, "dropout": 0.1}
+W = 10  # the window of the shared tiny detector (conftest)
 
 
 @pytest.fixture(scope="module")
-def fitted(data):
-    return ActiveReconstructionDetector(
-        window_size=W,
-        max_epochs=2,
-        backbone_params=TINY,
-        random_state=0,
-        top_k=2,
-        n_bins=2,
-        per_bin=1,
-        feedback_epochs=1,
-        feedback_min_anomalous=0,
-    ).fit(data.X_train)
+def fitted(data, make_tiny):
+    return make_tiny(feedback_epochs=1, feedback_min_anomalous=0).fit(data.X_train)
 
 
 def weights(net):
