@@ -12,9 +12,9 @@ For every task and seed the detector is fitted once with its defaults
 began with (``BASE_FIT``); a variant with parameters of the fit itself
 (``FIT_KEY``) gets a fit of its own. Each variant continues a copy of it through
 the user's loop (:func:`alad.active.run_active_learning`) to 10, 25 and 50
-labelled windows, and the seconds of each round (query + ``partial_fit``,
-whose refresh of ``threshold_`` rescoring the training data is part of it)
-are recorded.
+labelled windows (``--budgets`` scores it at others, e.g. 10 25 50 100),
+and the seconds of each round (query + ``partial_fit``, whose refresh of
+``threshold_`` is part of it) are recorded.
 
     python benchmarks/label_variants.py --run           # runs what is missing
     python benchmarks/label_variants.py                 # prints the tables
