@@ -134,3 +134,20 @@ def test_feedback_start_clones_and_is_checked(fitted, data):
     det = copy.deepcopy(fitted).set_params(feedback_start="first")
     with pytest.raises(ValueError, match="feedback_start"):
         labelled_round(det, data)
+
+
+def test_auto_starts_from_the_fitted_backbone_on_a_multivariate_series_only(
+    fitted, data, make_tiny
+):
+    multi = labelled_round(
+        copy.deepcopy(fitted).set_params(feedback_start="auto"), data
+    )
+    assert multi._feedback_start_net() is multi._fitted_net is not multi.net_
+    one = make_tiny(feedback_epochs=1, feedback_start="auto")
+    one.fit(data.X_train[:, :1])
+    idx = one.query(data.X_test[:, :1])
+    y = np.zeros(len(idx))
+    y[W // 2] = 1.0
+    one.partial_fit(data.X_test[idx, :1], y)
+    assert one._fitted_net is not one.net_  # the round trained the backbone
+    assert one._feedback_start_net() is one.net_
