@@ -1099,14 +1099,18 @@ default="window"
         chunks = (scaled_max_of(e, scale) for e in errors)
         return scale, self._fold(chunks, starts, X)
 
+    def _feedback_start(self, n_channels: int) -> str:
+        """``feedback_start`` resolved for a series of ``n_channels``."""
+        if self.feedback_start == "auto":
+            return "fitted" if n_channels > 1 else "current"
+        return self.feedback_start
+
     def _feedback_start_net(self):
         """The net a round that trains the backbone starts from
         (``feedback_start``). A model pickled before the fitted backbone was
         kept, and trained by feedback since, starts from the current one."""
-        start = self.feedback_start
-        if start == "auto":
-            start = "fitted" if self.n_features_in_ > 1 else "current"
-        if start == "fitted" and self._fitted_net is not None:
+        fitted = self._feedback_start(self.n_features_in_) == "fitted"
+        if fitted and self._fitted_net is not None:
             return self._fitted_net
         return self.net_
 

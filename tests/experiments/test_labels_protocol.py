@@ -408,20 +408,20 @@ def test_window_size_auto_keys_its_records_by_the_window(tmp_path, monkeypatch):
     assert keys(12, "a") == keys(12, "c")
 
 
+@pytest.mark.parametrize("option", ["scale_with_labels", "feedback_start"])
 def test_a_feedback_option_added_later_keeps_the_keys_at_its_old_behaviour(
-    tmp_path, monkeypatch
+    tmp_path, monkeypatch, option
 ):
-    """scale_with_labels=False is how detectors behaved before the option: the
-    records made then keep their keys (a rerun does not redo them)."""
+    """scale_with_labels=False and feedback_start="current" are how detectors
+    behaved before the options: the records made then keep their keys (a
+    rerun does not redo them)."""
     from alad.detectors import ActiveReconstructionDetector as ARD
 
     def keys(name):
         return _record_keys(TASK, tmp_path / name, budgets=(0, 2))
 
     now = keys("now")
-    monkeypatch.setattr(
-        ARD, "_feedback_params", ARD._feedback_params - {"scale_with_labels"}
-    )
+    monkeypatch.setattr(ARD, "_feedback_params", ARD._feedback_params - {option})
     assert keys("before") == now
 
 
@@ -841,3 +841,21 @@ def test_the_backbones_wait_keys_the_multivariate_records_with_labels(
     assert before[uni] == now[uni]
     # the records with labels are made again; those without keep their keys
     assert now[TASK] - before[TASK] and now[TASK] & before[TASK]
+
+
+def test_feedback_start_auto_is_keyed_as_what_it_resolves_to(tmp_path, monkeypatch):
+    """Were feedback_start="auto" the default, it is "current" on a univariate
+    series (its records keep their keys) and "fitted" on a multivariate one
+    (its records with labels are made again, those without keep their keys)."""
+    from alad.detectors import ActiveReconstructionDetector as ARD
+
+    uni = Task("telemetry", "uni", TASK.X_train[:, :1], TASK.X_test[:, :1], TASK.y_test)
+
+    def keys(task, name):
+        return _record_keys(task, tmp_path / name, budgets=(0, 2))
+
+    now = {task: keys(task, f"now_{task.entity}") for task in (TASK, uni)}
+    monkeypatch.setitem(ARD.__init__.__kwdefaults__, "feedback_start", "auto")
+    auto = {task: keys(task, f"auto_{task.entity}") for task in (TASK, uni)}
+    assert auto[uni] == now[uni]
+    assert auto[TASK] - now[TASK] and auto[TASK] & now[TASK]

@@ -54,6 +54,7 @@ _KEYED_WHEN_SET = {
     "feedback_batch_size": None,
     "scale_with_labels": False,
     "feedback_min_anomalous": 0,
+    "feedback_start": "current",
 }
 
 
@@ -191,10 +192,10 @@ def _run_alad(
     detector = ActiveReconstructionDetector(backbone=backbone, **params)
     defaults = detector.get_params()
     # ("auto" keyed as what it resolves to on this series)
+    n_channels = task.X_train.shape[-1]
     resolved = {
-        "feedback_min_anomalous": detector._min_anomalous_windows(
-            task.X_train.shape[-1]
-        )
+        "feedback_min_anomalous": detector._min_anomalous_windows(n_channels),
+        "feedback_start": detector._feedback_start(n_channels),
     }
     feedback = {
         name: value
