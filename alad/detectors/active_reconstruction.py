@@ -307,10 +307,10 @@ class ActiveReconstructionDetector(BaseDetector):
         univariate one, what the validation halves point to (documentation,
         *Label efficiency*, "Where a round starts": past 25 windows
         ``"fitted"`` lifts GECCO, is level on MSL, and loses on univariate
-        series, where the rounds' feedback adds up). Either
-        way the detector keeps the fitted backbone beside the current one,
-        so that this can be changed between rounds (twice the backbone in
-        memory and in saved files once a round has trained it).
+        series, where the rounds' feedback adds up). Either way the detector
+        keeps the fitted backbone beside the current one, so that this can
+        be changed between rounds (twice the backbone in memory and in saved
+        files once a round has trained it).
     pool_replay : float, default=0.5
         Share of the replayed normal windows drawn from the pool last passed
         to :meth:`query` instead of the training data: among the pool's
