@@ -7,6 +7,7 @@ from skorch import NeuralNet
 from torch import Tensor, nn
 
 from .callbacks import LoggedNet
+from .nets import ForeachOptimizerMixin
 
 __all__ = ["FlowNet", "LikelihoodHingeLoss", "subsample_views"]
 
@@ -81,7 +82,7 @@ def subsample_views(
     return mask & (ranks < n_views)
 
 
-class FlowNet(LoggedNet, NeuralNet):
+class FlowNet(ForeachOptimizerMixin, LoggedNet, NeuralNet):
     """Maximum-likelihood training of :class:`alad.flows.NAFAD` (Eq. 6).
 
     ``X`` is a dict with ``views`` ``(n, K, m)`` and ``mask`` ``(n, K)``; ``y``

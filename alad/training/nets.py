@@ -16,10 +16,26 @@ from .losses import (
     phase_weights,
 )
 
-__all__ = ["BackboneNet", "FeedbackNet"]
+__all__ = ["BackboneNet", "FeedbackNet", "ForeachOptimizerMixin"]
 
-#: optimisers whose ``foreach`` implementation BackboneNet turns on
+#: optimisers whose ``foreach`` implementation alad's nets turn on
 _FOREACH = (torch.optim.Adam, torch.optim.AdamW)
+
+
+class ForeachOptimizerMixin:
+    """Mixin of skorch nets: Adam and AdamW with ``foreach=True``.
+
+    The same update, bit for bit, as their per-tensor loop (torch's default
+    on the CPU), with one call per operation for all tensors instead of a
+    Python loop over them (torch takes it by default on CUDA). The
+    optimiser's own arguments win (``optimizer__foreach=False``).
+    """
+
+    def get_params_for_optimizer(self, prefix, named_parameters):
+        args, kwargs = super().get_params_for_optimizer(prefix, named_parameters)
+        if self.optimizer in _FOREACH and "foreach" not in kwargs:
+            kwargs["foreach"] = True
+        return args, kwargs
 
 
 def _mixes_rows(module) -> bool:
@@ -52,7 +68,7 @@ def _named(module, parameters) -> list:
     return [(n, p) for n, p in module.named_parameters() if id(p) in wanted]
 
 
-class BackboneNet(LoggedNet, NeuralNet):
+class BackboneNet(ForeachOptimizerMixin, LoggedNet, NeuralNet):
     """Unsupervised training of a backbone by its own objective.
 
     One optimiser per objective phase of the backbone (one for most models,
@@ -62,9 +78,7 @@ class BackboneNet(LoggedNet, NeuralNet):
     Between each phase's backward pass and its step, callbacks are notified
     ``on_grad_computed`` with that phase's parameters, as skorch's own
     ``train_step`` does, so skorch's ``GradientNormClipping`` clips them.
-    Adam and AdamW run with ``foreach=True`` unless the optimiser's arguments
-    say otherwise (``optimizer__foreach``): the same update, bit for bit, as
-    their per-tensor loop, with one call per operation for all tensors.
+    Adam and AdamW run with ``foreach=True`` (:class:`ForeachOptimizerMixin`).
 
     Parameters
     ----------
@@ -81,11 +95,6 @@ class BackboneNet(LoggedNet, NeuralNet):
         for phase in range(module.n_objective_phases):
             named = _named(module, module.phase_parameters(phase))
             opt_args, opt_kwargs = self.get_params_for_optimizer("optimizer", named)
-            if self.optimizer in _FOREACH and "foreach" not in opt_kwargs:
-                # one kernel per operation over all tensors instead of a Python
-                # loop over them; the same update bit for bit (torch uses it
-                # by default on CUDA, the loop on the CPU)
-                opt_kwargs["foreach"] = True
             setattr(
                 self,
                 self._phase_optimizer_name(phase),
@@ -148,7 +157,7 @@ class BackboneNet(LoggedNet, NeuralNet):
         return {"loss": loss, "y_pred": None}
 
 
-class FeedbackNet(LoggedNet, NeuralNet):
+class FeedbackNet(ForeachOptimizerMixin, LoggedNet, NeuralNet):
     """Active-learning feedback: masked reconstruction with a minimax loss.
 
     Each batch holds labelled windows and their per-timestep labels (1 =
@@ -169,7 +178,8 @@ class FeedbackNet(LoggedNet, NeuralNet):
     (the "-Window Masking" ablation).
 
     The module is the already trained backbone, passed as an instance, so
-    feedback continues from the current weights.
+    feedback continues from the current weights. Adam runs with
+    ``foreach=True`` (:class:`ForeachOptimizerMixin`).
     """
 
     def __init__(

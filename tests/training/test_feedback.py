@@ -1,5 +1,7 @@
 """The feedback objective: phase weights, the bounded maximise phase, anchors."""
 
+import copy
+
 import numpy as np
 import torch
 from torch import nn
@@ -72,12 +74,16 @@ class _Recorder(nn.Module):
 
 def _feedback_net(module, subset_rows=None, **params):
     """One epoch of SGD in batch order, 30 % of timesteps masked, initialised."""
-    params = {"lr": 0.1, "batch_size": 8, **params}
+    params = {
+        "lr": 0.1,
+        "batch_size": 8,
+        "optimizer": torch.optim.SGD,
+        "max_epochs": 1,
+        **params,
+    }
     net = FeedbackNet(
         module,
         criterion=nn.MSELoss,
-        optimizer=torch.optim.SGD,
-        max_epochs=1,
         train_split=None,
         iterator_train__shuffle=False,
         mask_ratio=0.3,
@@ -142,3 +148,23 @@ def test_batch_norm_keeps_the_whole_batch():
     module = nn.Sequential(nn.Linear(2, 2), nn.BatchNorm1d(10))
     assert not _feedback_net(module).subset_rows_
     assert _feedback_net(nn.Linear(2, 2)).subset_rows_
+
+
+def test_adam_runs_foreach_and_updates_as_the_per_tensor_loop():
+    # foreach Adam (one call per operation for all tensors): the same
+    # parameters, bit for bit, as torch's per-tensor loop over three epochs
+    torch.manual_seed(0)
+    start = nn.Sequential(nn.Linear(2, 8), nn.GELU(), nn.Linear(8, 2))
+    updated = {}
+    for foreach in (None, False):
+        module = copy.deepcopy(start)
+        params = {"optimizer": torch.optim.Adam, "lr": 1e-2, "max_epochs": 3}
+        if foreach is not None:
+            params["optimizer__foreach"] = foreach
+        net = _feedback_net(module, **params)
+        assert net.optimizer_.param_groups[0]["foreach"] is (foreach is None)
+        net.partial_fit(_one_anomalous_batch())
+        updated[foreach] = list(module.parameters())
+    for fast, loop, before in zip(updated[None], updated[False], start.parameters()):
+        assert torch.equal(fast, loop)
+        assert not torch.equal(fast, before)
