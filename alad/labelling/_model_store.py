@@ -5,9 +5,12 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import zipfile
 from pathlib import Path
 
 import numpy as np
+
+from ..score_smoothing import ScoreSmoother
 
 __all__ = ["load_detector", "save_detector", "UnsafeModelError"]
 
@@ -16,6 +19,13 @@ _PARAMS, _STATE, _ARRAYS = "params.json", "state.json", "arrays.npz"
 _NET_PREFIX = "net_.module_."
 #: the fitted backbone's weights, when feedback has moved ``net_`` from it
 _FITTED_PREFIX = "_fitted_net.module_."
+#: fitted arrays, and arrays of strings read back as object arrays (the
+#: column names of a DataFrame, ``feature_names_in_``)
+_ATTR_PREFIX, _STRINGS_PREFIX = "attr.", "strings."
+#: a :class:`~alad.score_smoothing.ScoreSmoother` in ``state.json`` (its
+#: widths); its sorted training references are ``smoother.<name>.<i>`` arrays
+_SMOOTHER_TAG, _SMOOTHER_PREFIX = "__score_smoother__", "smoother."
+_RESERVED = ("__float__", "__tuple__", _SMOOTHER_TAG)
 
 
 class UnsafeModelError(ValueError):
@@ -38,7 +48,7 @@ def _encode(value, where: str):
     if isinstance(value, list):
         return [_encode(v, f"{where}[{i}]") for i, v in enumerate(value)]
     if isinstance(value, dict) and all(isinstance(k, str) for k in value):
-        if "__float__" in value or "__tuple__" in value:
+        if any(key in value for key in _RESERVED):
             raise UnsafeModelError(f"{where} uses a reserved key.")
         return {k: _encode(v, f"{where}[{k!r}]") for k, v in value.items()}
     raise UnsafeModelError(
@@ -60,7 +70,8 @@ def _decode(value):
 
 
 def _attribute_name(name: str) -> str:
-    """A fitted attribute's name, never a parameter, the net or a dunder."""
+    """A fitted attribute's name: never a parameter, the net, a dunder, nor
+    anything of the class (a method, a property, a class constant)."""
     from ..detectors import ActiveReconstructionDetector
 
     if (
@@ -68,9 +79,51 @@ def _attribute_name(name: str) -> str:
         or name.startswith("__")
         or name in ("net_", "_fitted_net")
         or name in ActiveReconstructionDetector._get_param_names()
+        or hasattr(ActiveReconstructionDetector, name)
     ):
         raise ValueError(f"the model files name an unexpected attribute {name!r}.")
     return name
+
+
+def _corrupt(path: Path, problem: str) -> ValueError:
+    return ValueError(
+        f"{path}: {problem}. The model folder is corrupt or incomplete (an "
+        "interrupted copy, a full disk?); save the detector again."
+    )
+
+
+def _read_json(path: Path, keys: dict) -> dict:
+    """The JSON object of ``path``, with ``keys`` (name -> type) present."""
+    try:
+        content = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise _corrupt(path, f"not valid JSON ({exc})") from exc
+    if not isinstance(content, dict):
+        raise _corrupt(path, f"a JSON {type(content).__name__}, not an object")
+    for key, kind in keys.items():
+        if not isinstance(content.get(key), kind):
+            raise _corrupt(path, f"no {key!r} entry of the expected type")
+    return content
+
+
+def _read_arrays(path: Path) -> dict:
+    """Every array of the ``.npz`` file ``path``, read without pickle."""
+    # NumPy's message for a file that is no archive suggests pickle: never a
+    # way this format reads, so the errors are said in its own words
+    unreadable = (OSError, EOFError, ValueError, zipfile.BadZipFile)
+    try:
+        npz = np.load(path, allow_pickle=False)
+    except FileNotFoundError:
+        raise
+    except unreadable as exc:
+        raise _corrupt(path, "not a NumPy .npz archive of arrays") from exc
+    if not isinstance(npz, np.lib.npyio.NpzFile):
+        raise _corrupt(path, "a single array, not a .npz archive of arrays")
+    with npz:
+        try:
+            return {key: npz[key] for key in npz.files}
+        except unreadable as exc:
+            raise _corrupt(path, f"an array cannot be read ({exc})") from exc
 
 
 def _sha256(path: Path) -> str:
@@ -86,8 +139,11 @@ def save_detector(detector, folder) -> dict:
 
     Three files, none of which runs code when read: ``params.json`` (the
     class and ``get_params()``), ``state.json`` (fitted scalars, lists and
-    dicts, and the skorch training history) and ``arrays.npz`` (fitted arrays
-    and the backbone's ``state_dict``, read back with ``allow_pickle=False``).
+    dicts, the widths of a score smoother, the names of every fitted
+    attribute written, and the skorch training history) and ``arrays.npz``
+    (fitted arrays, arrays of strings such as a DataFrame's column names, a
+    smoother's references and the backbone's ``state_dict``, read back with
+    ``allow_pickle=False``).
 
     Parameters
     ----------
@@ -119,16 +175,26 @@ def save_detector(detector, folder) -> dict:
         )
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    arrays, state = {}, {}
+    arrays, state, written = {}, {}, []
     for name, value in vars(detector).items():
         if name in params or name in ("net_", "_fitted_net", "_head", "_head_forest"):
             continue  # nets are stored as weights; the head is fitted again on load
-        if isinstance(value, np.ndarray):
-            if value.dtype == object:
-                raise UnsafeModelError(f"detector.{name} is an object array.")
-            arrays[f"attr.{name}"] = value
+        if isinstance(value, ScoreSmoother):
+            state[name] = {_SMOOTHER_TAG: list(value.widths)}
+            for i, reference in enumerate(getattr(value, "references_", [])):
+                arrays[f"{_SMOOTHER_PREFIX}{name}.{i}"] = reference
+        elif isinstance(value, np.ndarray) and value.dtype == object:
+            if not all(isinstance(v, str) for v in value.flat):
+                raise UnsafeModelError(
+                    f"detector.{name} is an array of Python objects other than "
+                    "strings, which the safe model format cannot store."
+                )
+            arrays[_STRINGS_PREFIX + name] = value.astype(str)
+        elif isinstance(value, np.ndarray):
+            arrays[_ATTR_PREFIX + name] = value
         else:
             state[name] = _encode(value, f"detector.{name}")
+        written.append(name)
     for key, tensor in detector.net_.module_.state_dict().items():
         arrays[_NET_PREFIX + key] = tensor.detach().cpu().numpy()
     # the fitted backbone (feedback_start): net_ itself until feedback moves
@@ -148,6 +214,8 @@ def save_detector(detector, folder) -> dict:
         },
         _STATE: {
             "attributes": state,
+            # every fitted attribute written: load_detector checks them all
+            "attribute_names": sorted(written),
             "net_history": history,
             "fitted_net": fitted_kind,
         },
@@ -175,6 +243,16 @@ def load_detector(folder, *, expected_sha256: dict | None = None):
     -------
     detector : ActiveReconstructionDetector
         Scores, queries and learns exactly as the saved one.
+
+    Raises
+    ------
+    FileNotFoundError
+        A file of the folder is missing.
+    ValueError
+        A file is damaged (not JSON, not a ``.npz`` archive, truncated), a
+        fitted attribute is missing, the weights do not fit the backbone,
+        the parameters are refused, a file names an attribute a fit does
+        not make, or a file differs from ``expected_sha256``.
     """
     import torch
 
@@ -187,45 +265,75 @@ def load_detector(folder, *, expected_sha256: dict | None = None):
                 f"{folder / name} does not match the sha256 recorded when it was "
                 "saved; the model files were changed."
             )
-    meta = json.loads((folder / _PARAMS).read_text())
+    meta = _read_json(folder / _PARAMS, {"params": dict})
     if meta.get("format") != FORMAT:
         raise ValueError(
             f"{folder / _PARAMS} has format {meta.get('format')!r}; "
             f"expected {FORMAT!r}."
         )
-    state = json.loads((folder / _STATE).read_text())
+    state = _read_json(folder / _STATE, {"attributes": dict, "net_history": list})
+    arrays = _read_arrays(folder / _ARRAYS)
     params = _decode(meta["params"])
     # saved before a parameter existed: the value that keeps its behaviour
     for name, value in ActiveReconstructionDetector._params_added_later.items():
         params.setdefault(name, value)
-    detector = ActiveReconstructionDetector(**params)
-    with np.load(folder / _ARRAYS, allow_pickle=False) as npz:
-        arrays = {key: npz[key] for key in npz.files}
+    try:
+        detector = ActiveReconstructionDetector(**params)
+        detector._validate_params()
+    except (TypeError, ValueError) as exc:
+        raise _corrupt(folder / _PARAMS, f"parameters refused ({exc})") from exc
     for name, value in state["attributes"].items():
-        setattr(detector, _attribute_name(name), _decode(value))
+        value = _decode(value)
+        if isinstance(value, dict) and set(value) == {_SMOOTHER_TAG}:
+            value = _smoother(value[_SMOOTHER_TAG], name, arrays, folder / _ARRAYS)
+        setattr(detector, _attribute_name(name), value)
     module_state, fitted_state = {}, {}
     for key, value in arrays.items():
-        if key.startswith("attr."):
-            setattr(detector, _attribute_name(key[len("attr.") :]), value)
+        if key.startswith(_ATTR_PREFIX):
+            setattr(detector, _attribute_name(key[len(_ATTR_PREFIX) :]), value)
+        elif key.startswith(_STRINGS_PREFIX):
+            name = _attribute_name(key[len(_STRINGS_PREFIX) :])
+            setattr(detector, name, value.astype(object))
         elif key.startswith(_NET_PREFIX):
             module_state[key[len(_NET_PREFIX) :]] = torch.from_numpy(value)
         elif key.startswith(_FITTED_PREFIX):
             fitted_state[key[len(_FITTED_PREFIX) :]] = torch.from_numpy(value)
+    # files saved before the list was written are not checked
+    missing = [n for n in state.get("attribute_names", []) if not hasattr(detector, n)]
+    if missing:
+        raise _corrupt(folder, f"fitted attributes missing: {', '.join(missing)}")
     if detector.device_ != "cpu" and not torch.cuda.is_available():
         detector.device_ = "cpu"  # trained on a GPU, read where there is none
     history = _decode(state["net_history"])
-    detector._restore_net(module_state, history)
     # the fitted backbone; absent from files saved before: the neutral value below
     fitted_kind = state.get("fitted_net", "absent")
-    if fitted_kind == "net_":
-        detector._fitted_net = detector.net_
-    elif fitted_kind == "weights":
-        detector._fitted_net = detector._restored_net(fitted_state, history)
-    elif fitted_kind is None:
-        detector._fitted_net = None
+    try:
+        detector._restore_net(module_state, history)
+        if fitted_kind == "net_":
+            detector._fitted_net = detector.net_
+        elif fitted_kind == "weights":
+            detector._fitted_net = detector._restored_net(fitted_state, history)
+        elif fitted_kind is None:
+            detector._fitted_net = None
+    except (RuntimeError, KeyError) as exc:  # torch: missing or misshapen weights
+        raise _corrupt(
+            folder / _ARRAYS, f"the backbone's weights do not fit it ({exc})"
+        ) from exc
     for name, neutral in detector._state_added_later.items():
         if not hasattr(detector, name):  # saved before that state existed
             setattr(detector, name, neutral(detector))
     detector._head = None
     detector._refit_head()  # a classifier is code-free data only as its inputs
     return detector
+
+
+def _smoother(widths, name: str, arrays: dict, path: Path) -> ScoreSmoother:
+    """The :class:`ScoreSmoother` saved as ``widths`` and its reference arrays."""
+    smoother = ScoreSmoother(tuple(widths))
+    prefix = f"{_SMOOTHER_PREFIX}{name}."
+    n = len(smoother.widths) if len(smoother.widths) > 1 else 0
+    references = [arrays.get(f"{prefix}{i}") for i in range(n)]
+    if any(r is None for r in references):
+        raise _corrupt(path, f"the score smoother's references of {name} are missing")
+    smoother.references_ = references
+    return smoother

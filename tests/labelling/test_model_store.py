@@ -1,0 +1,178 @@
+"""The safe model files: every default detector round-trips; damage is refused."""
+
+import copy
+import json
+
+import numpy as np
+import pytest
+
+from alad.labelling import LabellingSession, load_detector, save_detector
+from alad.labelling._model_store import UnsafeModelError
+from alad.score_smoothing import ScoreSmoother
+
+from .conftest import tiny_detector
+
+
+@pytest.fixture(scope="module")
+def univariate(telemetry):
+    """A univariate detector at the defaults: its scores are scanned over
+    widths (``score_smoothing="auto"``), a smoother of sorted references."""
+    return tiny_detector().fit(telemetry.X_train[:, :1])
+
+
+def _round(det, pool, truth):
+    idx = det.query(pool)
+    det.partial_fit(pool[idx], truth[idx])
+
+
+def test_a_univariate_detector_round_trips_with_its_smoother(
+    univariate, pool, pool_truth, tmp_path
+):
+    det = copy.deepcopy(univariate)
+    assert isinstance(det._smoother, ScoreSmoother) and len(det._smoother.widths) > 1
+    series = pool[:, :1]
+    _round(det, series, pool_truth)
+    manifest = save_detector(det, tmp_path / "m")
+    loaded = load_detector(tmp_path / "m", expected_sha256=manifest["sha256"])
+    assert loaded._smoother.widths == det._smoother.widths
+    for ours, theirs in zip(det._smoother.references_, loaded._smoother.references_):
+        np.testing.assert_array_equal(ours, theirs)
+    np.testing.assert_array_equal(
+        det.decision_function(series), loaded.decision_function(series)
+    )
+    _round(det, series, pool_truth)
+    _round(loaded, series, pool_truth)
+    np.testing.assert_array_equal(
+        det.decision_function(series), loaded.decision_function(series)
+    )
+    assert loaded.threshold_ == det.threshold_
+
+
+def test_a_labelling_session_holds_a_univariate_detector(
+    univariate, pool, pool_truth, tmp_path
+):
+    series = pool[:, :1]
+    s = LabellingSession.create(tmp_path / "s", copy.deepcopy(univariate), series)
+    for w in s.pending_query:
+        start, stop = s.window_rows(w)
+        s.label(w, "anomaly" if pool_truth[start:stop].any() else "normal")
+    s.submit_round()
+    again = LabellingSession.open(tmp_path / "s")
+    np.testing.assert_array_equal(
+        s.detector.decision_function(series), again.detector.decision_function(series)
+    )
+
+
+def test_column_names_round_trip_as_strings(fresh, pool, tmp_path):
+    # what fitting on a DataFrame leaves: an object array of str
+    fresh.feature_names_in_ = np.array([f"c{i}" for i in range(pool.shape[1])], object)
+    save_detector(fresh, tmp_path / "m")
+    loaded = load_detector(tmp_path / "m")
+    assert loaded.feature_names_in_.dtype == object
+    assert list(loaded.feature_names_in_) == list(fresh.feature_names_in_)
+    fresh.feature_names_in_ = np.array([1, "a"], object)
+    with pytest.raises(UnsafeModelError, match="objects other than strings"):
+        save_detector(fresh, tmp_path / "odd")
+
+
+def _saved(fresh, folder):
+    save_detector(fresh, folder)
+    return folder
+
+
+def _rewrite_arrays(folder, change):
+    with np.load(folder / "arrays.npz", allow_pickle=False) as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    change(arrays)
+    np.savez(folder / "arrays.npz", **arrays)
+
+
+def _first(arrays, prefix):
+    return next(k for k in sorted(arrays) if k.startswith(prefix))
+
+
+def _one_array(path):
+    with open(path, "wb") as f:  # np.save(path) would add ".npy" to the name
+        np.save(f, np.zeros(3))
+
+
+def _truncate(path):
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+
+
+@pytest.mark.parametrize(
+    "damage, message",
+    [
+        (lambda f: _truncate(f / "arrays.npz"), "not a NumPy .npz archive"),
+        (lambda f: (f / "arrays.npz").write_bytes(b""), "not a NumPy .npz archive"),
+        (lambda f: (f / "arrays.npz").write_bytes(b"garbage"), "not a NumPy .npz"),
+        (lambda f: _one_array(f / "arrays.npz"), "a single array"),
+        (lambda f: (f / "params.json").write_text("[]"), "a JSON list, not an object"),
+        (lambda f: _truncate(f / "state.json"), "state.json: not valid JSON"),
+        (lambda f: _truncate(f / "params.json"), "params.json: not valid JSON"),
+        (
+            lambda f: _rewrite_arrays(f, lambda a: a.pop(_first(a, "attr."))),
+            "fitted attributes missing",
+        ),
+        (
+            lambda f: _rewrite_arrays(f, lambda a: a.pop(_first(a, "net_."))),
+            "the backbone's weights do not fit it",
+        ),
+        (
+            lambda f: _rewrite_arrays(
+                f, lambda a: a.update({_first(a, "net_."): np.zeros(3, np.float32)})
+            ),
+            "the backbone's weights do not fit it",
+        ),
+    ],
+    ids=[
+        "truncated arrays",
+        "empty arrays",
+        "garbage arrays",
+        "one array",
+        "params a list",
+        "truncated state",
+        "truncated params",
+        "attribute removed",
+        "weight removed",
+        "weight misshapen",
+    ],
+)
+def test_damaged_model_files_are_refused_by_name(fresh, tmp_path, damage, message):
+    folder = _saved(fresh, tmp_path / "m")
+    damage(folder)
+    with pytest.raises(ValueError, match=message) as caught:
+        load_detector(folder)
+    assert "corrupt or incomplete" in str(caught.value)
+    assert "allow_pickle" not in str(caught.value)  # never an invitation to pickle
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"no_such_parameter": 1}, "parameters refused.*no_such_parameter"),
+        ({"window_size": "huge"}, "parameters refused.*window_size"),
+    ],
+)
+def test_parameters_are_checked_when_loaded(fresh, tmp_path, change, message):
+    folder = _saved(fresh, tmp_path / "m")
+    meta = json.loads((folder / "params.json").read_text())
+    meta["params"].update(change)
+    (folder / "params.json").write_text(json.dumps(meta))
+    with pytest.raises(ValueError, match=message):
+        load_detector(folder)
+
+
+def test_model_files_cannot_replace_methods(fresh, tmp_path):
+    folder = _saved(fresh, tmp_path / "m")
+    _rewrite_arrays(folder, lambda a: a.update({"attr.predict": np.zeros(1)}))
+    with pytest.raises(ValueError, match="unexpected attribute 'predict'"):
+        load_detector(folder)
+
+
+def test_a_smoother_without_its_references_is_refused(univariate, tmp_path):
+    folder = _saved(copy.deepcopy(univariate), tmp_path / "m")
+    _rewrite_arrays(folder, lambda a: a.pop(_first(a, "smoother.")))
+    with pytest.raises(ValueError, match="smoother's references"):
+        load_detector(folder)
