@@ -217,7 +217,9 @@ class ActiveReconstructionDetector(BaseDetector):
         are the same for the Transformer (VTT's own score is the squared
         error, as its reference code). See the Anomaly
         Transformer's section of the backbones page: the paper's figures for
-        it are consistent with Eq. 4 after feedback.
+        it are consistent with Eq. 4 after feedback. Fixed at fit: the
+        training scores, the threshold and the channels' scale are those of
+        the score fitted.
     channel_score : {"max_scaled", "mean"}, default="max_scaled"
         How a reconstruction error becomes one score per timestep, wherever
         the score is the reconstruction error (``anomaly_score=
@@ -1119,8 +1121,9 @@ default="window"
         :meth:`_training_scores`), for a round that trains no backbone: they
         are the backbone's alone, and were verified when committed. None
         where they must be computed again: labels scale the channels
-        (``scale_with_labels``), ``anomaly_score`` changed since, or a model
-        pickled before they were kept."""
+        (``scale_with_labels``), ``anomaly_score`` changed since (a model
+        pickled before it was fixed at fit), or a model pickled before they
+        were kept."""
         if (
             self.scale_with_labels
             or self._plain_training is None
@@ -1376,6 +1379,7 @@ default="window"
         "score_smoothing",
         "score_detrend",
         "channel_score",
+        "anomaly_score",
     )
 
     # earlier detectors trained whole passes, replayed training windows only

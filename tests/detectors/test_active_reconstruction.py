@@ -723,13 +723,11 @@ def test_grid_search_with_time_series_split_and_alad_scorer(data):
 
 
 def test_reconstruction_score_is_eq4_for_any_backbone(data):
-    det = make_detector(
-        backbone="usad", backbone_params={"latent_size": 4}, max_epochs=1
-    ).fit(data.X_train)
+    usad = {"backbone": "usad", "backbone_params": {"latent_size": 4}, "max_epochs": 1}
     X = data.X_test[: 4 * W]
-    intrinsic = det.decision_function(X)
-    det.set_params(anomaly_score="reconstruction")
-    eq4 = det.decision_function(X)
+    intrinsic = make_detector(**usad).fit(data.X_train).decision_function(X)
+    det = make_detector(**usad, anomaly_score="reconstruction", channel_score="mean")
+    eq4 = det.fit(data.X_train).decision_function(X)
     windows = det._standardized(X).reshape(4, W, -1)
     module = det.net_.module_.eval()
     with torch.no_grad():
@@ -741,10 +739,18 @@ def test_reconstruction_score_is_eq4_for_any_backbone(data):
 
 def test_both_scores_agree_for_the_transformer(fitted, data):
     X = data.X_test[:100]
-    reconstruction = copy.deepcopy(fitted).set_params(anomaly_score="reconstruction")
+    reconstruction = clone(fitted).set_params(anomaly_score="reconstruction")
+    reconstruction.fit(data.X_train)
     np.testing.assert_allclose(
         reconstruction.decision_function(X), fitted.decision_function(X)
     )
+
+
+def test_anomaly_score_is_fixed_at_fit(fitted, data):
+    # the training scores, threshold and channel scale are the fitted score's
+    det = fresh(fitted).set_params(anomaly_score="reconstruction")
+    with pytest.raises(ValueError, match="anomaly_score was 'intrinsic'"):
+        det.decision_function(data.X_test)
 
 
 def test_a_detector_pickled_before_newer_parameters_loads(fitted, data):
