@@ -96,21 +96,27 @@ def _json_dict(text: str) -> dict:
     return value
 
 
-def _int_at_least(minimum: int):
-    """An argparse type: an integer ``>= minimum``."""
+def _int_at_least(minimum: int, maximum: int | None = None):
+    """An argparse type: an integer ``>= minimum`` (and ``<= maximum``)."""
+    expected = f"an integer >= {minimum}"
+    upper = float("inf") if maximum is None else maximum
+    if maximum is not None:
+        expected = f"an integer from {minimum} to {maximum}"
 
     def parse(text: str) -> int:
         try:
             value = int(text)
         except ValueError:
             value = None
-        if value is None or value < minimum:
-            raise argparse.ArgumentTypeError(
-                f"expected an integer >= {minimum}, got {text!r}"
-            )
+        if value is None or not minimum <= value <= upper:
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
         return value
 
     return parse
+
+
+#: an argparse type: a seed NumPy accepts
+_seed = _int_at_least(0, 2**32 - 1)
 
 
 def _grid_arg(text: str):
@@ -398,7 +404,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--per-round", type=_int_at_least(1), default=10, help="windows per round"
     )
-    demo.add_argument("--random-state", type=int, default=0, help="the seed")
+    demo.add_argument("--random-state", type=_seed, default=0, help="the seed")
     demo.add_argument("--device", default="cpu", help="cpu, auto, cuda or cuda:N")
     demo.add_argument(
         "--verbose",
@@ -559,7 +565,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="tiny settings, 1-2 data sets: a smoke test",
     )
     naf.add_argument(
-        "--n-jobs", type=int, help="runs at once, one process each (default 1)"
+        "--n-jobs",
+        type=_int_at_least(1),
+        help="runs at once, one process each (default 1)",
     )
     _add_report_options(bench, figures=False)
     han.add_argument("--figures", help="write score, PA%%K and budget plots here")

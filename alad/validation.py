@@ -46,13 +46,13 @@ positive integer, got True (a bool).
     """
     if value is None and allow_none:
         return None
-    kind = "positive integer" if minimum == 1 else f"integer >= {minimum}"
+    kind = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
     if allow_none:
         kind += " or None"
     if isinstance(value, (bool, np.bool_)):
-        raise InvalidParameterError(f"{name} must be a {kind}, got {value!r} (a bool).")
+        raise InvalidParameterError(f"{name} must be {kind}, got {value!r} (a bool).")
     if not isinstance(value, numbers.Integral) or value < minimum:
-        raise InvalidParameterError(f"{name} must be a {kind}, got {value!r}.")
+        raise InvalidParameterError(f"{name} must be {kind}, got {value!r}.")
     return int(value)
 
 
@@ -73,6 +73,11 @@ def check_labels(y, *, name: str = "y", allow_missing: bool = True) -> np.ndarra
     y : ndarray of float64
         The labels as floats, ``np.nan`` where unlabelled.
     """
+    if y is None:  # np.asarray would make it one unlabelled value
+        raise ValueError(
+            f"{name} is required: one label per sample, 0 (normal), 1 (anomaly) "
+            "or nan (unlabelled); got None."
+        )
     try:
         y = np.asarray(y, dtype=np.float64)
     except (TypeError, ValueError) as exc:

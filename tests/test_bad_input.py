@@ -346,6 +346,26 @@ def test_partial_fit_without_any_label_is_refused(fitted, good, kind, layout):
         call(fitted[kind], "partial_fit", X, np.full(len(X), np.nan))
 
 
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("layout", ["2-D", "3-D"])
+def test_partial_fit_without_y_is_refused(fitted, good, kind, layout):
+    X = good if layout == "2-D" or kind == "nafal" else good.reshape(-1, W, C)
+    with pytest.raises(ValueError, match="y is required"):
+        copy.deepcopy(fitted[kind]).partial_fit(X, None)
+
+
+def test_a_backbone_without_parameters_is_refused(good):
+    class Identity(torch.nn.Module):
+        def __init__(self, n_channels, window_size):
+            super().__init__()
+
+        def forward(self, x):
+            return x * 1.0
+
+    with pytest.raises(ValueError, match="backbone Identity has no parameters"):
+        make("ard", backbone=Identity, backbone_params=None).fit(good)
+
+
 def test_partial_fit_refuses_rows_that_are_not_whole_windows(fitted, good):
     with pytest.raises(ValueError, match="not a multiple of window_size=4"):
         call(fitted["ard"], "partial_fit", good[: W + 1], np.zeros(W + 1))

@@ -121,6 +121,9 @@ def test_help_renders_percent_signs_and_defaults():
         (["demo", "--verbose", "-1"], "argument --verbose"),
         (["demo", "--device", "gpu7"], "argument --device: device must be"),
         (["demo", "--out", __file__], "argument --out:"),
+        (["demo", "--random-state", "-1"], "argument --random-state: expected an"),
+        (["demo", "--random-state", str(2**32)], "from 0 to 4294967295"),
+        (["benchmark", "--protocol", "nafal", "--n-jobs", "0"], "argument --n-jobs"),
     ],
 )
 def test_bad_arguments_are_argparse_errors(args, message, capsys):

@@ -1297,8 +1297,17 @@ default="window"
 
     @staticmethod
     def _check_backbone_output(module: nn.Module, window) -> None:
-        """Refuse a backbone whose reconstruction of a window has another shape."""
-        x = window.unsqueeze(0).to(next(module.parameters()).device)
+        """Refuse a backbone without weights to train, or whose reconstruction
+        of a window has another shape."""
+        weights = next(module.parameters(), None)
+        if weights is None:
+            named = getattr(module, "module", module)  # a module given, wrapped
+            raise ValueError(
+                f"backbone {type(named).__name__} has no parameters: alad trains "
+                "the backbone to reconstruct normal windows, so it needs weights "
+                "(torch.nn.Parameter or layers such as nn.Linear)."
+            )
+        x = window.unsqueeze(0).to(weights.device)
         module.eval()
         try:
             out = module(x)
@@ -1643,10 +1652,10 @@ default="window"
         the whole pool with ``nan`` for unlabelled rows. Windows without any
         label are left out (they neither train nor count for the budget).
         """
+        y = check_labels(y)
         if X.ndim == 3:
             windows, labels = X, self._window_labels_3d(X, y)
         else:
-            y = check_labels(y)
             W = self.window_size_
             if y.shape != (len(X),):
                 raise ValueError(
