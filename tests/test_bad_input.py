@@ -393,8 +393,9 @@ def test_query_after_the_budget_is_spent_is_refused(spent, good, kind):
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_partial_fit_after_the_budget_is_spent_is_refused(spent, good, kind):
+    # rows not labelled before (the spent ones, labelled again, cost nothing)
     with pytest.raises(ValueError, match=r"remaining budget of 0 .*\(budget=1\)"):
-        call(spent[kind], "partial_fit", good[:W], np.zeros(W))
+        call(spent[kind], "partial_fit", good[W : 2 * W], np.zeros(W))
 
 
 @pytest.mark.parametrize("kind", KINDS)

@@ -30,6 +30,7 @@ from ..label_head import (
     window_shape_features,
 )
 from ..query import QUERY_STRATEGIES, select_queries
+from ..relabelling import labelled_again, last_of_each
 from ..runtime import seeded
 from ..score_smoothing import ScoreSmoother, detrend_scores, multiscale_widths
 from ..thresholds import fingerprints
@@ -1697,7 +1698,11 @@ default="window"
             one per row of 2-D ``X``; per window or per timestep for 3-D ``X``.
             Only windows with at least one label are learnt from and count
             for the budget, so the whole pool with ``nan`` for unlabelled
-            rows works as well as the queried rows.
+            rows works as well as the queried rows. A window learnt from
+            before (the same values) is learnt from once: its labels here
+            replace the earlier ones, and it is not charged to the budget
+            again, so passing the whole pool with every label so far, round
+            after round, or correcting a label, is safe.
         classes : ignored
             Accepted for compatibility with active-learning wrappers
             (scikit-activeml) that pass it.
@@ -1712,13 +1717,18 @@ default="window"
         windows, labels = self._labelled_windows_from(X, y)
         if not len(windows):
             raise ValueError("y holds no label (all nan); nothing to learn from.")
-        self._check_within_budget(len(windows))
+        # a window labelled again (a correction, or the whole pool passed with
+        # every label so far) replaces its earlier label and is charged once
+        distinct = last_of_each(windows)
+        windows, labels = windows[distinct], labels[distinct]
+        new_windows = self._standardized(windows)
+        kept, n_first = labelled_again(self._labelled_windows, new_windows)
+        self._check_within_budget(n_first)
 
         # 2. the labelled windows of this round (and of earlier ones: replay)
-        new_windows = self._standardized(windows)
         new_labels = labels.astype(np.float32)
-        labelled_windows = np.concatenate([self._labelled_windows, new_windows])
-        labelled_targets = np.concatenate([self._labelled_targets, new_labels])
+        labelled_windows = np.concatenate([self._labelled_windows[kept], new_windows])
+        labelled_targets = np.concatenate([self._labelled_targets[kept], new_labels])
         if self.feedback_replay:
             train_windows, train_labels = labelled_windows, labelled_targets
         else:
@@ -1787,7 +1797,7 @@ default="window"
         else:
             scores, level = self._detrended_training(raw)
             told = np.union1d(self._told, fingerprints(windows))
-            n_labelled = self.n_labelled_windows_ + len(windows)
+            n_labelled = self.n_labelled_windows_ + n_first
             head, head_pool, reference, weight, scores, forest = self._round_head(
                 net.module_,
                 scale,

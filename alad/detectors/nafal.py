@@ -23,6 +23,7 @@ from ..label_head import held_out_skill, reference_rank
 from ..mixtures import CANDIDATES as MIXTURE_CANDIDATES
 from ..mixtures import fit_base
 from ..query import select_marginal, select_top_and_marginal
+from ..relabelling import labelled_again, last_of_each
 from ..runtime import seeded
 from ..thresholds import fingerprints
 from ..training import train_epochs, training_callbacks
@@ -1380,7 +1381,10 @@ class NAFALDetector(BaseDetector):
         y : array-like of shape (n_samples,)
             1 (anomaly), 0 (normal) or ``np.nan`` (unknown, ignored): only
             labelled samples are learnt from and count for the budget, so the
-            whole pool with ``nan`` for unlabelled samples works too.
+            whole pool with ``nan`` for unlabelled samples works too. A
+            sample learnt from before (the same values) is learnt from once:
+            its label here replaces the earlier one, and it is not charged to
+            the budget again.
         classes : ignored
             Accepted for compatibility with active-learning wrappers.
 
@@ -1399,14 +1403,21 @@ class NAFALDetector(BaseDetector):
         known = ~np.isnan(y)
         if not known.any():
             raise ValueError("y holds no label (all nan); nothing to learn from.")
-        self._check_within_budget(int(known.sum()))
-        flat = self._standardized(X[known])
-        labels = y[known]
+        # a sample labelled again replaces its earlier label, charged once
+        distinct = last_of_each(X[known])
+        samples, labels = X[known][distinct], y[known][distinct]
+        flat = self._standardized(samples)
+        fitted, normal = np.split(self._train_x, [len(self._fit_x)])
+        kept, n_first = labelled_again(np.concatenate([normal, self._anomaly_x]), flat)
+        self._check_within_budget(n_first)
         target = self._anomaly_target()
+        kept_normal, kept_anomalous = np.split(kept, [len(normal)])
         state = dataclasses.replace(
             self._state(),
-            train_x=np.concatenate([self._train_x, flat[labels == 0]]),
-            anomaly_x=np.concatenate([self._anomaly_x, flat[labels == 1]]),
+            train_x=np.concatenate([fitted, normal[kept_normal], flat[labels == 0]]),
+            anomaly_x=np.concatenate(
+                [self._anomaly_x[kept_anomalous], flat[labels == 1]]
+            ),
             hinge_target=target,
         )
         round_index = len(self.feedback_history_) + 1
@@ -1417,8 +1428,8 @@ class NAFALDetector(BaseDetector):
         if not committed:
             self._warn_diverged(f"Feedback round {round_index}", "lr or max_grad_norm")
         else:
-            self.n_labelled_ += int(known.sum())
-            self._told = np.union1d(self._told, fingerprints(X[known]))
+            self.n_labelled_ += n_first
+            self._told = np.union1d(self._told, fingerprints(samples))
         self.feedback_history_ = [
             *self.feedback_history_,
             {

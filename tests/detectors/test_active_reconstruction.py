@@ -529,8 +529,11 @@ def test_partial_fit_accepts_windows_with_window_or_timestep_labels(fitted, data
     det = fresh(fitted).set_params(feedback_epochs=1)
     windows = data.X_test[: 4 * W].reshape(4, W, 3)
     det.partial_fit(windows, np.array([0, 1, 0, np.nan]))
+    assert det.n_labelled_windows_ == 3  # the window labelled nan is not counted
     det.partial_fit(windows, np.zeros((4, W)))
-    assert det.n_labelled_windows_ == 7  # the window labelled nan is not counted
+    # the same windows, labelled per timestep: three labelled again, one new
+    assert det.n_labelled_windows_ == 4
+    np.testing.assert_array_equal(det._labelled_targets, 0.0)
 
 
 @pytest.mark.parametrize(

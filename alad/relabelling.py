@@ -1,0 +1,61 @@
+"""A window or sample labelled again: its latest label replaces the earlier one.
+
+A detector learns from each labelled window (time series) or sample (tabular
+data) once. Passing one again to ``partial_fit`` (a corrected label, or the
+whole pool with every label given so far and ``nan`` elsewhere, round after
+round) must neither store it twice, with two labels that may contradict each
+other, nor charge it to the budget twice. Rows are recognised by their
+values (:func:`~alad.thresholds.fingerprints`), as ``query`` recognises the
+windows it has been told about.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .thresholds import fingerprints
+
+__all__ = ["last_of_each", "labelled_again"]
+
+
+def last_of_each(rows: np.ndarray) -> np.ndarray:
+    """Positions of the last of each distinct row of ``rows``, in order.
+
+    Examples
+    --------
+    >>> last_of_each(np.array([[1.0], [2.0], [1.0]]))
+    array([1, 2])
+    """
+    prints = fingerprints(rows)
+    _, from_end = np.unique(prints[::-1], return_index=True)
+    return np.sort(len(prints) - 1 - from_end)
+
+
+def labelled_again(stored: np.ndarray, new: np.ndarray) -> tuple[np.ndarray, int]:
+    """Which ``stored`` rows the distinct rows ``new`` label again.
+
+    Parameters
+    ----------
+    stored : ndarray of shape (n, ...)
+        Rows labelled before (as the detector keeps them: standardised).
+    new : ndarray of shape (m, ...)
+        Rows labelled now, distinct (:func:`last_of_each`), kept alike.
+
+    Returns
+    -------
+    kept : ndarray of bool of shape (n,)
+        The stored rows that ``new`` does not label again.
+    n_first : int
+        Rows of ``new`` labelled for the first time: what the budget is
+        charged.
+
+    Examples
+    --------
+    >>> stored, new = np.array([[1.0], [2.0]]), np.array([[2.0], [3.0]])
+    >>> kept, n_first = labelled_again(stored, new)
+    >>> kept.tolist(), n_first
+    ([True, False], 1)
+    """
+    stored_prints, new_prints = fingerprints(stored), fingerprints(new)
+    kept = ~np.isin(stored_prints, new_prints)
+    return kept, len(new) - int(np.isin(new_prints, stored_prints).sum())

@@ -1,0 +1,116 @@
+"""A window or sample labelled again is learnt from once, with its latest label."""
+
+import copy
+
+import numpy as np
+import pytest
+
+from alad import ActiveReconstructionDetector, NAFALDetector
+from alad.datasets import make_telemetry
+from alad.relabelling import labelled_again, last_of_each
+
+W = 10
+TINY = {"d_model": 16, "n_heads": 2, "n_layers": 1, "d_ff": 16}
+
+
+@pytest.fixture(scope="module")
+def series():
+    return make_telemetry(n_train=800, n_test=1000, n_channels=2, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def ard(series):
+    return ActiveReconstructionDetector(
+        window_size=W,
+        max_epochs=1,
+        backbone_params=TINY,
+        feedback_steps=5,
+        feedback_min_anomalous=0,
+        budget=12,
+        random_state=0,
+    ).fit(series.X_train)
+
+
+@pytest.fixture(scope="module")
+def naf():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 4))
+    det = NAFALDetector(n_transforms=4, max_steps=10, budget=6, random_state=0)
+    return det.fit(X), rng.normal(size=(60, 4))
+
+
+def test_helpers_keep_the_last_of_each_row_and_count_first_labels():
+    rows = np.array([[1.0], [2.0], [1.0], [3.0]])
+    assert last_of_each(rows).tolist() == [1, 2, 3]
+    kept, n_first = labelled_again(rows[[0, 1]], rows[[1, 3]])
+    assert kept.tolist() == [True, False] and n_first == 1
+
+
+def test_a_corrected_window_replaces_its_label_and_is_charged_once(ard, series):
+    det = copy.deepcopy(ard)
+    pool = series.X_test
+    idx = det.query(pool, n_queries=5)
+    det.partial_fit(pool[idx], np.zeros(len(idx)))
+    corrected = np.ones(len(idx))
+    det.partial_fit(pool[idx], corrected)  # the same five windows, relabelled
+    assert det.n_labelled_windows_ == 5
+    assert len(det._labelled_windows) == 5
+    np.testing.assert_array_equal(det._labelled_targets, 1.0)
+    assert det.n_feedback_rounds_ == 2
+
+
+def test_the_whole_pool_with_every_label_so_far_round_after_round(ard, series):
+    # the docstring's pattern: the whole pool, nan where unlabelled, each round
+    det = copy.deepcopy(ard)
+    pool = series.X_test[: len(series.X_test) // W * W]
+    known = np.full(len(pool), np.nan)
+    for _ in range(2):
+        idx = det.query(pool, y=known, n_queries=6)
+        known[idx] = series.y_test[idx]
+        det.partial_fit(pool, known)
+    assert det.n_labelled_windows_ == 12  # the budget, reached, not exceeded
+    assert len(det._labelled_windows) == 12
+    windows = pool.reshape(-1, W, pool.shape[1])
+    labelled = ~np.isnan(known.reshape(-1, W)).all(axis=1)
+    np.testing.assert_array_equal(
+        np.sort(det._labelled_targets.sum(axis=1)),
+        np.sort(np.nan_to_num(known.reshape(-1, W)[labelled]).sum(axis=1)),
+    )
+    assert labelled.sum() == 12 and len(windows) > 12
+
+
+def test_a_window_twice_in_one_call_keeps_its_last_label(ard, series):
+    det = copy.deepcopy(ard)
+    window = series.X_test[:W]
+    windows = np.stack([window, series.X_test[W : 2 * W], window])
+    det.partial_fit(windows, np.array([0.0, 0.0, 1.0]))
+    assert det.n_labelled_windows_ == 2
+    np.testing.assert_array_equal(det._labelled_targets.max(axis=1), [0.0, 1.0])
+
+
+def test_labels_beyond_the_budget_count_only_new_windows(ard, series):
+    det = copy.deepcopy(ard)
+    pool = series.X_test
+    first = pool[: 10 * W]
+    det.partial_fit(first, np.zeros(len(first)))
+    # ten windows again and two new: within the budget of 12
+    det.partial_fit(pool[: 12 * W], np.zeros(12 * W))
+    assert det.n_labelled_windows_ == 12
+    with pytest.raises(ValueError, match="exceed the remaining budget of 0"):
+        det.partial_fit(pool[: 13 * W], np.zeros(13 * W))
+
+
+def test_nafal_moves_a_relabelled_sample_and_charges_it_once(naf):
+    fitted, pool = naf
+    det = copy.deepcopy(fitted)
+    n_fit = len(det._fit_x)
+    det.partial_fit(pool[:3], np.zeros(3))
+    assert len(det._train_x) == n_fit + 3 and len(det._anomaly_x) == 0
+    det.partial_fit(pool[:3], np.array([1.0, 0.0, 1.0]))  # two corrected
+    assert det.n_labelled_ == 3
+    assert len(det._train_x) == n_fit + 1 and len(det._anomaly_x) == 2
+    np.testing.assert_array_equal(det._train_x[:n_fit], fitted._train_x[:n_fit])
+    det.partial_fit(pool[:6], np.zeros(6))  # three new: the budget of 6
+    assert det.n_labelled_ == 6 and len(det._anomaly_x) == 0
+    with pytest.raises(ValueError, match="exceed the remaining budget"):
+        det.partial_fit(pool[:7], np.zeros(7))
