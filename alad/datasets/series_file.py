@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import os
 import re
+import warnings
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -112,12 +114,28 @@ def _as_2d(array) -> np.ndarray:
 
 
 def _read_npz(path: Path):
-    with np.load(path) as arrays:
+    not_archive = ValueError(
+        f"{path.name} is not a NumPy .npz archive (np.savez) of the arrays "
+        "X_train, X_test and y_test."
+    )
+    try:  # np.load's own message for a file that is no archive speaks of pickles
+        arrays = np.load(path, allow_pickle=False)
+    except (OSError, EOFError, ValueError, zipfile.BadZipFile):
+        raise not_archive from None
+    if not isinstance(arrays, np.lib.npyio.NpzFile):
+        raise not_archive
+    with arrays:
         missing = {"X_train", "X_test", "y_test"} - set(arrays.files)
         if missing:
             raise ValueError(f"{path.name} lacks the arrays {sorted(missing)}.")
-        X_train, X_test = _as_2d(arrays["X_train"]), _as_2d(arrays["X_test"])
-        y_test = np.ravel(arrays["y_test"])
+        try:
+            X_train, X_test = _as_2d(arrays["X_train"]), _as_2d(arrays["X_test"])
+            y_test = np.ravel(arrays["y_test"]).astype(np.float64)
+        except (ValueError, TypeError, zipfile.BadZipFile):
+            raise ValueError(
+                f"{path.name}: X_train, X_test and y_test must be arrays of numbers, "
+                "not of strings or Python objects."
+            ) from None
     if X_train.ndim != 2 or X_test.ndim != 2:
         raise ValueError(f"{path.name}: X_train and X_test must be 1-D or 2-D.")
     return X_train, X_test, y_test
@@ -132,9 +150,30 @@ def _read_tsbad_csv(path: Path):
             "with X_train, X_test and y_test."
         )
     with path.open(newline="") as f:
-        header, *rows = list(csv.reader(f))
+        # blank lines (an editor's or a spreadsheet's last ones) are no rows,
+        # as pandas, and so TSB-AD, reads them
+        lines = [row for row in csv.reader(f) if any(v.strip() for v in row)]
+    if not lines:
+        raise ValueError(f"{path.name} is empty.")
+    header, *rows = lines
     if "Label" not in header:
         raise ValueError(f"{path.name} has no column 'Label'; its columns: {header}.")
+    if not rows:
+        raise ValueError(f"{path.name} has a header and no rows.")
+    for number, row in enumerate(rows, start=2):
+        if len(row) != len(header):
+            raise ValueError(
+                f"{path.name}: line {number} has {len(row)} fields, the header "
+                f"{len(header)}."
+            )
+    if not header[0].strip():
+        warnings.warn(
+            f"{path.name}: its first column has no name (a DataFrame's index, "
+            "written by to_csv?); it is read as a channel, as TSB-AD reads it. "
+            "Save with index=False if it is not data.",
+            UserWarning,
+            stacklevel=3,
+        )
     try:
         # a missing value reads as NaN, and its row is dropped below
         table = np.array(
@@ -145,7 +184,15 @@ def _read_tsbad_csv(path: Path):
         raise ValueError(
             f"{path.name} holds a value that is not a number: {err}"
         ) from None
-    table = table[~np.isnan(table).any(axis=1)]
+    complete = ~np.isnan(table).any(axis=1)
+    if not complete.all():
+        warnings.warn(
+            f"{path.name}: {int((~complete).sum())} row(s) with a missing value "
+            "dropped before the training prefix is cut, as TSB-AD does.",
+            UserWarning,
+            stacklevel=3,
+        )
+    table = table[complete]
     label = header.index("Label")
     values, y = np.delete(table, label, axis=1), table[:, label]
     train_end = int(match.group(1))

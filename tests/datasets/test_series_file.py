@@ -29,7 +29,8 @@ def test_tsbad_csv_cuts_the_prefix_named_in_the_file_after_dropping_missing_rows
 ):
     rows = [f"{i},{10 * i},{int(i >= 8)}" for i in range(10)]
     rows.insert(2, "99,,0")  # a missing value: the row goes, as in TSB-AD
-    data = load_series_file(_tsbad_csv(tmp_path, rows))
+    with pytest.warns(UserWarning, match="1 row"):
+        data = load_series_file(_tsbad_csv(tmp_path, rows))
     assert data.train_end == 6
     np.testing.assert_array_equal(data.X_train[:, 0], np.arange(6.0))
     np.testing.assert_array_equal(data.X_test, [[6, 60], [7, 70], [8, 80], [9, 90]])
@@ -44,6 +45,8 @@ def test_tsbad_csv_cuts_the_prefix_named_in_the_file_after_dropping_missing_rows
         (TSBAD_NAME, "Data,Label", ["x,0"] * 9, "not a number"),
         (TSBAD_NAME, "Data,Label", ["1,2"] * 9, r"0 \(normal\) and 1"),
         (TSBAD_NAME, "Data,Label", ["1,0"] * 4, "does not fit"),
+        (TSBAD_NAME, "Data,Label", [], "a header and no rows"),
+        (TSBAD_NAME, "Data,Label", ["1,0"] * 4 + ["1"] + ["1,0"] * 4, "line 6 has 1"),
     ],
 )
 def test_a_csv_that_does_not_fit_names_the_file_and_why(
@@ -87,3 +90,50 @@ def test_file_spec_makes_one_task_per_path(tmp_path):
     assert tasks[0].X_train.shape == (8, 1)
     with pytest.raises(ValueError, match="needs the path"):
         load_tasks("file")
+
+
+def test_an_empty_csv_is_named(tmp_path):
+    path = tmp_path / TSBAD_NAME
+    path.write_text("")
+    with pytest.raises(ValueError, match=f"{TSBAD_NAME} is empty"):
+        load_series_file(path)
+
+
+def test_blank_lines_are_no_rows(tmp_path):
+    # an editor's or a spreadsheet's last lines, as pandas (and TSB-AD) reads
+    rows = [f"{i},{int(i >= 8)}" for i in range(10)] + ["", "  ", ","]
+    data = load_series_file(_tsbad_csv(tmp_path, rows, header="Data,Label"))
+    assert data.train_end == 6 and len(data.X_test) == 4
+
+
+def test_an_unnamed_first_column_is_read_with_a_warning(tmp_path):
+    rows = [f"{i},{i},{int(i >= 8)}" for i in range(10)]  # to_csv's index first
+    with pytest.warns(UserWarning, match="first column has no name"):
+        data = load_series_file(_tsbad_csv(tmp_path, rows, header=",Data,Label"))
+    assert data.X_train.shape == (6, 2)  # read as a channel, as TSB-AD does
+
+
+@pytest.mark.parametrize(
+    "write, message",
+    [
+        (lambda p: p.write_text("not an archive"), "not a NumPy .npz archive"),
+        (lambda p: p.write_bytes(b""), "not a NumPy .npz archive"),
+        (lambda p: np.save(open(p, "wb"), np.zeros(3)), "not a NumPy .npz archive"),
+        (
+            lambda p: np.savez(
+                p,
+                X_train=np.array([object()] * 3),
+                X_test=np.zeros(3),
+                y_test=np.zeros(3),
+            ),
+            "must be arrays of numbers",
+        ),
+    ],
+    ids=["text", "empty", "one array", "objects"],
+)
+def test_an_npz_that_is_no_archive_of_numbers_is_named(tmp_path, write, message):
+    path = tmp_path / "mine.npz"
+    write(path)
+    with pytest.raises(ValueError, match=message) as caught:
+        load_series_file(path)
+    assert "mine.npz" in str(caught.value) and "pickle" not in str(caught.value)
