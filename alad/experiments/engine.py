@@ -186,7 +186,8 @@ def run_jobs(
     total = sum(job.size for job in jobs)
     bar = tqdm(total=total, disable=not progress, unit="run", desc=protocol)
     if done and progress:
-        bar.write(f"{len(done)} runs already in {out}: not run again", sys.stderr)
+        runs = "1 run" if len(done) == 1 else f"{len(done)} runs"
+        bar.write(f"{runs} already in {out}: not run again", sys.stderr)
 
     def finish(job, made):
         # a job's skipped runs count as done; the time left is over the rest

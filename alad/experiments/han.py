@@ -29,7 +29,7 @@ from ..detectors import ActiveReconstructionDetector
 from ..metrics import detection_report
 from .engine import Job, check_params, record_key, run_jobs
 from .store import ResultStore, atomic_write, beside
-from .tasks import DATASETS, Task, load_tasks
+from .tasks import DATASETS, Task, load_all_tasks
 
 __all__ = [
     "ABLATIONS",
@@ -445,9 +445,7 @@ def jobs(
             for s in seeds
         ],
     )
-    tasks = []
-    for spec in datasets:
-        tasks += [spec] if isinstance(spec, Task) else load_tasks(spec, data_home)
+    tasks = load_all_tasks(datasets, data_home)
 
     def job(task, method, seed):
         def run(done):

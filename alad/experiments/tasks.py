@@ -2,22 +2,38 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["DATASETS", "NAFAL_DATASETS", "ODDS", "UEA", "Task", "load_tasks"]
+__all__ = [
+    "DATASETS",
+    "NAFAL_DATASETS",
+    "ODDS",
+    "UEA",
+    "Task",
+    "load_tasks",
+    "load_all_tasks",
+]
 
 
 @dataclass(frozen=True, eq=False)
 class Task:
-    """One train/test series pair: a data set, or one entity of a data set."""
+    """One train/test series pair: a data set, or one entity of a data set.
+
+    ``digest`` identifies the data of a series file (``file:``), whose
+    contents may change under the same name: records and exchanged files
+    made from other contents are then not taken for this task's. None for
+    the data sets shipped with a fixed content.
+    """
 
     dataset: str
     entity: str | None
     X_train: np.ndarray
     X_test: np.ndarray
     y_test: np.ndarray
+    digest: str | None = None
 
     @property
     def name(self) -> str:
@@ -94,8 +110,21 @@ def _file(data_home, entities):
     tasks = []
     for path in entities:
         data = load_series_file(path)
-        tasks.append(Task("file", data.name, data.X_train, data.X_test, data.y_test))
+        digest = _digest(data.X_train, data.X_test, data.y_test)
+        tasks.append(
+            Task("file", data.name, data.X_train, data.X_test, data.y_test, digest)
+        )
     return tasks
+
+
+def _digest(*arrays) -> str:
+    """A short hash of arrays' shapes, types and values."""
+    h = hashlib.sha1()
+    for array in arrays:
+        array = np.ascontiguousarray(array)
+        h.update(f"{array.shape}{array.dtype}".encode())
+        h.update(array.tobytes())
+    return h.hexdigest()[:12]
 
 
 #: Data set name -> loader of its tasks, ``loader(data_home, entities)``.
@@ -122,6 +151,30 @@ def load_tasks(spec: str, data_home=None) -> list[Task]:
         raise ValueError(f"dataset must be one of {sorted(DATASETS)}; got {spec!r}.")
     entities = [e for e in rest.split(",") if e] if rest else []
     return DATASETS[name](data_home, entities)
+
+
+def load_all_tasks(specs, data_home=None) -> list[Task]:
+    """The tasks of several specs (or tasks), each name once.
+
+    Raises
+    ------
+    ValueError
+        If two tasks share a name: their runs and records would be taken
+        for one another's (two series files of the same name in different
+        folders, or ``mine.csv`` beside ``mine.npz``).
+    """
+    tasks = []
+    for spec in specs:
+        tasks += [spec] if isinstance(spec, Task) else load_tasks(spec, data_home)
+    names = [task.name for task in tasks]
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        raise ValueError(
+            f"more than one task is named {', '.join(map(repr, twice))}: a series "
+            "file's task is named after the file, without its folder and suffix, "
+            "so give the files different names (and name each data set once)."
+        )
+    return tasks
 
 
 #: The data sets of the NAF-AL tables: ODDS (Table 1) and UEA (Tables 2, 3),

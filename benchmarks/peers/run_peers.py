@@ -434,6 +434,11 @@ def overrides(pairs) -> dict:
             raise ValueError(f"--set takes PEER.KEY=VALUE, got {pair!r}")
         if peer not in PEERS:
             raise ValueError(f"--set names no peer: {peer!r} (one of {PEERS})")
+        if peer not in SETTINGS:
+            raise ValueError(
+                f"--set {name}: {peer} takes no settings here (it runs with its "
+                "library's defaults), so the setting would be recorded and not used"
+            )
         try:
             value = json.loads(value)
         except json.JSONDecodeError:
@@ -614,7 +619,11 @@ def main(argv=None) -> int:
     work = Path(args.work)
     files = sorted((work / "tasks").glob(f"{args.tasks}/seed*.npz"))
     if not files:
-        print(f"no task files under {work / 'tasks'}", file=sys.stderr)
+        print(
+            f"no task files under {work / 'tasks'}"
+            + (f" match --tasks {args.tasks!r}" if args.tasks != "*" else ""),
+            file=sys.stderr,
+        )
         return 1
     if args.threads and any(p not in ("iforest", "extratrees") for p in args.peers):
         import torch

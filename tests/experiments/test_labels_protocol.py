@@ -480,6 +480,12 @@ def test_peer_score_files_are_scored_and_missing_ones_listed(run, capsys):
     np.save(path, perfect[::-1].copy())
     path.with_suffix(".json").write_text(json.dumps({"seconds": 1.5}))
     np.save(labels.score_path(work, tid, 0, "pyod_ecod"), perfect[:-1])  # too short
+    # a runner stopped while writing: no array, or no JSON beside a good array
+    labels.score_path(work, tid, 0, "pyod_autoencoder").write_bytes(b"garbage")
+    np.save(labels.score_path(work, tid, 0, "tsbad_cnn"), perfect * np.nan)
+    tcned = labels.score_path(work, tid, 0, "deepod_tcned")
+    np.save(tcned, perfect)
+    tcned.with_suffix(".json").write_text("{")
     err = labels.score_path(work, tid, 0, "deepod_devnet", 2).with_suffix(".err")
     err.write_text("Traceback ...\nValueError: no anomalous row\n")
     before = len(store)
@@ -493,7 +499,10 @@ def test_peer_score_files_are_scored_and_missing_ones_listed(run, capsys):
     assert peers[("extratrees", 4)]["seconds"] == 1.5
     err_text = capsys.readouterr().err
     assert "no peer scores yet" in err_text
-    assert "pyod_ecod.npy (refused" in err_text
+    assert f"pyod_ecod.npy (refused: {len(perfect) - 1} scores for" in err_text
+    assert "pyod_autoencoder.npy (refused: not a NumPy array" in err_text
+    assert "tsbad_cnn.npy (refused: scores not finite)" in err_text
+    assert "deepod_tcned.npy (refused: deepod_tcned.json is not a JSON" in err_text
     assert "deepod_devnet_b2.npy (failed: ValueError: no anomalous row)" in err_text
 
 
@@ -599,22 +608,25 @@ def test_runner_caps_the_deep_peers_epochs():
 def test_runner_set_changes_one_setting_of_one_peer():
     runner = _runner()
     changed = runner.overrides(
-        ["deepod_devnet.d_model=64", "deepod_devnet.hidden_dims=16,8", "iforest.x=true"]
+        ["deepod_devnet.d_model=64", "deepod_devnet.hidden_dims=16,8", "extratrees.x=1"]
     )
     assert changed == {
         "deepod_devnet": {"d_model": 64, "hidden_dims": "16,8"},
-        "iforest": {"x": True},
+        "extratrees": {"x": 1},
     }
     for bad in ("deepod_devnet=64", "deepod_devnet.d_model", "nobody.d_model=1"):
         with pytest.raises(ValueError, match="--set"):
             runner.overrides([bad])
+    # a peer that runs with its library's defaults would record and not use it
+    with pytest.raises(ValueError, match="iforest takes no settings"):
+        runner.overrides(["iforest.n_estimators=500"])
 
 
 def test_runner_runs_the_tasks_it_is_given(tmp_path, capsys):
     runner = _runner()
     (tmp_path / "tasks" / "gecco__anomalous").mkdir(parents=True)
     status = runner.main(["--work", str(tmp_path), "--tasks", "msl*"])
-    assert status == 1 and "no task files" in capsys.readouterr().err
+    assert status == 1 and "match --tasks 'msl*'" in capsys.readouterr().err
 
 
 def test_runner_alignment_puts_windows_at_their_end():
@@ -859,3 +871,75 @@ def test_feedback_start_auto_is_keyed_as_what_it_resolves_to(tmp_path, monkeypat
     auto = {task: keys(task, f"auto_{task.entity}") for task in (TASK, uni)}
     assert auto[uni] == now[uni]
     assert auto[TASK] - now[TASK] and auto[TASK] & now[TASK]
+
+
+# --------------------------------------------------------------------------- #
+# series files of your own
+# --------------------------------------------------------------------------- #
+
+
+def _series_file(path, n_anomalous=20, *, n_train=800, n_test=1500):
+    data = make_telemetry(n_train=n_train, n_test=n_test, random_state=0)
+    y = np.zeros(n_test, dtype=int)
+    y[700 : 700 + n_anomalous] = 1
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(path, X_train=data.X_train, X_test=data.X_test, y_test=y)
+    return path
+
+
+def test_two_series_files_of_one_name_are_refused(tmp_path):
+    a = _series_file(tmp_path / "a" / "mine.npz")
+    b = _series_file(tmp_path / "b" / "mine.npz", n_anomalous=30)
+    with pytest.raises(ValueError, match="more than one task is named 'file/mine'"):
+        labels.jobs([f"file:{a},{b}"], params=TINY, work=tmp_path / "w")
+    with pytest.raises(ValueError, match="more than one task"):
+        labels.jobs([f"file:{a}", f"file:{b}"], params=TINY, work=tmp_path / "w")
+
+
+def test_a_changed_series_file_is_run_again_and_its_old_files_set_aside(
+    tmp_path, capsys
+):
+    path = _series_file(tmp_path / "mine.npz")
+    out, work = tmp_path / "r.jsonl", tmp_path / "w"
+
+    def jobs():
+        return labels.jobs(
+            [f"file:{path}"],
+            splits=("paper",),
+            seeds=[0],
+            budgets=(0, 2),
+            params=TINY,
+            peers=(),
+            work=work,
+        )
+
+    first = list(run_jobs(jobs(), out, protocol="labels", progress=False))
+    (old,) = {r["data"] for r in first}
+    _series_file(path, n_anomalous=40)  # the labels fixed, the same name
+    store = list(run_jobs(jobs(), out, protocol="labels", progress=False))
+    assert len(store) == 2 * len(first)  # every run made again
+    assert len({r["data"] for r in store}) == 2
+    assert "the series file's contents changed; set aside" in capsys.readouterr().err
+    tid = "file_mine__paper"
+    assert (work / "tasks" / tid / f"seed0.npz.data{old}").exists()
+
+
+@pytest.mark.parametrize(
+    "n_train, n_test, split, message",
+    [
+        (5, 1500, "paper", "training part holds 5 rows, fewer than one window"),
+        (800, 40, "paper", r"'paper' split's pool \(20% of 40 test rows: 8\)"),
+    ],
+)
+def test_a_series_too_short_for_its_windows_is_refused_before_any_run(
+    tmp_path, n_train, n_test, split, message
+):
+    path = tmp_path / "short.npz"
+    data = make_telemetry(n_train=800, n_test=1500, random_state=0)
+    y = np.zeros(n_test, dtype=int)
+    y[n_test // 2] = 1
+    np.savez(
+        path, X_train=data.X_train[:n_train], X_test=data.X_test[:n_test], y_test=y
+    )
+    with pytest.raises(ValueError, match=message):
+        labels.jobs([f"file:{path}"], splits=(split,), params=TINY, work=tmp_path)

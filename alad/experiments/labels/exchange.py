@@ -83,8 +83,9 @@ def write_task_file(
     ``X_pool`` of the windows queried up to ``b`` windows (whole windows of
     ``window_size`` rows, window after window) and ``y_b<b>`` their labels.
     ``meta``: a JSON string with the task, split, seed, budgets, window size,
-    the backbone whose queries these are, the pool's rows in the test series
-    and the seam of the evaluation part.
+    the backbone whose queries these are, the pool's rows in the test series,
+    the seam of the evaluation part and, for a series file, the digest of
+    its contents (``data``).
     """
     meta = {
         "task": task.name,
@@ -98,6 +99,8 @@ def write_task_file(
         "pool_rows": [split.start, split.stop],
         "eval_seam": split.seam,
     }
+    if task.digest is not None:  # a series file's contents (Task.digest)
+        meta["data"] = task.digest
     arrays = {
         "X_train": np.asarray(task.X_train, dtype=np.float64),
         "X_pool": np.asarray(split.X_pool, dtype=np.float64),

@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import numbers
 import shlex
 import subprocess
 import sys
@@ -23,7 +24,7 @@ import numpy as np
 
 from ..engine import Job, check_params, record_key
 from ..store import atomic_write
-from ..tasks import DATASETS, Task, load_tasks
+from ..tasks import DATASETS, Task, load_all_tasks
 from .exchange import (
     LABEL_PEERS,
     UNSUPERVISED_PEERS,
@@ -103,30 +104,39 @@ def _anomalous_windows(y_pool, idx, window_size) -> int:
     return int(np.asarray(y_pool)[idx].reshape(-1, window_size).max(axis=1).sum())
 
 
-def _retire_other_pool(work: Path, tid: str, seed: int, split: LabelSplit) -> None:
-    """Set aside a task file and score files made for another pool.
+def _retire_other_pool(
+    work: Path, tid: str, seed: int, split: LabelSplit, digest: str | None
+) -> None:
+    """Set aside a task file and score files made for another pool or data.
 
-    A task file's folder names the task, split and seed, not the pool: a run
-    at another pool ratio finds the files of the earlier one, which the
-    peers' runner would take for done. Renamed (nothing is deleted) to
-    ``tasks/<task>/seed<k>.npz.pool<start>-<stop>`` and
-    ``scores/<task>/seed<k>.pool<start>-<stop>/``, which nothing reads.
+    A task file's folder names the task, split and seed, not the pool nor
+    the data: a run at another pool ratio, or on a series file whose
+    contents changed (``digest``, :class:`~alad.experiments.tasks.Task`),
+    finds the files of the earlier one, which the peers' runner would take
+    for done. Renamed (nothing is deleted) to
+    ``tasks/<task>/seed<k>.npz.<tag>`` and ``scores/<task>/seed<k>.<tag>/``,
+    which nothing reads; the tag is ``pool<start>-<stop>`` or ``data<digest>``.
     """
     path = task_file(work, tid, seed)
     if not path.exists():
         return
     with np.load(path) as data:
-        rows = json.loads(str(data["meta"]))["pool_rows"]
-    if rows == [split.start, split.stop]:
+        meta = json.loads(str(data["meta"]))
+    rows, data_was = meta["pool_rows"], meta.get("data")
+    if data_was != digest:
+        tag, why = f"data{data_was}", "the series file's contents changed"
+    elif rows != [split.start, split.stop]:
+        tag = f"pool{rows[0]}-{rows[1]}"
+        now = f"{split.start}-{split.stop}"
+        why = f"the pool is now rows {now}, not {rows[0]}-{rows[1]}"
+    else:
         return
-    tag = f"pool{rows[0]}-{rows[1]}"
     scores = score_path(work, tid, seed, "x").parent
     moved = [path.rename(path.with_name(f"{path.name}.{tag}"))]
     if scores.exists():
         moved.append(scores.rename(scores.with_name(f"{scores.name}.{tag}")))
     print(
-        f"{tid} seed {seed}: the pool is now rows {split.start}-{split.stop}, "
-        f"not {rows[0]}-{rows[1]}; set aside: " + ", ".join(map(str, moved)),
+        f"{tid} seed {seed}: {why}; set aside: " + ", ".join(map(str, moved)),
         file=sys.stderr,
     )
 
@@ -258,7 +268,7 @@ def _run_alad(
         return det, time.perf_counter() - start
 
     if query_source:
-        _retire_other_pool(work, tid, seed, split)
+        _retire_other_pool(work, tid, seed, split, task.digest)
     labelled = [b for b in budgets if b > 0]
     need_curve = any(key("with labels", b) not in done for b in budgets) or (
         query_source and not task_file(work, tid, seed).exists()
@@ -361,6 +371,32 @@ def digest_of_rows(idx) -> str:
     return hashlib.sha1(idx.tobytes()).hexdigest()[:12]
 
 
+def _read_peer_scores(path: Path, shape: tuple) -> tuple[str, np.ndarray, dict]:
+    """A peer's scores and the ``.json`` beside them, or why they are refused.
+
+    Refused (the reason, a non-empty string): a file that is no NumPy array
+    (a runner stopped while writing it), scores of another length than the
+    evaluation part or not finite, a ``.json`` that is no JSON object.
+    """
+    try:
+        scores = np.load(path, allow_pickle=False)
+        scores = np.asarray(scores, dtype=np.float64)
+    except (OSError, EOFError, ValueError, TypeError):
+        return "not a NumPy array of scores", None, {}
+    if scores.shape != shape:
+        return f"{len(scores)} scores for {shape[0]} timesteps", None, {}
+    if not np.isfinite(scores).all():
+        return "scores not finite", None, {}
+    meta = path.with_suffix(".json")
+    try:
+        info = json.loads(meta.read_text()) if meta.exists() else {}
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        info = None
+    if not isinstance(info, dict):
+        return f"{meta.name} is not a JSON object; run the peer again", None, {}
+    return "", scores, info
+
+
 def _run_peers(
     split: LabelSplit,
     *,
@@ -387,15 +423,10 @@ def _run_peers(
             why = err.read_text().strip().splitlines()[-1] if err.exists() else ""
             missing.append(f"{path}" + (f" (failed: {why})" if why else ""))
             continue
-        scores = np.load(path).astype(np.float64)
-        if scores.shape != split.y_eval.shape or not np.isfinite(scores).all():
-            missing.append(
-                f"{path} (refused: {scores.shape[0]} scores for "
-                f"{split.y_eval.shape[0]} timesteps, or not finite)"
-            )
+        refused, scores, info = _read_peer_scores(path, split.y_eval.shape)
+        if refused:
+            missing.append(f"{path} (refused: {refused})")
             continue
-        meta = path.with_suffix(".json")
-        info = json.loads(meta.read_text()) if meta.exists() else {}
         yield {
             **fields,
             "key": key,
@@ -405,6 +436,36 @@ def _run_peers(
             "seconds": info.get("seconds"),
             "peer": peer_summary(info),
         }
+
+
+def _check_windows_fit(tasks, splits, ratios, params) -> None:
+    """Refuse now a task whose training part or pool holds no whole window.
+
+    Its runs would fail at the first ``fit`` or ``query``, after the runs
+    before them, with a traceback: said here, before anything is trained.
+    """
+    from ...detectors import ActiveReconstructionDetector
+
+    window = params.get("window_size", ActiveReconstructionDetector().window_size)
+    if not isinstance(window, numbers.Integral):
+        return  # "auto": a period found in each series, at most its length
+    for task in tasks:
+        if len(task.X_train) < window:
+            raise ValueError(
+                f"{task.name}: its training part holds {len(task.X_train)} rows, "
+                f"fewer than one window of {window} (window_size in --params)."
+            )
+        for kind in splits:
+            ratio = pool_ratio_of(ratios, task, kind)
+            pool = int(np.floor(ratio * len(task.y_test)))
+            if pool < window or pool == len(task.y_test):
+                raise ValueError(
+                    f"{task.name}: the {kind!r} split's pool ({ratio:.0%} of "
+                    f"{len(task.y_test)} test rows: {pool}) holds no window of "
+                    f"{window} rows with an evaluation part beside it; give "
+                    f"--pool-ratio {task.dataset}=R, another --split, or a "
+                    "smaller window_size in --params."
+                )
 
 
 def jobs(
@@ -488,18 +549,20 @@ def jobs(
         fixed=("backbone", "random_state"),
         variants=[{"backbone": b, "random_state": s} for b in backbones for s in seeds],
     )
-    tasks = []
-    for spec in datasets:
-        tasks += [spec] if isinstance(spec, Task) else load_tasks(spec, data_home)
+    tasks = load_all_tasks(datasets, data_home)
+    _check_windows_fit(tasks, splits, ratios, params)
 
     def base_of(task, split, seed):
-        return {
+        base = {
             "task": task.name,
             "dataset": task.dataset,
             "split": split,
             "seed": seed,
             "pool_ratio": pool_ratio_of(ratios, task, split),
         }
+        if task.digest is not None:  # a series file: its contents, not its name
+            base["data"] = task.digest
+        return base
 
     def meta_of(split):
         return {
