@@ -212,6 +212,52 @@ def test_three_rounds_with_the_keyboard(browser, fitted, pool, tmp_path):
     assert not np.array_equal(after, before)
 
 
+@needs_chromium
+def test_a_univariate_series_is_labelled_on_the_page(browser, telemetry, tmp_path):
+    # a univariate detector at the defaults scans its scores over widths (a
+    # score smoother the session's model files must hold) and shows one channel
+    from alad.labelling.server import LabellingServer
+
+    from .conftest import tiny_detector
+
+    series = telemetry.X_test[:1000, :1]
+    det = tiny_detector().fit(telemetry.X_train[:, :1])
+    session = LabellingSession.create(tmp_path / "s", det, series, per_round=3)
+    server = LabellingServer(session, labeller="tester").start()
+    errors = []
+    try:
+        page = browser.new_page(viewport={"width": 1200, "height": 900})
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.set_default_timeout(60_000)
+        page.goto(server.url)
+        for round_ in (1, 2):
+            page.wait_for_function(
+                f"document.body.dataset.round === '{round_}' && "
+                "document.body.dataset.busy === '0'"
+            )
+            assert page.locator("#charts .u-over").count() >= 1
+            for i, w in enumerate(session.pending_query):
+                page.wait_for_function(f"document.body.dataset.window === '{w}'")
+                label = "anomaly" if i == 0 else "normal"
+                page.keyboard.press(label[0])
+                _wait_label(page, w, label)
+            page.keyboard.press("Enter")
+            page.wait_for_selector("#progress:not([hidden])")
+        page.wait_for_function(
+            "document.body.dataset.round === '3' && document.body.dataset.busy === '0'"
+        )
+    finally:
+        server.stop()
+    assert errors == []
+    reopened = LabellingSession.open(tmp_path / "s")
+    assert reopened.n_rounds == 2
+    assert reopened.detector.n_labelled_windows_ == 6
+    np.testing.assert_array_equal(
+        reopened.detector.decision_function(series),
+        session.detector.decision_function(series),
+    )
+
+
 def _request(url, data=None, headers=None, host=None):
     """Status and JSON of a request to the live server (urllib, no extra client)."""
     import json
