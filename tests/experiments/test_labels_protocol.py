@@ -943,3 +943,32 @@ def test_a_series_too_short_for_its_windows_is_refused_before_any_run(
     )
     with pytest.raises(ValueError, match=message):
         labels.jobs([f"file:{path}"], splits=(split,), params=TINY, work=tmp_path)
+
+
+def test_the_notes_count_evaluation_parts_of_one_class():
+    def rec(task, eval_anomalous, metrics):
+        return {
+            "protocol": "labels",
+            "task": task,
+            "dataset": "file",
+            "split": "anomalous",
+            "seed": 0,
+            "method": "alad:transformer",
+            "family": "alad",
+            "setting": "w/o labels",
+            "budget": None,
+            "rule": "whole",
+            "pool_anomalous_rows": 5,
+            "eval_anomalous_rows": eval_anomalous,
+            "metrics": metrics,
+        }
+
+    scored = {m: 0.5 for m in labels.METRIC_NAMES}
+    records = [
+        rec("file/a", 10, scored),
+        rec("file/b", 0, None),
+        rec("file/c", 90, None),
+    ]
+    text = labels.format_report(records)
+    # no anomalous row (b) or no normal row (c): neither can be scored
+    assert "2 evaluation part(s) without any anomalous row (or without" in text

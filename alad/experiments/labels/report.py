@@ -321,7 +321,9 @@ def _split_notes(records, split) -> str:
             seen[(r["task"], r["seed"])] = (
                 r["rule"],
                 r["pool_anomalous_rows"],
-                r["eval_anomalous_rows"],
+                # no metric: the evaluation part holds one class only (no
+                # anomalous row, or, rarer, no normal row)
+                r["eval_anomalous_rows"] if r.get("metrics") is not None else 0,
             )
     rules = defaultdict(int)
     for rule, _pool, _ in seen.values():
@@ -342,8 +344,8 @@ def _split_notes(records, split) -> str:
         f"Split {split!r}: {len(seen)} (task, seed) pools, {parts}; "
         f"{empty} without any anomalous row."
         + (
-            f" {unscored} evaluation part(s) without any anomalous row: not "
-            "scored, left out of the means."
+            f" {unscored} evaluation part(s) without any anomalous row (or "
+            "without any normal row): not scored, left out of the means."
             if unscored
             else ""
         )
