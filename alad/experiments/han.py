@@ -87,6 +87,18 @@ class Split:
     y_eval: np.ndarray
 
 
+def _data(task: Task) -> tuple[str, ...]:
+    """A series file's digest (:class:`~alad.experiments.tasks.Task`), or
+    nothing: the shared data sets' records and caches keep their names."""
+    return () if task.digest is None else (task.digest,)
+
+
+def _data_field(task: Task) -> dict:
+    """A series file's records carry the digest of its contents (``data``):
+    after the file changes, its runs are made again."""
+    return {} if task.digest is None else {"data": task.digest}
+
+
 def make_split(task: Task, unlabeled_ratio: float, validation_ratio: float) -> Split:
     """The paper's partition (Figure 3), with an optional validation slice.
 
@@ -169,7 +181,7 @@ def _pretrained(
     feedback = ActiveReconstructionDetector._feedback_params
     fit_params = {k: v for k, v in params.items() if k not in feedback}
     params = {**TABLE2_FEEDBACK, **params}
-    name = record_key(task.name, backbone, seed, fit_params, tag)
+    name = record_key(task.name, backbone, seed, fit_params, tag, *_data(task))
     path = cache_dir / "models" / f"{name}.pkl"
     if path.exists():
         with path.open("rb") as f:
@@ -222,6 +234,7 @@ def run_backbone(
         "params": params,
         "unlabeled_ratio": unlabeled_ratio,
         "validation": split.X_val is not None,
+        **_data_field(task),
     }
 
     def key_of(setting, config=None):
@@ -338,6 +351,7 @@ def run_baseline(
         "unlabeled_ratio": unlabeled_ratio,
         "validation": split.X_val is not None,
         "setting": "w/o unlabeled",
+        **_data_field(task),
     }
     key = record_key(base)
     if key in done:
@@ -450,7 +464,7 @@ def jobs(
     def job(task, method, seed):
         def run(done):
             split = make_split(task, unlabeled_ratio, validation_ratio)
-            stem = task.name.replace("/", "_")
+            stem = "_".join([task.name.replace("/", "_"), *_data(task)])
             labels = (
                 cache_dir
                 / "labels"

@@ -309,3 +309,32 @@ def test_the_han_protocol_keeps_the_table2_feedback_schedule(tmp_path):
         "t",
     )
     assert det.pool_replay == 0.5 and det.feedback_steps is None
+
+
+def test_a_changed_series_file_is_run_again(tmp_path):
+    # a series file's records and cached fits carry its contents' digest
+    data = make_telemetry(n_train=800, n_test=1200, random_state=0)
+    path = tmp_path / "mine.npz"
+    out = tmp_path / "results.jsonl"
+
+    def bench(y_test):
+        np.savez(path, X_train=data.X_train, X_test=data.X_test, y_test=y_test)
+        return list(
+            run_benchmark(
+                [f"file:{path}"],
+                settings=("w/o unlabeled",),
+                baselines=[],
+                params=TINY,
+                out=out,
+                cache_dir=tmp_path / "cache",
+                progress=False,
+            )
+        )
+
+    first = bench(data.y_test)
+    assert {r["data"] for r in first} and len(first) >= 1
+    fixed = data.y_test.copy()
+    fixed[:5] = 1  # labels corrected, the same file name
+    store = bench(fixed)
+    assert len(store) == 2 * len(first)
+    assert len({r["data"] for r in store}) == 2
