@@ -160,11 +160,11 @@ def _read_tsbad_csv(path: Path):
         raise ValueError(f"{path.name} has no column 'Label'; its columns: {header}.")
     if not rows:
         raise ValueError(f"{path.name} has a header and no rows.")
-    for number, row in enumerate(rows, start=2):
+    for number, row in enumerate(rows, start=1):
         if len(row) != len(header):
             raise ValueError(
-                f"{path.name}: line {number} has {len(row)} fields, the header "
-                f"{len(header)}."
+                f"{path.name}: data row {number} (blank lines not counted) has "
+                f"{len(row)} fields, the header {len(header)}."
             )
     if not header[0].strip():
         warnings.warn(

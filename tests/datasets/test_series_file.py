@@ -46,7 +46,7 @@ def test_tsbad_csv_cuts_the_prefix_named_in_the_file_after_dropping_missing_rows
         (TSBAD_NAME, "Data,Label", ["1,2"] * 9, r"0 \(normal\) and 1"),
         (TSBAD_NAME, "Data,Label", ["1,0"] * 4, "does not fit"),
         (TSBAD_NAME, "Data,Label", [], "a header and no rows"),
-        (TSBAD_NAME, "Data,Label", ["1,0"] * 4 + ["1"] + ["1,0"] * 4, "line 6 has 1"),
+        (TSBAD_NAME, "Data,Label", ["1,0"] * 4 + ["1"] + ["1,0"] * 4, "row 5 .* has 1"),
     ],
 )
 def test_a_csv_that_does_not_fit_names_the_file_and_why(

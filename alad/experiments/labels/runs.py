@@ -371,7 +371,7 @@ def digest_of_rows(idx) -> str:
     return hashlib.sha1(idx.tobytes()).hexdigest()[:12]
 
 
-def _read_peer_scores(path: Path, shape: tuple) -> tuple[str, np.ndarray, dict]:
+def _read_peer_scores(path: Path, shape: tuple) -> tuple[str, np.ndarray | None, dict]:
     """A peer's scores and the ``.json`` beside them, or why they are refused.
 
     Refused (the reason, a non-empty string): a file that is no NumPy array
