@@ -71,7 +71,7 @@ def load_series_file(path: str | os.PathLike) -> Bunch:
     >>> data.X_train.shape, data.X_test.shape, int(data.y_test.sum())
     ((8, 1), (4, 1), 2)
     """
-    path = Path(path)
+    path = Path(path).expanduser()
     if not path.is_file():
         raise FileNotFoundError(f"no such series file: {path}")
     suffix = path.suffix.lower()

@@ -137,3 +137,14 @@ def test_an_npz_that_is_no_archive_of_numbers_is_named(tmp_path, write, message)
     with pytest.raises(ValueError, match=message) as caught:
         load_series_file(path)
     assert "mine.npz" in str(caught.value) and "pickle" not in str(caught.value)
+
+
+def test_a_path_from_the_home_folder_is_expanded(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    np.savez(
+        tmp_path / "mine.npz",
+        X_train=np.zeros(8),
+        X_test=np.ones(4),
+        y_test=[0, 1, 0, 0],
+    )
+    assert load_series_file("~/mine.npz").name == "mine"
