@@ -22,23 +22,20 @@ import copy
 import cProfile
 import pstats
 import statistics
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
 
 import alad.training.nets as nets
 from alad import ActiveReconstructionDetector
-from alad.datasets import load_gecco, load_msl, split_unlabeled
+from alad.datasets import split_unlabeled
 from alad.experiments.machine import cpu_model
 
-
-def _load(name: str):
-    if name == "gecco":
-        return load_gecco()
-    if name.startswith("msl:"):
-        return load_msl(name.split(":", 1)[1])
-    raise SystemExit(f"--dataset must be gecco or msl:ENTITY, got {name!r}")
+sys.path.insert(0, str(Path(__file__).parent))
+from interactive_round import load  # noqa: E402
 
 
 def _round_that_trains(det, split, per_round: int, max_rounds: int):
@@ -71,7 +68,7 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     print(f"{cpu_model()}, torch {torch.__version__}, {args.threads} thread(s)")
-    data = _load(args.dataset)
+    data = load(args.dataset)
     split = split_unlabeled(data.X_test, data.y_test, args.pool_ratio)
     det = ActiveReconstructionDetector(random_state=args.seed).fit(data.X_train)
     idx, y = _round_that_trains(det, split, args.per_round, 20)
