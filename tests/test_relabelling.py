@@ -114,3 +114,18 @@ def test_nafal_moves_a_relabelled_sample_and_charges_it_once(naf):
     assert det.n_labelled_ == 6 and len(det._anomaly_x) == 0
     with pytest.raises(ValueError, match="exceed the remaining budget"):
         det.partial_fit(pool[:7], np.zeros(7))
+
+
+def test_nafal_counts_its_committed_rounds_as_the_other_detector(naf):
+    fitted, pool = naf
+    det = copy.deepcopy(fitted)
+    assert det.n_feedback_rounds_ == 0
+    det.partial_fit(pool[:2], np.zeros(2))
+    det.partial_fit(pool[:2], np.array([1.0, 0.0]))  # a correction is a round
+    assert det.n_feedback_rounds_ == 2 == len(det.feedback_history_)
+    # a detector pickled before the count: its committed rounds
+    state = det.__getstate__()
+    del state["n_feedback_rounds_"]
+    again = NAFALDetector.__new__(NAFALDetector)
+    again.__setstate__(state)
+    assert again.n_feedback_rounds_ == 2

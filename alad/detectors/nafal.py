@@ -348,6 +348,9 @@ class NAFALDetector(BaseDetector):
         and training.
     n_labelled_ : int
         Samples labelled through :meth:`partial_fit`.
+    n_feedback_rounds_ : int
+        Completed :meth:`partial_fit` rounds (a rolled-back round does not
+        count; ``feedback_history_`` lists them all).
     feedback_history_ : list of dict
         Per :meth:`partial_fit` round: normals and anomalies added, the hinge
         target, losses, whether the round was rolled back, and the head's
@@ -1014,6 +1017,7 @@ class NAFALDetector(BaseDetector):
             )
         self.n_train_ = len(self._fit_x)
         self.n_labelled_ = 0
+        self.n_feedback_rounds_ = 0
         self._told = np.empty(0, dtype="S16")
         self._bind_fit_params()
         self.feedback_history_ = []
@@ -1234,6 +1238,10 @@ class NAFALDetector(BaseDetector):
         "_head_features": lambda det: "inputs",
         # the flow's scores of the training data were not kept: rescore once
         "_fit_flow_scores": lambda det: None,
+        # the rounds were counted later: those committed
+        "n_feedback_rounds_": lambda det: sum(
+            not entry.get("rolled_back", False) for entry in det.feedback_history_
+        ),
     }
 
     _feedback_params = frozenset(
@@ -1429,6 +1437,7 @@ class NAFALDetector(BaseDetector):
             self._warn_diverged(f"Feedback round {round_index}", "lr or max_grad_norm")
         else:
             self.n_labelled_ += n_first
+            self.n_feedback_rounds_ += 1
             self._told = np.union1d(self._told, fingerprints(samples))
         self.feedback_history_ = [
             *self.feedback_history_,
