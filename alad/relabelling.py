@@ -18,15 +18,17 @@ from .thresholds import fingerprints
 __all__ = ["last_of_each", "labelled_again"]
 
 
-def last_of_each(rows: np.ndarray) -> np.ndarray:
-    """Positions of the last of each distinct row of ``rows``, in order.
+def last_of_each(prints: np.ndarray) -> np.ndarray:
+    """Positions of the last of each distinct digest of ``prints``, in order.
+
+    ``prints``: the rows' :func:`~alad.thresholds.fingerprints`, which the
+    caller keeps (they are what ``query`` is told about).
 
     Examples
     --------
-    >>> last_of_each(np.array([[1.0], [2.0], [1.0]]))
+    >>> last_of_each(fingerprints(np.array([[1.0], [2.0], [1.0]])))
     array([1, 2])
     """
-    prints = fingerprints(rows)
     _, from_end = np.unique(prints[::-1], return_index=True)
     return np.sort(len(prints) - 1 - from_end)
 

@@ -8,6 +8,7 @@ import pytest
 from alad import ActiveReconstructionDetector, NAFALDetector
 from alad.datasets import make_telemetry
 from alad.relabelling import labelled_again, last_of_each
+from alad.thresholds import fingerprints
 
 W = 10
 TINY = {"d_model": 16, "n_heads": 2, "n_layers": 1, "d_ff": 16}
@@ -41,7 +42,7 @@ def naf():
 
 def test_helpers_keep_the_last_of_each_row_and_count_first_labels():
     rows = np.array([[1.0], [2.0], [1.0], [3.0]])
-    assert last_of_each(rows).tolist() == [1, 2, 3]
+    assert last_of_each(fingerprints(rows)).tolist() == [1, 2, 3]
     kept, n_first = labelled_again(rows[[0, 1]], rows[[1, 3]])
     assert kept.tolist() == [True, False] and n_first == 1
 

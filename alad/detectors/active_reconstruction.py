@@ -1719,8 +1719,9 @@ default="window"
             raise ValueError("y holds no label (all nan); nothing to learn from.")
         # a window labelled again (a correction, or the whole pool passed with
         # every label so far) replaces its earlier label and is charged once
-        distinct = last_of_each(windows)
-        windows, labels = windows[distinct], labels[distinct]
+        prints = fingerprints(windows)
+        distinct = last_of_each(prints)
+        windows, labels, prints = windows[distinct], labels[distinct], prints[distinct]
         new_windows = self._standardized(windows)
         kept, n_first = labelled_again(self._labelled_windows, new_windows)
         self._check_within_budget(n_first)
@@ -1796,7 +1797,7 @@ default="window"
             )
         else:
             scores, level = self._detrended_training(raw)
-            told = np.union1d(self._told, fingerprints(windows))
+            told = np.union1d(self._told, prints)
             n_labelled = self.n_labelled_windows_ + n_first
             head, head_pool, reference, weight, scores, forest = self._round_head(
                 net.module_,

@@ -1412,8 +1412,10 @@ class NAFALDetector(BaseDetector):
         if not known.any():
             raise ValueError("y holds no label (all nan); nothing to learn from.")
         # a sample labelled again replaces its earlier label, charged once
-        distinct = last_of_each(X[known])
-        samples, labels = X[known][distinct], y[known][distinct]
+        samples, labels = X[known], y[known]
+        prints = fingerprints(samples)
+        distinct = last_of_each(prints)
+        samples, labels, prints = samples[distinct], labels[distinct], prints[distinct]
         flat = self._standardized(samples)
         fitted, normal = np.split(self._train_x, [len(self._fit_x)])
         kept, n_first = labelled_again(np.concatenate([normal, self._anomaly_x]), flat)
@@ -1438,7 +1440,7 @@ class NAFALDetector(BaseDetector):
         else:
             self.n_labelled_ += n_first
             self.n_feedback_rounds_ += 1
-            self._told = np.union1d(self._told, fingerprints(samples))
+            self._told = np.union1d(self._told, prints)
         self.feedback_history_ = [
             *self.feedback_history_,
             {

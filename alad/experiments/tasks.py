@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -166,8 +167,8 @@ def load_all_tasks(specs, data_home=None) -> list[Task]:
     tasks = []
     for spec in specs:
         tasks += [spec] if isinstance(spec, Task) else load_tasks(spec, data_home)
-    names = [task.name for task in tasks]
-    twice = sorted({name for name in names if names.count(name) > 1})
+    counts = Counter(task.name for task in tasks)
+    twice = sorted(name for name, n in counts.items() if n > 1)
     if twice:
         raise ValueError(
             f"more than one task is named {', '.join(map(repr, twice))}: a series "

@@ -68,6 +68,7 @@ from .split import (
     make_label_split,
     pool_ratio_of,
     pool_ratios,
+    pool_rows,
     pool_start,
     pool_windows,
 )
@@ -92,6 +93,7 @@ __all__ = [
     "PAPER_POOL_RATIO",
     "pool_ratio_of",
     "pool_ratios",
+    "pool_rows",
     "pool_start",
     "pool_windows",
     "pooled_curves",

@@ -40,6 +40,7 @@ from .split import (
     make_label_split,
     pool_ratio_of,
     pool_ratios,
+    pool_rows,
 )
 
 __all__ = ["BUDGETS", "jobs"]
@@ -457,7 +458,7 @@ def _check_windows_fit(tasks, splits, ratios, params) -> None:
             )
         for kind in splits:
             ratio = pool_ratio_of(ratios, task, kind)
-            pool = int(np.floor(ratio * len(task.y_test)))
+            pool = pool_rows(task, ratio)
             if pool < window or pool == len(task.y_test):
                 raise ValueError(
                     f"{task.name}: the {kind!r} split's pool ({ratio:.0%} of "

@@ -25,6 +25,7 @@ __all__ = [
     "PAPER_POOL_RATIO",
     "pool_ratio_of",
     "pool_ratios",
+    "pool_rows",
     "pool_start",
     "pool_windows",
 ]
@@ -122,8 +123,7 @@ def make_label_split(task: Task, kind: str, pool_ratio: float, seed: int) -> Lab
     (Han et al.'s Figure 3, the same for every seed); ``"anomalous"``: a
     stretch of as many rows placed by :func:`pool_start`.
     """
-    n = len(task.y_test)
-    size = int(np.floor(pool_ratio * n))
+    size = pool_rows(task, pool_ratio)
     if kind == "paper":
         start, rule = 0, "paper"
     elif kind == "anomalous":
@@ -196,6 +196,12 @@ def pool_ratio_of(
     return ratios.get(task.dataset, ratios["default"])
 
 
+def pool_rows(task: Task, pool_ratio: float) -> int:
+    """Rows of ``task``'s pool: ``floor(pool_ratio * n)`` of its ``n`` test
+    rows, whatever the split and the seed."""
+    return int(np.floor(pool_ratio * len(task.y_test)))
+
+
 def pool_windows(
     datasets, pool_ratio=POOL_RATIO, *, window_size: int = 50, data_home=None
 ) -> dict[str, int]:
@@ -221,13 +227,10 @@ def pool_windows(
     windows : dict
         Task name -> whole windows in its pool.
     """
-    from ..tasks import load_tasks
+    from ..tasks import load_all_tasks
 
-    tasks = []
-    for spec in datasets:
-        tasks += [spec] if isinstance(spec, Task) else load_tasks(spec, data_home)
+    tasks = load_all_tasks(datasets, data_home)
     ratios = pool_ratios(pool_ratio, {*DATASETS, *(t.dataset for t in tasks)})
     return {
-        t.name: int(np.floor(pool_ratio_of(ratios, t) * len(t.y_test))) // window_size
-        for t in tasks
+        t.name: pool_rows(t, pool_ratio_of(ratios, t)) // window_size for t in tasks
     }
