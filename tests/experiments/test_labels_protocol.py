@@ -972,3 +972,31 @@ def test_the_notes_count_evaluation_parts_of_one_class():
     text = labels.format_report(records)
     # no anomalous row (b) or no normal row (c): neither can be scored
     assert "2 evaluation part(s) without any anomalous row (or without" in text
+
+
+def test_the_report_counts_the_runs_behind_each_mean():
+    def rec(method, family, setting, budget, seed, scored=True):
+        return {
+            "protocol": "labels",
+            "task": "gecco",
+            "dataset": "gecco",
+            "split": "anomalous",
+            "seed": seed,
+            "method": method,
+            "family": family,
+            "setting": setting,
+            "budget": budget,
+            "metrics": {m: 0.5 for m in labels.METRIC_NAMES} if scored else None,
+        }
+
+    records = [rec("alad:transformer", "alad", "w/o labels", None, s) for s in range(3)]
+    records += [rec("alad:transformer", "alad", "with labels", 50, s) for s in range(3)]
+    # a label peer that could not learn on seed 2 (no anomalous window labelled)
+    records += [rec("extratrees", "labels", "with labels", 50, s) for s in range(2)]
+    records += [rec("extratrees", "labels", "with labels", 50, 2, scored=False)]
+    text = labels.format_report(records)
+    assert "Runs behind the means, split 'anomalous'" in text
+    lines = text.splitlines()
+    assert "| gecco | extratrees | - | 2/3 |" in lines
+    assert "| gecco | alad:transformer with labels | - | 3/3 |" in lines
+    assert "| gecco | alad:transformer w/o labels | 3/3 | - |" in lines
