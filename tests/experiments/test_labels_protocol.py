@@ -526,21 +526,24 @@ def test_report_prints_the_comparison(run):
     assert ".. list-table:: At 4 labelled windows" in rst
 
 
-def test_comparison_says_whether_labels_help():
-    def rec(method, family, setting, budget, value, seed=0):
-        return {
-            "protocol": "labels",
-            "task": "gecco",
-            "dataset": "gecco",
-            "split": "anomalous",
-            "seed": seed,
-            "method": method,
-            "family": family,
-            "setting": setting,
-            "budget": budget,
-            "metrics": {m: value for m in labels.METRIC_NAMES},
-        }
+def _gecco_record(method, family, setting, budget, value=0.5, seed=0):
+    """A record of GECCO's anomalous split, every metric ``value`` (None: unscored)."""
+    return {
+        "protocol": "labels",
+        "task": "gecco",
+        "dataset": "gecco",
+        "split": "anomalous",
+        "seed": seed,
+        "method": method,
+        "family": family,
+        "setting": setting,
+        "budget": budget,
+        "metrics": None if value is None else {m: value for m in labels.METRIC_NAMES},
+    }
 
+
+def test_comparison_says_whether_labels_help():
+    rec = _gecco_record
     records = [
         rec("alad:usad", "alad", "w/o labels", None, 0.5),
         rec("alad:usad", "alad", "pool as normal", None, 0.6),
@@ -976,18 +979,8 @@ def test_the_notes_count_evaluation_parts_of_one_class():
 
 def test_the_report_counts_the_runs_behind_each_mean():
     def rec(method, family, setting, budget, seed, scored=True):
-        return {
-            "protocol": "labels",
-            "task": "gecco",
-            "dataset": "gecco",
-            "split": "anomalous",
-            "seed": seed,
-            "method": method,
-            "family": family,
-            "setting": setting,
-            "budget": budget,
-            "metrics": {m: 0.5 for m in labels.METRIC_NAMES} if scored else None,
-        }
+        value = 0.5 if scored else None
+        return _gecco_record(method, family, setting, budget, value, seed)
 
     records = [rec("alad:transformer", "alad", "w/o labels", None, s) for s in range(3)]
     records += [rec("alad:transformer", "alad", "with labels", 50, s) for s in range(3)]
