@@ -33,31 +33,42 @@ def last_of_each(prints: np.ndarray) -> np.ndarray:
     return np.sort(len(prints) - 1 - from_end)
 
 
-def labelled_again(stored: np.ndarray, new: np.ndarray) -> tuple[np.ndarray, int]:
+def labelled_again(
+    stored: np.ndarray, new: np.ndarray, prints: np.ndarray, told: np.ndarray
+) -> tuple[np.ndarray, int]:
     """Which ``stored`` rows the distinct rows ``new`` label again.
 
     Parameters
     ----------
     stored : ndarray of shape (n, ...)
-        Rows labelled before (as the detector keeps them: standardised).
+        Rows labelled before, as the detector keeps them (scaled).
     new : ndarray of shape (m, ...)
-        Rows labelled now, distinct (:func:`last_of_each`), kept alike.
+        Rows labelled now, distinct (:func:`last_of_each`), scaled alike.
+    prints : ndarray of shape (m,)
+        The :func:`~alad.thresholds.fingerprints` of ``new`` as given,
+        before scaling.
+    told : ndarray
+        The fingerprints of every row labelled before, as given.
 
     Returns
     -------
     kept : ndarray of bool of shape (n,)
-        The stored rows that ``new`` does not label again.
+        The stored rows that ``new`` does not label again: those the model
+        cannot tell from a row of ``new`` (a scaling that clips, such as
+        ``NAFALDetector(scaling="quantile")``, maps samples beyond the
+        training range to one row) take its label.
     n_first : int
-        Rows of ``new`` labelled for the first time: what the budget is
-        charged.
+        Rows of ``new`` labelled for the first time, by their values as
+        given: what the budget is charged. Two samples that the scaling
+        maps to one row are two labels of the person's.
 
     Examples
     --------
     >>> stored, new = np.array([[1.0], [2.0]]), np.array([[2.0], [3.0]])
-    >>> kept, n_first = labelled_again(stored, new)
+    >>> told = fingerprints(stored)
+    >>> kept, n_first = labelled_again(stored, new, fingerprints(new), told)
     >>> kept.tolist(), n_first
     ([True, False], 1)
     """
-    stored_prints, new_prints = fingerprints(stored), fingerprints(new)
-    kept = ~np.isin(stored_prints, new_prints)
-    return kept, len(new) - int(np.isin(new_prints, stored_prints).sum())
+    kept = ~np.isin(fingerprints(stored), fingerprints(new))
+    return kept, len(prints) - int(np.isin(prints, told).sum())

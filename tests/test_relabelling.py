@@ -1,6 +1,7 @@
 """A window or sample labelled again is learnt from once, with its latest label."""
 
 import copy
+import warnings
 
 import numpy as np
 import pytest
@@ -43,7 +44,8 @@ def naf():
 def test_helpers_keep_the_last_of_each_row_and_count_first_labels():
     rows = np.array([[1.0], [2.0], [1.0], [3.0]])
     assert last_of_each(fingerprints(rows)).tolist() == [1, 2, 3]
-    kept, n_first = labelled_again(rows[[0, 1]], rows[[1, 3]])
+    stored, new = rows[[0, 1]], rows[[1, 3]]
+    kept, n_first = labelled_again(stored, new, fingerprints(new), fingerprints(stored))
     assert kept.tolist() == [True, False] and n_first == 1
 
 
@@ -130,3 +132,38 @@ def test_nafal_counts_its_committed_rounds_as_the_other_detector(naf):
     again = NAFALDetector.__new__(NAFALDetector)
     again.__setstate__(state)
     assert again.n_feedback_rounds_ == 2
+
+
+def test_nafal_charges_samples_by_their_values_not_their_scaled_rows():
+    # the quantile scaling maps every sample beyond the training range to one
+    # row: the model cannot tell them apart, the budget must
+    rng = np.random.default_rng(0)
+    det = NAFALDetector(
+        n_transforms=4, max_steps=5, budget=6, scaling="quantile", random_state=0
+    ).fit(rng.normal(size=(200, 2)))
+    a, b = np.array([[10.0, 10.0]]), np.array([[20.0, 30.0]])
+    np.testing.assert_array_equal(det._standardized(a), det._standardized(b))
+    det.partial_fit(a, [1.0])
+    det.partial_fit(b, [1.0])
+    assert det.n_labelled_ == 2 and len(det._told) == 2
+    det.partial_fit(b, [0.0])  # a correction of b: charged nothing more
+    assert det.n_labelled_ == 2
+
+
+@pytest.mark.parametrize("which", ["ard", "naf"])
+def test_a_round_tried_again_after_a_rollback_keeps_its_number(
+    which, ard, naf, series, monkeypatch
+):
+    det = copy.deepcopy(ard if which == "ard" else naf[0])
+    X = series.X_test[: 2 * W] if which == "ard" else naf[1][:2]
+    answers = iter([False, True, True])  # the first round rolls back
+    monkeypatch.setattr(
+        type(det), "_is_sound", staticmethod(lambda *args: next(answers))
+    )
+    for _ in range(3):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            det.partial_fit(X, np.zeros(len(X)))
+    rounds = [(e["round"], e["rolled_back"]) for e in det.feedback_history_]
+    assert rounds == [(1, True), (1, False), (2, False)]
+    assert det.n_feedback_rounds_ == 2

@@ -1723,7 +1723,9 @@ default="window"
         distinct = last_of_each(prints)
         windows, labels, prints = windows[distinct], labels[distinct], prints[distinct]
         new_windows = self._standardized(windows)
-        kept, n_first = labelled_again(self._labelled_windows, new_windows)
+        kept, n_first = labelled_again(
+            self._labelled_windows, new_windows, prints, self._told
+        )
         self._check_within_budget(n_first)
 
         # 2. the labelled windows of this round (and of earlier ones: replay)

@@ -1418,7 +1418,9 @@ class NAFALDetector(BaseDetector):
         samples, labels, prints = samples[distinct], labels[distinct], prints[distinct]
         flat = self._standardized(samples)
         fitted, normal = np.split(self._train_x, [len(self._fit_x)])
-        kept, n_first = labelled_again(np.concatenate([normal, self._anomaly_x]), flat)
+        kept, n_first = labelled_again(
+            np.concatenate([normal, self._anomaly_x]), flat, prints, self._told
+        )
         self._check_within_budget(n_first)
         target = self._anomaly_target()
         kept_normal, kept_anomalous = np.split(kept, [len(normal)])
@@ -1430,7 +1432,9 @@ class NAFALDetector(BaseDetector):
             ),
             hinge_target=target,
         )
-        round_index = len(self.feedback_history_) + 1
+        # numbered by the committed rounds, as the time-series detector does: a
+        # round tried again after a rollback is the same round, with its seed
+        round_index = self.n_feedback_rounds_ + 1
         state, losses, sound = self._train_round(
             state, self.feedback_epochs, self._round_seed(round_index, 6)
         )
