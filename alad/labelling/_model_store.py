@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._atomic import replacing
 from ..score_smoothing import ScoreSmoother
 
 __all__ = ["load_detector", "save_detector", "UnsafeModelError"]
@@ -126,6 +127,11 @@ def _read_arrays(path: Path) -> dict:
             raise _corrupt(path, f"an array cannot be read ({exc})") from exc
 
 
+def _write_json(path: Path, content) -> None:
+    with replacing(path) as fh:
+        fh.write(json.dumps(content, indent=1, allow_nan=False))
+
+
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as f:
@@ -144,6 +150,12 @@ def save_detector(detector, folder) -> dict:
     (fitted arrays, arrays of strings such as a DataFrame's column names, a
     smoother's references and the backbone's ``state_dict``, read back with
     ``allow_pickle=False``).
+
+    Each file replaces its predecessor whole (:func:`alad._atomic.replacing`),
+    ``state.json`` last, and ``state.json`` records the sha256 of the other
+    two: a save into a folder that held a model, interrupted between two
+    files, leaves a folder that :func:`load_detector` refuses, never one
+    that mixes the two models.
 
     Parameters
     ----------
@@ -220,9 +232,12 @@ def save_detector(detector, folder) -> dict:
             "fitted_net": fitted_kind,
         },
     }
-    for name, content in payload.items():
-        (folder / name).write_text(json.dumps(content, indent=1, allow_nan=False))
-    np.savez(folder / _ARRAYS, **arrays)
+    with replacing(folder / _ARRAYS, "wb") as fh:
+        np.savez(fh, **arrays)
+    _write_json(folder / _PARAMS, payload[_PARAMS])
+    # written last, naming what it was written with
+    payload[_STATE]["sha256"] = {n: _sha256(folder / n) for n in (_PARAMS, _ARRAYS)}
+    _write_json(folder / _STATE, payload[_STATE])
     return {
         "format": FORMAT,
         "sha256": {n: _sha256(folder / n) for n in (_PARAMS, _STATE, _ARRAYS)},
@@ -273,6 +288,15 @@ def load_detector(folder, *, expected_sha256: dict | None = None):
         )
     state = _read_json(folder / _STATE, {"attributes": dict, "net_history": list})
     arrays = _read_arrays(folder / _ARRAYS)
+    # files saved before the hashes were recorded are not checked
+    recorded = state.get("sha256", {})
+    for name in (_PARAMS, _ARRAYS):
+        if name in recorded and _sha256(folder / name) != recorded[name]:
+            raise _corrupt(
+                folder / name,
+                f"not the file that {_STATE} was saved with (a save into this "
+                "folder was interrupted, or the file was replaced)",
+            )
     params = _decode(meta["params"])
     # saved before a parameter existed: the value that keeps its behaviour
     for name, value in ActiveReconstructionDetector._params_added_later.items():

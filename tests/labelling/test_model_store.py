@@ -80,11 +80,20 @@ def _saved(fresh, folder):
     return folder
 
 
+def _unrecorded(folder):
+    """The folder as saved before ``state.json`` recorded the other files'
+    hashes: a changed file then reaches the checks of its contents."""
+    state = json.loads((folder / "state.json").read_text())
+    del state["sha256"]
+    (folder / "state.json").write_text(json.dumps(state))
+
+
 def _rewrite_arrays(folder, change):
     with np.load(folder / "arrays.npz", allow_pickle=False) as npz:
         arrays = {k: npz[k] for k in npz.files}
     change(arrays)
     np.savez(folder / "arrays.npz", **arrays)
+    _unrecorded(folder)
 
 
 def _first(arrays, prefix):
@@ -148,6 +157,30 @@ def test_damaged_model_files_are_refused_by_name(fresh, tmp_path, damage, messag
     assert "allow_pickle" not in str(caught.value)  # never an invitation to pickle
 
 
+@pytest.mark.parametrize("replaced", ["arrays.npz", "params.json"])
+def test_a_folder_mixing_two_saves_is_refused(fresh, univariate, tmp_path, replaced):
+    # a save of one model into the folder of another, interrupted after it
+    # replaced one file: that file no longer matches the state beside it
+    other = copy.deepcopy(fresh).set_params(budget=7)  # other parameters
+    if replaced == "arrays.npz":
+        other = univariate  # other weights and fitted arrays
+    first, second = _saved(fresh, tmp_path / "a"), _saved(other, tmp_path / "b")
+    (first / replaced).write_bytes((second / replaced).read_bytes())
+    with pytest.raises(ValueError, match=f"{replaced}: not the file that state.json"):
+        load_detector(first)
+    # files saved before the hashes were recorded load as they did
+    _unrecorded(second)
+    assert load_detector(second).get_params() == other.get_params()
+
+
+def test_saving_replaces_each_file_whole_and_leaves_no_temporary_file(fresh, tmp_path):
+    folder = _saved(fresh, tmp_path / "m")
+    before = {p.name for p in folder.iterdir()}
+    save_detector(fresh, folder)  # again, over the same files
+    assert {p.name for p in folder.iterdir()} == before
+    assert before == {"params.json", "state.json", "arrays.npz"}
+
+
 @pytest.mark.parametrize(
     "change, message",
     [
@@ -160,6 +193,7 @@ def test_parameters_are_checked_when_loaded(fresh, tmp_path, change, message):
     meta = json.loads((folder / "params.json").read_text())
     meta["params"].update(change)
     (folder / "params.json").write_text(json.dumps(meta))
+    _unrecorded(folder)
     with pytest.raises(ValueError, match=message):
         load_detector(folder)
 
