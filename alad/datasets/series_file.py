@@ -84,6 +84,8 @@ def load_series_file(path: str | os.PathLike) -> Bunch:
             f"a series file must be .npz (X_train, X_test, y_test) or TSB-AD's "
             f".csv; got {path.name}."
         )
+    if X_train.shape[1] == 0:
+        raise ValueError(f"{path.name} holds labels and no channel of data.")
     if X_train.shape[1] != X_test.shape[1]:
         raise ValueError(
             f"{path.name}: X_train has {X_train.shape[1]} channel(s), X_test "
@@ -149,15 +151,25 @@ def _read_tsbad_csv(path: Path):
             "names end in _tr_<n>_<...>_<...>.csv); rename it or save an .npz "
             "with X_train, X_test and y_test."
         )
-    with path.open(newline="") as f:
-        # blank lines (an editor's or a spreadsheet's last ones) are no rows,
-        # as pandas, and so TSB-AD, reads them
-        lines = [row for row in csv.reader(f) if any(v.strip() for v in row)]
+    # UTF-8 whatever the locale, a spreadsheet's byte-order mark dropped
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as f:
+            # blank lines (an editor's or a spreadsheet's last ones) are no
+            # rows, as pandas, and so TSB-AD, reads them
+            lines = [row for row in csv.reader(f) if any(v.strip() for v in row)]
+    except UnicodeDecodeError as err:
+        raise ValueError(
+            f"{path.name} is not UTF-8 text ({err.reason} at byte {err.start}); "
+            "save it as UTF-8."
+        ) from None
     if not lines:
         raise ValueError(f"{path.name} is empty.")
     header, *rows = lines
     if "Label" not in header:
         raise ValueError(f"{path.name} has no column 'Label'; its columns: {header}.")
+    if header.count("Label") > 1:
+        # the second would be read as a channel: the labels among the data
+        raise ValueError(f"{path.name} has {header.count('Label')} columns 'Label'.")
     if not rows:
         raise ValueError(f"{path.name} has a header and no rows.")
     for number, row in enumerate(rows, start=1):

@@ -47,6 +47,8 @@ def test_tsbad_csv_cuts_the_prefix_named_in_the_file_after_dropping_missing_rows
         (TSBAD_NAME, "Data,Label", ["1,0"] * 4, "does not fit"),
         (TSBAD_NAME, "Data,Label", [], "a header and no rows"),
         (TSBAD_NAME, "Data,Label", ["1,0"] * 4 + ["1"] + ["1,0"] * 4, "row 5 .* has 1"),
+        (TSBAD_NAME, "Label", ["0"] * 9, "labels and no channel"),
+        (TSBAD_NAME, "Data,Label,Label", ["1,0,0"] * 9, "2 columns 'Label'"),
     ],
 )
 def test_a_csv_that_does_not_fit_names_the_file_and_why(
@@ -148,3 +150,29 @@ def test_a_path_from_the_home_folder_is_expanded(tmp_path, monkeypatch):
         y_test=[0, 1, 0, 0],
     )
     assert load_series_file("~/mine.npz").name == "mine"
+
+
+def test_an_npz_without_channels_is_named(tmp_path):
+    path = tmp_path / "mine.npz"
+    np.savez(path, X_train=np.zeros((8, 0)), X_test=np.zeros((4, 0)), y_test=[0] * 4)
+    with pytest.raises(ValueError, match="mine.npz holds labels and no channel"):
+        load_series_file(path)
+
+
+def test_a_csv_in_another_encoding_is_named(tmp_path):
+    path = tmp_path / TSBAD_NAME
+    rows = [f"{i},{int(i >= 8)}" for i in range(10)]
+    path.write_bytes(("Tempé,Label\n" + "\n".join(rows) + "\n").encode("latin-1"))
+    with pytest.raises(ValueError, match=f"{TSBAD_NAME} is not UTF-8 text"):
+        load_series_file(path)
+
+
+def test_a_spreadsheets_byte_order_mark_is_not_part_of_the_header(tmp_path):
+    # Excel's "CSV UTF-8" starts with a byte-order mark; the index column's
+    # empty name must still be seen as empty
+    path = tmp_path / TSBAD_NAME
+    rows = [f"{i},{i},{int(i >= 8)}" for i in range(10)]
+    path.write_text(",Data,Label\n" + "\n".join(rows) + "\n", encoding="utf-8-sig")
+    with pytest.warns(UserWarning, match="first column has no name"):
+        data = load_series_file(path)
+    assert data.X_train.shape == (6, 2)
