@@ -306,8 +306,14 @@ def load_detector(folder, *, expected_sha256: dict | None = None):
         detector._validate_params()
     except (TypeError, ValueError) as exc:
         raise _corrupt(folder / _PARAMS, f"parameters refused ({exc})") from exc
+    names = state.get("attribute_names", [])
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise _corrupt(folder / _STATE, "attribute_names is not a list of names")
     for name, value in state["attributes"].items():
-        value = _decode(value)
+        try:
+            value = _decode(value)
+        except (TypeError, ValueError) as exc:  # a tag around the wrong value
+            raise _corrupt(folder / _STATE, f"{name} cannot be read ({exc})") from exc
         if isinstance(value, dict) and set(value) == {_SMOOTHER_TAG}:
             value = _smoother(value[_SMOOTHER_TAG], name, arrays, folder / _ARRAYS)
         setattr(detector, _attribute_name(name), value)
@@ -323,7 +329,7 @@ def load_detector(folder, *, expected_sha256: dict | None = None):
         elif key.startswith(_FITTED_PREFIX):
             fitted_state[key[len(_FITTED_PREFIX) :]] = torch.from_numpy(value)
     # files saved before the list was written are not checked
-    missing = [n for n in state.get("attribute_names", []) if not hasattr(detector, n)]
+    missing = [n for n in names if not hasattr(detector, n)]
     if missing:
         raise _corrupt(folder, f"fitted attributes missing: {', '.join(missing)}")
     if detector.device_ != "cpu" and not torch.cuda.is_available():

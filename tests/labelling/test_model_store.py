@@ -80,12 +80,16 @@ def _saved(fresh, folder):
     return folder
 
 
+def _edit_state(folder, change):
+    state = json.loads((folder / "state.json").read_text())
+    change(state)
+    (folder / "state.json").write_text(json.dumps(state))
+
+
 def _unrecorded(folder):
     """The folder as saved before ``state.json`` recorded the other files'
     hashes: a changed file then reaches the checks of its contents."""
-    state = json.loads((folder / "state.json").read_text())
-    del state["sha256"]
-    (folder / "state.json").write_text(json.dumps(state))
+    _edit_state(folder, lambda state: state.pop("sha256"))
 
 
 def _rewrite_arrays(folder, change):
@@ -121,6 +125,16 @@ def _truncate(path):
         (lambda f: _truncate(f / "state.json"), "state.json: not valid JSON"),
         (lambda f: _truncate(f / "params.json"), "params.json: not valid JSON"),
         (
+            lambda f: _edit_state(f, lambda s: s.update(attribute_names="abc")),
+            "state.json: attribute_names is not a list",
+        ),
+        (
+            lambda f: _edit_state(
+                f, lambda s: s["attributes"].update(threshold_={"__tuple__": 5})
+            ),
+            "state.json: threshold_ cannot be read",
+        ),
+        (
             lambda f: _rewrite_arrays(f, lambda a: a.pop(_first(a, "attr."))),
             "fitted attributes missing",
         ),
@@ -143,6 +157,8 @@ def _truncate(path):
         "params a list",
         "truncated state",
         "truncated params",
+        "names not a list",
+        "tag around a number",
         "attribute removed",
         "weight removed",
         "weight misshapen",
