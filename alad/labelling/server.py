@@ -124,15 +124,24 @@ def make_app(session, *, token: str | None = None, labeller: str | None = None):
     async def body(request):
         if request.headers.get("x-alad-token") != token:
             return None, error("missing or wrong X-Alad-Token header", 403)
-        raw = await request.body()
-        if len(raw) > _MAX_BODY:
-            return None, error("request body too large", 413)
+        too_large = error(f"request body over {_MAX_BODY} bytes", 413)
+        length = request.headers.get("content-length", "")
+        if length.isdigit() and int(length) > _MAX_BODY:
+            return None, too_large  # refused before it is read
+        raw = b""
+        async for chunk in request.stream():
+            raw += chunk
+            if len(raw) > _MAX_BODY:  # a chunked body: stop reading it
+                return None, too_large
         try:
             import json
 
-            return (json.loads(raw) if raw else {}), None
+            data = json.loads(raw) if raw else {}
         except ValueError:
             return None, error("request body is not JSON")
+        if not isinstance(data, dict):
+            return None, error("request body must be a JSON object")
+        return data, None
 
     async def index(request):
         html = (STATIC / "index.html").read_text()
@@ -229,16 +238,20 @@ def make_app(session, *, token: str | None = None, labeller: str | None = None):
         if job.snapshot()["running"]:
             return error("the detector is learning; wait for the round to end", 409)
         try:
+            # the session checks the values as sent: a window of 8.9 or true,
+            # a range of "15", is refused rather than read as another window
             if data.get("label") is None:
-                session.unset(int(data["window"]), labeller=labeller)
+                session.unset(data["window"], labeller=labeller)
             else:
                 session.label(
-                    int(data["window"]),
+                    data["window"],
                     str(data["label"]),
                     anomalous_range=data.get("range"),
                     labeller=labeller,
                 )
-        except (KeyError, TypeError, ValueError) as exc:
+        except KeyError as exc:
+            return error(f"the request lacks the field {exc}")
+        except (TypeError, ValueError) as exc:
             return error(str(exc))
         return JSONResponse(state_dict())
 

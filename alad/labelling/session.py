@@ -590,7 +590,7 @@ class LabellingSession:
                     raise ValueError(
                         f"anomalous_range is for label 'anomaly' only; got {label!r}."
                     )
-                a, b = (int(v) for v in anomalous_range)
+                a, b = _row_range(anomalous_range)
                 if not start <= a < b <= stop:
                     raise ValueError(
                         f"anomalous_range must satisfy {start} <= start < stop <= "
@@ -878,3 +878,16 @@ def _metrics(y, scores, threshold) -> dict | None:
         if tp == 0
         else float(2 * precision * recall / (precision + recall)),
     }
+
+
+def _row_range(anomalous_range) -> tuple[int, int]:
+    """``(start, stop)`` of an anomalous range: two integers, as given."""
+    values = list(anomalous_range) if isinstance(anomalous_range, (list, tuple)) else []
+    if len(values) != 2 or any(
+        isinstance(v, bool) or not isinstance(v, (int, np.integer)) for v in values
+    ):
+        raise TypeError(
+            f"anomalous_range must be two integer pool rows (start, stop); got "
+            f"{anomalous_range!r}."
+        )
+    return int(values[0]), int(values[1])

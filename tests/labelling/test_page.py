@@ -264,7 +264,10 @@ def _request(url, data=None, headers=None, host=None):
     import urllib.error
     import urllib.request
 
-    body = None if data is None else json.dumps(data).encode()
+    # bytes go as they are: what a browser's page would never send
+    body = (
+        data if isinstance(data, bytes) or data is None else json.dumps(data).encode()
+    )
     request = urllib.request.Request(url, data=body, headers=dict(headers or {}))
     if body is not None:
         request.add_header("Content-Type", "application/json")
@@ -297,5 +300,40 @@ def test_the_server_refuses_changes_without_its_token(fitted, pool, tmp_path):
         )
         assert status == 400 and "label must be one of" in text
         assert _request(url + "api/state", host="evil.example")[0] == 400
+    finally:
+        server.stop()
+
+
+def test_the_server_answers_malformed_labels_with_400(fitted, pool, tmp_path):
+    from alad.labelling.server import _MAX_BODY, LabellingServer
+
+    session = LabellingSession.create(tmp_path / "s", copy.deepcopy(fitted), pool)
+    server = LabellingServer(session).start()
+    w = session.pending_query[0]
+    start, stop = session.window_rows(w)
+    label = '{{"window": {}, "label": "{}"{}}}'.format  # a body as JSON text
+    malformed = {
+        "[]": "must be a JSON object",
+        "null": "must be a JSON object",
+        label("1e400", "normal", ""): "window must be an integer",
+        label("Infinity", "normal", ""): "window must be an integer",
+        label(f"{w}.9", "normal", ""): "window must be an integer",
+        label("true", "unsure", ""): "window must be an integer",
+        '{"label": "normal"}': "lacks the field 'window'",
+        label(w, "anomaly", ', "range": "15"'): "anomalous_range must be two integer",
+        label(w, "anomaly", f', "range": [{start}.5, {stop}]'): (
+            "anomalous_range must be two integer"
+        ),
+    }
+    try:
+        headers = {"X-Alad-Token": server.app.state.token}
+        for sent, message in malformed.items():
+            status, text = _request(server.url + "api/label", sent.encode(), headers)
+            assert status == 400 and message in text, (sent, status, text)
+        assert session.labels() == []  # nothing was labelled
+        status, text = _request(
+            server.url + "api/label", b" " * (_MAX_BODY + 1), headers
+        )
+        assert status == 413 and "request body over" in text
     finally:
         server.stop()
