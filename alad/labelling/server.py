@@ -145,7 +145,14 @@ def make_app(session, *, token: str | None = None, labeller: str | None = None):
 
     async def index(request):
         html = (STATIC / "index.html").read_text()
-        return HTMLResponse(html.replace("__ALAD_TOKEN__", token))
+        # never inside another site's frame: the page acts on key presses
+        return HTMLResponse(
+            html.replace("__ALAD_TOKEN__", token),
+            headers={
+                "X-Frame-Options": "DENY",
+                "Content-Security-Policy": "frame-ancestors 'none'",
+            },
+        )
 
     def state_dict():
         s = scores()

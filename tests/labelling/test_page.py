@@ -290,6 +290,12 @@ def test_the_server_refuses_changes_without_its_token(fitted, pool, tmp_path):
         token = server.app.state.token
         status, page = _request(url)
         assert status == 200 and token in page and "uPlot.iife.min.js" in page
+        import urllib.request
+
+        with urllib.request.urlopen(url, timeout=30) as response:  # not framed
+            assert response.headers["X-Frame-Options"] == "DENY"
+            policy = response.headers["Content-Security-Policy"]
+            assert "frame-ancestors 'none'" in policy
         assert _request(url + "static/uplot/uPlot.iife.min.js")[0] == 200
         change = {"window": w, "label": "normal"}
         assert _request(url + "api/label", change)[0] == 403
