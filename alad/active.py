@@ -102,7 +102,9 @@ def run_active_learning(
         known[idx] = y_pool[idx]
         labels = y_pool[idx] if answer is None else answer(y_pool[idx])
         if not np.isnan(np.asarray(labels, dtype=np.float64)).all():
-            estimator.partial_fit(X_pool[idx], labels)
+            # rows of a DataFrame as of an array (X_pool[idx] picks its columns)
+            rows = X_pool.iloc[idx] if hasattr(X_pool, "iloc") else X_pool[idx]
+            estimator.partial_fit(rows, labels)
         n_labelled += units(idx)
         round_ += 1
         record(round_, n_labelled, time.perf_counter() - start)

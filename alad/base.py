@@ -185,6 +185,18 @@ class BaseDetector(OutlierMixin, BaseEstimator):
     def _check_thresholded(self) -> None:
         check_is_fitted(self, ["decision_scores_", "threshold_", "labels_"])
 
+    def _thresholded_scores(self, X) -> np.ndarray:
+        """``decision_function(X)``, checked to be in the unit of ``threshold_``
+        and ``decision_scores_`` (what predictions compare it with)."""
+        self._check_thresholded()
+        scores = self.decision_function(X)
+        self._check_score_unit(X)
+        return scores
+
+    def _check_score_unit(self, X) -> None:
+        """Raise where scores of a valid ``X`` are not in the training scores'
+        unit; every ``X`` is, unless a detector says otherwise."""
+
     # -- labelling budget and queries -------------------------------------
     #: What ``budget`` counts, in messages: "windows" or "samples".
     _budget_unit = "samples"
@@ -283,7 +295,9 @@ class BaseDetector(OutlierMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like
-            Data in the layout :meth:`decision_function` accepts.
+            Data in the layout :meth:`decision_function` accepts, and in the
+            layout of the fit (the time-series detector: a series, or a stack
+            of windows), whose scores ``threshold_`` is read from.
         return_confidence : bool, default=False
             Also return :meth:`predict_confidence`.
 
@@ -294,8 +308,7 @@ class BaseDetector(OutlierMixin, BaseEstimator):
         confidence : ndarray of float64
             Only when ``return_confidence=True``.
         """
-        self._check_thresholded()
-        scores = self.decision_function(X)
+        scores = self._thresholded_scores(X)
         labels = (scores > self.threshold_).astype(np.int64)
         share = float(labels.mean())
         if labels.size >= 20 and share > FLAGGED_SHARE_WARNING:
@@ -319,7 +332,9 @@ class BaseDetector(OutlierMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like
-            Data in the layout :meth:`decision_function` accepts.
+            Data in the layout :meth:`decision_function` accepts, and in the
+            layout of the fit (the time-series detector: a series, or a stack
+            of windows), whose scores ``threshold_`` is read from.
         method : {"linear", "unify"}, default="linear"
             ``"linear"`` rescales scores to [0, 1] with the minimum and maximum
             of the training scores; ``"unify"`` applies the Gaussian scaling of
@@ -335,7 +350,7 @@ class BaseDetector(OutlierMixin, BaseEstimator):
         self._check_thresholded()
         if method not in ("linear", "unify"):
             raise ValueError(f"method must be 'linear' or 'unify', got {method!r}.")
-        scores = self.decision_function(X)
+        scores = self._thresholded_scores(X)
         if method == "linear":
             low = float(np.min(self.decision_scores_))
             span = float(np.max(self.decision_scores_)) - low
@@ -360,14 +375,15 @@ class BaseDetector(OutlierMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like
-            Data in the layout :meth:`decision_function` accepts.
+            Data in the layout :meth:`decision_function` accepts, and in the
+            layout of the fit (the time-series detector: a series, or a stack
+            of windows), whose scores ``threshold_`` is read from.
 
         Returns
         -------
         confidence : ndarray of float64
         """
-        self._check_thresholded()
-        return self._confidence(self.decision_function(X))
+        return self._confidence(self._thresholded_scores(X))
 
     def _confidence(self, scores: np.ndarray) -> np.ndarray:
         train = np.sort(np.asarray(self.decision_scores_, dtype=np.float64))

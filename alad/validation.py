@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numbers
+import sys
 
 import numpy as np
 import scipy.sparse as sp
@@ -149,6 +150,9 @@ def check_input_shape(X, *, name: str = "X") -> tuple[int, ...]:
             f"Complex data not supported: {name} must hold real numbers, got "
             f"dtype {array.dtype}."
         )
+    if array.dtype.kind == "O" and _holds_pandas_na(array):
+        # pandas' nullable columns (Float64, Int64) give pd.NA, not NaN
+        raise ValueError(f"{name} contains NaN (a missing value, pandas' NA).")
     if array.dtype.kind in "OUSV":  # strings or objects: they must be numbers
         try:
             array.astype(np.float64)
@@ -170,6 +174,12 @@ def check_input_shape(X, *, name: str = "X") -> tuple[int, ...]:
             f"(shape={array.shape}) while a minimum of 1 is required."
         )
     return array.shape
+
+
+def _holds_pandas_na(array: np.ndarray) -> bool:
+    """Whether an object array holds pandas' missing value ``pd.NA``."""
+    pandas = sys.modules.get("pandas")  # an array can only hold it if imported
+    return pandas is not None and any(v is pandas.NA for v in array.flat)
 
 
 def standard_scaling(X: np.ndarray, standardize: bool = True):
@@ -206,6 +216,9 @@ def standard_scaling(X: np.ndarray, standardize: bool = True):
     # standard deviation (about 1e-11 at 1e5), which would pass the 1e-12
     # test: recognised by its minimum and maximum, it keeps a scale of 1 too
     constant = flat.min(axis=0) == flat.max(axis=0)
+    # and its mean is its value: the rounding error of a mean at 1e20 is
+    # millions, which a scale of 1 would leave as a huge constant input
+    mean = np.where(constant, flat[0].astype(np.float64), mean)
     return mean, np.where((scale > 1e-12) & ~constant, scale, 1.0)
 
 

@@ -132,11 +132,12 @@ def test_non_finite_X_is_refused(fitted, good, kind, method, value, match):
 
 @pytest.mark.parametrize("method", METHODS)
 @pytest.mark.parametrize("value", [np.nan, np.inf], ids=["nan", "inf"])
-def test_non_finite_windows_are_refused(fitted, good, method, value):
+def test_non_finite_windows_are_refused(good, method, value):
     X = good.reshape(-1, W, C).copy()
+    on_windows = make("ard").fit(X)  # predictions read the fit's layout
     X[1, 2, 0] = value
     with pytest.raises(ValueError, match="X contains"):
-        call(fitted["ard"], method, X)
+        call(on_windows, method, X)
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -190,6 +191,19 @@ def test_a_constant_channel_keeps_a_scale_of_1_at_any_level(good, kind, level):
     scores = det.decision_function(X)
     assert np.isfinite(scores).all()
     assert scores[W : 2 * W].min() > np.delete(scores, np.s_[W : 2 * W]).max()
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("level", [1e20, 1e30])
+def test_a_constant_channel_at_a_huge_level_standardises_to_zero(good, kind, level):
+    """The float64 mean of a constant channel at 1e20 is off by millions:
+    taken as its mean, the channel would be a huge constant input (or, at
+    1e30, refused as beyond float32); its value is its mean."""
+    X = good.copy()
+    X[:, 2] = level
+    det = make(kind).fit(X)
+    assert det.scaler_mean_[2] == level and det.scaler_scale_[2] == 1.0
+    assert np.isfinite(det.decision_function(X)).all()
 
 
 def test_fit_without_standardising_refuses_values_beyond_float32(good):
@@ -510,3 +524,48 @@ def test_detector_still_learns_after_refused_partial_fits(fitted, good, kind):
     assert len(det.feedback_history_) == 1
     after = det.decision_function(good)
     assert np.isfinite(after).all() and not np.array_equal(after, before)
+
+
+@pytest.mark.parametrize("method", ["predict", "predict_proba", "predict_confidence"])
+def test_predictions_are_refused_in_the_other_layout(good, method):
+    """threshold_ is a quantile of the fit's scores: a series' per-timestep
+    scores or a stack's per-window scores, two scales."""
+    on_series = make("ard").fit(good)
+    on_windows = make("ard").fit(good.reshape(-1, W, C))
+    with pytest.raises(
+        ValueError, match="X is a stack of windows .* fitted on a series"
+    ):
+        getattr(on_series, method)(good.reshape(-1, W, C))
+    with pytest.raises(ValueError, match="X is a series .* fitted on a stack"):
+        getattr(on_windows, method)(good)
+    getattr(on_series, method)(good)  # the fit's layout
+    getattr(on_windows, method)(good.reshape(-1, W, C))
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("dtype", ["Float64", "Int64"])
+def test_pandas_missing_values_are_nan_errors(fitted, good, kind, dtype):
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame(np.round(good * 10), columns=["a", "b", "c"]).astype(
+        {"b": dtype}
+    )
+    frame.loc[3, "b"] = pd.NA
+    with pytest.raises(ValueError, match="X contains NaN"):
+        make(kind).fit(frame)
+    with pytest.raises(ValueError, match="X contains NaN"):
+        fitted[kind].decision_function(frame)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_pool_given_as_a_dataframe_runs_the_loop(kind, good):
+    pd = pytest.importorskip("pandas")
+    from alad.active import run_active_learning
+
+    rng = np.random.default_rng(3)
+    X_train = pd.DataFrame(rng.normal(size=(64, C)), columns=["a", "b", "c"])
+    pool = pd.DataFrame(rng.normal(size=(4 * N, C)), columns=["a", "b", "c"])
+    y_pool = np.zeros(len(pool))
+    y_pool[W : 2 * W] = 1
+    det = make(kind).fit(X_train)
+    result = run_active_learning(det, pool, y_pool, budget=2, n_queries=1)
+    assert result.history[-1]["n_labelled"] == 2

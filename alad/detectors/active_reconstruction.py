@@ -1024,6 +1024,21 @@ default="window"
         stride = max(1, window // (8 if periodic else 2))
         return window, stride_for_windows(len(X), window, stride, MIN_TRAINING_WINDOWS)
 
+    def _check_score_unit(self, X) -> None:
+        """``threshold_`` is a quantile of the scores of the fit's layout: a
+        series' per-timestep scores, or a stack's per-window scores, which
+        are on another scale (a window's mean, not smoothed over widths)."""
+        dims = len(check_input_shape(X))
+        if dims == self._train_data.ndim:
+            return
+        layouts = {2: "a series (2-D)", 3: "a stack of windows (3-D)"}
+        raise ValueError(
+            f"X is {layouts[dims]}, but the detector was fitted on "
+            f"{layouts[self._train_data.ndim]}: "
+            "threshold_ and the probabilities are in the unit of those scores. "
+            "Pass X in the layout of the fit, or read decision_function(X)."
+        )
+
     def _scoring_starts(self, X) -> np.ndarray:
         if X.ndim == 3:
             return np.arange(len(X))
