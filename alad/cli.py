@@ -156,15 +156,39 @@ def _results_file(text: str) -> Path:
     return path
 
 
-def _check_out(args: argparse.Namespace, out) -> None:
-    """A ``--out`` that is no results file (a folder, another file) is refused
-    before the first run, rather than with a traceback after the data load."""
+def _writable_folder(folder) -> None:
+    """Raise OSError unless ``folder`` (or, where it is not yet, the folder it
+    would be made in) takes a file: a place that cannot be written is said
+    before the work, not after it. Makes nothing."""
+    import tempfile
+
+    folder = Path(folder).absolute()
+    existing = next(p for p in (folder, *folder.parents) if p.exists())
+    if not existing.is_dir():
+        raise NotADirectoryError(f"{existing} is a file, not a folder")
+    try:
+        with tempfile.TemporaryFile(dir=existing):
+            pass
+    except OSError as exc:
+        raise OSError(f"{existing} cannot be written ({exc.strerror})") from exc
+
+
+def _check_out(args: argparse.Namespace, out, **folders) -> None:
+    """A ``--out`` that is no results file (a folder, another file) or cannot
+    be written, and the folders (option name -> path) the runs write, are
+    refused before the first run, rather than with a traceback after it."""
     from .experiments.store import ResultStore
 
     try:
         ResultStore(out)
+        _writable_folder(Path(out).parent)
     except (ValueError, OSError) as exc:
         args.parser.error(f"argument --out: {exc}")
+    for option, folder in folders.items():
+        try:
+            _writable_folder(folder)
+        except OSError as exc:
+            args.parser.error(f"argument --{option}: {exc}")
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -177,6 +201,10 @@ def _demo(args: argparse.Namespace) -> int:
         args.parser.error(f"argument --device: {exc}")
     if Path(args.out).exists() and not Path(args.out).is_dir():
         args.parser.error(f"argument --out: {args.out!r} is a file, not a folder")
+    try:
+        _writable_folder(args.out)
+    except OSError as exc:
+        args.parser.error(f"argument --out: {exc}")
     run_demo(
         out_dir=args.out,
         rounds=args.rounds,
@@ -212,6 +240,9 @@ def _check_benchmark(args: argparse.Namespace) -> None:
             )
     if tasks and not args.dataset:
         error("the following arguments are required: --dataset")
+    # a seed or data set named twice is one (their runs would be made twice)
+    args.seeds = list(dict.fromkeys(args.seeds))
+    args.dataset = list(dict.fromkeys(args.dataset)) if args.dataset else args.dataset
 
 
 def _benchmark(args: argparse.Namespace) -> int:
@@ -241,7 +272,7 @@ def _benchmark(args: argparse.Namespace) -> int:
         if getattr(args, k) is not None
     }
     out = args.out or "alad_output/benchmark.jsonl"
-    _check_out(args, out)
+    _check_out(args, out, cache=args.cache or beside(out, ".cache"))
     ratio = args.unlabeled_ratio
     try:  # loads the data: a missing file or entity is the user's error
         work = han.jobs(
@@ -294,7 +325,7 @@ def _benchmark_labels(args: argparse.Namespace) -> int:
     from .experiments.store import beside
 
     out = args.out or "alad_output/labels.jsonl"
-    _check_out(args, out)
+    _check_out(args, out, work=args.work or beside(out, ".work"))
     try:
         work = labels.jobs(
             args.dataset,

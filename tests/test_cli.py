@@ -184,6 +184,61 @@ def test_benchmark_refuses_an_out_file_of_no_results_and_leaves_it(tmp_path, cap
     assert "argument --out:" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    "args, option",
+    [
+        (["benchmark", "--dataset", "telemetry", "--out", "{f}/r.jsonl"], "--out"),
+        (["benchmark", "--protocol", "nafal", "--out", "{f}/r.jsonl"], "--out"),
+        (
+            ["benchmark", "--dataset", "telemetry", "--cache", "{f}/cache"],
+            "--cache",
+        ),
+        (
+            ["benchmark", "--protocol", "labels", "--dataset", "telemetry"]
+            + ["--out", "{d}/r.jsonl", "--work", "{f}/work"],
+            "--work",
+        ),
+        (["demo", "--out", "{f}/figures"], "--out"),
+    ],
+    ids=["out", "nafal out", "cache", "work", "demo"],
+)
+def test_a_place_that_cannot_be_written_is_said_before_the_work(
+    tmp_path, capsys, monkeypatch, args, option
+):
+    afile = tmp_path / "afile"  # a file where a folder would have to be
+    afile.write_text("")
+
+    def no_work(*args, **kwargs):
+        raise AssertionError("the work started")
+
+    monkeypatch.setattr("alad.experiments.engine.run_jobs", no_work)
+    monkeypatch.setattr("alad.demo.run_demo", no_work)
+    argv = [a.format(f=afile, d=tmp_path) for a in args]
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == 2
+    assert f"argument {option}: {afile} is a file, not a folder" in (
+        capsys.readouterr().err
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["afile"]  # nothing made
+
+
+def test_a_seed_named_twice_is_run_once(monkeypatch, tmp_path):
+    from alad.experiments import labels
+
+    seen = {}
+
+    def jobs(datasets, **kwargs):
+        seen.update(datasets=datasets, seeds=kwargs["seeds"])
+        return []
+
+    monkeypatch.setattr(labels, "jobs", jobs)
+    argv = ["benchmark", "--protocol", "labels", "--dataset", "telemetry"]
+    argv += ["--dataset", "telemetry", "--seeds", "0", "1", "0", "--quiet"]
+    main(argv + ["--out", str(tmp_path / "r.jsonl")])
+    assert seen == {"datasets": ["telemetry"], "seeds": [0, 1]}
+
+
 def test_report_outputs_that_cannot_be_written_are_argparse_errors(tmp_path, capsys):
     row = {"dataset": "cardio", "seed": 0, "task": "-", "NAF-AD": 0.5, "NAF-AL": 0.6}
     row.update(cpu_seconds=1.0, n_augmented=2)

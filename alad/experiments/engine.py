@@ -197,7 +197,9 @@ def run_jobs(
         for job in jobs:
             bar.set_postfix_str(job.label)
             made = 0
-            for record in job.run(done):
+            # the records so far, live: a run asked for twice (a seed given
+            # twice) is made once
+            for record in job.run(store.records.keys()):
                 add(record)
                 made += 1
                 bar.update()

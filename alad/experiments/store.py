@@ -68,6 +68,7 @@ class ResultStore:
         self.compressed = self.path.suffix == ".gz"
         self.records: dict[str, dict] = {}
         self._text = ""  # the lines of a compressed store, rewritten by add
+        self._unended = False  # a plain file whose last line was cut short
         if not self.path.exists():
             return
         if self.compressed:
@@ -98,10 +99,9 @@ class ResultStore:
             kept.append(line + "\n")
         if self.compressed:
             self._text = "".join(kept)
-        elif text and not text.endswith("\n"):
-            # end the half-written line, so the next record starts afresh
-            with self.path.open("a") as f:
-                f.write("\n")
+        # a half-written last line is ended before the next record, not now:
+        # reading (alad report) leaves the file as it is
+        self._unended = bool(text) and not text.endswith("\n")
 
     @property
     def done(self) -> set[str]:
@@ -116,8 +116,9 @@ class ResultStore:
         else:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with self.path.open("a") as f:
-                f.write(line)
+                f.write(("\n" if self._unended else "") + line)
                 f.flush()
+            self._unended = False
         self.records[record["key"]] = record
 
     def __iter__(self):

@@ -42,6 +42,26 @@ def test_jobs_run_once_and_resume(tmp_path, n_jobs):
     assert calls == [] and out.read_text() == before
 
 
+def test_a_run_asked_for_twice_is_made_once(tmp_path):
+    # a seed given twice makes the same job twice
+    calls = []
+    jobs = _jobs(calls) + _jobs(calls)
+    store = run_jobs(jobs, tmp_path / "r.jsonl", protocol="p", progress=False)
+    assert calls == ["a", "b"] and len(store) == 2
+    assert len((tmp_path / "r.jsonl").read_text().splitlines()) == 2
+
+
+def test_reading_a_store_leaves_a_cut_line_until_the_next_record(tmp_path):
+    path = tmp_path / "r.jsonl"
+    path.write_text('{"key": "a"}\n{"key": "b", "x"')  # an interrupted run's
+    before = path.read_bytes()
+    store = ResultStore(path)  # alad report reads, and must not write
+    assert store.done == {"a"} and path.read_bytes() == before
+    store.add({"key": "c"})
+    assert ResultStore(path).done == {"a", "c"}
+    assert path.read_text().endswith('"x"\n{"key": "c"}\n')
+
+
 def test_memory_is_released_after_every_job(tmp_path, monkeypatch):
     from alad.experiments import engine
 
