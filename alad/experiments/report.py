@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import warnings
 from collections import defaultdict
 from collections.abc import Iterable
 from pathlib import Path
@@ -73,9 +75,30 @@ def select_configs(records: Iterable[dict]) -> dict[tuple[str, str], str]:
     return {group: config for group, (_, config) in best.items()}
 
 
+def _params_id(record: dict) -> str:
+    return json.dumps(record.get("params") or {}, sort_keys=True, default=str)
+
+
+def _apart_by_params(records: list[dict]) -> list[dict]:
+    """Records of one method run with different ``--params`` (two runs into
+    one results file) named apart, ``method {params}``: averaged together
+    they would pass for seeds of one setting. A method run with one set of
+    parameters keeps its name."""
+    variants = defaultdict(set)
+    for r in records:
+        variants[(r["dataset"], r["method"])].add(_params_id(r))
+    return [
+        {**r, "method": f"{r['method']} {_params_id(r)}"}
+        if len(variants[(r["dataset"], r["method"])]) > 1
+        else r
+        for r in records
+    ]
+
+
 def _chosen(records: Iterable[dict]) -> list[dict]:
-    """Every record but the active runs of the configurations not chosen."""
-    records = list(records)
+    """Every record but the active runs of the configurations not chosen,
+    methods of several parameter sets named apart."""
+    records = _apart_by_params(list(records))
     chosen = select_configs(records)
     return [
         r
@@ -429,6 +452,14 @@ def save_figures(
         y = labels.get(task)
         if y is None:
             continue
+        if np.unique(y).size < 2:
+            warnings.warn(
+                f"no figure of {task}: its evaluation part holds one class only "
+                "(no F1 threshold to draw)",
+                UserWarning,
+                stacklevel=2,
+            )
+            continue
         stem = f"{task.replace('/', '_')}_{method}"
         seed = min(r["seed"] for r in mine)
         first = {
@@ -437,6 +468,12 @@ def save_figures(
             if r["seed"] == seed and Path(r["scores"]).exists()
         }
         if not first:
+            warnings.warn(
+                f"no figure of {task}, {method}: its score files are gone (the "
+                f"records name {mine[0]['scores']}; moved results?)",
+                UserWarning,
+                stacklevel=2,
+            )
             continue
         scores = {s: np.load(r["scores"]) for s, r in first.items()}
         # the threshold of the reported (best) F1 of each setting

@@ -123,6 +123,37 @@ def test_summary_averages_over_seeds(run):
     assert row["pa_k_auc_std"] == pytest.approx(np.std(values))
 
 
+def test_runs_of_other_params_are_not_averaged_as_seeds(run):
+    # a second run into the same file with another --params: its rows
+    # stand apart, named by their parameters
+    _, store = run
+    mine = [r for r in store if r["method"] == "transformer" and r["seed"] == 0]
+    other = [{**r, "key": r["key"] + "x", "params": {"max_epochs": 3}} for r in mine]
+    rows = summarize([*store, *other])
+    active = [r for r in rows if r["setting"] == "active"]
+    named = sorted(r["method"] for r in active)
+    assert len(named) == 2 and all(m.startswith("transformer {") for m in named)
+    assert {r["n_seeds"] for r in active} == {1, 2}
+    assert [r["method"] for r in summarize(store) if r["setting"] == "active"] == [
+        "transformer"
+    ]
+
+
+def test_figures_of_an_evaluation_part_of_one_class_are_skipped_with_a_word(
+    run, tmp_path
+):
+    from alad.experiments import save_figures
+
+    _, store = run
+    one_class = {"telemetry/small": np.zeros(len(SMALL.y_test), int)}
+    with pytest.warns(UserWarning, match="holds one class only"):
+        assert save_figures(store, one_class, tmp_path / "figs") == []
+    moved = [{**r, "scores": str(tmp_path / "gone.npy")} for r in store]
+    labels = {"telemetry/small": SMALL.y_test}
+    with pytest.warns(UserWarning, match="its score files are gone"):
+        assert save_figures(moved, labels, tmp_path / "figs") == []
+
+
 def test_average_gains_is_the_mean_difference_over_datasets():
     def row(dataset, setting, value):
         out = {"dataset": dataset, "method": "m", "setting": setting}
