@@ -45,6 +45,23 @@ def test_envelope_keeps_every_spike_of_a_long_curve():
     assert np.all(np.diff(x) >= 0)
 
 
+def test_envelope_keeps_a_spike_beside_a_nan():
+    values = np.zeros(100_000)
+    values[60_000], values[60_001] = 50.0, np.nan
+    values[:1_000] = np.nan  # whole buckets of NaN stay NaN: a gap
+    x, y = _envelope(values, max_points=2_000)
+    assert np.nanmax(y) == 50.0 and np.isnan(y[:2]).all()
+
+
+def test_many_segments_are_shaded_by_one_artist():
+    y = np.zeros(200_000, int)
+    y[::10] = 1  # 20,000 segments
+    fig = plot_scores(np.zeros(len(y)), y)
+    (axis,) = fig.axes
+    assert len(axis.collections) == 1 and not axis.patches
+    assert len(axis.collections[0].get_paths()) == 20_000
+
+
 def test_scores_panel_per_curve_with_segments_and_own_thresholds():
     y = _labels()
     rng = np.random.default_rng(0)
@@ -52,8 +69,13 @@ def test_scores_panel_per_curve_with_segments_and_own_thresholds():
     fig = plot_scores(scores, y, threshold={"after": 0.7}, title="t")
     before, after = fig.axes
     assert [a.get_ylabel() for a in fig.axes] == ["before", "after"]
-    # three shaded segments in each panel
-    assert all(len(a.patches) == 3 for a in fig.axes)
+    # the three segments shaded in each panel, as one collection
+    for axis in fig.axes:
+        (bands,) = axis.collections
+        spans = [
+            (p.vertices[:, 0].min(), p.vertices[:, 0].max()) for p in bands.get_paths()
+        ]
+        assert spans == [(100, 120), (300, 301), (495, 500)]
     dashed = [ln for ln in after.lines if ln.get_linestyle() == "--"]
     assert len(dashed) == 1 and dashed[0].get_ydata()[0] == pytest.approx(0.7)
     assert not [ln for ln in before.lines if ln.get_linestyle() == "--"]
