@@ -133,9 +133,18 @@ def plot_scores(
     """
     plt = _pyplot()
     curves = dict(scores) if isinstance(scores, Mapping) else {"anomaly score": scores}
-    curves = {
-        name: np.asarray(s, dtype=np.float64).ravel() for name, s in curves.items()
-    }
+    curves = {name: np.asarray(s, dtype=np.float64) for name, s in curves.items()}
+    for name, values in curves.items():
+        if values.ndim != 1:
+            raise ValueError(
+                f"scores must be 1-D, one score per timestep; {name!r} has shape "
+                f"{values.shape}."
+            )
+        if y_true is not None and len(y_true) != len(values):
+            raise ValueError(
+                f"y_true has {len(y_true)} labels for the {len(values)} scores of "
+                f"{name!r}."
+            )
     segments = anomaly_segments(y_true) if y_true is not None else np.empty((0, 2))
 
     if ax is not None:

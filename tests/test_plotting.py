@@ -109,3 +109,10 @@ def test_budget_curve_draws_a_band_where_a_std_is_given():
     assert [ln.get_label() for ln in ax.lines] == ["f1", "pa_k_auc"]
     assert ax.lines[0].get_xdata().tolist() == [0, 10, 20]
     assert len(ax.collections) == 1  # one band: only f1 has a std
+
+
+def test_scores_of_another_shape_than_the_labels_are_refused():
+    with pytest.raises(ValueError, match="scores must be 1-D"):
+        plot_scores(np.zeros((500, 3)), _labels())
+    with pytest.raises(ValueError, match="y_true has 500 labels for the 400 scores"):
+        plot_scores({"s": np.zeros(400)}, _labels())
