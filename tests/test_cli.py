@@ -148,7 +148,7 @@ def test_a_results_file_without_records_is_an_error(tmp_path, capsys):
         ("list.jsonl", b"[1, 2]\n", "line 1: not a record"),
         ("notes.jsonl", b"# notes\n", "line 1: not a record"),
         ("other.jsonl", b'{"key": "a", "protocol": "zzz"}\n', "protocol 'zzz'"),
-        ("bare.jsonl", b'{"key": "a"}\n', "a record has no field 'setting'"),
+        ("bare.jsonl", b'{"key": "a"}\n', "a record has no field 'dataset'"),
         ("text.jsonl.gz", b"not gzip", "is not a whole gzip file"),
         ("list.json", b"[1]", "holds a JSON list"),
     ],
