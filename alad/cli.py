@@ -623,7 +623,13 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run the ``alad`` command line; returns the exit status."""
     args = build_parser().parse_args(argv)
-    return args.run(args)
+    try:
+        return args.run(args)
+    except KeyboardInterrupt:
+        # Ctrl+C: no traceback; what is saved was written whole (records,
+        # rounds), and alad benchmark and alad label go on from it
+        print("\nalad: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":  # pragma: no cover

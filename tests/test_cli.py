@@ -277,3 +277,12 @@ def test_report_reads_the_legacy_naf_json(tmp_path, capsys):
     assert main(["report", str(path), "--rst", str(tmp_path / "t.inc")]) == 0
     assert "Table 1: F1 (%) on tabular data" in capsys.readouterr().out
     assert ".. 1 runs, complete: True" in (tmp_path / "t.inc").read_text()
+
+
+def test_ctrl_c_is_a_word_and_status_130_not_a_traceback(tmp_path, monkeypatch, capsys):
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("alad.demo.run_demo", interrupted)
+    assert main(["demo", "--out", str(tmp_path / "figures")]) == 130
+    assert capsys.readouterr().err.strip() == "alad: interrupted"

@@ -357,16 +357,18 @@ class LabellingServer:
             time.sleep(0.05)
         return self
 
-    def wait_idle(self, timeout: float = 120.0) -> None:
-        """Wait until no round is being learnt (for tests and clean stops)."""
-        deadline = time.monotonic() + timeout
+    def wait_idle(self, timeout: float | None = 120.0) -> None:
+        """Wait until no round is being learnt (for tests and clean stops);
+        ``timeout=None`` waits as long as the round takes."""
+        deadline = None if timeout is None else time.monotonic() + timeout
         while self.app.state.job.snapshot()["running"]:
-            if time.monotonic() > deadline:
+            if deadline is not None and time.monotonic() > deadline:
                 raise TimeoutError("a round is still being learnt")
             time.sleep(0.1)
 
-    def stop(self, timeout: float = 30.0) -> None:
-        """Let a running round finish (saved on disk), then stop the server."""
+    def stop(self, timeout: float | None = 30.0) -> None:
+        """Let a running round finish (saved on disk), then stop the server;
+        ``timeout=None`` lets it take as long as it takes."""
         if self._server is None:
             return
         self.wait_idle(timeout)
@@ -399,4 +401,16 @@ class LabellingServer:
         except KeyboardInterrupt:
             print_fn("stopping ...")
         finally:
-            self.stop()
+            self.close(print_fn)
+
+    def close(self, print_fn=print) -> None:
+        """Stop once the round being learnt, if any, is saved, however long it
+        takes (a round of a large model may take minutes): no fixed wait that
+        ends in a traceback. Ctrl+C during the wait stops at once; the session
+        keeps its last saved round (each is written whole)."""
+        if self.app.state.job.snapshot()["running"]:
+            print_fn(
+                "a round is being learnt: waiting until it is saved (Ctrl+C "
+                "again stops at once; the session keeps its last saved round)"
+            )
+        self.stop(timeout=None)

@@ -343,3 +343,22 @@ def test_the_server_answers_malformed_labels_with_400(fitted, pool, tmp_path):
         assert status == 413 and "request body over" in text
     finally:
         server.stop()
+
+
+def test_closing_waits_for_the_round_being_learnt(fitted, pool, tmp_path, monkeypatch):
+    import time
+
+    from alad.labelling.server import LabellingServer
+
+    session = LabellingSession.create(tmp_path / "s", copy.deepcopy(fitted), pool)
+    server = LabellingServer(session).start()
+    job = server.app.state.job
+    ends = time.monotonic() + 0.5  # a round still learning for half a second
+    real = job.snapshot
+    monkeypatch.setattr(
+        job, "snapshot", lambda: {**real(), "running": time.monotonic() < ends}
+    )
+    said = []
+    server.close(said.append)
+    assert time.monotonic() >= ends and not server._thread.is_alive()
+    assert said and said[0].startswith("a round is being learnt: waiting")
