@@ -52,9 +52,10 @@ Usage::
     python benchmarks/naf_ablation.py --report   # print the tables
     python benchmarks/naf_ablation.py --report --rst docs/results/naf_ablation.inc
 
-Records are appended to ``benchmarks/results/naf_ablation.jsonl`` (one JSON
+Records are added to ``benchmarks/results/naf_ablation.jsonl.gz`` (one JSON
 line per variant, data set, task and seed; baselines under the variant
-``"baselines"``); a rerun skips what is recorded.
+``"baselines"``; gzip-compressed and rewritten whole by the harness's
+:class:`~alad.experiments.ResultStore`); a rerun skips what is recorded.
 """
 
 from __future__ import annotations
@@ -80,6 +81,7 @@ from alad.datasets import (  # noqa: E402
     one_vs_rest_split,
 )
 from alad.detectors.nafal import NAFALDetector  # noqa: E402
+from alad.experiments import ResultStore  # noqa: E402
 from alad.experiments.machine import machine  # noqa: E402
 from alad.experiments.nafal import (  # noqa: E402
     CT_LENGTH,
@@ -95,7 +97,7 @@ ODDS = ("arrhythmia", "cardio", "lympho", "thyroid")
 HELDOUT = BUNDLED
 UEA = ("Epilepsy", "NATOPS", "RacketSports", "CharacterTrajectories")
 SEEDS = (0, 1, 2)
-OUT = Path("benchmarks/results/naf_ablation.jsonl")
+OUT = Path("benchmarks/results/naf_ablation.jsonl.gz")
 
 #: The base setting every variant departs from (NAF-AD, dense extractor).
 BASE = {
@@ -487,16 +489,14 @@ def _key(variant, dataset, task, seed, params):
 
 
 def load_records(path=OUT):
-    path = Path(path)
-    if not path.exists():
-        return []
-    return [json.loads(line) for line in path.read_text().splitlines() if line]
+    return list(ResultStore(path))
 
 
 def run(variants, n_classes, out=OUT, data_home=None):
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    done = {r["key"] for r in load_records(out)}
+    store = ResultStore(out)
+    done = set(store.done)
     host = machine()
     for variant in ["baselines", *variants]:
         if variant == "baselines":
@@ -540,8 +540,7 @@ def run(variants, n_classes, out=OUT, data_home=None):
                         wall_s=wall,
                         machine=host,
                     )
-                    with out.open("a") as fh:
-                        fh.write(json.dumps(row) + "\n")
+                    store.add(row)
                     done.add(keys[v])
                     print(
                         f"{v:>10} {name:>22} {task:>12} seed {seed}: "
