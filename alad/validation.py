@@ -177,9 +177,10 @@ def check_input_shape(X, *, name: str = "X") -> tuple[int, ...]:
 
 
 def _holds_pandas_na(array: np.ndarray) -> bool:
-    """Whether an object array holds pandas' missing value ``pd.NA``."""
+    """Whether an object array holds pandas' missing value ``pd.NA`` (or
+    ``None``, NaN: ``pandas.isna``, vectorised, sees them all)."""
     pandas = sys.modules.get("pandas")  # an array can only hold it if imported
-    return pandas is not None and any(v is pandas.NA for v in array.flat)
+    return pandas is not None and bool(pandas.isna(array).any())
 
 
 def standard_scaling(X: np.ndarray, standardize: bool = True):
