@@ -108,50 +108,60 @@ def _buffer_points(
     Returns the positions, the distance to the nearest segment edge and the
     distance to the second nearest (a large number when there is none). An
     edge is the last point of a segment to the left or the first point of a
-    segment to the right.
+    segment to the right. Every normal point's distances are computed and the
+    far ones dropped, so memory stays of the order of ``n`` however many
+    segments there are and however wide the buffer (listing ``h_max`` points
+    on each side of every segment took segments x ``h_max``).
     """
     if h_max < 1:
         empty = np.empty(0, dtype=np.int64)
         return empty, empty, empty
-    d = np.arange(1, h_max + 1)
-    left = (starts[:, None] - d).ravel()
-    right = (ends[:, None] + d).ravel()
-    pos = np.concatenate([left, right])
-    pos = pos[(pos >= 0) & (pos < n)]
-    pos = np.unique(pos)
-    pos = pos[~y[pos]]
+    pos = np.flatnonzero(~y)
     far = np.int64(4 * (n + h_max + 2))
     k = np.searchsorted(starts, pos, side="right")  # segments starting before
     n_seg = starts.size
     ends_pad = np.concatenate([[-far, -far], ends])
     starts_pad = np.concatenate([starts, [far, far]])
     dl1 = pos - ends_pad[k + 1]
-    dl2 = pos - ends_pad[k]
     dr1 = starts_pad[np.minimum(k, n_seg + 1)] - pos
-    dr2 = starts_pad[np.minimum(k + 1, n_seg + 1)] - pos
     d1 = np.minimum(dl1, dr1)
+    near = d1 <= h_max
+    pos, k, dl1, dr1, d1 = pos[near], k[near], dl1[near], dr1[near], d1[near]
+    dl2 = pos - ends_pad[k]
+    dr2 = starts_pad[np.minimum(k + 1, n_seg + 1)] - pos
     d2 = np.minimum(np.maximum(dl1, dr1), np.minimum(dl2, dr2))
     return pos, d1, d2
 
 
-def _cummin_buffers(
-    J: np.ndarray, starts: np.ndarray, ends: np.ndarray, h_max: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Smallest threshold index within distance 0..h of each segment's left/right."""
-    n = J.size
-    big = np.iinfo(np.int64).max
-    d = np.arange(1, h_max + 1)
-    out = []
-    for pos in (starts[:, None] - d, ends[:, None] + d):
-        # Positions beyond the series fall back onto the segment's own first or
-        # last point, which is in the range anyway.
-        vals = J[np.clip(pos, 0, n - 1)]
-        full = np.empty((starts.size, h_max + 1), dtype=np.int64)
-        full[:, 0] = big
-        if h_max:
-            full[:, 1:] = np.minimum.accumulate(vals, axis=1)
-        out.append(full)
-    return out[0], out[1]
+class _OutsideMinimum:
+    """Smallest threshold index within distance 1..h outside each segment.
+
+    :meth:`widen` moves ``h`` up one step at a time (the widths of
+    :func:`vus_surfaces` only grow), so two arrays of one value per segment
+    are kept instead of a segments x ``h_max`` table of every width.
+    """
+
+    def __init__(self, J: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> None:
+        self._J, self._starts, self._ends = J, starts, ends
+        self.h = 0
+        big = np.iinfo(np.int64).max
+        self.left = np.full(starts.size, big, dtype=np.int64)
+        self.right = np.full(starts.size, big, dtype=np.int64)
+
+    def widen(self, h: int) -> np.ndarray:
+        """The minimum over both sides within distance ``h`` (``h`` never falls)."""
+        last = self._J.size - 1
+        for d in range(self.h + 1, h + 1):
+            # Positions beyond the series fall back onto the segment's own
+            # first or last point, which is in the range anyway.
+            np.minimum(
+                self.left, self._J[np.maximum(self._starts - d, 0)], out=self.left
+            )
+            np.minimum(
+                self.right, self._J[np.minimum(self._ends + d, last)], out=self.right
+            )
+        self.h = max(self.h, h)
+        return np.minimum(self.left, self.right)
 
 
 def vus_surfaces(
@@ -206,7 +216,7 @@ def vus_surfaces(
     counts = counts.astype(np.float64)
 
     segmin = np.minimum.reduceat(J[y], np.r_[0, np.cumsum(stops - starts)[:-1]])
-    leftmin, rightmin = _cummin_buffers(J, starts, ends, h_max)
+    outside = _OutsideMinimum(J, starts, ends)
     gaps = starts[1:] - ends[:-1]
 
     auc_roc = np.empty(W + 1)
@@ -226,7 +236,7 @@ def vus_surfaces(
         # Merged ranges, and the first threshold at which each is hit.
         separate = ends[:-1] + h < starts[1:] - h if h else gaps > 0
         first = np.flatnonzero(np.r_[True, separate])
-        member = np.minimum(segmin, np.minimum(leftmin[:, h], rightmin[:, h]))
+        member = np.minimum(segmin, outside.widen(h))
         range_min = np.minimum.reduceat(member, first)
         existence = np.cumsum(np.bincount(range_min, minlength=T)) / first.size
 

@@ -88,7 +88,16 @@ def _check_inputs(
             "y_true and y_score must have the same length; "
             f"got {y.shape[0]} and {s.shape[0]}."
         )
+    exact = s
     s = s.astype(np.float64, copy=False)
+    if exact.dtype.kind in "iu" and np.abs(s).max(initial=0.0) >= 2.0**53:
+        # float64 holds integers exactly only up to 2**53; beyond it distinct
+        # scores can become ties and every metric would rank them wrongly.
+        if np.unique(exact).size != np.unique(s).size:
+            raise ValueError(
+                "y_score holds integers beyond 2**53 that float64 cannot tell "
+                "apart; pass their ranks (scipy.stats.rankdata) or floats."
+            )
     finite = np.isfinite(s)
     if not finite.all():
         first = int(np.flatnonzero(~finite)[0])

@@ -355,11 +355,24 @@ SCORE_METRICS = [best_f1, pa_f1, pa_k_auc, pa_k_curve, roc_auc, average_precisio
         ([0, 1, 1], [0.1, np.nan, 0.3], ValueError, "y_score must be finite"),
         ([0, 1, 1], [0.1, 0.2, np.inf], ValueError, "y_score must be finite"),
         ([0, 0, 0], [0.1, 0.2, 0.3], ValueError, "y_true must contain at least one"),
+        (
+            [0, 1, 0],
+            np.array([2**53, 2**53 + 1, 0], dtype=np.int64),
+            ValueError,
+            "y_score holds integers beyond 2\\*\\*53",
+        ),
     ],
 )
 def test_invalid_inputs_name_the_argument(metric, y_true, y_score, error, match):
     with pytest.raises(error, match=match):
         metric(y_true, y_score)
+
+
+def test_large_integer_scores_that_float64_keeps_apart_are_taken():
+    y = [0, 1, 0]
+    s = np.array([2**60, 2**61, 0], dtype=np.int64)
+    assert roc_auc(y, s) == 1.0
+    assert best_f1(y, s) == 1.0
 
 
 def test_roc_auc_and_report_need_a_normal_point():

@@ -425,3 +425,23 @@ def test_nothing_predicted_gives_zero_precision():
     assert range_precision_recall(y, nothing) == (0.0, 0.0)
     assert affiliation_precision_recall(y, nothing) == (0.0, 0.0)
     assert event_precision_recall(y, nothing) == (0.0, 0.0)
+
+
+def test_vus_memory_stays_near_the_input_with_dense_segments_and_wide_buffers():
+    # One-point segments every 7th point under a buffer of 500 on each side:
+    # listing every segment's buffer took segments x width (72 MB at its peak
+    # here, 1.4 GB at 400,000 points); the distances of the normal points take
+    # a few arrays of the input's length (1.8 MB).
+    import tracemalloc
+
+    n = 20_000
+    y = np.zeros(n, dtype=bool)
+    y[::7] = True
+    s = np.random.default_rng(0).random(n)
+    tracemalloc.start()
+    try:
+        vus_pr(y, s, sliding_window=1000)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 40 * s.nbytes
