@@ -211,14 +211,26 @@ class BaseDetector(OutlierMixin, BaseEstimator):
     def _default_n_queries(self) -> int:  # pragma: no cover - each detector says
         raise NotImplementedError
 
-    def _n_queries(self, n_queries) -> int:
+    def _n_queries(self, n_queries, y=None) -> int:
         """``n_queries`` checked, defaulted, and capped by the budget left.
+
+        ``y`` is :meth:`query`'s second argument, the pool's labels: a number
+        there is a count given in its place (``query(X, 5)``), refused before
+        it can be read as one label.
 
         Raises
         ------
+        TypeError
+            If ``y`` is a single number.
         ValueError
             Once the budget is spent, or when the default round is empty.
         """
+        if y is not None and np.ndim(y) == 0:
+            raise TypeError(
+                "y is the pool's labels, an array with one label per sample (or "
+                f"None); got the single value {y!r}. To ask for {y!r} queries, "
+                f"pass it by name: query(X, n_queries={y!r})."
+            )
         n_queries = check_count(n_queries, "n_queries", allow_none=True)
         if n_queries is None:
             n_queries = self._default_n_queries()

@@ -186,8 +186,9 @@ def _holds_pandas_na(array: np.ndarray) -> bool:
 def standard_scaling(X: np.ndarray, standardize: bool = True):
     """Per-channel mean and scale of ``X`` (last axis), as detectors standardise.
 
-    Constant channels (all values equal, or standard deviation below 1e-12)
-    keep a scale of 1, so that dividing by ~0 does not explode them;
+    Constant channels (all values equal, or standard deviation at most 1e-12
+    of the channel's mean in absolute value) keep a scale of 1, so that
+    dividing by ~0 does not explode them;
     ``standardize=False`` gives the identity (mean 0, scale 1).
 
     Returns
@@ -220,7 +221,12 @@ def standard_scaling(X: np.ndarray, standardize: bool = True):
     # and its mean is its value: the rounding error of a mean at 1e20 is
     # millions, which a scale of 1 would leave as a huge constant input
     mean = np.where(constant, flat[0].astype(np.float64), mean)
-    return mean, np.where((scale > 1e-12) & ~constant, scale, 1.0)
+    # A deviation counts relative to the channel's level, not in absolute
+    # units: data measured in units of 1e-13 must standardise as the same
+    # data in units of 1 do, while a deviation of a few rounding steps of a
+    # large level (1e-12 of it) is the representation, not the signal.
+    varies = (scale > 1e-12 * np.abs(mean)) & (scale > 0) & ~constant
+    return mean, np.where(varies, scale, 1.0)
 
 
 def standardize(X: np.ndarray, mean, scale, *, chunk_rows: int = 65_536) -> np.ndarray:

@@ -433,6 +433,50 @@ def test_query_refuses_n_queries_that_are_not_positive_integers(
 
 
 @pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("count", [3, 1, np.int64(2)], ids=["3", "1", "int64"])
+def test_a_count_given_for_the_pools_labels_is_named(fitted, good, kind, count):
+    """``query(X, 3)``: the second argument is the pool's labels; a number
+    there was read as one label ('y must contain only 0, 1 or nan; got
+    [3.0]')."""
+    with pytest.raises(TypeError, match=r"pass it by name: query\(X, n_queries="):
+        fitted[kind].query(good, count)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize(
+    "params",
+    [{"batch_size": True}, {"max_epochs": np.True_}, {"eval_batch_size": True}],
+    ids=["batch_size", "max_epochs", "eval_batch_size"],
+)
+def test_bools_for_integer_parameters_are_refused_by_name(good, kind, params):
+    """``True`` is an ``int`` to Python; as a count it is a mistake, which
+    failed deep inside torch with a message naming no parameter."""
+    name = next(iter(params))
+    with pytest.raises(ValueError, match=f"'{name}' parameter"):
+        make(kind, **params).fit(good)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("unit", [1e-13, 1e-20])
+def test_data_in_tiny_units_scores_as_in_units_of_one(good, kind, unit):
+    """A channel's deviation counts against its level, not in absolute units:
+    data measured in units of 1e-13 were taken as constant (every score
+    equal)."""
+    X = np.random.default_rng(0).normal(size=(64, C))
+    test = good.copy()
+    test[W : 2 * W] += 4
+    ones = make(kind).fit(X)
+    tiny = make(kind).fit(X * unit)
+    np.testing.assert_allclose(tiny.scaler_scale_, ones.scaler_scale_ * unit)
+    np.testing.assert_allclose(
+        tiny.decision_function(test * unit),
+        ones.decision_function(test),
+        rtol=1e-4,
+        atol=1e-6,
+    )
+
+
+@pytest.mark.parametrize("kind", KINDS)
 def test_predict_proba_refuses_an_unknown_method(fitted, good, kind):
     with pytest.raises(ValueError, match="method must be 'linear' or 'unify'"):
         fitted[kind].predict_proba(good, method="softmax")

@@ -1559,7 +1559,7 @@ default="window"
         """
         self._check_entry()
         X = self._validate_X(X, reset=False)
-        n_queries = self._n_queries(n_queries)
+        n_queries = self._n_queries(n_queries, y)
         if X.ndim == 3:
             starts = np.arange(len(X))
             known = self._window_labels_3d(X, y)

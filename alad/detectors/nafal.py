@@ -13,6 +13,7 @@ import torch
 from sklearn.ensemble import ExtraTreesClassifier
 from sklearn.preprocessing import QuantileTransformer
 from sklearn.utils.validation import check_array, validate_data
+from skorch.callbacks import GradientNormClipping
 
 from .._compat import Interval, StrOptions, _fit_context
 from ..augment import augmentation_quota, filter_augmented
@@ -223,8 +224,9 @@ class NAFALDetector(BaseDetector):
         n_transforms)`` samples: the peak memory of scoring grows with the
         views of a batch (about 32 KB each), so on cardio at the defaults
         scoring adds about 12 MB above the model instead of 133 MB at 4,096
-        views, as fast and with the same scores
-        (``benchmarks/naf_score_memory.py``).
+        views, as fast and with the same scores up to float32 rounding
+        (about 1e-6: a sample's score can differ in its last digits with
+        the samples batched beside it; ``benchmarks/naf_score_memory.py``).
     max_grad_norm : float or None, default=10.0
         Gradient-norm clipping; None disables it.
     feedback_epochs : int, default=0
@@ -832,7 +834,7 @@ class NAFALDetector(BaseDetector):
         if epochs == 0:  # the labels go to the head only (feedback_epochs=0)
             return state, [], True
         X, y = self._training_data(state)
-        net = copy.deepcopy(state.net)
+        net = self._with_current_settings(copy.deepcopy(state.net))
         with seeded(seed, self.device_):
             losses = train_epochs(net, X, y, epochs=epochs)
         sound = weights_are_finite(net.module_) and all(
@@ -841,6 +843,30 @@ class NAFALDetector(BaseDetector):
         if not sound:
             return state, losses, False
         return dataclasses.replace(state, net=net), losses, True
+
+    def _with_current_settings(self, net: FlowNet) -> FlowNet:
+        """``net`` (a copy) set to train as the detector's parameters say now.
+
+        The net is built at :meth:`fit`; ``set_params`` between rounds (a
+        lower ``lr`` after a diverged round, another ``anomaly_weight``) must
+        reach the rounds that follow. Set in place, so that Adam's moments
+        and the view generator carry on as they would unchanged.
+        """
+        net.batch_size = self.batch_size
+        net.train_views = self.train_views
+        net.lr = self.lr
+        for group in net.optimizer_.param_groups:
+            group["lr"] = self.lr
+        net.criterion__anomaly_weight = self.anomaly_weight
+        net.criterion_.anomaly_weight = self.anomaly_weight
+        clip = dict(net.callbacks_).get("clip")
+        if clip is not None:
+            clip.gradient_clip_value = self.max_grad_norm
+        elif self.max_grad_norm is not None:
+            net.callbacks_.append(
+                ("clip", GradientNormClipping(self.max_grad_norm).initialize())
+            )
+        return net
 
     def _commit(self, state: _FlowState) -> bool:
         """Score the training data under ``state``; bind it if sound.
@@ -1307,7 +1333,7 @@ class NAFALDetector(BaseDetector):
         """
         self._check_entry()
         X = self._validate_X(X, reset=False)
-        n_queries = self._n_queries(n_queries)
+        n_queries = self._n_queries(n_queries, y)
         unlabelled = np.ones(len(X), dtype=bool)
         if y is not None:
             y = check_labels(y)
@@ -1471,7 +1497,7 @@ def _robust_scaling(X: np.ndarray, std: np.ndarray) -> tuple[np.ndarray, np.ndar
     flat = X.reshape(-1, X.shape[-1])
     low, median, high = np.percentile(flat, [25, 50, 75], axis=0)
     iqr = (high - low) / 1.349
-    scale = np.where(iqr > 1e-12 * (1.0 + np.abs(median)), iqr, std)
+    scale = np.where((iqr > 1e-12 * np.abs(median)) & (iqr > 0), iqr, std)
     return median.astype(np.float64), scale.astype(np.float64)
 
 

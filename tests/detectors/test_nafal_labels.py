@@ -423,3 +423,43 @@ def test_the_shared_skill_takes_flat_samples():
     assert held_out_skill(anomalous, normal, replay, features=np.asarray) == 1.0
     alike = rng.normal(size=(6, 5)).astype(np.float32)
     assert held_out_skill(alike, normal, replay, features=np.asarray) < 0.6
+
+
+def test_anomaly_weight_set_after_fit_reaches_the_next_round(fitted, data):
+    # anomaly_weight acts in partial_fit only (a feedback parameter: runs that
+    # differ in it share one fitted model), so setting it after fit must be the
+    # same as building the detector with it.
+    X, pool, y = data
+    rows = np.r_[0:4, 40:44]
+    params = {"score_head": "none", "anomaly_weight": 50.0}
+    later = copy.deepcopy(fitted).set_params(**params)
+    later.partial_fit(pool[rows], y[rows])
+    built = NAFALDetector(**{**FAST, **params}).fit(X)
+    built.partial_fit(pool[rows], y[rows])
+    np.testing.assert_array_equal(
+        later.decision_function(pool), built.decision_function(pool)
+    )
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"lr": 0.05}, {"batch_size": 7}, {"train_views": 1}, {"max_grad_norm": 1e-6}],
+)
+def test_training_settings_changed_after_fit_reach_the_next_round(fitted, data, params):
+    # A diverged round says "lower lr or max_grad_norm": the round that follows
+    # must train with the new values.
+    X, pool, y = data
+    rows = np.r_[0:4, 40:44]
+    kept = copy.deepcopy(fitted).set_params(score_head="none")
+    kept.partial_fit(pool[rows], y[rows])
+    changed = copy.deepcopy(fitted).set_params(score_head="none", **params)
+    changed.partial_fit(pool[rows], y[rows])
+    assert not np.array_equal(
+        changed.decision_function(pool), kept.decision_function(pool)
+    )
+    round_net = changed.net_
+    assert round_net.batch_size == changed.batch_size
+    assert round_net.optimizer_.param_groups[0]["lr"] == changed.lr
+    assert dict(round_net.callbacks_)["clip"].gradient_clip_value == (
+        changed.max_grad_norm
+    )
