@@ -30,9 +30,12 @@ __all__ = ["ScoreSmoother", "detrend_scores", "multiscale_widths", "smooth_score
 def smooth_scores(scores: np.ndarray, width: int, axis: int = -1) -> np.ndarray:
     """Centred moving mean of per-timestep scores over ``width`` timesteps.
 
-    Each timestep's score becomes the mean of the ``width`` scores around it
-    (the series' first and last values repeated past its ends), in O(n)
-    whatever the width.
+    Each timestep's score becomes the mean of the ``width`` scores around it,
+    in O(n) whatever the width. The series is mirrored past its ends without
+    repeating its end values (``d c b | a b c d``): repeating the first and
+    last score past the ends instead made each weigh about half of its own
+    mean, so a spike on the first or last timestep, the newest of a live
+    stream, scored up to 9 times one in the middle.
 
     Parameters
     ----------
@@ -50,13 +53,15 @@ def smooth_scores(scores: np.ndarray, width: int, axis: int = -1) -> np.ndarray:
     --------
     >>> smooth_scores(np.array([0., 0., 3., 0., 0.]), 3)
     array([0., 1., 1., 1., 0.])
+    >>> smooth_scores(np.array([6., 0., 0., 0., 0.]), 3)  # the edge counts once
+    array([2., 2., 0., 0., 0.])
     """
     from scipy.ndimage import uniform_filter1d
 
     scores = np.asarray(scores, dtype=np.float64)
     if width <= 1:
         return scores
-    return uniform_filter1d(scores, size=width, axis=axis, mode="nearest")
+    return uniform_filter1d(scores, size=width, axis=axis, mode="mirror")
 
 
 def detrend_scores(scores: np.ndarray, span: int) -> np.ndarray:

@@ -43,9 +43,24 @@ def test_smooth_scores_is_a_centred_moving_mean():
     rng = np.random.default_rng(0)
     scores = rng.normal(size=200)
     width = 7
-    padded = np.concatenate([np.full(3, scores[0]), scores, np.full(3, scores[-1])])
+    # mirrored past the ends, the end values not repeated: d c b | a b c d
+    padded = np.concatenate([scores[3:0:-1], scores, scores[-2:-5:-1]])
     naive = np.array([padded[i : i + width].mean() for i in range(len(scores))])
     np.testing.assert_allclose(smooth_scores(scores, width), naive)
+
+
+@pytest.mark.parametrize("width", [3, 10, 25])
+def test_a_spike_at_either_end_counts_as_one_in_the_middle(width):
+    """The last timestep is the newest of a stream: repeating the end values
+    past the ends made a spike there weigh about half of its own mean."""
+    where = {"first": 0, "middle": 100, "last": 199}
+    smoothed = {}
+    for name, row in where.items():
+        scores = np.zeros(200)
+        scores[row] = 1.0
+        smoothed[name] = smooth_scores(scores, width)[row]
+    assert smoothed["first"] == pytest.approx(smoothed["middle"])
+    assert smoothed["last"] == pytest.approx(smoothed["middle"])
 
 
 def test_smooth_scores_of_width_one_is_the_scores_and_rows_are_apart():
