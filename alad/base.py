@@ -382,7 +382,10 @@ class BaseDetector(OutlierMixin, BaseEstimator):
         The rank of a score among the training scores gives a Bayesian
         estimate of the probability that a sample is predicted anomalous; the
         confidence is the binomial probability that this prediction would stay
-        the same on a resampled training set. Vectorised, O(n log n).
+        the same on a resampled training set. Vectorised, O(n log n). As in
+        PyOD, ``n * (1 - contamination)`` training samples are taken as
+        normal; under a threshold from the labels (``thresholding``), those
+        at or below ``threshold_``.
 
         Parameters
         ----------
@@ -402,12 +405,23 @@ class BaseDetector(OutlierMixin, BaseEstimator):
         n = train.size
         n_below = np.searchsorted(train, scores, side="right")
         posterior = (1.0 + n_below) / (2.0 + n)
-        confidence = 1.0 - binom.cdf(n - int(n * self.contamination), n, posterior)
+        # Perini et al. (and PyOD) take n * contamination training samples as
+        # flagged, what the contamination rule flags; a threshold from the
+        # labels ("f1", "false_alarm") flags another share, so there the
+        # training samples at or below threshold_ are counted (at least one
+        # on either side: beyond the training scores the estimate degenerates
+        # to a confidence of 0 for every sample flagged).
+        if self.threshold_source_ == "contamination":
+            n_normal = n - int(n * self.contamination)
+        else:
+            n_normal = int(np.searchsorted(train, self.threshold_, side="right"))
+            n_normal = min(max(n_normal, 1), n - 1)
+        confidence = 1.0 - binom.cdf(n_normal, n, posterior)
         predicted_normal = scores <= self.threshold_
         confidence[predicted_normal] = 1.0 - confidence[predicted_normal]
         return confidence
 
-    def fit_predict(self, X, y=None):
+    def fit_predict(self, X, y=None, **fit_params):
         """Fit on ``X`` and return the labels of ``X`` (``labels_``).
 
         Parameters
@@ -416,9 +430,12 @@ class BaseDetector(OutlierMixin, BaseEstimator):
             Training data.
         y : ignored
             Present for API consistency.
+        **fit_params
+            Passed to :meth:`fit` (``known_anomalies`` of the time-series
+            detector).
 
         Returns
         -------
         labels : ndarray of int64
         """
-        return self.fit(X, y).labels_.copy()
+        return self.fit(X, y, **fit_params).labels_.copy()

@@ -172,6 +172,62 @@ def test_naf_threshold_from_labels(naf, tab):
     )
 
 
+def test_after_a_fit_on_windows_the_threshold_reads_window_scores():
+    """Stacks of windows are scored one score per window: a threshold from the
+    labels chosen among per-timestep scores flagged none of the labelled
+    normal windows at false_alarm_rate=0.3."""
+    rng = np.random.default_rng(0)
+    t = np.arange(480)
+    train = np.c_[np.sin(t / 5), np.cos(t / 7)] + 0.1 * rng.normal(size=(480, 2))
+    pool = np.c_[np.sin(t / 5 + 1), np.cos(t / 7 + 1)] + 0.1 * rng.normal(size=(480, 2))
+    train, pool = train.reshape(-1, 16, 2), pool.reshape(-1, 16, 2)
+    pool[:4] += 3
+    y = np.r_[np.ones(4), np.zeros(26)]
+    for rule in ("false_alarm", "f1"):
+        det = ActiveReconstructionDetector(
+            window_size=16,
+            backbone="usad",
+            max_epochs=1,
+            feedback_epochs=1,
+            feedback_steps=3,
+            thresholding=rule,
+            false_alarm_rate=0.3,
+            random_state=0,
+        ).fit(train)
+        det.partial_fit(pool, y)
+        scores = det.decision_function(pool)
+        assert det.threshold_source_ == rule
+        assert det.threshold_ == pytest.approx(
+            threshold_from_labels(scores, y, method=rule, false_alarm_rate=0.3)
+        )
+
+
+@pytest.mark.parametrize("rule", ["f1", "false_alarm"])
+def test_confidence_reads_the_threshold_from_the_labels(naf, tab, rule):
+    """Perini et al.'s confidence counts the training samples the threshold
+    flags; with n * contamination instead, a threshold from the labels gave
+    predictions a confidence near 0 in their own label."""
+    det = copy.deepcopy(naf).set_params(thresholding=rule, false_alarm_rate=0.2)
+    det.partial_fit(tab[1][[0, 1, 2, 35, 36]], [0, 0, 0, 1, 1])
+    assert det.threshold_source_ == rule
+    X = np.r_[tab[0], tab[1]]
+    _, confidence = det.predict(X, return_confidence=True)
+    assert confidence.min() > 0.3  # was below 0.001 for both rules
+
+
+def test_fit_predict_passes_fit_params(data):
+    known = np.zeros(len(data.X_train), dtype=bool)
+    known[:W] = True
+    params = dict(window_size=W, backbone="usad", max_epochs=1, random_state=0)
+    labels = ActiveReconstructionDetector(**params).fit_predict(
+        data.X_train, known_anomalies=known
+    )
+    det = ActiveReconstructionDetector(**params).fit(
+        data.X_train, known_anomalies=known
+    )
+    np.testing.assert_array_equal(labels, det.labels_)
+
+
 def test_predict_warns_when_it_flags_most_of_a_series(ard, data):
     det = copy.deepcopy(ard)
     det.threshold_ = float(np.min(det.decision_function(data.X_test))) - 1.0

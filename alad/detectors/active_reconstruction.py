@@ -467,7 +467,13 @@ default="window"
         at once by :meth:`update_threshold`.
     false_alarm_rate : float, default=0.01
         Share of labelled normal windows (or timesteps) above ``threshold_`` for
-        ``thresholding="false_alarm"``.
+        ``thresholding="false_alarm"``. After a fit on a stack of windows,
+        each labelled window counts once, by its score. After a fit on a
+        series, each labelled timestep counts, scored within its window as a
+        series of its own: a long series scored with overlapping windows
+        (``score_stride`` below the window) or smoothed has smoother scores,
+        so its share of normal timesteps above ``threshold_`` is usually
+        below this rate.
     device : str, default="cpu"
         ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or ``"auto"``; resolved at fit
         into ``device_``. Outputs are CPU float64 numpy arrays either way.
@@ -1499,6 +1505,14 @@ default="window"
         if not len(self._labelled_windows):
             return None
         windows = self._labelled_windows
+        if self._train_data.ndim == 3:
+            # a stack of windows is scored one score per window, so the
+            # threshold is chosen among the scores it is compared with
+            targets = self._labelled_targets
+            known = ~np.isnan(targets).all(axis=1)
+            labels = np.nanmax(np.where(known[:, None], targets, 0.0), axis=1)
+            scores = self._window_score(windows[known], standardized=True)
+            return scores, labels[known]
         starts = np.arange(len(windows))
         chunks = self._position_scores(windows, starts, standardized=True)
         scores = np.concatenate(list(self._at_training_level(chunks)))
