@@ -59,23 +59,31 @@ def run_active_learning(
         normal labels only). The rows count as asked either way; a round
         whose answers are all ``nan`` does not train. Default: the truth.
 
+    The loop stops early when the pool has nothing left to ask, or when the
+    estimator's own ``budget`` is spent. A round the estimator rolls back
+    (its training diverged; ``feedback_history_``) has taught it nothing, so
+    its labelled rows are given again with the next round's.
+
     Returns
     -------
     result : sklearn.utils.Bunch
-        ``history``: one dict per evaluation (``round``, ``n_labelled``,
-        ``n_anomalous_labelled`` timesteps or samples, ``seconds`` and the
-        metrics); ``known``: the labels revealed, ``nan`` elsewhere.
+        ``history``: one dict per evaluation (``round``, ``n_labelled``
+        windows or samples asked so far, ``n_anomalous_labelled`` anomalous
+        timesteps or samples among them, ``rolled_back``, ``seconds`` and the
+        metrics); ``known``: the true labels of the rows asked, ``nan``
+        elsewhere (what ``answer`` told the estimator may hold less).
     """
     evaluate = detection_report if evaluate is None else evaluate
     y_pool = np.asarray(y_pool)
     known = np.full(y_pool.shape, np.nan)
     history = []
 
-    def record(round_, n_labelled, seconds):
+    def record(round_, n_labelled, seconds, rolled_back=False):
         entry = {
             "round": round_,
             "n_labelled": n_labelled,
             "n_anomalous_labelled": int(np.nansum(known)),
+            "rolled_back": rolled_back,
             "seconds": seconds,
         }
         if X_eval is not None:
@@ -88,24 +96,48 @@ def run_active_learning(
         # what the rows cost is the detector's to say: windows or samples
         return estimator._budget_units(X_pool, idx)
 
+    def room(pending) -> float:
+        """What the estimator's own budget still takes, beyond ``pending``."""
+        own = getattr(estimator, "budget", None)
+        if own is None:
+            return np.inf
+        return own - estimator._n_labelled() - units(pending)
+
     record(0, 0, 0.0)
     n_labelled, round_ = 0, 0
+    # rows of a rolled-back round with their answers, given again next round
+    pending = np.empty(0, dtype=np.intp)
+    pending_labels = np.empty(0)
     while n_labelled < budget:
         start = time.perf_counter()
-        left = budget - n_labelled
+        left = min(budget - n_labelled, room(pending))
+        if left <= 0:
+            break  # the estimator's own budget is spent
         try:
             idx = estimator.query(X_pool, y=known, n_queries=n_queries)
             if units(idx) > left:  # last round: only what is left
-                idx = estimator.query(X_pool, y=known, n_queries=left)
+                idx = estimator.query(X_pool, y=known, n_queries=int(left))
         except PoolExhaustedError:
             break  # every window of the pool is labelled before the budget is spent
         known[idx] = y_pool[idx]
-        labels = y_pool[idx] if answer is None else answer(y_pool[idx])
-        if not np.isnan(np.asarray(labels, dtype=np.float64)).all():
+        answers = y_pool[idx] if answer is None else answer(y_pool[idx])
+        rows_idx = np.concatenate([pending, idx])
+        labels = np.concatenate([pending_labels, np.asarray(answers, np.float64)])
+        rolled_back = False
+        if not np.isnan(labels).all():
             # rows of a DataFrame as of an array (X_pool[idx] picks its columns)
-            rows = X_pool.iloc[idx] if hasattr(X_pool, "iloc") else X_pool[idx]
+            rows = (
+                X_pool.iloc[rows_idx] if hasattr(X_pool, "iloc") else X_pool[rows_idx]
+            )
+            rounds_before = len(getattr(estimator, "feedback_history_", ()))
             estimator.partial_fit(rows, labels)
+            rounds = getattr(estimator, "feedback_history_", ())
+            rolled_back = len(rounds) > rounds_before and bool(
+                rounds[-1].get("rolled_back", False)
+            )
+            pending = rows_idx if rolled_back else pending[:0]
+            pending_labels = labels if rolled_back else pending_labels[:0]
         n_labelled += units(idx)
         round_ += 1
-        record(round_, n_labelled, time.perf_counter() - start)
+        record(round_, n_labelled, time.perf_counter() - start, rolled_back)
     return Bunch(history=history, known=known)

@@ -66,7 +66,8 @@ def seeded(seed: int, device: str = "cpu") -> Iterator[None]:
     """
     devices = []
     if device.startswith("cuda") and torch.cuda.is_available():
-        devices = [torch.device(device).index or torch.cuda.current_device()]
+        # torch.manual_seed seeds every GPU, so every GPU's state is kept
+        devices = list(range(torch.cuda.device_count()))
     with torch.random.fork_rng(devices=devices):
         torch.manual_seed(seed)
         yield

@@ -64,3 +64,48 @@ def test_the_labeller_can_withhold_labels():
     # the truth is still what was asked and counted
     assert result.history[-1]["n_anomalous_labelled"] == 4
     np.testing.assert_array_equal(result.known, y)
+
+
+class _Budgeted(_Asker):
+    """An asker with a budget of its own that counts the rows it learnt, and
+    whose rounds roll back while ``diverge`` says so."""
+
+    def __init__(self, budget=None, diverge=()):
+        super().__init__()
+        self.budget = budget
+        self.learnt = 0
+        self.diverge = list(diverge)
+        self.feedback_history_ = []
+
+    def _n_labelled(self):
+        return self.learnt
+
+    def partial_fit(self, X, y):
+        if self.budget is not None and self.learnt + len(y) > self.budget:
+            raise ValueError("The labelling budget is spent")
+        super().partial_fit(X, y)
+        rolled_back = bool(self.diverge and self.diverge.pop(0))
+        self.learnt += 0 if rolled_back else len(y)
+        self.feedback_history_.append({"rolled_back": rolled_back})
+        return self
+
+
+def test_the_loop_stops_at_the_detectors_own_budget():
+    """A detector with budget=4 in a loop of 10 raised 'budget is spent' and
+    lost the history of the rounds before."""
+    asker = _Budgeted(budget=4)
+    result = run_active_learning(asker, np.zeros((20, 1)), np.zeros(20), budget=10)
+    assert [h["n_labelled"] for h in result.history] == [0, 3, 4]
+    assert asker.learnt == 4
+
+
+def test_a_rolled_back_rounds_labels_are_given_again():
+    """A rolled-back round taught the detector nothing: its rows go with the
+    next round's instead of being lost (they are never asked again)."""
+    y = np.arange(12) % 2.0
+    asker = _Budgeted(diverge=[True, False])
+    result = run_active_learning(asker, np.zeros((12, 1)), y, budget=6)
+    assert [len(fit) for fit in asker.fits] == [3, 6]
+    np.testing.assert_array_equal(asker.fits[1], y[:6])
+    assert [h["rolled_back"] for h in result.history] == [False, True, False]
+    assert asker.learnt == 6

@@ -1360,21 +1360,27 @@ default="window"
 
     def _restored_net(self, module_state: dict, history: list):
         """A net built as :meth:`fit` builds it, holding saved weights and
-        history (see :meth:`_restore_net`)."""
-        module = make_backbone(
-            self.backbone, self.n_features_in_, self.window_size_, self.backbone_params
-        )
-        net = backbone_net(
-            module,
-            lr=self.lr,
-            max_epochs=self.max_epochs,
-            batch_size=self.batch_size,
-            patience=self.patience,
-            split=None,
-            seed=self._seed,
-            device=self.device_,
-            verbose=self.verbose,
-        ).initialize()
+        history (see :meth:`_restore_net`). The weights drawn to build it
+        are overwritten, and drawn under ``seeded`` so that loading a model
+        leaves torch's global random stream as it was."""
+        with seeded(self._seed, self.device_):
+            module = make_backbone(
+                self.backbone,
+                self.n_features_in_,
+                self.window_size_,
+                self.backbone_params,
+            )
+            net = backbone_net(
+                module,
+                lr=self.lr,
+                max_epochs=self.max_epochs,
+                batch_size=self.batch_size,
+                patience=self.patience,
+                split=None,
+                seed=self._seed,
+                device=self.device_,
+                verbose=self.verbose,
+            ).initialize()
         net.module_.load_state_dict(module_state)
         net.module_.eval()
         for row in history:

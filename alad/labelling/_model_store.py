@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import __version__
 from .._atomic import replacing
 from ..score_smoothing import ScoreSmoother
 
@@ -221,6 +222,7 @@ def save_detector(detector, folder) -> dict:
     payload = {
         _PARAMS: {
             "format": FORMAT,
+            "alad_version": __version__,
             "class": "alad.ActiveReconstructionDetector",
             "params": _encode(params, "params"),
         },
@@ -305,6 +307,14 @@ def load_detector(folder, *, expected_sha256: dict | None = None):
         detector = ActiveReconstructionDetector(**params)
         detector._validate_params()
     except (TypeError, ValueError) as exc:
+        saved_by = meta.get("alad_version")
+        if saved_by is not None and saved_by != __version__:
+            # a newer alad's parameters, not a damaged file
+            raise ValueError(
+                f"{folder / _PARAMS} was saved by alad {saved_by}, whose parameters "
+                f"this alad {__version__} refuses ({exc}); load it with alad "
+                f"{saved_by} or later."
+            ) from exc
         raise _corrupt(folder / _PARAMS, f"parameters refused ({exc})") from exc
     names = state.get("attribute_names", [])
     if not isinstance(names, list) or not all(isinstance(n, str) for n in names):

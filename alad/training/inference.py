@@ -25,7 +25,12 @@ def iter_position_scores(
     """
     score = module.anomaly_score if score is None else score
     module.eval()
-    with torch.no_grad():
-        for batch in batches:
+    for batch in batches:
+        # no_grad around each batch, not around the loop: a generator paused
+        # at a yield inside the block (its caller interrupted and the frame
+        # kept, as IPython keeps a traceback's) would leave autograd off for
+        # the whole process
+        with torch.no_grad():
             x = torch.from_numpy(batch).to(device, non_blocking=True)
-            yield score(x).to("cpu", torch.float64).numpy()
+            scores = score(x).to("cpu", torch.float64).numpy()
+        yield scores

@@ -5,7 +5,9 @@ import json
 
 import numpy as np
 import pytest
+import torch
 
+import alad
 from alad.labelling import LabellingSession, load_detector, save_detector
 from alad.labelling._model_store import UnsafeModelError
 from alad.score_smoothing import ScoreSmoother
@@ -212,6 +214,27 @@ def test_parameters_are_checked_when_loaded(fresh, tmp_path, change, message):
     _unrecorded(folder)
     with pytest.raises(ValueError, match=message):
         load_detector(folder)
+
+
+def test_a_model_of_a_newer_alad_says_so(fresh, tmp_path):
+    """A parameter this version does not know, in a folder another version
+    saved, is a newer alad's model, not a damaged file."""
+    folder = _saved(fresh, tmp_path / "m")
+    meta = json.loads((folder / "params.json").read_text())
+    assert meta["alad_version"] == alad.__version__
+    meta["alad_version"] = "99.0"
+    meta["params"]["a_later_parameter"] = 1
+    (folder / "params.json").write_text(json.dumps(meta))
+    _unrecorded(folder)
+    with pytest.raises(ValueError, match=r"saved by alad 99\.0.*alad 99\.0 or later"):
+        load_detector(folder)
+
+
+def test_loading_leaves_torchs_random_stream_as_it_was(fresh, tmp_path):
+    folder = _saved(fresh, tmp_path / "m")
+    before = torch.get_rng_state()
+    load_detector(folder)
+    assert torch.equal(torch.get_rng_state(), before)
 
 
 def test_model_files_cannot_replace_methods(fresh, tmp_path):
