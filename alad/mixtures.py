@@ -28,9 +28,14 @@ REG_COVAR = 1e-3
 
 
 def max_components(n_samples: int, n_features: int) -> int:
-    """At most one component per ``2 m`` samples (at least one), so that a
-    small set gets few full covariances (``m (m + 3) / 2`` parameters each);
-    :func:`fit_base` keeps the standard normal below ``2 m`` samples."""
+    """At most one component per ``2 m`` distinct samples (at least one), so
+    that a small set gets few full covariances (``m (m + 3) / 2`` parameters
+    each); :func:`fit_base` keeps the standard normal below ``2 m`` samples.
+
+    Distinct, because duplicated rows add no spread: counting them let a
+    component sit on one repeated point, with the ridge alone for its
+    variance, and the training data themselves scored hundreds of nats.
+    """
     return max(1, n_samples // (2 * n_features))
 
 
@@ -64,8 +69,8 @@ def select_components(
     data : ndarray of shape (n, K, m)
         What the flow models, for every view of the training samples.
     candidates : sequence of int
-        Counts to choose among; those above :func:`max_components` or the
-        number of distinct samples are skipped.
+        Counts to choose among; those above :func:`max_components` of the
+        distinct samples are skipped.
     random_state : int
         Seed of the EM fits.
     n_views : int, default=4
@@ -83,9 +88,9 @@ def select_components(
     >>> select_components(rng.normal(size=(300, 1, 2)))
     1
     """
-    n, n_all, features = data.shape
+    _, n_all, features = data.shape
     views = [data[:, k] for k in range(min(n_views, n_all))]
-    most = min(max_components(n, features), _distinct_rows(views))
+    most = max_components(_distinct_rows(views), features)
     usable = [c for c in candidates if c <= most] or [1]
     if usable == [1]:
         return 1
@@ -98,8 +103,8 @@ def select_components(
 def fit_view_mixtures(latents: np.ndarray, n_components: int, random_state: int = 0):
     """One mixture per view, fitted by EM to latents ``(n, K, m)``.
 
-    Uses at most :func:`max_components` components, and no more than the
-    fewest distinct latents of a view.
+    Uses at most :func:`max_components` components of the fewest distinct
+    latents of a view.
 
     Returns
     -------
@@ -107,9 +112,9 @@ def fit_view_mixtures(latents: np.ndarray, n_components: int, random_state: int 
     means : ndarray of shape (K, c, m)
     covariances : ndarray of shape (K, c, m, m)
     """
-    n, n_views, features = latents.shape
+    _, n_views, features = latents.shape
     views = [latents[:, k] for k in range(n_views)]
-    used = min(n_components, max_components(n, features), _distinct_rows(views))
+    used = min(n_components, max_components(_distinct_rows(views), features))
     fits = [_mixture(used, random_state).fit(v) for v in views]
     return (
         np.stack([f.weights_ for f in fits]),

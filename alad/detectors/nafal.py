@@ -1086,7 +1086,10 @@ class NAFALDetector(BaseDetector):
         :meth:`fit` runs ``n_iterations`` rounds already; calling
         ``fit`` with ``n_iterations=0`` and then ``augment(r)`` gives the same
         model as ``fit`` with ``n_iterations=r`` (useful to score NAF-AD and
-        NAF-AL from one training run). A round that diverges is rolled back
+        NAF-AL from one training run), with the same extractor: on series,
+        ``extractor="auto"`` takes the convolutional one when
+        ``n_iterations=0``, which cannot augment (fit with
+        ``extractor="dense"`` to augment later). A round that diverges is rolled back
         with a :class:`~alad.DivergenceWarning`; an exception or
         Ctrl-C leaves the detector exactly as it was.
 
@@ -1103,9 +1106,15 @@ class NAFALDetector(BaseDetector):
         self._check_entry()
         n = check_count(n_iterations, "n_iterations", minimum=0, allow_none=True)
         if self.extractor_ == "conv" and (self.n_iterations if n is None else n) > 0:
+            chosen = (
+                "extractor='auto' chose 'conv' for series at fit (n_iterations=0)"
+                if self.extractor == "auto"
+                else "extractor='conv'"
+            )
             raise ValueError(
-                "extractor='conv' has no inverse, so active augmentation cannot "
-                "map drawn features back to views; n_iterations must be 0 with it."
+                f"{chosen}, which has no inverse, so active augmentation cannot "
+                "map drawn features back to views. Refit with extractor='dense' "
+                "to augment."
             )
         state = self._augment(self._state(), self.n_iterations if n is None else n)
         if not self._commit(state):

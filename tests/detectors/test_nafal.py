@@ -299,8 +299,13 @@ def test_conv_extractor_refuses_tabular_data_and_augmentation(X2, X3):
     with pytest.raises(ValueError, match="n_iterations must be 0"):
         NAFALDetector(**FAST, extractor="conv").fit(X3)
     det = NAFALDetector(**{**FAST, "n_iterations": 0}, extractor="conv").fit(X3)
-    with pytest.raises(ValueError, match="n_iterations must be 0"):
+    with pytest.raises(ValueError, match="no inverse.*Refit with extractor='dense'"):
         det.augment(1)
+    # "auto" chose "conv" for series without augmentation: the error says so
+    auto = NAFALDetector(**{**FAST, "n_iterations": 0}).fit(X3)
+    assert auto.extractor_ == "conv"
+    with pytest.raises(ValueError, match="extractor='auto' chose 'conv'"):
+        auto.augment(1)
     with pytest.raises(ValueError, match="extractor"):
         NAFALDetector(extractor="lstm").fit(X3)
 

@@ -237,6 +237,31 @@ def test_duplicated_samples_cap_the_components_without_a_warning(select):
         )
 
 
+def test_duplicated_samples_count_once_for_the_component_cap():
+    """One component per 2 m *distinct* samples: 12 distinct samples of 2
+    features repeated 10 times give 3 components, not 30 (one per repeated
+    point, whose variance is the ridge alone)."""
+    z = _clusters(n=12).repeat(10, 1)[:, None, :]
+    assert _fitted(z, 10, 10)[1] == 3
+    assert fit_view_mixtures(z.double().numpy(), 10)[0].shape == (1, 3)
+
+
+def test_repeated_series_score_their_training_data_as_normal():
+    """Series repeated ten times: a component per repeated series scored the
+    training series themselves 126 to 567 nats per view."""
+    import numpy as np
+
+    from alad import NAFALDetector
+
+    rng = np.random.default_rng(0)
+    X = np.repeat(rng.normal(size=(4, 24, 3)), 10, axis=0)
+    tiny = dict(n_transforms=4, transform_dim=2, flow_transforms=1)
+    tiny.update(flow_hidden_features=8, flow_signal=4, max_steps=30, random_state=0)
+    det = NAFALDetector(**tiny).fit(X)
+    standard = NAFALDetector(**tiny, base_components=0).fit(X)
+    assert det.decision_scores_.max() < 10 * max(1.0, standard.decision_scores_.max())
+
+
 def test_fit_base_keeps_the_conv_extractors_running_statistics():
     model = _conv_model().eval()
     x = torch.randn(64, 12)
