@@ -993,3 +993,32 @@ def test_the_report_counts_the_runs_behind_each_mean():
     assert "| gecco | extratrees | - | 2/3 |" in lines
     assert "| gecco | alad:transformer with labels | - | 3/3 |" in lines
     assert "| gecco | alad:transformer w/o labels | 3/3 | - |" in lines
+
+
+def test_a_best_peer_over_fewer_pools_than_alad_says_so():
+    """A peer that ran on 1 of alad's 3 pools (it cannot learn where the labels
+    hold no anomaly) is the best peer of a mean over other pools: the cell
+    says how many."""
+    records = [
+        _gecco_record("alad:transformer", "alad", s, b, seed=seed)
+        for seed in (0, 1, 2)
+        for s, b in (
+            ("with labels", 50),
+            ("w/o labels", None),
+            ("pool as normal", None),
+        )
+    ]
+    records += [
+        _gecco_record("iforest", "unsupervised", "w/o labels", None, 0.4, seed)
+        for seed in (0, 1, 2)
+    ]
+    records.append(_gecco_record("extratrees", "labels", "with labels", 50, 0.7, 0))
+    row = labels.comparison(records, "pa_k_auc")[("anomalous", "gecco")]
+    assert row["pools"] == {"alad:transformer": 3, "iforest": 3, "extratrees": 1}
+    line = next(
+        x
+        for x in labels.format_report(records).splitlines()
+        if x.startswith("| gecco | PA%K AUC")
+    )
+    assert "| extratrees 0.700 (1/3 pools) |" in line
+    assert "| iforest 0.400 |" in line

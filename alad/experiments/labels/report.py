@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 
 import numpy as np
@@ -149,12 +149,19 @@ def comparison(records, metric: str, budget: int = COMPARED["budget"]) -> dict:
     ``{(split, group): {"alad": {backbone: (with labels, w/o labels, pool as
     normal)}, "unsupervised": (peer, value), "labels": (peer, value)}}``,
     each value the mean over seeds; the best peer of a family is the one of
-    highest mean (peers that take labels at ``budget``).
+    highest mean (peers that take labels at ``budget``). ``"pools"`` maps
+    each of these methods to the number of (task, seed) pools its mean is
+    over, so that a mean over fewer pools than alad's can be said.
     """
     fam = _families(records)
+    pools = Counter(
+        (r["split"], _group(r), _label(r), r["budget"])
+        for r in current(records)
+        if r.get("protocol", "labels") == "labels" and r.get("metrics")
+    )
     out = {}
     for (split, group), methods in curves(records, metric).items():
-        row: dict = {"alad": {}, "unsupervised": None, "labels": None}
+        row: dict = {"alad": {}, "unsupervised": None, "labels": None, "pools": {}}
         for label, by_budget in methods.items():
             family = fam.get(label)
             if family == "alad" and label.endswith(" with labels"):
@@ -164,13 +171,14 @@ def comparison(records, metric: str, budget: int = COMPARED["budget"]) -> dict:
                     _mean(methods.get(f"{name} w/o labels", {}).get(None, [])),
                     _mean(methods.get(f"{name} pool as normal", {}).get(None, [])),
                 )
+                row["pools"][name] = pools[(split, group, label, budget)]
             elif family in ("unsupervised", "labels"):
-                value = _mean(
-                    by_budget.get(None if family == "unsupervised" else budget, [])
-                )
+                at = None if family == "unsupervised" else budget
+                value = _mean(by_budget.get(at, []))
                 best = row[family]
                 if value is not None and (best is None or value > best[1]):
                     row[family] = (label, value)
+                    row["pools"][label] = pools[(split, group, label, at)]
         out[(split, group)] = row
     return out
 
@@ -243,14 +251,26 @@ def _comparison_table(records, split, fmt) -> str:
                         "-" if n is None else f"{n[0]:.1f} ({n[1]:.1f})",
                         _fmt(wo),
                         _fmt(pool),
-                        "-" if unsup is None else f"{unsup[0]} {unsup[1]:.3f}",
-                        "-" if lab is None else f"{lab[0]} {lab[1]:.3f}",
+                        _peer_cell(unsup, row["pools"], row["pools"].get(name)),
+                        _peer_cell(lab, row["pools"], row["pools"].get(name)),
                         ok_self,
                         ok_peers,
                     ]
                 )
     title = f"At {budget} labelled windows, split {split!r} (means over seeds)"
     return render_table(header, body, fmt, title=title)
+
+
+def _peer_cell(best, pools: dict, alad_pools: int | None) -> str:
+    """A best peer and its mean, with its pools where alad's mean has more
+    (a peer that cannot run where the labels hold no anomaly, or failed)."""
+    if best is None:
+        return "-"
+    cell = f"{best[0]} {best[1]:.3f}"
+    n = pools.get(best[0])
+    if alad_pools and n is not None and n < alad_pools:
+        cell += f" ({n}/{alad_pools} pools)"
+    return cell
 
 
 def _curve_table(records, split, metric, fmt) -> str:
