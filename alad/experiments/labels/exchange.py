@@ -58,8 +58,12 @@ def score_path(
 ) -> Path:
     """``WORK/scores/<task>__<split>/seed<seed>/<peer>[_b<budget>].npy``.
 
-    One float per evaluation timestep, aligned so that the score of timestep
-    ``t`` is computed from rows up to ``t`` (see docs/label_efficiency.rst).
+    One float per evaluation timestep. The peers' runner aligns a windowed
+    peer's scores so that the score of timestep ``t`` is computed from rows
+    up to ``t``; alad's are its ``decision_function``, the mean over the
+    windows that cover ``t`` (rows up to ``t + W - 1``), smoothed or
+    detrended around ``t`` where its defaults do (docs/label_efficiency.rst,
+    "TSB-AD's look-ahead").
     A peer that failed writes ``<same stem>.err`` with the reason instead.
     """
     name = peer if budget is None else f"{peer}_b{budget}"
