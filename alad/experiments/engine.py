@@ -113,7 +113,7 @@ class Job:
     size: int = 1
 
 
-def _all_records(job: Job, done: set[str]) -> list[dict]:
+def _all_records(job: Job, done) -> list[dict]:
     records = list(job.run(done))
     release_memory()
     return records
@@ -199,7 +199,8 @@ def run_jobs(
             made = 0
             # the records so far, live: a run asked for twice (a seed given
             # twice) is made once
-            for record in job.run(store.records.keys()):
+            # (key -> record: a run may compare what it would make with it)
+            for record in job.run(store.records):
                 add(record)
                 made += 1
                 bar.update()
@@ -209,7 +210,7 @@ def run_jobs(
         from joblib import Parallel, delayed
 
         results = Parallel(n_jobs=n_jobs, return_as="generator")(
-            delayed(_all_records)(job, done) for job in jobs
+            delayed(_all_records)(job, dict(store.records)) for job in jobs
         )
         for job, records in zip(jobs, results):
             for record in records:

@@ -506,6 +506,32 @@ def test_peer_score_files_are_scored_and_missing_ones_listed(run, capsys):
     assert "deepod_devnet_b2.npy (failed: ValueError: no anomalous row)" in err_text
 
 
+def test_a_peer_made_again_with_other_settings_is_recorded_anew(run, tmp_path):
+    """run_peers.py --force --max-epochs 50 into the same results file: the
+    key left the settings out, so the new score file was taken for done and
+    the old record stood."""
+    out, work, _ = run
+    out = Path(shutil.copy(out, tmp_path / "r.jsonl"))
+    tid = "telemetry_tiny__anomalous"
+    y = labels.make_label_split(TASK, "anomalous", 0.2, 0).y_eval
+    path = labels.score_path(work, tid, 0, "pyod_lstmad")
+    np.save(path, y.astype(np.float32))
+    info = {"settings": {"max_epochs": 10}, "quick": False, "seconds": 1.0}
+    path.with_suffix(".json").write_text(json.dumps(info))
+    first = run_jobs(_jobs(work), out, protocol="labels", progress=False)
+    n = len(first)
+    again = run_jobs(_jobs(work), out, protocol="labels", progress=False)
+    assert len(again) == n  # the same file again: done
+    np.save(path, y[::-1].astype(np.float32))
+    info["settings"] = {"max_epochs": 50}
+    path.with_suffix(".json").write_text(json.dumps(info))
+    store = run_jobs(_jobs(work), out, protocol="labels", progress=False)
+    assert len(store) == n + 1
+    newest = labels.current(list(store))
+    lstmad = [r for r in newest if r["method"] == "pyod_lstmad"]
+    assert [r["peer"]["settings"] for r in lstmad] == [{"max_epochs": 50}]
+
+
 def test_report_prints_the_comparison(run):
     out, work, _ = run
     store = run_jobs(_jobs(work), out, protocol="labels", progress=False)
@@ -1022,3 +1048,12 @@ def test_a_best_peer_over_fewer_pools_than_alad_says_so():
     )
     assert "| extratrees 0.700 (1/3 pools) |" in line
     assert "| iforest 0.400 |" in line
+
+
+def test_a_quick_smoke_run_never_speaks_over_a_real_one():
+    real = {**_gecco_record("iforest", "unsupervised", "w/o labels", None, 0.4)}
+    real.update(time=1.0, peer={"quick": False})
+    smoke = {**_gecco_record("iforest", "unsupervised", "w/o labels", None, 0.9)}
+    smoke.update(time=2.0, peer={"quick": True})
+    assert labels.current([real, smoke]) == [real]
+    assert labels.current([smoke]) == [smoke]

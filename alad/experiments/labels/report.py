@@ -61,9 +61,10 @@ def current(records) -> list[dict]:
     """The newest record of each run, in the order of the records.
 
     A rerun after a change of the detector's defaults (its records with
-    labels are keyed by them) or of the windows it queried (the label
-    peers' records are keyed by them) adds records beside the old ones of
-    the same run; only the newest (by ``time``) speaks for it. A label
+    labels are keyed by them), of the windows it queried (the label peers'
+    records are keyed by them) or of a peer's settings adds records beside
+    the old ones of the same run; only the newest (by ``time``) speaks for
+    it, and a peer's ``--quick`` smoke run never over one made in earnest. A label
     peer's record speaks only while it learnt from windows that a query
     source's newest record names (its ``queries``): one whose rerun on the
     new windows failed or has not run yet is left out rather than compared
@@ -71,9 +72,15 @@ def current(records) -> list[dict]:
     """
     records = list(records)
     newest: dict[str, dict] = {}
+
+    def rank(r: dict) -> tuple:
+        # a peer's --quick smoke run never speaks for a real one
+        quick = isinstance(r.get("peer"), dict) and bool(r["peer"].get("quick"))
+        return (not quick, r.get("time", 0))
+
     for r in records:
         run = json.dumps([r.get(k) for k in _RUN_FIELDS], sort_keys=True, default=str)
-        if run not in newest or r.get("time", 0) >= newest[run].get("time", 0):
+        if run not in newest or rank(r) >= rank(newest[run]):
             newest[run] = r
     # each backbone run as a query source (the peers' task files hold the
     # Transformer's; USAD's runs write their own elsewhere) names its windows

@@ -398,6 +398,28 @@ def _read_peer_scores(path: Path, shape: tuple) -> tuple[str, np.ndarray | None,
     return "", scores, info
 
 
+def _made_with(path: Path) -> dict | None:
+    """The settings a peer's score file was made with (its metadata's
+    ``settings`` and ``quick``), or None when there is no readable metadata."""
+    try:
+        info = json.loads(path.with_suffix(".json").read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(info, dict):
+        return None
+    return {"settings": info.get("settings", {}), "quick": bool(info.get("quick"))}
+
+
+def _made_with_of(done, key: str) -> dict | None:
+    """What the record ``key`` of ``done`` (key -> record, or keys only) was
+    made with; None when only its key is known."""
+    record = done.get(key) if hasattr(done, "get") else None
+    peer = record.get("peer") if isinstance(record, dict) else None
+    if not isinstance(peer, dict):
+        return None
+    return {"settings": peer.get("settings", {}), "quick": bool(peer.get("quick"))}
+
+
 def _run_peers(
     split: LabelSplit,
     *,
@@ -416,9 +438,17 @@ def _run_peers(
         if peer in LABEL_PEERS:
             fields["queries"] = queries_digest(work, tid, base["seed"], budget)
         key = record_key(fields, "peer", budget)
-        if key in done:
-            continue
         path = score_path(work, tid, base["seed"], peer, budget)
+        if key in done:
+            made, recorded = _made_with(path), _made_with_of(done, key)
+            if made is None or recorded is None or made == recorded:
+                continue
+            # the score file was made again with other settings (--force,
+            # another --max-epochs or --set, a --quick smoke run): a record
+            # of its own, keyed by them, instead of being taken for done
+            key = record_key({**fields, "made_with": made}, "peer", budget)
+            if key in done:
+                continue
         if not path.exists():
             err = path.with_suffix(".err")
             why = err.read_text().strip().splitlines()[-1] if err.exists() else ""
