@@ -398,26 +398,21 @@ def _read_peer_scores(path: Path, shape: tuple) -> tuple[str, np.ndarray | None,
     return "", scores, info
 
 
-def _made_with(path: Path) -> dict | None:
-    """The settings a peer's score file was made with (its metadata's
-    ``settings`` and ``quick``), or None when there is no readable metadata."""
-    try:
-        info = json.loads(path.with_suffix(".json").read_text())
-    except (OSError, ValueError):
-        return None
+def _made_with(info) -> dict | None:
+    """The settings a peer's scores were made with: ``settings`` and ``quick``
+    of its metadata (a score file's JSON, or a record's ``peer``); None when
+    there is none to read."""
     if not isinstance(info, dict):
         return None
     return {"settings": info.get("settings", {}), "quick": bool(info.get("quick"))}
 
 
-def _made_with_of(done, key: str) -> dict | None:
-    """What the record ``key`` of ``done`` (key -> record, or keys only) was
-    made with; None when only its key is known."""
-    record = done.get(key) if hasattr(done, "get") else None
-    peer = record.get("peer") if isinstance(record, dict) else None
-    if not isinstance(peer, dict):
+def _score_file_info(path: Path) -> dict | None:
+    """The JSON metadata beside a score file, or None."""
+    try:
+        return json.loads(path.with_suffix(".json").read_text())
+    except (OSError, ValueError):
         return None
-    return {"settings": peer.get("settings", {}), "quick": bool(peer.get("quick"))}
 
 
 def _run_peers(
@@ -440,7 +435,10 @@ def _run_peers(
         key = record_key(fields, "peer", budget)
         path = score_path(work, tid, base["seed"], peer, budget)
         if key in done:
-            made, recorded = _made_with(path), _made_with_of(done, key)
+            # done maps keys to records in the engine (a set of keys elsewhere)
+            record = done.get(key) if hasattr(done, "get") else None
+            made = _made_with(_score_file_info(path))
+            recorded = _made_with(record.get("peer") if record else None)
             if made is None or recorded is None or made == recorded:
                 continue
             # the score file was made again with other settings (--force,
