@@ -62,7 +62,8 @@ def run_active_learning(
     The loop stops early when the pool has nothing left to ask, or when the
     estimator's own ``budget`` is spent. A round the estimator rolls back
     (its training diverged; ``feedback_history_``) has taught it nothing, so
-    its labelled rows are given again with the next round's.
+    its labelled rows are given again with the next round's, or alone once
+    more when no round follows.
 
     Returns
     -------
@@ -103,11 +104,21 @@ def run_active_learning(
             return np.inf
         return own - estimator._n_labelled() - units(pending)
 
+    def learn(rows_idx, labels) -> bool:
+        """``partial_fit`` on the pool's rows ``rows_idx``; whether the
+        estimator rolled the round back."""
+        # rows of a DataFrame as of an array (X_pool[idx] picks its columns)
+        rows = X_pool.iloc[rows_idx] if hasattr(X_pool, "iloc") else X_pool[rows_idx]
+        rounds_before = len(getattr(estimator, "feedback_history_", ()))
+        estimator.partial_fit(rows, labels)
+        rounds = getattr(estimator, "feedback_history_", ())
+        return len(rounds) > rounds_before and bool(rounds[-1].get("rolled_back"))
+
     record(0, 0, 0.0)
     n_labelled, round_ = 0, 0
     # rows of a rolled-back round with their answers, given again next round
     pending = np.empty(0, dtype=np.intp)
-    pending_labels = np.empty(0)
+    pending_labels = np.empty((0, *y_pool.shape[1:]))
     while n_labelled < budget:
         start = time.perf_counter()
         left = min(budget - n_labelled, room(pending))
@@ -125,19 +136,16 @@ def run_active_learning(
         labels = np.concatenate([pending_labels, np.asarray(answers, np.float64)])
         rolled_back = False
         if not np.isnan(labels).all():
-            # rows of a DataFrame as of an array (X_pool[idx] picks its columns)
-            rows = (
-                X_pool.iloc[rows_idx] if hasattr(X_pool, "iloc") else X_pool[rows_idx]
-            )
-            rounds_before = len(getattr(estimator, "feedback_history_", ()))
-            estimator.partial_fit(rows, labels)
-            rounds = getattr(estimator, "feedback_history_", ())
-            rolled_back = len(rounds) > rounds_before and bool(
-                rounds[-1].get("rolled_back", False)
-            )
+            rolled_back = learn(rows_idx, labels)
             pending = rows_idx if rolled_back else pending[:0]
             pending_labels = labels if rolled_back else pending_labels[:0]
         n_labelled += units(idx)
+        round_ += 1
+        record(round_, n_labelled, time.perf_counter() - start, rolled_back)
+    if pending.size and room(pending) >= 0:
+        # no round follows: the rolled-back rows once more, alone
+        start = time.perf_counter()
+        rolled_back = learn(pending, pending_labels)
         round_ += 1
         record(round_, n_labelled, time.perf_counter() - start, rolled_back)
     return Bunch(history=history, known=known)

@@ -109,3 +109,28 @@ def test_a_rolled_back_rounds_labels_are_given_again():
     np.testing.assert_array_equal(asker.fits[1], y[:6])
     assert [h["rolled_back"] for h in result.history] == [False, True, False]
     assert asker.learnt == 6
+
+
+def test_a_rolled_back_last_rounds_rows_are_given_once_more():
+    """No round follows the rolled-back one (the loop's budget, or the
+    detector's own, is reached): its rows go alone, once more."""
+    y = np.arange(12) % 2.0
+    asker = _Budgeted(diverge=[True])
+    result = run_active_learning(asker, np.zeros((12, 1)), y, budget=3)
+    assert [len(fit) for fit in asker.fits] == [3, 3]
+    assert asker.learnt == 3
+    assert [h["rolled_back"] for h in result.history] == [False, True, False]
+    own = _Budgeted(budget=3, diverge=[True])
+    run_active_learning(own, np.zeros((12, 1)), y, budget=10)
+    assert own.learnt == 3
+
+
+def test_labels_per_timestep_of_a_stack_of_windows():
+    """y_pool of shape (n_windows, window) for a pool of windows: the loop's
+    store of rolled-back labels must take its shape."""
+    X, y = np.zeros((20, 4, 2)), np.zeros((20, 4))
+    y[5] = 1
+    asker = _Budgeted()
+    result = run_active_learning(asker, X, y, budget=6)
+    assert [h["n_labelled"] for h in result.history] == [0, 3, 6]
+    assert asker.fits[0].shape == (3, 4)

@@ -246,6 +246,17 @@ def save_detector(detector, folder) -> dict:
     }
 
 
+def _is_newer(version, than: str) -> bool:
+    """Whether release ``version`` ("1.2.0") comes after ``than``; False when
+    either is not a plain dotted release."""
+    try:
+        return tuple(map(int, str(version).split("."))) > tuple(
+            map(int, than.split("."))
+        )
+    except ValueError:
+        return False
+
+
 def load_detector(folder, *, expected_sha256: dict | None = None):
     """Read a detector written by :func:`save_detector`.
 
@@ -308,7 +319,7 @@ def load_detector(folder, *, expected_sha256: dict | None = None):
         detector._validate_params()
     except (TypeError, ValueError) as exc:
         saved_by = meta.get("alad_version")
-        if saved_by is not None and saved_by != __version__:
+        if _is_newer(saved_by, __version__):
             # a newer alad's parameters, not a damaged file
             raise ValueError(
                 f"{folder / _PARAMS} was saved by alad {saved_by}, whose parameters "

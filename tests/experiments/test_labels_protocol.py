@@ -14,6 +14,7 @@ from alad.cli import main
 from alad.datasets import make_telemetry
 from alad.experiments import Task, labels
 from alad.experiments.engine import PROTOCOLS, format_records, run_jobs
+from alad.experiments.store import ResultStore
 
 TINY = {
     "window_size": 10,
@@ -527,9 +528,20 @@ def test_a_peer_made_again_with_other_settings_is_recorded_anew(run, tmp_path):
     path.with_suffix(".json").write_text(json.dumps(info))
     store = run_jobs(_jobs(work), out, protocol="labels", progress=False)
     assert len(store) == n + 1
-    newest = labels.current(list(store))
-    lstmad = [r for r in newest if r["method"] == "pyod_lstmad"]
-    assert [r["peer"]["settings"] for r in lstmad] == [{"max_epochs": 50}]
+
+    def speaks():
+        newest = labels.current(list(ResultStore(out)))
+        return [r["peer"]["settings"] for r in newest if r["method"] == "pyod_lstmad"]
+
+    assert speaks() == [{"max_epochs": 50}]
+    # and back to the first settings: they speak again
+    np.save(path, y.astype(np.float32))
+    info["settings"] = {"max_epochs": 10}
+    path.with_suffix(".json").write_text(json.dumps(info))
+    run_jobs(_jobs(work), out, protocol="labels", progress=False)
+    assert speaks() == [{"max_epochs": 10}]
+    run_jobs(_jobs(work), out, protocol="labels", progress=False)
+    assert speaks() == [{"max_epochs": 10}]  # and is then done
 
 
 def test_report_prints_the_comparison(run):

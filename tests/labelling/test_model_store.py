@@ -228,6 +228,11 @@ def test_a_model_of_a_newer_alad_says_so(fresh, tmp_path):
     _unrecorded(folder)
     with pytest.raises(ValueError, match=r"saved by alad 99\.0.*alad 99\.0 or later"):
         load_detector(folder)
+    # an older alad's model whose parameters this one refuses is not "newer"
+    meta["alad_version"] = "0.0.1"
+    (folder / "params.json").write_text(json.dumps(meta))
+    with pytest.raises(ValueError, match="parameters refused"):
+        load_detector(folder)
 
 
 def test_loading_leaves_torchs_random_stream_as_it_was(fresh, tmp_path):

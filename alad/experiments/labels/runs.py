@@ -415,6 +415,17 @@ def _score_file_info(path: Path) -> dict | None:
         return None
 
 
+def _newest_of_run(records, fields: dict, budget) -> dict | None:
+    """The newest of ``records`` of the peer run that ``fields`` and
+    ``budget`` name, whatever settings keyed it."""
+    same = [
+        r
+        for r in records
+        if r.get("budget") == budget and all(r.get(k) == v for k, v in fields.items())
+    ]
+    return max(same, key=lambda r: r.get("time", 0), default=None)
+
+
 def _run_peers(
     split: LabelSplit,
     *,
@@ -427,6 +438,13 @@ def _run_peers(
     missing: list[str],
 ) -> Iterator[dict]:
     """Records of the peers' score files that exist; the others are listed."""
+    # this pool's records, when done maps keys to records (the engine's);
+    # with keys only, a score file whose key is done is taken as done
+    pool = [
+        r
+        for r in (done.values() if hasattr(done, "values") else ())
+        if all(r.get(k) == base[k] for k in ("task", "split", "seed"))
+    ]
     for peer, budget in _peer_runs(peers, budgets):
         family = "labels" if peer in LABEL_PEERS else "unsupervised"
         fields = {**base, "family": family, "method": peer}
@@ -436,17 +454,17 @@ def _run_peers(
         path = score_path(work, tid, base["seed"], peer, budget)
         if key in done:
             # done maps keys to records in the engine (a set of keys elsewhere)
-            record = done.get(key) if hasattr(done, "get") else None
+            newest = _newest_of_run(pool, fields, budget)
             made = _made_with(_score_file_info(path))
-            recorded = _made_with(record.get("peer") if record else None)
+            recorded = _made_with(newest.get("peer") if newest else None)
             if made is None or recorded is None or made == recorded:
                 continue
             # the score file was made again with other settings (--force,
-            # another --max-epochs or --set, a --quick smoke run): a record
-            # of its own, keyed by them, instead of being taken for done
-            key = record_key({**fields, "made_with": made}, "peer", budget)
-            if key in done:
-                continue
+            # another --max-epochs or --set, a --quick smoke run) than the
+            # run's newest record: a record of its own, keyed by them (or the
+            # first key's again, when they are its), which becomes the newest
+            if made != _made_with(done[key].get("peer")):
+                key = record_key({**fields, "made_with": made}, "peer", budget)
         if not path.exists():
             err = path.with_suffix(".err")
             why = err.read_text().strip().splitlines()[-1] if err.exists() else ""
