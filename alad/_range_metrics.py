@@ -133,37 +133,6 @@ def _buffer_points(
     return pos, d1, d2
 
 
-class _OutsideMinimum:
-    """Smallest threshold index within distance 1..h outside each segment.
-
-    :meth:`widen` moves ``h`` up one step at a time (the widths of
-    :func:`vus_surfaces` only grow), so two arrays of one value per segment
-    are kept instead of a segments x ``h_max`` table of every width.
-    """
-
-    def __init__(self, J: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> None:
-        self._J, self._starts, self._ends = J, starts, ends
-        self.h = 0
-        big = np.iinfo(np.int64).max
-        self.left = np.full(starts.size, big, dtype=np.int64)
-        self.right = np.full(starts.size, big, dtype=np.int64)
-
-    def widen(self, h: int) -> np.ndarray:
-        """The minimum over both sides within distance ``h`` (``h`` never falls)."""
-        last = self._J.size - 1
-        for d in range(self.h + 1, h + 1):
-            # Positions beyond the series fall back onto the segment's own
-            # first or last point, which is in the range anyway.
-            np.minimum(
-                self.left, self._J[np.maximum(self._starts - d, 0)], out=self.left
-            )
-            np.minimum(
-                self.right, self._J[np.minimum(self._ends + d, last)], out=self.right
-            )
-        self.h = max(self.h, h)
-        return np.minimum(self.left, self.right)
-
-
 def vus_surfaces(
     y: np.ndarray, s: np.ndarray, sliding_window: int, n_thresholds: int | None
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -216,7 +185,12 @@ def vus_surfaces(
     counts = counts.astype(np.float64)
 
     segmin = np.minimum.reduceat(J[y], np.r_[0, np.cumsum(stops - starts)[:-1]])
-    outside = _OutsideMinimum(J, starts, ends)
+    # smallest threshold index within distance 1..h outside each segment,
+    # widened one step at a time as h grows with the width (positions beyond
+    # the series fall back onto its first or last point, within h anyway):
+    # one value per segment, not a segments x h_max table
+    outside = np.full(starts.size, np.iinfo(np.int64).max, dtype=np.int64)
+    widened = 0
     gaps = starts[1:] - ends[:-1]
 
     auc_roc = np.empty(W + 1)
@@ -236,7 +210,11 @@ def vus_surfaces(
         # Merged ranges, and the first threshold at which each is hit.
         separate = ends[:-1] + h < starts[1:] - h if h else gaps > 0
         first = np.flatnonzero(np.r_[True, separate])
-        member = np.minimum(segmin, outside.widen(h))
+        while widened < h:
+            widened += 1
+            np.minimum(outside, J[np.maximum(starts - widened, 0)], out=outside)
+            np.minimum(outside, J[np.minimum(ends + widened, n - 1)], out=outside)
+        member = np.minimum(segmin, outside)
         range_min = np.minimum.reduceat(member, first)
         existence = np.cumsum(np.bincount(range_min, minlength=T)) / first.size
 

@@ -1516,9 +1516,8 @@ default="window"
             # threshold is chosen among the scores it is compared with
             targets = self._labelled_targets
             known = ~np.isnan(targets).all(axis=1)
-            labels = np.nanmax(np.where(known[:, None], targets, 0.0), axis=1)
             scores = self._window_score(windows[known], standardized=True)
-            return scores, labels[known]
+            return scores, np.nanmax(targets[known], axis=1)
         starts = np.arange(len(windows))
         chunks = self._position_scores(windows, starts, standardized=True)
         scores = np.concatenate(list(self._at_training_level(chunks)))
