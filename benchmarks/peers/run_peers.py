@@ -148,6 +148,46 @@ def window_end(window_scores, n: int, w: int) -> np.ndarray:
     return out
 
 
+def score_pieces(score, X, seam: int, min_rows: int) -> np.ndarray:
+    """``score`` of ``X[:seam]`` and ``X[seam:]``, each piece on its own.
+
+    The evaluation part of a pool inside the test series is the rows before
+    the pool followed by the rows after it (joined at ``eval_seam``): scored
+    joined, a windowed peer would see a jump the series never had, right on
+    the anomaly the pool cut. As alad's harness does
+    (``alad.experiments.labels.split.score_apart``): a piece shorter than
+    ``min_rows`` is first lengthened at its end away from the pool by
+    repeating its outermost row, and the added rows' scores are dropped.
+    """
+    n, parts = len(X), []
+    for a, b, front in ((0, seam, True), (seam, n, False)):
+        if a == b:
+            continue
+        piece, short = X[a:b], max(0, min_rows - (b - a))
+        if short:
+            edge = np.repeat(piece[:1] if front else piece[-1:], short, axis=0)
+            piece = np.concatenate([edge, piece] if front else [piece, edge])
+        scores = np.asarray(score(piece), dtype=np.float64).ravel()
+        if scores.shape != (len(piece),):
+            raise ValueError(f"{scores.shape[0]} scores for {len(piece)} rows")
+        parts.append(scores[short:] if front else scores[: b - a])
+    return np.concatenate(parts)
+
+
+def fewest_rows(peer: str, settings: dict, meta: dict) -> int:
+    """The rows a peer's scorer needs: its window (and one row more, for the
+    forecasters that score row t from the W rows before it)."""
+    if peer == "extratrees":
+        return int(meta["window_size"])
+    keys = ("seq_len", "win_size", "window_size")
+    windows = [settings[k] for k in keys if k in settings]
+    return max(windows) + 1 if windows else 1
+
+
+#: what a score file of a task with a seam says it did (alad's EVAL_SCORING)
+EVAL_SCORING = "pieces apart"
+
+
 def tsbad_items(scores, n: int, w: int, n_features: int) -> np.ndarray:
     """TSB-AD's per-row output back to one score per window ``[i, i+w)``.
 
@@ -163,7 +203,7 @@ def tsbad_items(scores, n: int, w: int, n_features: int) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- #
-# the peers: each returns one score per row of X_eval
+# the peers: each is fitted and returns its scorer (rows -> one score per row)
 # --------------------------------------------------------------------------- #
 
 
@@ -179,15 +219,16 @@ def _seed(seed: int) -> None:
 
 
 def _rows(model, data):
+    """``model`` fitted on the training part; its per-row scorer."""
     model.fit(data["X_train"])
-    return model.decision_function(data["X_eval"])
+    return model.decision_function
 
 
 def run_iforest(data, seed, s):
     from sklearn.ensemble import IsolationForest
 
     model = IsolationForest(random_state=seed).fit(data["X_train"])
-    return -model.score_samples(data["X_eval"])
+    return lambda X: -model.score_samples(X)
 
 
 def run_pyod_ecod(data, seed, s):
@@ -207,14 +248,14 @@ def run_pyod_lstmad(data, seed, s):
     from pyod.models.ts_lstm import LSTMAD
 
     _seed(seed)
-    scores = _rows(LSTMAD(**s), data)
-    return edge_pad(scores, s["window_size"])
+    score = _rows(LSTMAD(**s), data)
+    return lambda X: edge_pad(score(X), s["window_size"])
 
 
 def _deepod_unsupervised(cls, data, seed, s):
     model = cls(device="cpu", random_state=seed, verbose=0, **s)
-    scores = _rows(model, data)
-    return edge_pad(scores, s["seq_len"] - 1)
+    score = _rows(model, data)
+    return lambda X: edge_pad(score(X), s["seq_len"] - 1)
 
 
 def run_deepod_tcned(data, seed, s):
@@ -232,9 +273,12 @@ def run_deepod_usad(data, seed, s):
 def _tsbad(model, w, data, seed):
     _seed(seed)
     model.fit(data["X_train"])
-    X = data["X_eval"]
-    raw = model.decision_function(X)
-    return window_end(tsbad_items(raw, len(X), w, X.shape[1]), len(X), w)
+
+    def score(X):
+        raw = model.decision_function(X)
+        return window_end(tsbad_items(raw, len(X), w, X.shape[1]), len(X), w)
+
+    return score
 
 
 def run_tsbad_timesnet(data, seed, s):
@@ -256,8 +300,8 @@ def run_tsbad_cnn(data, seed, s):
 
     _seed(seed)
     model = CNN(feats=data["X_train"].shape[1], batch_size=128, **s)
-    scores = _rows(model, data)
-    return edge_pad(scores, s["window_size"])
+    score = _rows(model, data)
+    return lambda X: edge_pad(score(X), s["window_size"])
 
 
 def _labelled_fit_data(data, budget):
@@ -303,7 +347,7 @@ def _deepod_labels(cls, data, seed, s, budget):
     X, y = _labelled_fit_data(data, budget)
     model = cls(device="cpu", random_state=seed, verbose=0, **s)
     model.fit(X, y)
-    return edge_pad(model.decision_function(data["X_eval"]), s["seq_len"] - 1)
+    return lambda X: edge_pad(model.decision_function(X), s["seq_len"] - 1)
 
 
 def run_deepod_devnet(data, seed, s, budget):
@@ -349,13 +393,16 @@ def run_extratrees(data, seed, s, budget):
         )
     model = ExtraTreesClassifier(random_state=seed, n_jobs=1, **s)
     model.fit(window_features(windows, w), labels)
-    X = data["X_eval"]
-    views = sliding_window_view(X, w, axis=0).transpose(0, 2, 1)
-    scores = np.empty(len(views))
-    for start in range(0, len(views), 8192):  # bounded memory
-        part = window_features(views[start : start + 8192], w)
-        scores[start : start + len(part)] = model.predict_proba(part)[:, 1]
-    return window_end(scores, len(X), w)
+
+    def score(X):
+        views = sliding_window_view(X, w, axis=0).transpose(0, 2, 1)
+        scores = np.empty(len(views))
+        for start in range(0, len(views), 8192):  # bounded memory
+            part = window_features(views[start : start + 8192], w)
+            scores[start : start + len(part)] = model.predict_proba(part)[:, 1]
+        return window_end(scores, len(X), w)
+
+    return score
 
 
 # --------------------------------------------------------------------------- #
@@ -400,6 +447,15 @@ def _write(path: Path, scores, info: dict) -> None:
     os.replace(tmp, path)
     path.with_suffix(".json").write_text(json.dumps(info, indent=1))
     path.with_suffix(".err").unlink(missing_ok=True)
+
+
+def _scored_joined(path: Path) -> bool:
+    """Whether a score file was made before the pieces were scored apart."""
+    try:
+        info = json.loads(path.with_suffix(".json").read_text())
+    except (OSError, ValueError):
+        return True
+    return not (isinstance(info, dict) and info.get("eval_scoring") == EVAL_SCORING)
 
 
 def capped(settings: dict, max_epochs: int | None) -> dict:
@@ -467,6 +523,10 @@ def run_task(
     meta, seed = raw["meta"], int(raw["meta"]["seed"])
     data = standardised(raw)
     n_eval = len(data["X_eval"])
+    # the rows of the evaluation part before the pool: scored apart from the
+    # rows after it (score_pieces); 0 when the pool starts the series
+    seam = int(meta.get("eval_seam", 0))
+    apart = 0 < seam < n_eval
     out_dir = work / "scores" / path.parent.name / path.stem
     versions = _versions()
     made = 0
@@ -488,7 +548,9 @@ def run_task(
             name = peer if budget is None else f"{peer}_b{budget}"
             target = out_dir / f"{name}.npy"
             if not force and (target.exists() or target.with_suffix(".err").exists()):
-                continue
+                if not (apart and target.exists() and _scored_joined(target)):
+                    continue
+                log(f"{path.parent.name}/{path.stem}: {name} scored joined: again")
             log(f"{path.parent.name}/{path.stem}: {name}")
             fn = globals()[f"run_{peer}"]
             start = time.process_time(), time.perf_counter()
@@ -497,10 +559,12 @@ def run_task(
                 # report of the command that runs this one
                 with contextlib.redirect_stdout(sys.stderr):
                     if budget is None:
-                        scores = fn(data, seed, dict(settings))
+                        score = fn(data, seed, dict(settings))
                     else:
-                        scores = fn(data, seed, dict(settings), budget)
-                scores = np.asarray(scores, dtype=np.float64).ravel()
+                        score = fn(data, seed, dict(settings), budget)
+                    scores = score_pieces(
+                        score, data["X_eval"], seam, fewest_rows(peer, settings, meta)
+                    )
                 if scores.shape != (n_eval,) or not np.isfinite(scores).all():
                     raise ValueError(
                         f"{scores.shape[0]} scores for {n_eval} timesteps, or not "
@@ -519,6 +583,7 @@ def run_task(
                 "settings": settings,
                 "quick": quick,
                 "alignment": ALIGNMENT[peer],
+                **({"eval_scoring": EVAL_SCORING} if apart else {}),
                 "cpu_seconds": time.process_time() - start[0],
                 "seconds": time.perf_counter() - start[1],
                 "versions": versions,
@@ -562,7 +627,7 @@ def check_alignment(
         data = {"X_train": X_train, "X_eval": X_eval}
         for peer in peers:
             with contextlib.redirect_stdout(io.StringIO()):
-                out = globals()[f"run_{peer}"](data, 0, dict(QUICK[peer]))
+                out = globals()[f"run_{peer}"](data, 0, dict(QUICK[peer]))(X_eval)
             high = np.median(out) + (out.max() - np.median(out)) / 2
             print(
                 f"{d} channel(s) {peer:18s} argmax {int(np.argmax(out))}, first high "

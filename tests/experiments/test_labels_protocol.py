@@ -185,6 +185,8 @@ def test_label_peer_records_are_keyed_by_the_queries(run, tmp_path):
     score = labels.score_path(work, tid, 0, "extratrees", 4)
     score.parent.mkdir(parents=True, exist_ok=True)
     np.save(score, np.asarray(cut.y_eval, np.float32))
+    # as the runner writes it: the pool is inside, its pieces scored apart
+    score.with_suffix(".json").write_text('{"eval_scoring": "pieces apart"}')
     first = run_jobs(_jobs(work), out, protocol="labels", progress=False)
     old = [r for r in first if r["method"] == "extratrees"]
     old = [r for r in old if r["split"] == "anomalous"]
@@ -258,6 +260,86 @@ def test_current_leaves_out_label_peers_of_other_queries():
     usad = {**unnamed, "queries": "usad's"}
     assert labels.current([same, asked, usad]) == [same, asked, usad]
     assert labels.current([stale, asked, usad]) == [asked, usad]
+
+
+def test_current_leaves_out_joined_records_of_a_pool_scored_apart():
+    """Once any record of a pool scored its evaluation part's pieces apart,
+    the records that scored them joined stop speaking for that pool only."""
+    base = {"protocol": "labels", "task": "t", "split": "anomalous", "seed": 0}
+    base = {**base, "pool_ratio": 0.5, "setting": "w/o labels", "budget": None}
+    alad_old = {**base, "family": "alad", "method": "alad:transformer", "time": 1.0}
+    peer_old = {**base, "family": "unsupervised", "method": "iforest", "time": 1.0}
+    alad_new = {**alad_old, "key": "n", "time": 2.0, "eval_scoring": "pieces apart"}
+    other_pool = {**peer_old, "seed": 1}
+    assert labels.current([alad_old, peer_old, other_pool]) == [
+        alad_old,
+        peer_old,
+        other_pool,
+    ]
+    assert labels.current([alad_old, peer_old, other_pool, alad_new]) == [
+        other_pool,
+        alad_new,
+    ]
+    peer_new = {**peer_old, "key": "m", "time": 3.0, "eval_scoring": "pieces apart"}
+    assert labels.current([peer_old, alad_new, peer_new]) == [alad_new, peer_new]
+
+
+def test_score_apart_scores_each_piece_as_a_series_of_its_own():
+    X = np.arange(20.0)[:, None]
+    seen = []
+
+    def score(piece):
+        seen.append(piece[:, 0].copy())
+        return piece[:, 0] * 10
+
+    out = labels.score_apart(score, X, 8, min_rows=5)
+    np.testing.assert_array_equal(out, X[:, 0] * 10)
+    assert [s.tolist() for s in seen] == [list(range(8)), list(range(8, 20))]
+    # a short piece is lengthened at its end away from the pool (the before
+    # piece at its start, the after piece at its end), never with the other's
+    seen.clear()
+    out = labels.score_apart(score, X, 3, min_rows=5)
+    np.testing.assert_array_equal(out, X[:, 0] * 10)
+    assert seen[0].tolist() == [0, 0, 0, 1, 2]
+    seen.clear()
+    labels.score_apart(score, X, 18, min_rows=5)
+    assert seen[1].tolist() == [18, 19, 19, 19, 19]
+    # one piece (the pool starts or ends the series): one call
+    seen.clear()
+    np.testing.assert_array_equal(labels.score_apart(score, X, 0), X[:, 0] * 10)
+    assert len(seen) == 1
+    with pytest.raises(ValueError, match="seam"):
+        labels.score_apart(score, X, 21)
+    with pytest.raises(ValueError, match="3 scores"):
+        labels.score_apart(lambda p: np.zeros(3), X, 8)
+    # the peers' runner does the same (it cannot import alad)
+    runner = _runner()
+    for seam in (0, 3, 8, 18, 20):
+        np.testing.assert_array_equal(
+            runner.score_pieces(score, X, seam, 5),
+            labels.score_apart(score, X, seam, 5),
+        )
+
+
+def test_alad_scores_the_pieces_apart_and_says_so(run):
+    """The module's run: its anomalous split has a seam, so the records and
+    score files are of the two pieces scored apart; the paper split's are not
+    marked (one piece, scored as before)."""
+    _, work, store = run
+    marked = {(r["split"], r.get("eval_scoring")) for r in store}
+    assert marked == {("anomalous", "pieces apart"), ("paper", None)}
+    cut = labels.make_label_split(TASK, "anomalous", 0.2, 0)
+    assert cut.has_seam
+    from alad import ActiveReconstructionDetector
+
+    det = ActiveReconstructionDetector(random_state=0, **TINY).fit(TASK.X_train)
+    tid = "telemetry_tiny__anomalous"
+    saved = np.load(labels.score_path(work, tid, 0, "alad-transformer-wo-labels"))
+    np.testing.assert_allclose(
+        saved, cut.score(det.decision_function, det.window_size_), rtol=1e-5
+    )
+    joined = det.decision_function(cut.X_eval)
+    assert not np.allclose(saved, joined, rtol=1e-5)
 
 
 def test_task_file_round_trips(run):
@@ -476,10 +558,14 @@ def test_peer_score_files_are_scored_and_missing_ones_listed(run, capsys):
     cut = labels.make_label_split(TASK, "anomalous", 0.2, 0)
     tid = "telemetry_tiny__anomalous"
     perfect = cut.y_eval.astype(np.float32)
-    np.save(labels.score_path(work, tid, 0, "iforest"), perfect)
+    # as the runner writes them: this pool is inside, its pieces scored apart
+    apart = {"eval_scoring": "pieces apart"}
+    path = labels.score_path(work, tid, 0, "iforest")
+    np.save(path, perfect)
+    path.with_suffix(".json").write_text(json.dumps(apart))
     path = labels.score_path(work, tid, 0, "extratrees", 4)
     np.save(path, perfect[::-1].copy())
-    path.with_suffix(".json").write_text(json.dumps({"seconds": 1.5}))
+    path.with_suffix(".json").write_text(json.dumps({"seconds": 1.5, **apart}))
     np.save(labels.score_path(work, tid, 0, "pyod_ecod"), perfect[:-1])  # too short
     # a runner stopped while writing: no array, or no JSON beside a good array
     labels.score_path(work, tid, 0, "pyod_autoencoder").write_bytes(b"garbage")
@@ -518,6 +604,7 @@ def test_a_peer_made_again_with_other_settings_is_recorded_anew(run, tmp_path):
     path = labels.score_path(work, tid, 0, "pyod_lstmad")
     np.save(path, y.astype(np.float32))
     info = {"settings": {"max_epochs": 10}, "quick": False, "seconds": 1.0}
+    info["eval_scoring"] = "pieces apart"  # as the runner writes it here
     path.with_suffix(".json").write_text(json.dumps(info))
     first = run_jobs(_jobs(work), out, protocol="labels", progress=False)
     n = len(first)
@@ -715,6 +802,26 @@ def test_runner_writes_score_files_that_the_protocol_reads(tmp_path):
         assert np.load(path).shape == cut.y_eval.shape
         info = json.loads(path.with_suffix(".json").read_text())
         assert info["alignment"] == runner.ALIGNMENT[peer]
+        assert info["eval_scoring"] == "pieces apart"
+    # IsolationForest scores rows: apart or joined, the same scores
+    path = labels.score_path(work, tid, 0, "iforest")
+    from sklearn.ensemble import IsolationForest
+
+    data = runner.standardised(runner.read_task_file(labels.task_file(work, tid, 0)))
+    forest = IsolationForest(random_state=0).fit(data["X_train"])
+    np.testing.assert_allclose(
+        np.load(path), -forest.score_samples(data["X_eval"]), rtol=1e-6
+    )
+    # a score file made before the pieces were scored apart is made again;
+    # one made after them is kept
+    info = json.loads(path.with_suffix(".json").read_text())
+    del info["eval_scoring"]
+    path.with_suffix(".json").write_text(json.dumps(info))
+    assert runner.main(["--work", str(work), "--quick", "--peers", "iforest"]) == 0
+    assert json.loads(path.with_suffix(".json").read_text())["eval_scoring"]
+    before = path.stat().st_mtime_ns
+    assert runner.main(["--work", str(work), "--quick", "--peers", "iforest"]) == 0
+    assert path.stat().st_mtime_ns == before
     jobs = labels.jobs(
         [TASK],
         splits=("anomalous",),
@@ -725,9 +832,9 @@ def test_runner_writes_score_files_that_the_protocol_reads(tmp_path):
     )
     peer_jobs = [j for j in jobs if j.label.endswith("peers")]
     store = run_jobs(peer_jobs, tmp_path / "r.jsonl", protocol="labels", progress=False)
-    assert {(r["method"], r["budget"]) for r in store} == {
-        ("iforest", None),
-        ("extratrees", 4),
+    assert {(r["method"], r["budget"], r["eval_scoring"]) for r in store} == {
+        ("iforest", None, "pieces apart"),
+        ("extratrees", 4, "pieces apart"),
     }
 
 

@@ -61,6 +61,7 @@ from .report import (
 )
 from .runs import BUDGETS, jobs
 from .split import (
+    EVAL_SCORING,
     PAPER_POOL_RATIO,
     POOL_RATIO,
     SPLITS,
@@ -71,12 +72,14 @@ from .split import (
     pool_rows,
     pool_start,
     pool_windows,
+    score_apart,
 )
 
 __all__ = [
     "BUDGETS",
     "COMPARED",
     "DATASETS",
+    "EVAL_SCORING",
     "LABEL_PEERS",
     "METRIC_NAMES",
     "POOL_RATIO",
@@ -99,6 +102,7 @@ __all__ = [
     "pooled_curves",
     "read_task_file",
     "save_figures",
+    "score_apart",
     "score_path",
     "task_file",
     "task_id",

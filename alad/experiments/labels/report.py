@@ -68,7 +68,10 @@ def current(records) -> list[dict]:
     peer's record speaks only while it learnt from windows that a query
     source's newest record names (its ``queries``): one whose rerun on the
     new windows failed or has not run yet is left out rather than compared
-    with a detector that asked for other windows.
+    with a detector that asked for other windows. Likewise, in a pool where
+    any record scored the evaluation part's two pieces apart
+    (``eval_scoring``, :func:`~alad.experiments.labels.split.score_apart`),
+    the records that scored them joined are left out until made again.
     """
     records = list(records)
     newest: dict[str, dict] = {}
@@ -88,20 +91,28 @@ def current(records) -> list[dict]:
     for r in newest.values():
         if r.get("family") == "alad" and r.get("queries"):
             queried[_labelled_run(r)].add(r["queries"])
+    # the pools whose evaluation part some record scored in pieces apart
+    apart = {_pool(r) for r in newest.values() if r.get("eval_scoring")}
     kept = {
         id(r)
         for r in newest.values()
-        if r.get("family") != "labels"
-        or r.get("queries") in queried.get(_labelled_run(r), {r.get("queries")})
+        if (r.get("eval_scoring") or _pool(r) not in apart)
+        and (
+            r.get("family") != "labels"
+            or r.get("queries") in queried.get(_labelled_run(r), {r.get("queries")})
+        )
     }
     return [r for r in records if id(r) in kept]
 
 
+def _pool(record: dict) -> tuple:
+    """The pool (and so the evaluation part) a record was scored on."""
+    return tuple(str(record.get(k)) for k in ("task", "split", "seed", "pool_ratio"))
+
+
 def _labelled_run(record: dict) -> tuple:
     """What a label peer and the query source share: the pool and the budget."""
-    return tuple(
-        str(record.get(k)) for k in ("task", "split", "seed", "pool_ratio", "budget")
-    )
+    return (*_pool(record), str(record.get("budget")))
 
 
 def _group(record: dict) -> str:

@@ -34,6 +34,7 @@ from .exchange import (
     write_task_file,
 )
 from .split import (
+    EVAL_SCORING,
     POOL_RATIO,
     SPLITS,
     LabelSplit,
@@ -242,13 +243,20 @@ def _run_alad(
     if span is not None and len(split.X_eval) >= span:
         scoring = (*scoring, {"score_detrend": span})
 
+    # ... and with how the evaluation part is scored, where the pool is
+    # inside the test series: its two pieces apart (split.score); the records
+    # that scored them joined keep their keys and give way to these
+    if split.has_seam:
+        scoring = (*scoring, {"eval": EVAL_SCORING})
+        base = {**base, "eval_scoring": EVAL_SCORING}
+
     def key(setting, budget=None):
         if setting == "with labels":
             return record_key(base, setting, budget, feedback, *scoring)
         return record_key(base, setting, budget, *scoring)
 
     def record(setting, budget, detector, seconds, extra=None):
-        scores = detector.decision_function(split.X_eval)
+        scores = split.score(detector.decision_function, detector.window_size_)
         name = f"alad-{backbone}-{setting.replace(' ', '-').replace('/', '')}"
         _save_scores(score_path(work, tid, base["seed"], name, budget), scores)
         return {
@@ -306,8 +314,7 @@ def _run_alad(
         queries[budget] = np.flatnonzero(~np.isnan(known))
         # a snapshot of the detector at this budget is its scores now
         made.append(("with labels", budget, seconds, queries[budget]))
-        scores = detector.decision_function(split.X_eval)
-        made[-1] = (*made[-1], scores)
+        made[-1] = (*made[-1], split.score(detector.decision_function, W))
     if query_source:
         _retire_label_peers_of_other_queries(work, tid, seed, queries)
         write_task_file(
@@ -323,7 +330,10 @@ def _run_alad(
         setting, budget, secs, idx = entry[:4]
         if key(setting, budget) in done:
             continue
-        scores = plain.decision_function(split.X_eval) if len(entry) == 4 else entry[4]
+        if len(entry) == 4:
+            scores = split.score(plain.decision_function, W)
+        else:
+            scores = entry[4]
         name = f"alad-{backbone}-with-labels"
         _save_scores(score_path(work, tid, seed, name, budget), scores)
         # the query source's records name the windows it queried, so that the
@@ -404,7 +414,11 @@ def _made_with(info) -> dict | None:
     there is none to read."""
     if not isinstance(info, dict):
         return None
-    return {"settings": info.get("settings", {}), "quick": bool(info.get("quick"))}
+    made = {"settings": info.get("settings", {}), "quick": bool(info.get("quick"))}
+    # how the evaluation part was scored, where the peer says (pieces apart)
+    if info.get("eval_scoring"):
+        made["eval_scoring"] = info["eval_scoring"]
+    return made
 
 
 def _score_file_info(path: Path) -> dict | None:
@@ -482,6 +496,7 @@ def _run_peers(
             "metrics": _evaluate(split.y_eval, scores),
             "seconds": info.get("seconds"),
             "peer": peer_summary(info),
+            **{k: info[k] for k in ("eval_scoring",) if k in info},
         }
 
 

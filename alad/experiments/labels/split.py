@@ -28,7 +28,15 @@ __all__ = [
     "pool_rows",
     "pool_start",
     "pool_windows",
+    "score_apart",
 ]
+
+#: How the evaluation part of a pool inside the test series is scored: the
+#: rows before the pool and the rows after it, each as a series of its own
+#: (:func:`score_apart`). Records made so carry it; the earlier ones scored
+#: the two pieces joined, and the join sat on the anomaly the pool cut
+#: (docs/label_efficiency.rst, "The seam").
+EVAL_SCORING = "pieces apart"
 
 #: How the pool is placed in the test series (see :func:`make_label_split`).
 SPLITS = ("anomalous", "paper")
@@ -62,6 +70,59 @@ class LabelSplit:
     @property
     def seam(self) -> int:
         return self.start
+
+    @property
+    def has_seam(self) -> bool:
+        """Whether the evaluation part joins two pieces (the pool is inside)."""
+        return 0 < self.seam < len(self.y_eval)
+
+    def score(self, score, min_rows: int = 1) -> np.ndarray:
+        """``score`` of the evaluation part, its pieces apart (:func:`score_apart`)."""
+        return score_apart(score, self.X_eval, self.seam, min_rows)
+
+
+def score_apart(score, X, seam: int, min_rows: int = 1) -> np.ndarray:
+    """Per-row scores of ``X[:seam]`` and ``X[seam:]``, each scored on its own.
+
+    The evaluation part of a pool inside the test series is the rows before
+    the pool followed by the rows after it. Scored joined, a detector sees a
+    jump at the join that the series never had, and under the ``cut`` rule
+    the join sits on the anomaly the pool cut; scored as one series with the
+    pool between them, the windows next to the pool hold labelled rows (a
+    classifier on window features gained 0.13 PA%K AUC from that on MSL).
+    So each piece is a series of its own. A piece shorter than ``min_rows``
+    (the scorer's window) is first lengthened at its end away from the pool,
+    by repeating its outermost row, and the added rows' scores are dropped:
+    no row of the pool or of the other piece enters its scores.
+
+    Parameters
+    ----------
+    score : callable
+        Array of shape ``(m, ...)`` -> ``m`` per-row scores.
+    X : ndarray of shape (n, ...)
+    seam : int
+        The first row after the pool (0 or ``n``: one piece).
+    min_rows : int
+        The fewest rows ``score`` takes.
+    """
+    n = len(X)
+    if not 0 <= seam <= n:
+        raise ValueError(f"seam must be in [0, {n}]; got {seam}.")
+    parts = []
+    for a, b, front in ((0, seam, True), (seam, n, False)):
+        if a == b:
+            continue
+        piece, short = X[a:b], max(0, min_rows - (b - a))
+        if short:
+            edge = np.repeat(piece[:1] if front else piece[-1:], short, axis=0)
+            piece = np.concatenate([edge, piece] if front else [piece, edge])
+        scores = np.asarray(score(piece), dtype=np.float64).ravel()
+        if scores.shape != (len(piece),):
+            raise ValueError(
+                f"score gave {scores.shape[0]} scores for a piece of {len(piece)} rows."
+            )
+        parts.append(scores[short:] if front else scores[: b - a])
+    return np.concatenate(parts) if parts else np.zeros(0)
 
 
 def _segments(y: np.ndarray) -> np.ndarray:
