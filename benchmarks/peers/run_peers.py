@@ -24,6 +24,9 @@ Usage (from the repository root)::
         --work alad_output/labels.work [--peers iforest deepod_devnet] [--quick]
 
 Runs whose score file (or ``.err``) exists are skipped; ``--force`` reruns.
+A score file that scored the evaluation part of a pool inside the test series
+joined (made before 2026-12-07; ``score_pieces``) is made again with the
+settings it was made with.
 """
 
 from __future__ import annotations
@@ -449,13 +452,37 @@ def _write(path: Path, scores, info: dict) -> None:
     path.with_suffix(".err").unlink(missing_ok=True)
 
 
-def _scored_joined(path: Path) -> bool:
-    """Whether a score file was made before the pieces were scored apart."""
+def _info(path: Path) -> dict:
+    """The JSON beside a score file ({} when none can be read)."""
     try:
         info = json.loads(path.with_suffix(".json").read_text())
     except (OSError, ValueError):
-        return True
-    return not (isinstance(info, dict) and info.get("eval_scoring") == EVAL_SCORING)
+        return {}
+    return info if isinstance(info, dict) else {}
+
+
+def _joined_to_remake(target: Path, settings: dict, quick: bool, log) -> bool:
+    """Whether a score file scored the evaluation part joined and is made
+    again now: only with the settings it was made with (a ``--quick`` smoke
+    run, or other ``--max-epochs`` / ``--set``, never replace an earnest
+    file; ``--force`` does), and not after a failed try (its ``.err`` is
+    newer)."""
+    info = _info(target)
+    if info.get("eval_scoring") == EVAL_SCORING:
+        return False
+    err = target.with_suffix(".err")
+    if err.exists() and err.stat().st_mtime >= target.stat().st_mtime:
+        return False
+    same = json.loads(json.dumps(settings)) == info.get("settings", {}) and bool(
+        info.get("quick")
+    ) == bool(quick)
+    if not same:
+        log(
+            f"  {target.name} scored the evaluation part joined, made with other "
+            f"settings ({info.get('settings')}, quick={info.get('quick')}): "
+            "--force makes it again with these"
+        )
+    return same
 
 
 def capped(settings: dict, max_epochs: int | None) -> dict:
@@ -548,7 +575,11 @@ def run_task(
             name = peer if budget is None else f"{peer}_b{budget}"
             target = out_dir / f"{name}.npy"
             if not force and (target.exists() or target.with_suffix(".err").exists()):
-                if not (apart and target.exists() and _scored_joined(target)):
+                if not (
+                    apart
+                    and target.exists()
+                    and _joined_to_remake(target, settings, quick, log)
+                ):
                     continue
                 log(f"{path.parent.name}/{path.stem}: {name} scored joined: again")
             log(f"{path.parent.name}/{path.stem}: {name}")

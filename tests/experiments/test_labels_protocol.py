@@ -573,6 +573,10 @@ def test_peer_score_files_are_scored_and_missing_ones_listed(run, capsys):
     tcned = labels.score_path(work, tid, 0, "deepod_tcned")
     np.save(tcned, perfect)
     tcned.with_suffix(".json").write_text("{")
+    # made before the pieces were scored apart: listed, not scored
+    joined = labels.score_path(work, tid, 0, "tsbad_timesnet")
+    np.save(joined, perfect)
+    joined.with_suffix(".json").write_text(json.dumps({"seconds": 1.0}))
     err = labels.score_path(work, tid, 0, "deepod_devnet", 2).with_suffix(".err")
     err.write_text("Traceback ...\nValueError: no anomalous row\n")
     before = len(store)
@@ -591,6 +595,7 @@ def test_peer_score_files_are_scored_and_missing_ones_listed(run, capsys):
     assert "tsbad_cnn.npy (refused: scores not finite)" in err_text
     assert "deepod_tcned.npy (refused: deepod_tcned.json is not a JSON" in err_text
     assert "deepod_devnet_b2.npy (failed: ValueError: no anomalous row)" in err_text
+    assert "tsbad_timesnet.npy (scored the evaluation part joined" in err_text
 
 
 def test_a_peer_made_again_with_other_settings_is_recorded_anew(run, tmp_path):
@@ -822,6 +827,23 @@ def test_runner_writes_score_files_that_the_protocol_reads(tmp_path):
     before = path.stat().st_mtime_ns
     assert runner.main(["--work", str(work), "--quick", "--peers", "iforest"]) == 0
     assert path.stat().st_mtime_ns == before
+    # ... but only with the settings it was made with: a --quick smoke run
+    # never replaces an earnest file (nor other --set / --max-epochs)
+    info.update(quick=False)
+    path.with_suffix(".json").write_text(json.dumps(info))
+    before = path.stat().st_mtime_ns
+    assert runner.main(["--work", str(work), "--quick", "--peers", "iforest"]) == 0
+    assert path.stat().st_mtime_ns == before
+    # ... and not again after its re-make failed (the .err is newer)
+    info.update(quick=True)
+    path.with_suffix(".json").write_text(json.dumps(info))
+    path.with_suffix(".err").write_text("ValueError: failed\n")
+    assert runner.main(["--work", str(work), "--quick", "--peers", "iforest"]) == 0
+    assert path.stat().st_mtime_ns == before
+    argv = ["--work", str(work), "--quick", "--force", "--peers", "iforest"]
+    assert runner.main(argv) == 0  # --force does
+    assert json.loads(path.with_suffix(".json").read_text())["eval_scoring"]
+    assert not path.with_suffix(".err").exists()
     jobs = labels.jobs(
         [TASK],
         splits=("anomalous",),
@@ -958,18 +980,19 @@ def test_a_peer_command_that_cannot_start_is_reported_not_raised(tmp_path, capsy
 def test_score_detrend_keys_the_records_where_the_evaluation_part_shows_a_trend(
     tmp_path, monkeypatch
 ):
-    """Detrending changes the metrics only where the evaluation part is at
-    least the span long (a shorter one is shifted by a constant): there the
-    records are keyed by it (made again after it became the default); a
-    shorter part keeps its keys."""
+    """Detrending changes the metrics only where a piece of the evaluation
+    part is at least the span long (a shorter one is shifted by a constant):
+    there the records are keyed by it (made again after it became the
+    default); a shorter part keeps its keys."""
     from alad.detectors import ActiveReconstructionDetector as ARD
     from alad.experiments.labels import make_label_split
 
     short = len(make_label_split(TASK, "anomalous", 0.2, 0).X_eval)
     span = ARD.__init__.__kwdefaults__["score_detrend"]
-    data = make_telemetry(n_train=800, n_test=span * 3 // 2, random_state=0)
+    data = make_telemetry(n_train=800, n_test=span * 3, random_state=0)
     long = Task("telemetry", "long", data.X_train, data.X_test, data.y_test)
-    assert short < span <= len(make_label_split(long, "anomalous", 0.2, 0).X_eval)
+    cut = make_label_split(long, "anomalous", 0.2, 0)
+    assert short < span <= max(cut.seam, len(cut.X_eval) - cut.seam)
 
     def keys(task, name):
         return _record_keys(task, tmp_path / name, budgets=(0,))

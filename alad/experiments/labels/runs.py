@@ -236,11 +236,12 @@ def _run_alad(
     widths = detector._smoothing_widths(window, task.X_train.shape[-1])
     if widths:
         scoring = (*scoring, {"score_smoothing": list(widths)})
-    # ... and with the span its scores are detrended over, where the
-    # evaluation part is long enough to show its trend; a shorter one is only
-    # shifted by a constant (the same metrics) and its records keep their keys
+    # ... and with the span its scores are detrended over, where a piece of
+    # the evaluation part (each is scored on its own) is long enough to show
+    # its trend; a shorter one is only shifted by a constant (the training
+    # scores' median), and where all are, the records keep their keys
     span = defaults["score_detrend"]
-    if span is not None and len(split.X_eval) >= span:
+    if span is not None and max(split.seam, len(split.X_eval) - split.seam) >= span:
         scoring = (*scoring, {"score_detrend": span})
 
     # ... and with how the evaluation part is scored, where the pool is
@@ -466,6 +467,15 @@ def _run_peers(
             fields["queries"] = queries_digest(work, tid, base["seed"], budget)
         key = record_key(fields, "peer", budget)
         path = score_path(work, tid, base["seed"], peer, budget)
+        if split.has_seam and path.exists():
+            info = _score_file_info(path)
+            if isinstance(info, dict) and not info.get("eval_scoring"):
+                # made before the pieces were scored apart: the report would
+                # leave its record out beside alad's; said, not scored
+                missing.append(
+                    f"{path} (scored the evaluation part joined: run the peers again)"
+                )
+                continue
         if key in done:
             # done maps keys to records in the engine (a set of keys elsewhere)
             newest = _newest_of_run(pool, fields, budget)

@@ -1,0 +1,119 @@
+"""What would the look-ahead of alad's scores give the windowed peers?
+
+alad's score of a row is the mean of its windows' scores over every window
+that covers it (``decision_function``): it reads up to ``W - 1`` rows
+ahead. The windowed peers' score files put each window's score at its last
+row (``ALIGNMENT`` in ``benchmarks/peers/run_peers.py``): they read nothing
+ahead. This script re-aligns every windowed peer's score file of a work
+folder to alad's rule (row ``t``: the mean over the windows ``[i, i + W)``
+with ``i <= t < i + W``), piece by piece where the evaluation part was scored
+in two pieces, and prints the metrics both ways, per data set, rule and peer,
+so that what alad's alignment is worth can be read off next to the records.
+
+Run (reads task and score files, trains nothing)::
+
+    python benchmarks/alignment_check.py alad_output/labels.work
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+from alad.metrics import best_f1, pa_k_auc, roc_auc, vus_pr
+
+#: score files of the peers that score windows, and the setting naming W
+WINDOWED = re.compile(
+    r"^(deepod_tcned|deepod_usad|tsbad_timesnet|tsbad_omnianomaly"
+    r"|deepod_devnet|deepod_prenet|deepod_deepsad|extratrees)(_b\d+)?$"
+)
+
+
+def _metrics(y: np.ndarray, scores: np.ndarray) -> dict[str, float]:
+    return {
+        "PA%K AUC": float(pa_k_auc(y, scores)),
+        "best F1": float(best_f1(y, scores)),
+        "ROC AUC": float(roc_auc(y, scores)),
+        "VUS-PR": float(vus_pr(y, scores)),
+    }
+
+
+def covering_mean(end_aligned: np.ndarray, w: int) -> np.ndarray:
+    """Window-end scores re-aligned to the mean over the windows covering a row.
+
+    ``end_aligned[t]`` (``t >= w - 1``) is the score of the window
+    ``[t - w + 1, t]``; rows before ``w - 1`` repeat the first (edge padding).
+    A series shorter than a window has one score: returned as is.
+    """
+    m = len(end_aligned)
+    if m < w:
+        return end_aligned.astype(np.float64)
+    windows = np.asarray(end_aligned[w - 1 :], dtype=np.float64)  # i = 0..m-w
+    csum = np.concatenate([[0.0], np.cumsum(windows)])
+    t = np.arange(m)
+    first = np.maximum(0, t - w + 1)
+    last = np.minimum(t, m - w)  # inclusive
+    return (csum[last + 1] - csum[first]) / (last - first + 1)
+
+
+def _window(info: dict, meta: dict, peer: str) -> int:
+    if peer == "extratrees":
+        return int(meta["window_size"])
+    settings = info.get("settings", {})
+    return int(settings.get("seq_len", settings.get("win_size", 0)))
+
+
+def check(work: Path) -> dict:
+    """Per (dataset, rule, peer, alignment): the list of metric dicts."""
+    found = defaultdict(list)
+    for task_file in sorted((work / "tasks").glob("*/seed*.npz")):
+        with np.load(task_file) as data:
+            y = data["y_eval"].astype(bool)
+            meta = json.loads(str(data["meta"]))
+        if y.all() or not y.any():
+            continue
+        folder = work / "scores" / task_file.parent.name / task_file.stem
+        for path in sorted(folder.glob("*.npy")):
+            match = WINDOWED.match(path.stem)
+            if not match:
+                continue
+            try:
+                info = json.loads(path.with_suffix(".json").read_text())
+            except (OSError, ValueError):
+                continue
+            w = _window(info, meta, match.group(1))
+            scores = np.load(path).astype(np.float64)
+            if w < 2 or scores.shape != y.shape:
+                continue
+            seam = int(meta["eval_seam"]) if info.get("eval_scoring") else 0
+            pieces = [p for p in (scores[:seam], scores[seam:]) if len(p)]
+            ahead = np.concatenate([covering_mean(p, w) for p in pieces])
+            group = (meta["dataset"], meta["rule"], path.stem)
+            found[(*group, "window end")].append(_metrics(y, scores))
+            found[(*group, "covering mean")].append(_metrics(y, ahead))
+    return found
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("work", nargs="+", type=Path, help="work folders")
+    args = parser.parse_args(argv)
+    found = defaultdict(list)
+    for work in args.work:
+        for key, values in check(work).items():
+            found[key].extend(values)
+    for key in sorted(found):
+        values = found[key]
+        means = {k: np.mean([v[k] for v in values]) for k in values[0]}
+        text = ", ".join(f"{k} {v:.3f}" for k, v in means.items())
+        name = f"{key[0]:6} {key[1]:6} {key[2]:22} {key[3]:13}"
+        print(f"{name} n={len(values):3}  {text}")
+
+
+if __name__ == "__main__":
+    main()
