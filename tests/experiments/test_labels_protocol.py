@@ -641,6 +641,7 @@ def test_report_prints_the_comparison(run):
     store = run_jobs(_jobs(work), out, protocol="labels", progress=False)
     text = labels.format_report(list(store))
     assert "At 4 labelled windows, split 'anomalous'" in text
+    assert "1 pool(s) inside the test series scored in their two pieces" in text
     assert "At 4 labelled windows, split 'paper'" in text
     lines = [
         line

@@ -395,7 +395,7 @@ def _split_notes(records, split) -> str:
                 r["eval_anomalous_rows"] if r.get("metrics") is not None else 0,
             )
     rules = defaultdict(int)
-    for rule, _pool, _ in seen.values():
+    for rule, _in_pool, _ in seen.values():
         rules[rule] += 1
     empty = sum(1 for _, pool, _ in seen.values() if pool == 0)
     unscored = sum(1 for _, _, ev in seen.values() if ev == 0)
@@ -404,6 +404,9 @@ def _split_notes(records, split) -> str:
     for r in records:
         if r.get("split") == split and r.get("pool_ratio") is not None:
             ratios[_group(r)].add(r["pool_ratio"])
+    apart = {
+        _pool(r) for r in records if r.get("split") == split and r.get("eval_scoring")
+    }
     mixed = "; ".join(
         f"{group} ({', '.join(f'{x:g}' for x in sorted(found))})"
         for group, found in sorted(ratios.items())
@@ -421,6 +424,13 @@ def _split_notes(records, split) -> str:
         + (
             f" Records of several pool ratios, averaged together: {mixed}."
             if mixed
+            else ""
+        )
+        + (
+            f" {len(apart)} pool(s) inside the test series scored in their two "
+            "pieces apart; the others' records scored the evaluation part in "
+            "one piece, or joined (made before 2026-12-07)."
+            if apart
             else ""
         )
     )
