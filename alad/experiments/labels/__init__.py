@@ -5,9 +5,10 @@ Issue 13's benchmark as a protocol of the engine
 each task (a training series and a labelled test series), split and seed:
 
 - **the split**: a contiguous stretch of ``pool_ratio`` of the test series is
-  the unlabelled pool, the rest (before and after it, joined) the evaluation
-  part; the ratio may differ per data set (:data:`POOL_RATIO`: half of MSL's
-  short test series, 20 % of the others'). ``"anomalous"`` places the pool
+  the unlabelled pool, the rest (before and after it) the evaluation part,
+  whose two pieces every method scores apart (:func:`score_apart`); the
+  ratio may differ per data set (:data:`POOL_RATIO`: half of MSL's short
+  test series, 20 % of the others'). ``"anomalous"`` places the pool
   by :func:`pool_start`, a rule that depends only on the positions of the
   anomalies and the seed, so that the pool holds anomalies; ``"paper"`` is
   Han et al.'s first ``pool_ratio`` of the test series (its pool may hold

@@ -498,7 +498,7 @@ def _run_peers(
         if refused:
             missing.append(f"{path} (refused: {refused})")
             continue
-        yield {
+        record = {
             **fields,
             "key": key,
             "setting": "with labels" if budget is not None else "w/o labels",
@@ -506,8 +506,10 @@ def _run_peers(
             "metrics": _evaluate(split.y_eval, scores),
             "seconds": info.get("seconds"),
             "peer": peer_summary(info),
-            **{k: info[k] for k in ("eval_scoring",) if k in info},
         }
+        if info.get("eval_scoring"):
+            record["eval_scoring"] = info["eval_scoring"]
+        yield record
 
 
 def _check_windows_fit(tasks, splits, ratios, params) -> None:

@@ -1,7 +1,8 @@
 """The split of a task's test series: the unlabelled pool and the evaluation part.
 
 A contiguous stretch of ``pool_ratio`` of the test series is the pool, the
-rest (before and after it, joined) the evaluation part. The ratio may differ
+rest (before and after it) the evaluation part, whose two pieces every
+method scores apart (:func:`score_apart`). The ratio may differ
 per data set (:data:`POOL_RATIO`, :func:`pool_ratios`): MSL's test series are
 short, and at 20 % its pools hold fewer windows than the budgets.
 """
@@ -18,6 +19,7 @@ import numpy as np
 from ..tasks import DATASETS, Task
 
 __all__ = [
+    "EVAL_SCORING",
     "POOL_RATIO",
     "SPLITS",
     "LabelSplit",
