@@ -149,8 +149,13 @@ def _pool_ratios(given: list[tuple[str | None, float]] | None, default) -> dict:
     return ratios
 
 
+def _user_path(text: str) -> str:
+    """A path as given, ``~`` expanded: the shell leaves it in ``--out=~/x``."""
+    return str(Path(text).expanduser())
+
+
 def _results_file(text: str) -> Path:
-    path = Path(text)
+    path = Path(text).expanduser()
     if not path.is_file():
         raise argparse.ArgumentTypeError(f"no such results file: {text!r}")
     return path
@@ -223,7 +228,10 @@ def _check_benchmark(args: argparse.Namespace) -> None:
     given = [
         name
         for name in dict.fromkeys(HAN_ONLY + NAFAL_ONLY + LABELS_ONLY)
-        if name not in mine and getattr(args, name) not in (None, False)
+        # by identity: a value of 0 is given too (0 == False)
+        if name not in mine
+        and getattr(args, name) is not None
+        and getattr(args, name) is not False
     ]
     if given:
         owners = [p for p, names in PROTOCOL_OPTIONS.items() if given[0] in names]
@@ -263,6 +271,8 @@ def _benchmark(args: argparse.Namespace) -> int:
                 f"object, got {grid!r}"
             )
         grid = han.GRIDS[grid]
+    if args.no_baselines and args.baseline:
+        args.parser.error("--no-baselines and --baseline: give one of them")
     validation = args.validation_ratio
     if validation is None:
         validation = 0.25 if grid else 0.0
@@ -401,11 +411,16 @@ def _write_report(records, labels, args: argparse.Namespace) -> None:
 
 
 def _add_report_options(parser: argparse.ArgumentParser, figures: bool) -> None:
-    parser.add_argument("--markdown", help="also write the tables as markdown here")
-    parser.add_argument("--rst", help="also write the tables as reStructuredText here")
+    parser.add_argument(
+        "--markdown", type=_user_path, help="also write the tables as markdown here"
+    )
+    parser.add_argument(
+        "--rst", type=_user_path, help="also write the tables as reStructuredText here"
+    )
     if figures:
         parser.add_argument(
             "--figures",
+            type=_user_path,
             help="write the plots here (han: scores, PA%%K, budget; labels: "
             "metric against labelled windows)",
         )
@@ -430,7 +445,9 @@ def build_parser() -> argparse.ArgumentParser:
         "a few rounds, printing F1_PA, F1 and PA%K AUC after each round and "
         "writing PNGs of the scores.",
     )
-    demo.add_argument("--out", default="alad_output", help="folder for the PNGs")
+    demo.add_argument(
+        "--out", type=_user_path, default="alad_output", help="folder for the PNGs"
+    )
     demo.add_argument("--rounds", type=_int_at_least(1), default=4, help="query rounds")
     demo.add_argument(
         "--per-round", type=_int_at_least(1), default=10, help="windows per round"
@@ -495,11 +512,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bench.add_argument(
         "--out",
+        type=_user_path,
         help="the JSON-lines results file (default alad_output/benchmark.jsonl, "
         "nafal: alad_output/nafal.jsonl, labels: alad_output/labels.jsonl); a "
         "name ending in .gz is kept gzip-compressed",
     )
-    bench.add_argument("--data-home", help="the data home (default: ALAD_DATA_HOME)")
+    bench.add_argument(
+        "--data-home",
+        help="the data home (default: ALAD_DATA_HOME, else ~/alad_data)",
+    )
     bench.add_argument("--quiet", action="store_true", help="no progress bar")
 
     han = bench.add_argument_group("--protocol han only")
@@ -546,7 +567,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="share of the part after the pool held out to choose the grid's "
         "configuration (default 0.25 with a grid, else 0)",
     )
-    han.add_argument("--cache", help="models and scores (default: OUT.cache)")
+    han.add_argument(
+        "--cache", type=_user_path, help="models and scores (default: OUT.cache)"
+    )
 
     lab = bench.add_argument_group(
         "--protocol labels only (also --backbone, --figures)"
@@ -581,7 +604,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="command run after alad's runs, given --work WORK, e.g. "
         "'benchmarks/.venv-peers/bin/python benchmarks/peers/run_peers.py'",
     )
-    lab.add_argument("--work", help="task and score files (default: OUT.work)")
+    lab.add_argument(
+        "--work", type=_user_path, help="task and score files (default: OUT.work)"
+    )
 
     naf = bench.add_argument_group("--protocol nafal only")
     naf.add_argument(
@@ -601,7 +626,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="runs at once, one process each (default 1)",
     )
     _add_report_options(bench, figures=False)
-    han.add_argument("--figures", help="write score, PA%%K and budget plots here")
+    han.add_argument(
+        "--figures", type=_user_path, help="write score, PA%%K and budget plots here"
+    )
     bench.set_defaults(run=_benchmark, parser=bench)
 
     report = commands.add_parser(

@@ -124,6 +124,25 @@ def test_help_renders_percent_signs_and_defaults():
         (["demo", "--random-state", "-1"], "argument --random-state: expected an"),
         (["demo", "--random-state", str(2**32)], "from 0 to 4294967295"),
         (["benchmark", "--protocol", "nafal", "--n-jobs", "0"], "argument --n-jobs"),
+        # the active runs set these: as params they were recorded, not used
+        (
+            ["benchmark", "--dataset", "telemetry", "--params", '{"top_k": 10}'],
+            "top_k are the active setting's",
+        ),
+        # a table and data sets of another: it ran nothing and exited 0
+        (
+            ["benchmark", "--protocol", "nafal", "--table", "1", "--dataset", "NATOPS"],
+            "table 1 covers arrhythmia",
+        ),
+        # a value of 0 is given too (0 == False)
+        (
+            ["benchmark", "--protocol", "labels", "--dataset", "ucr", "--budget", "0"],
+            "--budget: only with --protocol han",
+        ),
+        (
+            ["benchmark", "--dataset", "gecco", "--no-baselines", "--baseline", "lof"],
+            "--no-baselines and --baseline",
+        ),
     ],
 )
 def test_bad_arguments_are_argparse_errors(args, message, capsys):
@@ -286,3 +305,24 @@ def test_ctrl_c_is_a_word_and_status_130_not_a_traceback(tmp_path, monkeypatch, 
     monkeypatch.setattr("alad.demo.run_demo", interrupted)
     assert main(["demo", "--out", str(tmp_path / "figures")]) == 130
     assert capsys.readouterr().err.strip() == "alad: interrupted"
+
+
+def test_output_paths_expand_the_home_folder(tmp_path, monkeypatch):
+    """``--markdown=~/t.md``: the shell leaves the ``~``; it wrote ``./~/t.md``."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    args = build_parser().parse_args(
+        ["report", __file__, "--markdown=~/t.md", "--rst=~/t.rst", "--figures=~/f"]
+    )
+    assert (args.markdown, args.rst, args.figures) == tuple(
+        str(tmp_path / name) for name in ("t.md", "t.rst", "f")
+    )
+    args = build_parser().parse_args(["benchmark", "--out=~/r.jsonl", "--work=~/w"])
+    assert (args.out, args.work) == (str(tmp_path / "r.jsonl"), str(tmp_path / "w"))
+    assert build_parser().parse_args(["demo", "--out=~/d"]).out == str(tmp_path / "d")
+
+
+def test_python_m_alad_is_the_command_line():
+    done = subprocess.run(
+        [sys.executable, "-m", "alad", "--version"], capture_output=True, text=True
+    )
+    assert done.returncode == 0 and __version__ in done.stdout + done.stderr

@@ -2,10 +2,13 @@
 
 __all__ = ["ENV_DATA_URL", "REGISTRY", "fetch_file", "require_files"]
 
+import contextlib
 import csv
+import gzip
 import io
 import os
 import tempfile
+import zlib
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -376,16 +379,34 @@ def require_files(
     if download:
         advice = (
             "No public download address is registered for them: put them there "
-            f"by hand, or set {ENV_DATA_HOME} (or pass data_home=) to a folder "
-            "that holds them."
+            f"by hand, or set {ENV_DATA_HOME} (or pass data_home=, on the command "
+            "line --data-home) to a folder that holds them."
         )
     else:
         advice = (
             "Put them there, or call the loader with download=True to fetch them "
             "(sha256-checked) from their public upstream address, or set "
-            f"{ENV_DATA_HOME} (or pass data_home=) to a folder that holds them."
+            f"{ENV_DATA_HOME} (or pass data_home=, on the command line "
+            "--data-home) to a folder that holds them."
         )
     raise FileNotFoundError(
         f"Data files missing from the data home {home}:\n{listing}\n{advice}"
         + (f" {hint}" if hint else "")
     )
+
+
+@contextlib.contextmanager
+def reading(path: Path):
+    """A data file that cannot be read (cut off, not of its format) as a
+    ValueError that names it: the bare errors of gzip, NumPy and float parsing
+    ("Compressed file ended before the end-of-stream marker", "could not
+    convert string to float") do not say which file of the data home is bad.
+    """
+    try:
+        yield
+    except (EOFError, zlib.error, gzip.BadGzipFile, UnicodeDecodeError) as exc:
+        raise ValueError(f"{path} cannot be read ({exc}); fetch it again.") from exc
+    except ValueError as exc:
+        if str(path) in str(exc) or path.name in str(exc):
+            raise
+        raise ValueError(f"{path} cannot be read ({exc}); fetch it again.") from exc

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.utils import Bunch
 
-from ._fetch import require_files
+from ._fetch import reading, require_files
 from ._home import get_data_home
 
 FEATURE_NAMES = ("Tp", "Cl", "pH", "Redox", "Leit", "Trueb", "Cl_2", "Fm", "Fm_2")
@@ -147,15 +147,17 @@ def load_gecco(
 
 def _read_csv(path: Path) -> tuple[np.ndarray, np.ndarray]:
     """Return the nine variables (NaN where missing) and EVENT of the CSV form."""
-    with gzip.open(path, "rt", newline="", encoding="utf-8") as file:
+    with reading(path), gzip.open(path, "rt", newline="", encoding="utf-8") as file:
         reader = csv.reader(file)
-        header = next(reader)
+        header = next(reader, [])
         rows = list(reader)
     expected = ["Time", *FEATURE_NAMES, "EVENT"]
     if header != expected:
         raise ValueError(f"The header of {path} must be {expected}; got {header}")
     # Missing values are empty fields, which float() does not parse.
-    values = np.array([[cell or "nan" for cell in row[1:-1]] for row in rows], float)
+    cells = [[cell or "nan" for cell in row[1:-1]] for row in rows]
+    with reading(path):
+        values = np.array(cells, dtype=np.float64)
     events = np.array([row[-1] for row in rows])
     if not np.isin(events, ["True", "False"]).all():
         raise ValueError(

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.utils import Bunch
 
-from ._fetch import require_files
+from ._fetch import reading, require_files
 
 #: The 27 MSL channels, sorted by name.
 MSL_ENTITIES = (
@@ -150,11 +150,17 @@ def _read_sequences(path: Path) -> dict[str, tuple[list[list[int]], int]]:
     return sequences
 
 
+def _load_array(path: Path) -> np.ndarray:
+    with reading(path):
+        return np.load(path, allow_pickle=False)
+
+
 def _load_entity(
     home: Path, entity: str, sequences: list[list[int]], num_values: int
 ) -> Bunch:
-    X_train = np.load(home / "msl" / "train" / f"{entity}.npy", allow_pickle=False)
-    X_test = np.load(home / "msl" / "test" / f"{entity}.npy", allow_pickle=False)
+    X_train, X_test = (
+        _load_array(home / "msl" / part / f"{entity}.npy") for part in ("train", "test")
+    )
     if len(X_test) != num_values:
         raise ValueError(
             f"labeled_anomalies.csv gives num_values={num_values} for {entity}, "

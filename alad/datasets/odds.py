@@ -8,7 +8,7 @@ import numpy as np
 import scipy.io
 from sklearn.utils import Bunch
 
-from ._fetch import require_files
+from ._fetch import reading, require_files
 
 _FILES = {
     "arrhythmia": "odds/arrhythmia.mat",
@@ -96,12 +96,13 @@ def load_odds(
     relative_path = _FILES[name]
     home = require_files([relative_path], data_home, download=download)
     path = home / relative_path
-    if path.suffix == ".npz":
-        with np.load(path, allow_pickle=False) as arrays:
+    with reading(path):
+        if path.suffix == ".npz":
+            with np.load(path, allow_pickle=False) as arrays:
+                X, y = arrays["X"], arrays["y"]
+        else:
+            arrays = scipy.io.loadmat(path)
             X, y = arrays["X"], arrays["y"]
-    else:
-        arrays = scipy.io.loadmat(path)
-        X, y = arrays["X"], arrays["y"]
     y = np.ravel(y)
     if not np.isin(y, (0, 1)).all():
         raise ValueError(f"The labels y of {path} must be 0 or 1; got {np.unique(y)}")

@@ -9,7 +9,7 @@ import re
 import numpy as np
 from sklearn.utils import Bunch
 
-from ._fetch import REGISTRY, require_files
+from ._fetch import REGISTRY, reading, require_files
 from ._home import get_data_home
 
 _FOLDER = "ucr_anomaly"
@@ -158,7 +158,8 @@ def load_ucr(
     series = match.group(2)
     train_end, first, last = (int(match.group(i)) for i in (3, 4, 5))
     # Some archive files hold all values on one line: split on any whitespace.
-    values = np.array(path.read_text().split(), dtype=np.float64)
+    with reading(path):
+        values = np.array(path.read_text().split(), dtype=np.float64)
     if not 0 < train_end < first <= last <= len(values):
         raise ValueError(
             f"The file name {path.name!r} must give 0 < trainEnd < anomStart <= "

@@ -445,6 +445,15 @@ def jobs(
     cache_dir = Path(cache_dir)
     configs = expand_grid(grid or {}, {**ACTIVE_DEFAULTS, **(active or {})})
     params = dict(params or {})
+    # the active runs set these from their configuration: given as params
+    # they would be recorded and silently replaced
+    clash = sorted(set(params) & set(ACTIVE_DEFAULTS))
+    if clash:
+        raise ValueError(
+            f"params: {', '.join(clash)} are the active setting's (set them with "
+            "active= or grid=; on the command line --top-k, --n-bins, --per-bin, "
+            "--budget, --feedback-epochs or --grid)."
+        )
     # a new list: the ablations below must not join the active configs
     variants = [{}] if "active" not in settings else list(configs)
     variants += [{**configs[0], **ABLATIONS[name]} for name in ablations]

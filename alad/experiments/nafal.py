@@ -355,6 +355,12 @@ def jobs(
         if table not in TABLES:
             raise ValueError(f"table must be one of {sorted(TABLES)}; got {table!r}.")
         names = [d for d in TABLES[table] if datasets is None or d in datasets]
+        if not names:
+            # an explicit table and data sets of another table: nothing to run
+            raise ValueError(
+                f"table {table} covers {', '.join(TABLES[table])}; none of the "
+                f"data sets given ({', '.join(datasets)})."
+            )
         if datasets is None and quick:
             names = list(ODDS[:2] if table == "1" else UEA[:1])
         for name, task, index, split, kind in _tasks(table, names, quick, data_home):

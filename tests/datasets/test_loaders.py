@@ -96,6 +96,29 @@ def test_gecco_rejects_another_table(tmp_path):
         load_gecco(tmp_path)
 
 
+def test_a_damaged_data_file_is_named(data_home, tmp_path):
+    """A cut-off download or a malformed file: a ValueError naming the file
+    (the bare EOFError / NumPy / float errors named none; the command line
+    showed a traceback for the EOFError)."""
+    gecco = tmp_path / "gecco" / "geccoIC2018Train.csv.gz"
+    gecco.parent.mkdir()
+    real = (data_home / "gecco" / "geccoIC2018Train.csv.gz").read_bytes()
+    gecco.write_bytes(real[: len(real) // 2])
+    with pytest.raises(ValueError, match=r"geccoIC2018Train.csv.gz cannot be read"):
+        load_gecco(tmp_path)
+    _link(data_home, tmp_path, "msl/labeled_anomalies.csv", "msl/train/C-1.npy")
+    cut = tmp_path / "msl" / "test" / "C-1.npy"
+    cut.parent.mkdir(parents=True)
+    cut.write_bytes((data_home / "msl" / "test" / "C-1.npy").read_bytes()[:1000])
+    with pytest.raises(ValueError, match=r"test/C-1.npy cannot be read"):
+        load_msl("C-1", tmp_path)
+    folder = tmp_path / "ucr_anomaly"
+    folder.mkdir()
+    (folder / "005_UCR_Anomaly_toy_3_5_12.txt").write_text("1 2 x 4")
+    with pytest.raises(ValueError, match=r"005_UCR_Anomaly_toy_3_5_12.txt cannot be"):
+        load_ucr(5, tmp_path)
+
+
 # MSL -----------------------------------------------------------------------
 
 
