@@ -8,11 +8,13 @@ ahead. This script re-aligns every windowed peer's score file of a work
 folder to alad's rule (row ``t``: the mean over the windows ``[i, i + W)``
 with ``i <= t < i + W``), piece by piece where the evaluation part was scored
 in two pieces, and prints the metrics both ways, per data set, rule and peer,
-so that what alad's alignment is worth can be read off next to the records.
+so that what alad's alignment is worth can be read off next to the records;
+alad's own score files (without labels and at 50 windows) are printed beside
+them, as they are.
 
 Run (reads task and score files, trains nothing)::
 
-    python benchmarks/alignment_check.py alad_output/labels.work
+    python benchmarks/alignment_check.py alad_output/labels.work [--by-rule]
 """
 
 from __future__ import annotations
@@ -68,8 +70,12 @@ def _window(info: dict, meta: dict, peer: str) -> int:
     return int(settings.get("seq_len", settings.get("win_size", 0)))
 
 
-def check(work: Path) -> dict:
-    """Per (dataset, rule, peer, alignment): the list of metric dicts."""
+#: alad's own score files (its alignment already), printed beside the peers
+ALAD = re.compile(r"^alad-transformer-(wo-labels|with-labels_b50)$")
+
+
+def check(work: Path, by_rule: bool = False) -> dict:
+    """Per (dataset, rule or "all", peer, alignment): the list of metric dicts."""
     found = defaultdict(list)
     for task_file in sorted((work / "tasks").glob("*/seed*.npz")):
         with np.load(task_file) as data:
@@ -78,8 +84,16 @@ def check(work: Path) -> dict:
         if y.all() or not y.any():
             continue
         folder = work / "scores" / task_file.parent.name / task_file.stem
+        rule = meta["rule"] if by_rule else "all"
+        data = f"{meta['dataset']}/{meta['split']}"
         for path in sorted(folder.glob("*.npy")):
             match = WINDOWED.match(path.stem)
+            if ALAD.match(path.stem):
+                scores = np.load(path).astype(np.float64)
+                if scores.shape == y.shape:
+                    key = (data, rule, path.stem, "alad's own")
+                    found[key].append(_metrics(y, scores))
+                continue
             if not match:
                 continue
             try:
@@ -93,7 +107,11 @@ def check(work: Path) -> dict:
             seam = int(meta["eval_seam"]) if info.get("eval_scoring") else 0
             pieces = [p for p in (scores[:seam], scores[seam:]) if len(p)]
             ahead = np.concatenate([covering_mean(p, w) for p in pieces])
-            group = (meta["dataset"], meta["rule"], path.stem)
+            # a file of a pool inside the series made before the pieces were
+            # scored apart says so
+            inside = 0 < int(meta["eval_seam"]) < len(y)
+            joined = " (joined)" if inside and not info.get("eval_scoring") else ""
+            group = (data, rule, path.stem + joined)
             found[(*group, "window end")].append(_metrics(y, scores))
             found[(*group, "covering mean")].append(_metrics(y, ahead))
     return found
@@ -102,16 +120,19 @@ def check(work: Path) -> dict:
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("work", nargs="+", type=Path, help="work folders")
+    parser.add_argument(
+        "--by-rule", action="store_true", help="apart per rule (cut, whole, ...)"
+    )
     args = parser.parse_args(argv)
     found = defaultdict(list)
     for work in args.work:
-        for key, values in check(work).items():
+        for key, values in check(work, args.by_rule).items():
             found[key].extend(values)
     for key in sorted(found):
         values = found[key]
         means = {k: np.mean([v[k] for v in values]) for k in values[0]}
         text = ", ".join(f"{k} {v:.3f}" for k, v in means.items())
-        name = f"{key[0]:6} {key[1]:6} {key[2]:22} {key[3]:13}"
+        name = f"{key[0]:15} {key[1]:5} {key[2]:32} {key[3]:13}"
         print(f"{name} n={len(values):3}  {text}")
 
 
