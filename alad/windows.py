@@ -13,6 +13,7 @@ __all__ = [
     "grid_starts",
     "iter_window_batches",
     "scoring_starts",
+    "spread_window_scores",
     "stride_for_windows",
     "window_view",
 ]
@@ -173,6 +174,44 @@ def fold_position_scores(
     counts = np.cumsum(delta[:-1])
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
+
+
+def spread_window_scores(window_scores, window_size: int) -> np.ndarray:
+    """One score per window, spread over the timesteps as the mean of the
+    windows covering each.
+
+    The windows are those of stride 1 (window ``i`` covers ``[i, i +
+    window_size)``), so ``k`` window scores give ``k + window_size - 1``
+    timesteps. It is the rule :func:`fold_position_scores` applies to
+    per-position scores, for a method that gives a window a single score: a
+    timestep's score then reads up to ``window_size - 1`` rows ahead. Cumulative
+    sums: O(k) time and memory whatever the window.
+
+    Parameters
+    ----------
+    window_scores : array-like of shape (k,)
+    window_size : int
+
+    Returns
+    -------
+    scores : ndarray of float64 of shape (k + window_size - 1,)
+
+    Examples
+    --------
+    >>> spread_window_scores([1.0, 3.0], 2)
+    array([1., 2., 3.])
+    """
+    window_scores = np.asarray(window_scores, dtype=np.float64).ravel()
+    if window_size < 1:
+        raise ValueError(f"window_size must be >= 1; got {window_size}.")
+    k = window_scores.size
+    if k == 0:
+        raise ValueError("window_scores is empty.")
+    csum = np.concatenate([[0.0], np.cumsum(window_scores)])
+    t = np.arange(k + window_size - 1)
+    first = np.maximum(0, t - window_size + 1)  # the first window covering t
+    last = np.minimum(t, k - 1)  # and the last, inclusive
+    return (csum[last + 1] - csum[first]) / (last - first + 1)
 
 
 def dominant_period(

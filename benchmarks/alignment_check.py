@@ -15,6 +15,10 @@ them, as they are.
 Run (reads task and score files, trains nothing)::
 
     python benchmarks/alignment_check.py alad_output/labels.work [--by-rule]
+
+The label benchmark now records both alignments itself (the records
+``"<peer> (covering mean)"`` and the report's second comparison table); this
+script gives the same figures per rule (``--by-rule``) and per work folder.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
+from alad.experiments.labels.exchange import covering_from_window_end
 from alad.metrics import best_f1, pa_k_auc, roc_auc, vus_pr
 
 #: score files of the peers that score windows, and the setting naming W
@@ -43,24 +48,6 @@ def _metrics(y: np.ndarray, scores: np.ndarray) -> dict[str, float]:
         "ROC AUC": float(roc_auc(y, scores)),
         "VUS-PR": float(vus_pr(y, scores)),
     }
-
-
-def covering_mean(end_aligned: np.ndarray, w: int) -> np.ndarray:
-    """Window-end scores re-aligned to the mean over the windows covering a row.
-
-    ``end_aligned[t]`` (``t >= w - 1``) is the score of the window
-    ``[t - w + 1, t]``; rows before ``w - 1`` repeat the first (edge padding).
-    A series shorter than a window has one score: returned as is.
-    """
-    m = len(end_aligned)
-    if m < w:
-        return end_aligned.astype(np.float64)
-    windows = np.asarray(end_aligned[w - 1 :], dtype=np.float64)  # i = 0..m-w
-    csum = np.concatenate([[0.0], np.cumsum(windows)])
-    t = np.arange(m)
-    first = np.maximum(0, t - w + 1)
-    last = np.minimum(t, m - w)  # inclusive
-    return (csum[last + 1] - csum[first]) / (last - first + 1)
 
 
 def _window(info: dict, meta: dict, peer: str) -> int:
@@ -105,8 +92,7 @@ def check(work: Path, by_rule: bool = False) -> dict:
             if w < 2 or scores.shape != y.shape:
                 continue
             seam = int(meta["eval_seam"]) if info.get("eval_scoring") else 0
-            pieces = [p for p in (scores[:seam], scores[seam:]) if len(p)]
-            ahead = np.concatenate([covering_mean(p, w) for p in pieces])
+            ahead = covering_from_window_end(scores, w, seam)
             # a file of a pool inside the series made before the pieces were
             # scored apart says so
             inside = 0 < int(meta["eval_seam"]) < len(y)

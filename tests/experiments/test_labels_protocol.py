@@ -582,12 +582,23 @@ def test_peer_score_files_are_scored_and_missing_ones_listed(run, capsys):
     before = len(store)
     store = run_jobs(_jobs(work), out, protocol="labels", progress=False)
     peers = {(r["method"], r["budget"]): r for r in store if r["family"] != "alad"}
-    assert set(peers) == {("iforest", None), ("extratrees", 4)}
-    assert len(store) == before + 2
+    # ExtraTrees puts a window's score at its end: also scored by alad's rule
+    realigned = "extratrees (covering mean)"
+    assert set(peers) == {("iforest", None), ("extratrees", 4), (realigned, 4)}
+    assert len(store) == before + 3
     assert peers[("iforest", None)]["metrics"]["roc_auc"] == 1.0
     assert peers[("iforest", None)]["family"] == "unsupervised"
     assert peers[("extratrees", 4)]["family"] == "labels"
     assert peers[("extratrees", 4)]["seconds"] == 1.5
+    assert "alignment" not in peers[("extratrees", 4)]
+    covering = peers[(realigned, 4)]
+    assert covering["family"] == "labels"
+    assert covering["queries"] == peers[("extratrees", 4)]["queries"]
+    assert (covering["alignment"], covering["window"]) == ("covering mean", 10)
+    expected = labels.covering_from_window_end(perfect[::-1], 10, cut.seam)
+    assert covering["metrics"]["roc_auc"] == pytest.approx(
+        labels.runs._evaluate(cut.y_eval, expected)["roc_auc"]
+    )
     err_text = capsys.readouterr().err
     assert "no peer scores yet" in err_text
     assert f"pyod_ecod.npy (refused: {len(perfect) - 1} scores for" in err_text
@@ -596,6 +607,98 @@ def test_peer_score_files_are_scored_and_missing_ones_listed(run, capsys):
     assert "deepod_tcned.npy (refused: deepod_tcned.json is not a JSON" in err_text
     assert "deepod_devnet_b2.npy (failed: ValueError: no anomalous row)" in err_text
     assert "tsbad_timesnet.npy (scored the evaluation part joined" in err_text
+
+
+def test_window_end_peers_are_also_scored_by_alads_rule(run, tmp_path, capsys):
+    """Every windowed peer's file gives a second record, re-aligned by the
+    window its settings name, made once; a file naming none is listed."""
+    out, work, _ = run
+    out = Path(shutil.copy(out, tmp_path / "r.jsonl"))
+    tid = "telemetry_tiny__anomalous"
+    cut = labels.make_label_split(TASK, "anomalous", 0.2, 0)
+    end_aligned = np.roll(cut.y_eval.astype(np.float32), 4)  # late by 4 rows
+    for peer, settings in (
+        ("deepod_usad", {"seq_len": 5}),
+        ("tsbad_omnianomaly", {"win_size": 5}),
+        ("deepod_tcned", {"epochs": 1}),  # no window: listed, not re-aligned
+    ):
+        path = labels.score_path(work, tid, 0, peer)
+        np.save(path, end_aligned)
+        info = {"settings": settings, "eval_scoring": "pieces apart"}
+        path.with_suffix(".json").write_text(json.dumps(info))
+    store = run_jobs(_jobs(work), out, protocol="labels", progress=False)
+    found = {r["method"]: r for r in store if r["family"] == "unsupervised"}
+    for peer in ("deepod_usad", "tsbad_omnianomaly"):
+        twin = found[f"{peer} (covering mean)"]
+        assert twin["window"] == 5 and twin["alignment"] == "covering mean"
+        realigned = labels.covering_from_window_end(end_aligned, 5, cut.seam)
+        assert twin["metrics"] == labels.runs._evaluate(cut.y_eval, realigned)
+        assert twin["metrics"] != found[peer]["metrics"]
+    assert "deepod_tcned" in found and "deepod_tcned (covering mean)" not in found
+    assert "deepod_tcned.npy (no window to re-align by)" in capsys.readouterr().err
+    n = len(store)
+    assert len(run_jobs(_jobs(work), out, protocol="labels", progress=False)) == n
+
+
+def test_covering_from_window_end_spreads_each_piece_apart():
+    # one piece: row t of the file is the window [t - 2, t]
+    windows = np.array([1.0, 4.0, 7.0])  # windows starting at 0, 1, 2 (w = 3)
+    file = np.concatenate([[1.0, 1.0], windows])  # edge-padded as the runner does
+    np.testing.assert_allclose(
+        labels.covering_from_window_end(file, 3), [1, 2.5, 4, 5.5, 7]
+    )
+    # two pieces: no window spans the seam; a piece shorter than w stays as is
+    both = labels.covering_from_window_end(np.r_[file, 9.0, 9.0], 3, seam=5)
+    np.testing.assert_allclose(both, [1, 2.5, 4, 5.5, 7, 9, 9])
+
+
+def test_spread_window_scores_is_the_fold_of_constant_windows():
+    from alad.windows import fold_position_scores, spread_window_scores
+
+    rng = np.random.default_rng(0)
+    for k, w in ((1, 1), (1, 5), (40, 1), (40, 7), (6, 30)):
+        s = rng.normal(size=k)
+        folded = fold_position_scores(
+            np.repeat(s[:, None], w, axis=1), np.arange(k), k + w - 1, w
+        )
+        np.testing.assert_allclose(spread_window_scores(s, w), folded)
+    with pytest.raises(ValueError, match="window_size"):
+        spread_window_scores([1.0], 0)
+    with pytest.raises(ValueError, match="empty"):
+        spread_window_scores([], 3)
+
+
+def test_the_comparison_under_alads_alignment_takes_the_realigned_peers():
+    rec = _gecco_record
+    records = [
+        rec("alad:transformer", "alad", "w/o labels", None, 0.5),
+        rec("alad:transformer", "alad", "pool as normal", None, 0.5),
+        rec("alad:transformer", "alad", "with labels", 50, 0.6),
+        rec("iforest", "unsupervised", "w/o labels", None, 0.45),
+        rec("tsbad_timesnet", "unsupervised", "w/o labels", None, 0.4),
+        rec("tsbad_timesnet (covering mean)", "unsupervised", "w/o labels", None, 0.7),
+        rec("deepod_usad", "unsupervised", "w/o labels", None, 0.55),  # no twin
+        rec("extratrees", "labels", "with labels", 50, 0.58),
+        rec("extratrees (covering mean)", "labels", "with labels", 50, 0.52),
+    ]
+    records[-1]["alignment"] = records[-4]["alignment"] = "covering mean"
+    end = labels.comparison(records, "roc_auc")[("anomalous", "gecco")]
+    assert end["unsupervised"] == ("deepod_usad", 0.55)
+    assert end["labels"] == ("extratrees", 0.58)
+    ahead = labels.comparison(records, "roc_auc", alignment="covering mean")
+    ahead = ahead[("anomalous", "gecco")]
+    assert ahead["unsupervised"] == ("tsbad_timesnet (covering mean)", 0.7)
+    # the twin replaces its peer even where it scores lower
+    assert ahead["labels"] == ("extratrees (covering mean)", 0.52)
+    with pytest.raises(ValueError, match="alignment"):
+        labels.comparison(records, "roc_auc", alignment="centre")
+    text = labels.format_report(records)
+    tables = text.split("### At 50 labelled windows")
+    assert len(tables) == 3 and "given alad's alignment" in tables[2]
+    line = next(x for x in tables[2].splitlines() if x.startswith("| gecco | VUS-PR"))
+    assert line.endswith("| yes | **no** |")
+    no_twins = [r for r in records if "covering" not in r["method"]]
+    assert "alad's alignment" not in labels.format_report(no_twins)
 
 
 def test_a_peer_made_again_with_other_settings_is_recorded_anew(run, tmp_path):
@@ -648,8 +751,10 @@ def test_report_prints_the_comparison(run):
         for line in text.splitlines()
         if line.startswith("| telemetry | PA%K AUC | alad:transformer")
     ]
-    assert len(lines) == 2
+    # anomalous (the peers as they align, then by alad's rule), then paper
+    assert len(lines) == 3
     assert "iforest" in lines[0]  # the best unsupervised peer of the split
+    assert "extratrees (covering mean)" in lines[1]
     assert all("| 4.0 (" in line for line in lines)  # windows really labelled
     assert "PA%K AUC against labelled windows" in text
     assert text == format_records(list(store))  # the engine's report is this one
@@ -723,6 +828,11 @@ def test_runner_knows_the_same_peers():
     assert runner.UNSUPERVISED == labels.UNSUPERVISED_PEERS
     assert runner.WITH_LABELS == labels.LABEL_PEERS
     assert set(runner.ALIGNMENT) == set(runner.PEERS)
+    # the window a window-end peer's records are re-aligned by is a setting
+    # its score file states (ExtraTrees': alad's window, in the task file)
+    for peer, name in labels.WINDOW_END_PEERS.items():
+        assert name is None or name in runner.SETTINGS[peer], peer
+        assert name is None or name in runner.QUICK[peer], peer
 
 
 def test_runner_caps_the_deep_peers_epochs():
@@ -858,7 +968,9 @@ def test_runner_writes_score_files_that_the_protocol_reads(tmp_path):
     assert {(r["method"], r["budget"], r["eval_scoring"]) for r in store} == {
         ("iforest", None, "pieces apart"),
         ("extratrees", 4, "pieces apart"),
+        ("extratrees (covering mean)", 4, "pieces apart"),  # by alad's window
     }
+    assert {r.get("window") for r in store} == {None, TINY["window_size"]}
 
 
 # --------------------------------------------------------------------------- #

@@ -25,13 +25,17 @@ each task (a training series and a labelled test series), split and seed:
   write one score per evaluation timestep to ``scores/``;
 - **peer records**: the score files found are scored here, by
   :func:`alad.metrics.detection_report`, like alad's; missing ones are
-  listed, not fatal.
+  listed, not fatal. A peer that puts each window's score at the window's
+  last row (:data:`WINDOW_END_PEERS`) is scored twice: as it scores, and
+  re-aligned to alad's rule, the mean over the windows covering a row
+  (:func:`covering_from_window_end`; method ``"<peer> (covering mean)"``).
 
 The report (:func:`format_report`) prints the comparison at 50 labelled
 windows against the best unsupervised peer and the best peer that takes
 labels, on GECCO, the mean over MSL's entities and UCR 001, and whether labels
 ever make a detector worse on average than the same detector without labels
-or with the pool taken as normal.
+or with the pool taken as normal; a second comparison gives the peers that
+score windows alad's alignment (:data:`ALIGNMENTS`).
 
 The code is split by job: :mod:`.split` (where the pool is), :mod:`.exchange`
 (the files exchanged with the peers), :mod:`.runs` (alad's runs, the peers'
@@ -43,6 +47,9 @@ from ..tasks import DATASETS
 from .exchange import (
     LABEL_PEERS,
     UNSUPERVISED_PEERS,
+    WINDOW_END_PEERS,
+    covering_from_window_end,
+    peer_window,
     read_task_file,
     score_path,
     task_file,
@@ -50,6 +57,7 @@ from .exchange import (
     write_task_file,
 )
 from .report import (
+    ALIGNMENTS,
     COMPARED,
     METRIC_NAMES,
     SETTINGS,
@@ -60,7 +68,7 @@ from .report import (
     pooled_curves,
     save_figures,
 )
-from .runs import BUDGETS, jobs
+from .runs import BUDGETS, COVERING, jobs
 from .split import (
     EVAL_SCORING,
     PAPER_POOL_RATIO,
@@ -77,8 +85,10 @@ from .split import (
 )
 
 __all__ = [
+    "ALIGNMENTS",
     "BUDGETS",
     "COMPARED",
+    "COVERING",
     "DATASETS",
     "EVAL_SCORING",
     "LABEL_PEERS",
@@ -87,14 +97,17 @@ __all__ = [
     "SETTINGS",
     "SPLITS",
     "UNSUPERVISED_PEERS",
+    "WINDOW_END_PEERS",
     "LabelSplit",
     "comparison",
+    "covering_from_window_end",
     "current",
     "curves",
     "format_report",
     "jobs",
     "make_label_split",
     "PAPER_POOL_RATIO",
+    "peer_window",
     "pool_ratio_of",
     "pool_ratios",
     "pool_rows",

@@ -12,12 +12,16 @@ from pathlib import Path
 
 import numpy as np
 
+from ...windows import spread_window_scores
 from ..store import atomic_write
 from ..tasks import Task
 from .split import LabelSplit
 
 __all__ = [
     "LABEL_PEERS",
+    "WINDOW_END_PEERS",
+    "covering_from_window_end",
+    "peer_window",
     "UNSUPERVISED_PEERS",
     "read_task_file",
     "score_path",
@@ -41,6 +45,54 @@ UNSUPERVISED_PEERS = (
 
 #: Peers fed the windows alad queried (one score file per budget above 0).
 LABEL_PEERS = ("deepod_devnet", "deepod_prenet", "deepod_deepsad", "extratrees")
+
+
+#: Peers that give each window one score, put at the window's last row
+#: (``ALIGNMENT`` in ``benchmarks/peers/run_peers.py``), and the setting of
+#: their score file that holds the window (None: alad's window, the task's)
+WINDOW_END_PEERS = {
+    "deepod_tcned": "seq_len",
+    "deepod_usad": "seq_len",
+    "tsbad_timesnet": "win_size",
+    "tsbad_omnianomaly": "win_size",
+    "deepod_devnet": "seq_len",
+    "deepod_prenet": "seq_len",
+    "deepod_deepsad": "seq_len",
+    "extratrees": None,
+}
+
+
+def peer_window(peer: str, info: dict, task_window: int) -> int | None:
+    """The window of a window-end peer's scores (None: not such a peer, or
+    a score file that does not say it)."""
+    if peer not in WINDOW_END_PEERS:
+        return None
+    name = WINDOW_END_PEERS[peer]
+    if name is None:
+        return int(task_window)
+    value = (info.get("settings") or {}).get(name)
+    return int(value) if isinstance(value, int | float) and value >= 1 else None
+
+
+def covering_from_window_end(scores, window: int, seam: int = 0) -> np.ndarray:
+    """A window-end peer's scores re-aligned to alad's rule.
+
+    In a peer's score file row ``t`` holds the score of the window ``[t -
+    window + 1, t]`` (rows before the first whole window repeat its score);
+    alad gives row ``t`` the mean over every window that covers it, reading
+    up to ``window - 1`` rows ahead (``decision_function``). This gives the
+    peer the same look-ahead (:func:`~alad.windows.spread_window_scores`),
+    piece by piece when the evaluation part was scored in two pieces apart
+    (``seam``: the first row of the second; 0 for one piece). A piece shorter
+    than a window holds one window's score: kept as it is.
+    """
+    scores = np.asarray(scores, dtype=np.float64)
+    parts = []
+    for piece in (scores[:seam], scores[seam:]):
+        if len(piece) >= window:
+            piece = spread_window_scores(piece[window - 1 :], window)
+        parts.append(piece)
+    return np.concatenate(parts)
 
 
 def task_id(task: Task, split: str) -> str:

@@ -9,9 +9,11 @@ from pathlib import Path
 import numpy as np
 
 from ..tables import render_table
+from .runs import COVERING
 from .split import SPLITS
 
 __all__ = [
+    "ALIGNMENTS",
     "COMPARED",
     "current",
     "METRIC_NAMES",
@@ -31,6 +33,11 @@ COMPARED = {
 }
 
 SETTINGS = ("w/o labels", "pool as normal", "with labels")
+
+#: The alignments of the window-end peers' scores the comparison is made
+#: under: their own (each window's score at its last row) and alad's (the
+#: mean over the windows covering a row; ``COVERING`` records)
+ALIGNMENTS = ("window end", "covering mean")
 
 METRIC_NAMES = {
     "f1": "best F1",
@@ -161,7 +168,28 @@ def _fmt(value, sd=None) -> str:
     return f"{value:.3f}" if sd is None else f"{value:.3f} ± {sd:.3f}"
 
 
-def comparison(records, metric: str, budget: int = COMPARED["budget"]) -> dict:
+def _realigned(label: str) -> bool:
+    """A window-end peer's record re-aligned to alad's rule."""
+    return label.endswith(COVERING.format(peer=""))
+
+
+def _compared_labels(methods, alignment: str) -> list[str]:
+    """The labels of ``methods`` compared under ``alignment``: every one but
+    the re-aligned peers (``"window end"``), or the re-aligned peers in place
+    of their window-end records where they exist (``"covering mean"``)."""
+    if alignment not in ALIGNMENTS:
+        raise ValueError(f"alignment must be one of {ALIGNMENTS}; got {alignment!r}.")
+    if alignment == "window end":
+        return [label for label in methods if not _realigned(label)]
+    return [label for label in methods if COVERING.format(peer=label) not in methods]
+
+
+def comparison(
+    records,
+    metric: str,
+    budget: int = COMPARED["budget"],
+    alignment: str = "window end",
+) -> dict:
     """Item 3's numbers of one metric: per (split, group), what to compare.
 
     ``{(split, group): {"alad": {backbone: (with labels, w/o labels, pool as
@@ -170,6 +198,8 @@ def comparison(records, metric: str, budget: int = COMPARED["budget"]) -> dict:
     highest mean (peers that take labels at ``budget``). ``"pools"`` maps
     each of these methods to the number of (task, seed) pools its mean is
     over, so that a mean over fewer pools than alad's can be said.
+    ``alignment`` picks the window-end peers' records (:data:`ALIGNMENTS`):
+    as they score, or re-aligned to alad's rule where those records exist.
     """
     fam = _families(records)
     pools = Counter(
@@ -180,7 +210,8 @@ def comparison(records, metric: str, budget: int = COMPARED["budget"]) -> dict:
     out = {}
     for (split, group), methods in curves(records, metric).items():
         row: dict = {"alad": {}, "unsupervised": None, "labels": None, "pools": {}}
-        for label, by_budget in methods.items():
+        for label in _compared_labels(methods, alignment):
+            by_budget = methods[label]
             family = fam.get(label)
             if family == "alad" and label.endswith(" with labels"):
                 name = label[: -len(" with labels")]
@@ -209,7 +240,7 @@ def _comparison_budget(records) -> int:
     return max(budgets)
 
 
-def _comparison_table(records, split, fmt) -> str:
+def _comparison_table(records, split, fmt, alignment: str = "window end") -> str:
     budget = _comparison_budget(records)
     header = [
         "data",
@@ -237,7 +268,7 @@ def _comparison_table(records, split, fmt) -> str:
             )
     body = []
     for metric in COMPARED["metrics"]:
-        table = comparison(records, metric, budget)
+        table = comparison(records, metric, budget, alignment)
         for group in groups:
             row = table.get((split, group))
             if row is None:
@@ -276,6 +307,11 @@ def _comparison_table(records, split, fmt) -> str:
                     ]
                 )
     title = f"At {budget} labelled windows, split {split!r} (means over seeds)"
+    if alignment != "window end":
+        title += (
+            "; the peers that score windows given alad's alignment (the mean "
+            "over the windows covering a row, as alad's scores)"
+        )
     return render_table(header, body, fmt, title=title)
 
 
@@ -447,6 +483,8 @@ def format_report(records, labels=None, fmt: str = "markdown") -> str:
             continue
         parts.append(_split_notes(mine, split))
         parts.append(_comparison_table(mine, split, fmt))
+        if any(r.get("alignment") == "covering mean" for r in mine):
+            parts.append(_comparison_table(mine, split, fmt, "covering mean"))
         if any(r.get("budget") and "n_labelled" in r for r in mine):
             parts.append(_labelled_table(mine, split, fmt))
         parts.append(_runs_table(mine, split, fmt))
@@ -500,7 +538,13 @@ def save_figures(records, out_dir, metrics=None) -> list[Path]:
     paths = []
     for split in SPLITS:
         for metric in metrics or COMPARED["metrics"]:
-            data = {g: m for (s, g), m in curves(records, metric).items() if s == split}
+            # the re-aligned peers stay in the tables: twice as many lines
+            # would hide the curves
+            data = {
+                g: {label: c for label, c in m.items() if not _realigned(label)}
+                for (s, g), m in curves(records, metric).items()
+                if s == split
+            }
             if not data:
                 continue
             panels = [*sorted(data.items()), ("pooled", pooled_curves(data))]

@@ -28,6 +28,9 @@ from ..tasks import DATASETS, Task, load_all_tasks
 from .exchange import (
     LABEL_PEERS,
     UNSUPERVISED_PEERS,
+    WINDOW_END_PEERS,
+    covering_from_window_end,
+    peer_window,
     score_path,
     task_file,
     task_id,
@@ -44,7 +47,7 @@ from .split import (
     pool_rows,
 )
 
-__all__ = ["BUDGETS", "jobs"]
+__all__ = ["BUDGETS", "COVERING", "jobs"]
 
 #: Labelled windows at which every method is scored.
 BUDGETS = (0, 10, 25, 50, 100)
@@ -441,6 +444,44 @@ def _newest_of_run(records, fields: dict, budget) -> dict | None:
     return max(same, key=lambda r: r.get("time", 0), default=None)
 
 
+#: the method name of a window-end peer's records re-aligned to alad's rule
+COVERING = "{peer} (covering mean)"
+
+
+def _task_window(work: Path, tid: str, seed: int) -> int | None:
+    """alad's window in the task file (what ExtraTrees' features span)."""
+    try:
+        with np.load(task_file(work, tid, seed)) as data:
+            return int(json.loads(str(data["meta"]))["window_size"])
+    except (OSError, KeyError, ValueError):
+        return None
+
+
+def _key_to_record(
+    fields: dict, budget, path: Path, pool: list[dict], done
+) -> str | None:
+    """The key a record of the score file at ``path`` gets, None when done.
+
+    A key that is done is done unless the score file was made again with
+    other settings (``--force``, another ``--max-epochs`` or ``--set``, a
+    ``--quick`` smoke run) than the run's newest record: then a record of its
+    own, keyed by them (or the first key's again, when they are its), which
+    becomes the newest.
+    """
+    key = record_key(fields, "peer", budget)
+    if key not in done:
+        return key
+    # done maps keys to records in the engine (a set of keys elsewhere)
+    newest = _newest_of_run(pool, fields, budget)
+    made = _made_with(_score_file_info(path))
+    recorded = _made_with(newest.get("peer") if newest else None)
+    if made is None or recorded is None or made == recorded:
+        return None
+    if made != _made_with(done[key].get("peer")):
+        key = record_key({**fields, "made_with": made}, "peer", budget)
+    return key
+
+
 def _run_peers(
     split: LabelSplit,
     *,
@@ -452,7 +493,14 @@ def _run_peers(
     done: set[str],
     missing: list[str],
 ) -> Iterator[dict]:
-    """Records of the peers' score files that exist; the others are listed."""
+    """Records of the peers' score files that exist; the others are listed.
+
+    A peer that puts each window's score at the window's last row
+    (:data:`WINDOW_END_PEERS`) gets a second record, its scores re-aligned
+    to alad's rule (:func:`covering_from_window_end`; method
+    ``"<peer> (covering mean)"``, ``alignment`` in the record), so that
+    every method can be compared under one alignment.
+    """
     # this pool's records, when done maps keys to records (the engine's);
     # with keys only, a score file whose key is done is taken as done
     pool = [
@@ -465,7 +513,6 @@ def _run_peers(
         fields = {**base, "family": family, "method": peer}
         if peer in LABEL_PEERS:
             fields["queries"] = queries_digest(work, tid, base["seed"], budget)
-        key = record_key(fields, "peer", budget)
         path = score_path(work, tid, base["seed"], peer, budget)
         if split.has_seam and path.exists():
             info = _score_file_info(path)
@@ -476,19 +523,16 @@ def _run_peers(
                     f"{path} (scored the evaluation part joined: run the peers again)"
                 )
                 continue
-        if key in done:
-            # done maps keys to records in the engine (a set of keys elsewhere)
-            newest = _newest_of_run(pool, fields, budget)
-            made = _made_with(_score_file_info(path))
-            recorded = _made_with(newest.get("peer") if newest else None)
-            if made is None or recorded is None or made == recorded:
-                continue
-            # the score file was made again with other settings (--force,
-            # another --max-epochs or --set, a --quick smoke run) than the
-            # run's newest record: a record of its own, keyed by them (or the
-            # first key's again, when they are its), which becomes the newest
-            if made != _made_with(done[key].get("peer")):
-                key = record_key({**fields, "made_with": made}, "peer", budget)
+        runs = [(fields, None)]
+        if peer in WINDOW_END_PEERS:
+            runs.append(({**fields, "method": COVERING.format(peer=peer)}, "covering"))
+        runs = [
+            (key, these, how)
+            for these, how in runs
+            if (key := _key_to_record(these, budget, path, pool, done)) is not None
+        ]
+        if not runs:
+            continue
         if not path.exists():
             err = path.with_suffix(".err")
             why = err.read_text().strip().splitlines()[-1] if err.exists() else ""
@@ -498,18 +542,31 @@ def _run_peers(
         if refused:
             missing.append(f"{path} (refused: {refused})")
             continue
-        record = {
-            **fields,
-            "key": key,
-            "setting": "with labels" if budget is not None else "w/o labels",
-            "budget": budget,
-            "metrics": _evaluate(split.y_eval, scores),
-            "seconds": info.get("seconds"),
-            "peer": peer_summary(info),
-        }
-        if info.get("eval_scoring"):
-            record["eval_scoring"] = info["eval_scoring"]
-        yield record
+        for key, these, how in runs:
+            extra = {}
+            if how == "covering":
+                window = peer_window(peer, info, _task_window(work, tid, base["seed"]))
+                if window is None:
+                    missing.append(f"{path} (no window to re-align by)")
+                    continue
+                seam = split.seam if info.get("eval_scoring") else 0
+                scores_now = covering_from_window_end(scores, window, seam)
+                extra = {"alignment": "covering mean", "window": window}
+            else:
+                scores_now = scores
+            record = {
+                **these,
+                "key": key,
+                "setting": "with labels" if budget is not None else "w/o labels",
+                "budget": budget,
+                "metrics": _evaluate(split.y_eval, scores_now),
+                "seconds": info.get("seconds"),
+                "peer": peer_summary(info),
+                **extra,
+            }
+            if info.get("eval_scoring"):
+                record["eval_scoring"] = info["eval_scoring"]
+            yield record
 
 
 def _check_windows_fit(tasks, splits, ratios, params) -> None:
@@ -695,7 +752,8 @@ def jobs(
                     file=sys.stderr,
                 )
 
-        size = len(list(_peer_runs(peers, budgets)))
+        # a window-end peer's file gives two records (its own alignment, alad's)
+        size = sum(1 + (p in WINDOW_END_PEERS) for p, _ in _peer_runs(peers, budgets))
         return Job(f"{task.name} {kind} seed {seed} peers", run, size)
 
     work_list = [
