@@ -650,6 +650,19 @@ def test_covering_from_window_end_spreads_each_piece_apart():
     # two pieces: no window spans the seam; a piece shorter than w stays as is
     both = labels.covering_from_window_end(np.r_[file, 9.0, 9.0], 3, seam=5)
     np.testing.assert_allclose(both, [1, 2.5, 4, 5.5, 7, 9, 9])
+    # a front piece of 3 rows padded in front to w + 1 = 6 by the runner:
+    # its first rows hold a window that starts in the padding; every row
+    # gets the window that covers the piece whole, as alad scores it
+    runner = _runner()
+
+    def window_sums(X):  # a window's score: the sum of its rows, at its end
+        return runner.window_end(np.convolve(X[:, 0], np.ones(5), "valid"), len(X), 5)
+
+    front = runner.score_pieces(window_sums, np.arange(8.0)[:, None], 3, 6)[:3]
+    np.testing.assert_allclose(front, [1, 1, 3])  # [0 0 0 0 1], [0 0 0 1 2]
+    np.testing.assert_allclose(
+        labels.covering_from_window_end(front, 5, seam=3), [3, 3, 3]
+    )
 
 
 def test_spread_window_scores_is_the_fold_of_constant_windows():
@@ -699,6 +712,40 @@ def test_the_comparison_under_alads_alignment_takes_the_realigned_peers():
     assert line.endswith("| yes | **no** |")
     no_twins = [r for r in records if "covering" not in r["method"]]
     assert "alad's alignment" not in labels.format_report(no_twins)
+
+
+def test_a_twin_speaks_only_beside_its_own_score_files_record():
+    rec = _gecco_record
+    plain = rec("tsbad_timesnet", "unsupervised", "w/o labels", None, 0.4)
+    plain["peer"] = {"settings": {"epochs": 10}, "seconds": 5.0}
+    twin = rec("tsbad_timesnet (covering mean)", "unsupervised", "w/o labels", None)
+    twin["peer"] = dict(plain["peer"])
+    assert labels.current([plain, twin]) == [plain, twin]
+    # a --quick twin beside the earnest record that speaks: another file
+    quick = {**twin, "peer": {"settings": {"epochs": 1}, "quick": True}, "time": 9}
+    quick_plain = {**plain, "peer": quick["peer"], "time": 9}
+    assert labels.current([plain, quick_plain, quick]) == [plain]
+    # a twin whose window-end record is gone
+    assert labels.current([twin]) == []
+
+
+def test_a_twin_over_fewer_runs_leaves_the_peer_in_place():
+    rec = _gecco_record
+    records = [
+        rec("alad:transformer", "alad", "with labels", 50, 0.6),
+        *(rec("extratrees", "labels", "with labels", 50, 0.3, seed=s) for s in (0, 1)),
+        rec("extratrees (covering mean)", "labels", "with labels", 50, 0.9, seed=1),
+    ]
+    ahead = labels.comparison(records, "roc_auc", alignment="covering mean")
+    assert ahead[("anomalous", "gecco")]["labels"] == ("extratrees", 0.3)
+    records.append(
+        rec("extratrees (covering mean)", "labels", "with labels", 50, 0.5, seed=0)
+    )
+    ahead = labels.comparison(records, "roc_auc", alignment="covering mean")
+    assert ahead[("anomalous", "gecco")]["labels"] == (
+        "extratrees (covering mean)",
+        0.7,
+    )
 
 
 def test_a_peer_made_again_with_other_settings_is_recorded_anew(run, tmp_path):

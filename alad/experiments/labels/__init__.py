@@ -35,7 +35,7 @@ windows against the best unsupervised peer and the best peer that takes
 labels, on GECCO, the mean over MSL's entities and UCR 001, and whether labels
 ever make a detector worse on average than the same detector without labels
 or with the pool taken as normal; a second comparison gives the peers that
-score windows alad's alignment (:data:`ALIGNMENTS`).
+score windows under alad's alignment (:data:`ALIGNMENTS`).
 
 The code is split by job: :mod:`.split` (where the pool is), :mod:`.exchange`
 (the files exchanged with the peers), :mod:`.runs` (alad's runs, the peers'

@@ -69,7 +69,7 @@ def peer_window(peer: str, info: dict, task_window: int) -> int | None:
         return None
     name = WINDOW_END_PEERS[peer]
     if name is None:
-        return int(task_window)
+        return int(task_window) if task_window else None
     value = (info.get("settings") or {}).get(name)
     return int(value) if isinstance(value, int | float) and value >= 1 else None
 
@@ -84,13 +84,19 @@ def covering_from_window_end(scores, window: int, seam: int = 0) -> np.ndarray:
     peer the same look-ahead (:func:`~alad.windows.spread_window_scores`),
     piece by piece when the evaluation part was scored in two pieces apart
     (``seam``: the first row of the second; 0 for one piece). A piece shorter
-    than a window holds one window's score: kept as it is.
+    than a window gets, on every row, the score of the window that covers it
+    whole, as alad scores such a piece (one window): its last row's. (The
+    runner lengthens a short piece by repeating its outermost row; a front
+    piece padded to more than a window holds, on its other rows, windows
+    that start in the padding and miss its last rows.)
     """
     scores = np.asarray(scores, dtype=np.float64)
     parts = []
     for piece in (scores[:seam], scores[seam:]):
         if len(piece) >= window:
             piece = spread_window_scores(piece[window - 1 :], window)
+        elif len(piece):
+            piece = np.full(len(piece), piece[-1])
         parts.append(piece)
     return np.concatenate(parts)
 

@@ -78,7 +78,9 @@ def current(records) -> list[dict]:
     with a detector that asked for other windows. Likewise, in a pool where
     any record scored the evaluation part's two pieces apart
     (``eval_scoring``, :func:`~alad.experiments.labels.split.score_apart`),
-    the records that scored them joined are left out until made again.
+    the records that scored them joined are left out until made again. A
+    peer's record re-aligned to alad's rule speaks only beside the record of
+    the same score file at the window end (:func:`_unpaired_twins`).
     """
     records = list(records)
     newest: dict[str, dict] = {}
@@ -109,7 +111,33 @@ def current(records) -> list[dict]:
             or r.get("queries") in queried.get(_labelled_run(r), {r.get("queries")})
         )
     }
+    kept -= _unpaired_twins([r for r in newest.values() if id(r) in kept])
     return [r for r in records if id(r) in kept]
+
+
+def _unpaired_twins(records) -> set[int]:
+    """The ids of re-aligned records (``COVERING``) whose window-end record
+    does not speak, or speaks for another score file (its ``peer`` summary:
+    settings, seconds, a ``--quick`` run): each twin reads the same scores
+    as the record it stands beside, or none."""
+
+    def run_of(r: dict, method: str) -> str:
+        fields = [r.get(k) for k in _RUN_FIELDS if k != "method"]
+        return json.dumps([method, r.get("queries"), *fields], default=str)
+
+    plain = {
+        run_of(r, r.get("method")): r.get("peer")
+        for r in records
+        if r.get("family") in ("unsupervised", "labels")
+        and not _realigned(r.get("method", ""))
+    }
+    suffix, alone = COVERING.format(peer=""), object()  # alone: no such record
+    return {
+        id(r)
+        for r in records
+        if _realigned(r.get("method", ""))
+        and plain.get(run_of(r, r["method"][: -len(suffix)]), alone) != r.get("peer")
+    }
 
 
 def _pool(record: dict) -> tuple:
@@ -173,15 +201,27 @@ def _realigned(label: str) -> bool:
     return label.endswith(COVERING.format(peer=""))
 
 
-def _compared_labels(methods, alignment: str) -> list[str]:
+def _compared_labels(methods, alignment: str, runs=None) -> list[str]:
     """The labels of ``methods`` compared under ``alignment``: every one but
     the re-aligned peers (``"window end"``), or the re-aligned peers in place
-    of their window-end records where they exist (``"covering mean"``)."""
+    of their window-end records (``"covering mean"``) where they were made
+    on the same runs: ``runs(label)`` (default: the seeds of ``methods``) is
+    equal for both; otherwise the window-end records stay, named as such."""
     if alignment not in ALIGNMENTS:
         raise ValueError(f"alignment must be one of {ALIGNMENTS}; got {alignment!r}.")
+    if runs is None:
+
+        def runs(label):
+            return {b: len(v) for b, v in methods[label].items()}
+
+    plain = [label for label in methods if not _realigned(label)]
     if alignment == "window end":
-        return [label for label in methods if not _realigned(label)]
-    return [label for label in methods if COVERING.format(peer=label) not in methods]
+        return plain
+    out = []
+    for label in plain:
+        twin = COVERING.format(peer=label)
+        out.append(twin if twin in methods and runs(twin) == runs(label) else label)
+    return out
 
 
 def comparison(
@@ -210,7 +250,11 @@ def comparison(
     out = {}
     for (split, group), methods in curves(records, metric).items():
         row: dict = {"alad": {}, "unsupervised": None, "labels": None, "pools": {}}
-        for label in _compared_labels(methods, alignment):
+
+        def runs(label, split=split, group=group, methods=methods):
+            return {b: pools[(split, group, label, b)] for b in methods[label]}
+
+        for label in _compared_labels(methods, alignment, runs):
             by_budget = methods[label]
             family = fam.get(label)
             if family == "alad" and label.endswith(" with labels"):
@@ -309,8 +353,9 @@ def _comparison_table(records, split, fmt, alignment: str = "window end") -> str
     title = f"At {budget} labelled windows, split {split!r} (means over seeds)"
     if alignment != "window end":
         title += (
-            "; the peers that score windows given alad's alignment (the mean "
-            "over the windows covering a row, as alad's scores)"
+            "; the peers that score windows given alad's alignment (each "
+            "window's score spread over its rows, a row's the mean, as alad "
+            "averages its windows)"
         )
     return render_table(header, body, fmt, title=title)
 
@@ -483,7 +528,7 @@ def format_report(records, labels=None, fmt: str = "markdown") -> str:
             continue
         parts.append(_split_notes(mine, split))
         parts.append(_comparison_table(mine, split, fmt))
-        if any(r.get("alignment") == "covering mean" for r in mine):
+        if any(_realigned(r.get("method", "")) for r in mine):
             parts.append(_comparison_table(mine, split, fmt, "covering mean"))
         if any(r.get("budget") and "n_labelled" in r for r in mine):
             parts.append(_labelled_table(mine, split, fmt))
@@ -534,7 +579,8 @@ def save_figures(records, out_dir, metrics=None) -> list[Path]:
     fam = _families(records)
     # one colour per method, the same in every panel and figure
     palette = plt.get_cmap("tab20").colors
-    colour = {label: palette[i % len(palette)] for i, label in enumerate(sorted(fam))}
+    drawn = sorted(label for label in fam if not _realigned(label))
+    colour = {label: palette[i % len(palette)] for i, label in enumerate(drawn)}
     paths = []
     for split in SPLITS:
         for metric in metrics or COMPARED["metrics"]:

@@ -448,8 +448,12 @@ def _newest_of_run(records, fields: dict, budget) -> dict | None:
 COVERING = "{peer} (covering mean)"
 
 
-def _task_window(work: Path, tid: str, seed: int) -> int | None:
-    """alad's window in the task file (what ExtraTrees' features span)."""
+def _task_window(info: dict, work: Path, tid: str, seed: int) -> int | None:
+    """alad's window (what ExtraTrees' features span): the one of the task
+    file the score file was made from, else the task file's now."""
+    meta = info.get("task_meta")
+    if isinstance(meta, dict) and isinstance(meta.get("window_size"), int):
+        return meta["window_size"]
     try:
         with np.load(task_file(work, tid, seed)) as data:
             return int(json.loads(str(data["meta"]))["window_size"])
@@ -531,7 +535,9 @@ def _run_peers(
             for these, how in runs
             if (key := _key_to_record(these, budget, path, pool, done)) is not None
         ]
-        if not runs:
+        if not runs or (not path.exists() and runs[0][2] is not None):
+            # done; or only the re-aligned record is left to make, and the
+            # score file it needs is gone (records merged from elsewhere)
             continue
         if not path.exists():
             err = path.with_suffix(".err")
@@ -545,7 +551,9 @@ def _run_peers(
         for key, these, how in runs:
             extra = {}
             if how == "covering":
-                window = peer_window(peer, info, _task_window(work, tid, base["seed"]))
+                window = peer_window(
+                    peer, info, _task_window(info, work, tid, base["seed"])
+                )
                 if window is None:
                     missing.append(f"{path} (no window to re-align by)")
                     continue
