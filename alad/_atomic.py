@@ -18,7 +18,8 @@ def replacing(path: str | Path, mode: str = "w", **open_kwargs) -> Iterator[IO]:
     the file replaces ``path`` in one ``os.replace``, so an interruption
     (Ctrl+C, an error, a full disk) leaves the previous file, never a
     truncated one, and no temporary file beside it. Each call gets a
-    temporary name of its own: processes writing the same file at once
+    temporary name of its own (its bytes are synced to the disk before the
+    rename, and the rename after it): processes writing the same file at once
     (jobs of one task) must not truncate or rename each other's. The parent
     folders are created. ``mode`` is ``"w"`` (text) or ``"wb"`` (bytes);
     ``open_kwargs`` go to ``open`` (``newline=""`` for CSV).
@@ -29,7 +30,26 @@ def replacing(path: str | Path, mode: str = "w", **open_kwargs) -> Iterator[IO]:
     try:
         with open(tmp, mode.replace("w", "x"), **open_kwargs) as f:
             yield f
+            # on the disk before the rename: after a power loss the name
+            # holds the old file or the whole new one, not an empty one
+            f.flush()
+            os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+    _sync_folder(path.parent)
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make a rename in ``folder`` durable, where the system allows it."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:  # Windows cannot open a folder
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # some file systems refuse to sync a folder
+        pass
+    finally:
+        os.close(fd)

@@ -65,6 +65,12 @@ def run_active_learning(
     its labelled rows are given again with the next round's, or alone once
     more when no round follows.
 
+    Rounds are learnt one after the other: an exception or Ctrl-C in a
+    round leaves the estimator with the rounds before it (each
+    ``partial_fit`` completes or changes nothing), and the exception carries
+    what was recorded so far as ``partial_result`` (the Bunch below; its
+    ``known`` holds the rows of the interrupted round too).
+
     Returns
     -------
     result : sklearn.utils.Bunch
@@ -114,38 +120,47 @@ def run_active_learning(
         rounds = getattr(estimator, "feedback_history_", ())
         return len(rounds) > rounds_before and bool(rounds[-1].get("rolled_back"))
 
-    record(0, 0, 0.0)
-    n_labelled, round_ = 0, 0
-    # rows of a rolled-back round with their answers, given again next round
-    pending = np.empty(0, dtype=np.intp)
-    pending_labels = np.empty((0, *y_pool.shape[1:]))
-    while n_labelled < budget:
-        start = time.perf_counter()
-        left = min(budget - n_labelled, room(pending))
-        if left <= 0:
-            break  # the estimator's own budget is spent
-        try:
-            idx = estimator.query(X_pool, y=known, n_queries=n_queries)
-            if units(idx) > left:  # last round: only what is left
-                idx = estimator.query(X_pool, y=known, n_queries=int(left))
-        except PoolExhaustedError:
-            break  # every window of the pool is labelled before the budget is spent
-        known[idx] = y_pool[idx]
-        answers = y_pool[idx] if answer is None else answer(y_pool[idx])
-        rows_idx = np.concatenate([pending, idx])
-        labels = np.concatenate([pending_labels, np.asarray(answers, np.float64)])
-        rolled_back = False
-        if not np.isnan(labels).all():
-            rolled_back = learn(rows_idx, labels)
-            pending = rows_idx if rolled_back else pending[:0]
-            pending_labels = labels if rolled_back else pending_labels[:0]
-        n_labelled += units(idx)
-        round_ += 1
-        record(round_, n_labelled, time.perf_counter() - start, rolled_back)
-    if pending.size and room(pending) >= 0:
-        # no round follows: the rolled-back rows once more, alone
-        start = time.perf_counter()
-        rolled_back = learn(pending, pending_labels)
-        round_ += 1
-        record(round_, n_labelled, time.perf_counter() - start, rolled_back)
+    def rounds() -> None:
+        record(0, 0, 0.0)
+        n_labelled, round_ = 0, 0
+        # rows of a rolled-back round with their answers, given again next round
+        pending = np.empty(0, dtype=np.intp)
+        pending_labels = np.empty((0, *y_pool.shape[1:]))
+        while n_labelled < budget:
+            start = time.perf_counter()
+            left = min(budget - n_labelled, room(pending))
+            if left <= 0:
+                break  # the estimator's own budget is spent
+            try:
+                idx = estimator.query(X_pool, y=known, n_queries=n_queries)
+                if units(idx) > left:  # last round: only what is left
+                    idx = estimator.query(X_pool, y=known, n_queries=int(left))
+            except PoolExhaustedError:
+                break  # every window of the pool is labelled before the budget is spent
+            known[idx] = y_pool[idx]
+            answers = y_pool[idx] if answer is None else answer(y_pool[idx])
+            rows_idx = np.concatenate([pending, idx])
+            labels = np.concatenate([pending_labels, np.asarray(answers, np.float64)])
+            rolled_back = False
+            if not np.isnan(labels).all():
+                rolled_back = learn(rows_idx, labels)
+                pending = rows_idx if rolled_back else pending[:0]
+                pending_labels = labels if rolled_back else pending_labels[:0]
+            n_labelled += units(idx)
+            round_ += 1
+            record(round_, n_labelled, time.perf_counter() - start, rolled_back)
+        if pending.size and room(pending) >= 0:
+            # no round follows: the rolled-back rows once more, alone
+            start = time.perf_counter()
+            rolled_back = learn(pending, pending_labels)
+            round_ += 1
+            record(round_, n_labelled, time.perf_counter() - start, rolled_back)
+
+    try:
+        rounds()
+    except BaseException as exc:
+        # the rounds before this one are learnt (each partial_fit completes
+        # or changes nothing): what they recorded goes with the exception
+        exc.partial_result = Bunch(history=history, known=known)
+        raise
     return Bunch(history=history, known=known)

@@ -66,6 +66,12 @@ class BaseDetector(OutlierMixin, BaseEstimator):
     #: can be shared between runs that differ only in these.
     _feedback_params: frozenset = frozenset()
 
+    @transactional
+    def set_params(self, **params):
+        """Set parameters, all or none: a name that is not a parameter (a
+        ``ValueError``) leaves the ones before it unset."""
+        return super().set_params(**params)
+
     # -- entries -----------------------------------------------------------
     #: Parameters the fitted model is built around and that later calls
     #: read: changing one after fit would score with a model of another shape.

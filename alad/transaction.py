@@ -32,7 +32,8 @@ def transactional(method: Method) -> Method:
     """The estimator method completes, or the estimator is left as it was.
 
     Every attribute is restored after any exception, ``KeyboardInterrupt``
-    included. The restore is of the attribute bindings: a method so wrapped
+    included, and so is the state of a ``numpy.random.RandomState`` given
+    as ``random_state``. The restore is of the attribute bindings: a method so wrapped
     must never change an object it found in place (no ``list.append`` on a
     fitted list, no training of the fitted net's module); it builds new
     objects beside the old ones and binds them at the end. The detectors
@@ -42,11 +43,23 @@ def transactional(method: Method) -> Method:
     @functools.wraps(method)
     def call(self, *args, **kwargs):
         before = dict(self.__dict__)
+        # a RandomState given as random_state is the user's object, which a
+        # fit draws its seed from: its state is put back too, so that a
+        # retried call draws what the failed one drew
+        generator = before.get("random_state")
+        drawn = (
+            generator.get_state()
+            if isinstance(generator, np.random.RandomState)
+            else None
+        )
         try:
             return method(self, *args, **kwargs)
         except BaseException:
-            self.__dict__.clear()
-            self.__dict__.update(before)
+            # one binding: a second Ctrl-C cannot land between a clear and
+            # an update and leave the estimator empty
+            object.__setattr__(self, "__dict__", before)
+            if drawn is not None:
+                generator.set_state(drawn)
             raise
 
     return call  # type: ignore[return-value]

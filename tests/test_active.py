@@ -134,3 +134,22 @@ def test_labels_per_timestep_of_a_stack_of_windows():
     result = run_active_learning(asker, X, y, budget=6)
     assert [h["n_labelled"] for h in result.history] == [0, 3, 6]
     assert asker.fits[0].shape == (3, 4)
+
+
+def test_an_interrupted_loop_hands_over_what_it_recorded():
+    asker = _Asker()
+
+    def stop_at_round_two(entry):
+        if entry["round"] == 2:
+            raise KeyboardInterrupt
+
+    X, y = np.zeros((20, 2)), np.zeros(20)
+    try:
+        run_active_learning(asker, X, y, budget=9, on_round=stop_at_round_two)
+    except KeyboardInterrupt as exc:
+        result = exc.partial_result
+    else:  # pragma: no cover - the loop must not swallow the interrupt
+        raise AssertionError("KeyboardInterrupt was swallowed")
+    assert [h["round"] for h in result.history] == [0, 1, 2]
+    assert len(asker.fits) == 2  # the two rounds learnt are those recorded
+    assert int((~np.isnan(result.known)).sum()) == 6

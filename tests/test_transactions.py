@@ -166,6 +166,19 @@ def test_ctrl_c_in_a_first_fit_propagates_and_leaves_it_unfitted(data, monkeypat
     assert vars(det) == vars(make_ard(max_epochs=50))
 
 
+def test_ctrl_c_in_a_fit_leaves_a_given_random_state_as_it_was(data, monkeypatch):
+    """A RandomState is the user's object: a retried fit draws the same seed."""
+    fail_on_call(monkeypatch, nets.BackboneNet, "train_step", 2, KeyboardInterrupt)
+    generator = np.random.RandomState(0)
+    det = make_ard(max_epochs=2, random_state=generator)
+    with pytest.raises(KeyboardInterrupt):
+        det.fit(data.X_train)
+    monkeypatch.undo()
+    retried = det.fit(data.X_train).decision_scores_
+    once = make_ard(max_epochs=2, random_state=np.random.RandomState(0))
+    assert np.array_equal(retried, once.fit(data.X_train).decision_scores_)
+
+
 @pytest.mark.parametrize("point", ["train_step", "validation_step"])
 def test_ctrl_c_in_a_refit_keeps_the_old_model(ard, data, monkeypatch, point):
     det = copy.deepcopy(ard)
@@ -605,3 +618,21 @@ def test_a_parameter_the_model_is_built_around_cannot_change_after_fit(
     )
     with pytest.raises(ValueError, match="n_transforms was 4"):
         copy.deepcopy(naf).set_params(n_transforms=8).partial_fit(tab[1][:2], [0, 0])
+
+
+def test_the_backbone_cannot_change_after_fit(ard, data):
+    """A saved model's module is rebuilt from backbone and backbone_params."""
+    det = copy.deepcopy(ard)
+    det.set_params(backbone_params={**(ard.backbone_params or {}), "dropout": 0.5})
+    with pytest.raises(ValueError, match="backbone_params was"):
+        det.decision_function(data.X_test)
+    with pytest.raises(ValueError, match="backbone was"):
+        copy.deepcopy(ard).set_params(backbone="usad").query(data.X_test)
+
+
+def test_set_params_sets_all_or_none(ard, naf):
+    for det in (copy.deepcopy(ard), copy.deepcopy(naf)):
+        before = det.get_params()
+        with pytest.raises(ValueError, match="no_such_parameter"):
+            det.set_params(budget=7, no_such_parameter=1)
+        assert det.get_params() == before

@@ -1409,8 +1409,11 @@ default="window"
     # -- active learning ---------------------------------------------------
     _budget_unit = "windows"
     # score_stride, score_smoothing, score_detrend, channel_score:
-    # decision_scores_ and threshold_ are scored with them
+    # decision_scores_ and threshold_ are scored with them; backbone and
+    # backbone_params: a saved model's module is rebuilt from them
     _fit_bound_params = (
+        "backbone",
+        "backbone_params",
         "window_size",
         "score_stride",
         "score_smoothing",

@@ -5,6 +5,9 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
+import shutil
+import uuid
 import zipfile
 from pathlib import Path
 
@@ -18,6 +21,8 @@ __all__ = ["load_detector", "save_detector", "UnsafeModelError"]
 
 FORMAT = "alad-safe-model/1"
 _PARAMS, _STATE, _ARRAYS = "params.json", "state.json", "arrays.npz"
+#: the files of a saved model
+_MODEL_FILES = frozenset((_PARAMS, _STATE, _ARRAYS))
 _NET_PREFIX = "net_.module_."
 #: the fitted backbone's weights, when feedback has moved ``net_`` from it
 _FITTED_PREFIX = "_fitted_net.module_."
@@ -152,11 +157,16 @@ def save_detector(detector, folder) -> dict:
     smoother's references and the backbone's ``state_dict``, read back with
     ``allow_pickle=False``).
 
-    Each file replaces its predecessor whole (:func:`alad._atomic.replacing`),
-    ``state.json`` last, and ``state.json`` records the sha256 of the other
-    two: a save into a folder that held a model, interrupted between two
-    files, leaves a folder that :func:`load_detector` refuses, never one
-    that mixes the two models.
+    The files are written into a new folder beside ``folder``, which then
+    takes its place: a save interrupted at any point (Ctrl-C, a full disk)
+    leaves the model that was there before, or, between the two renames of
+    the swap, that model in ``.<name>.<id>.old`` beside it (which
+    :func:`load_detector` names). A folder that holds other files than a
+    model's is written into in place instead: each file replaces its
+    predecessor whole (:func:`alad._atomic.replacing`), ``state.json``
+    last, and ``state.json`` records the sha256 of the other two, so an
+    interrupted save leaves a folder that :func:`load_detector` refuses,
+    never one that mixes two models.
 
     Parameters
     ----------
@@ -186,7 +196,46 @@ def save_detector(detector, folder) -> dict:
             f"the safe format; got {params['backbone']!r}. A module is code, which "
             "only pickle or joblib can store (and loading them runs code)."
         )
+    # parameters the model is built around, changed since the fit, would be
+    # saved beside weights of another shape: refused as scoring refuses them
+    detector._check_entry()
     folder = Path(folder)
+    if _holds_only_a_model(folder):
+        # written beside, then swapped in: the model there stays whole
+        tmp = folder.with_name(f".{folder.name}.{uuid.uuid4().hex[:12]}.saving")
+        try:
+            manifest = _write_model(detector, params, tmp)
+            _swap_in(tmp, folder)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        return manifest
+    return _write_model(detector, params, folder)
+
+
+def _holds_only_a_model(folder: Path) -> bool:
+    """Whether ``folder`` is missing, empty, or holds a saved model's files
+    only (and is no link): it may then be replaced whole."""
+    if folder.is_symlink():
+        return False
+    if not folder.exists():
+        return True
+    return folder.is_dir() and {p.name for p in folder.iterdir()} <= _MODEL_FILES
+
+
+def _swap_in(new: Path, folder: Path) -> None:
+    """``new`` takes the place of ``folder`` (removed once replaced)."""
+    if not folder.exists() or not any(folder.iterdir()):
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(new, folder)  # onto nothing, or onto an empty folder
+        return
+    old = folder.with_name(f".{folder.name}.{uuid.uuid4().hex[:12]}.old")
+    os.replace(folder, old)
+    os.replace(new, folder)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _write_model(detector, params: dict, folder: Path) -> dict:
+    """The three files of :func:`save_detector` in ``folder``; the manifest."""
     folder.mkdir(parents=True, exist_ok=True)
     arrays, state, written = {}, {}, []
     for name, value in vars(detector).items():
@@ -287,6 +336,14 @@ def load_detector(folder, *, expected_sha256: dict | None = None):
     from ..detectors import ActiveReconstructionDetector
 
     folder = Path(folder)
+    if not folder.exists():
+        left = sorted(folder.parent.glob(f".{folder.name}.*.old"))
+        if left:
+            raise FileNotFoundError(
+                f"{folder} is missing: a save into it was interrupted while it "
+                f"was being replaced; the model it held is in {left[-1]} "
+                "(rename it back to load it)."
+            )
     for name, digest in (expected_sha256 or {}).items():
         if _sha256(folder / name) != digest:
             raise ValueError(

@@ -634,8 +634,7 @@ class LabellingSession:
             for window in windows:
                 self._withdraw(window, None)
             if windows and not self.staged():
-                self._meta["pending_query"] = self._next_query()
-                self._save_meta()
+                self._save_meta({**self._meta, "pending_query": self._next_query()})
             return sorted(windows)
 
     def submit_round(self, progress=None) -> dict:
@@ -689,7 +688,7 @@ class LabellingSession:
                 self._meta["pending_query"] = self._next_query()
                 step("saving", 0.9)
                 entry["seconds"] = round(time.perf_counter() - started, 3)
-                self._commit()
+                previous = self._commit()
             except BaseException:
                 # the disk still holds the last committed round: go back to it
                 del self.history[saved_meta["n_rounds"] :]
@@ -699,6 +698,9 @@ class LabellingSession:
                     expected_sha256=saved_meta["model"]["sha256"],
                 )
                 raise
+            # committed: what follows never rolls back (session.json names the
+            # new model); an interrupted clean-up leaves an unused folder
+            self._remove_model(previous)
             step("done", 1.0)
             return entry
 
@@ -806,16 +808,27 @@ class LabellingSession:
         with replacing(self._scores_file(round), "wb") as f:
             np.save(f, np.asarray(scores, dtype=np.float64))
 
-    def _commit(self) -> None:
+    def _commit(self) -> str | None:
         """Write the model and history, then ``session.json``: the commit point.
 
         The model of each commit goes to a new folder named in
         ``session.json``; ``history.json`` may run one round ahead of
         ``session.json`` after a crash, and :meth:`open` reads only the rounds
         ``session.json`` counts. Nothing half-written is ever read.
+
+        Returns the folder of the model committed before, which the caller
+        removes (:meth:`_remove_model`) once nothing can roll it back.
         """
         n_rounds = len(self.history)
+        previous = self._meta.get("model_dir")
         model_dir = f"model-{n_rounds:03d}"
+        if model_dir == previous:
+            # never overwrite the folder session.json names (it is the model
+            # to go back to until the new session.json is written)
+            raise RuntimeError(
+                f"round {n_rounds} is already committed in {previous}; "
+                "reopen the session."
+            )
         tmp = self.path / (model_dir + ".tmp")
         if tmp.exists():
             shutil.rmtree(tmp)
@@ -826,17 +839,21 @@ class LabellingSession:
         _write_atomic(
             self.path / "history.json", json.dumps(self.history, indent=1) + "\n"
         )
-        previous = self._meta.get("model_dir")
-        self._meta.update(model=manifest, model_dir=model_dir, n_rounds=n_rounds)
-        self._save_meta()
-        if previous and previous != model_dir:
-            shutil.rmtree(self.path / previous, ignore_errors=True)
+        meta = {**self._meta, "model": manifest, "model_dir": model_dir}
+        self._save_meta({**meta, "n_rounds": n_rounds})
+        return previous
 
-    def _save_meta(self) -> None:
-        self._meta["updated"] = _now()
-        _write_atomic(
-            self.path / "session.json", json.dumps(self._meta, indent=1) + "\n"
-        )
+    def _remove_model(self, model_dir: str | None) -> None:
+        """Remove a model folder that ``session.json`` no longer names."""
+        if model_dir and model_dir != self._meta.get("model_dir"):
+            shutil.rmtree(self.path / model_dir, ignore_errors=True)
+
+    def _save_meta(self, meta: dict | None = None) -> None:
+        """Write ``meta`` (default: the current one) to ``session.json``, then
+        make it the current one: memory follows the disk only once written."""
+        meta = dict(self._meta if meta is None else meta, updated=_now())
+        _write_atomic(self.path / "session.json", json.dumps(meta, indent=1) + "\n")
+        self._meta = meta
 
 
 def _parse_row(row: dict) -> dict:

@@ -2,6 +2,7 @@
 
 import copy
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -197,6 +198,62 @@ def test_saving_replaces_each_file_whole_and_leaves_no_temporary_file(fresh, tmp
     save_detector(fresh, folder)  # again, over the same files
     assert {p.name for p in folder.iterdir()} == before
     assert before == {"params.json", "state.json", "arrays.npz"}
+
+
+def test_an_interrupted_save_leaves_the_model_that_was_there(
+    fresh, univariate, pool, tmp_path, monkeypatch
+):
+    from alad.labelling import _model_store
+
+    folder = _saved(fresh, tmp_path / "m")
+    scores = load_detector(folder).decision_function(pool)
+
+    def interrupt(path, content):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(_model_store, "_write_json", interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        save_detector(univariate, folder)
+    monkeypatch.undo()
+    assert np.array_equal(load_detector(folder).decision_function(pool), scores)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m"]  # nothing beside
+    # interrupted between the two renames of the swap: the model is beside
+    moved, replace = [], _model_store.os.replace
+
+    def swap_stops_halfway(src, dst):
+        if moved and Path(dst) == folder:
+            raise KeyboardInterrupt  # the old model moved aside, the new not in
+        if Path(dst).name.endswith(".old"):
+            moved.append(Path(dst))
+        return replace(src, dst)
+
+    monkeypatch.setattr(_model_store.os, "replace", swap_stops_halfway)
+    with pytest.raises(KeyboardInterrupt):
+        save_detector(univariate, folder)
+    monkeypatch.undo()
+    with pytest.raises(FileNotFoundError, match=r"interrupted.*\.m\..*\.old"):
+        load_detector(folder)
+    moved[0].rename(folder)
+    assert np.array_equal(load_detector(folder).decision_function(pool), scores)
+
+
+def test_a_folder_with_files_of_its_own_is_saved_into_in_place(fresh, tmp_path):
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("mine")
+    save_detector(fresh, folder)
+    names = {p.name for p in folder.iterdir()}
+    assert names == {"notes.txt", "params.json", "state.json", "arrays.npz"}
+    assert load_detector(folder).get_params() == fresh.get_params()
+
+
+def test_a_detector_whose_backbone_changed_since_its_fit_is_not_saved(fresh, tmp_path):
+    changed = copy.deepcopy(fresh)
+    params = {**changed.backbone_params, "dropout": 0.9}
+    changed.set_params(backbone_params=params)
+    with pytest.raises(ValueError, match="backbone_params was"):
+        save_detector(changed, tmp_path / "m")
+    assert not (tmp_path / "m").exists()
 
 
 @pytest.mark.parametrize(

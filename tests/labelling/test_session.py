@@ -250,7 +250,7 @@ def test_a_crash_while_saving_leaves_the_last_round(fresh, pool, tmp_path, monke
     for w in windows:
         s.label(w, "normal")
 
-    def crash(self):
+    def crash(self, meta=None):
         raise OSError("disk full")
 
     monkeypatch.setattr(LabellingSession, "_save_meta", crash)
@@ -264,6 +264,37 @@ def test_a_crash_while_saving_leaves_the_last_round(fresh, pool, tmp_path, monke
     assert reopened.n_rounds == 0 and len(reopened.staged()) == 4
     assert reopened.submit_round()["round"] == 1
     assert sorted(p.name for p in path.glob("model-*")) == ["model-001"]
+
+
+def test_an_interrupt_after_the_commit_keeps_the_committed_round(
+    fresh, pool, tmp_path, monkeypatch
+):
+    """Ctrl-C while the previous model folder is removed: session.json already
+    names the new round, so memory must not go back to the old one."""
+    path = tmp_path / "s"
+    s = LabellingSession.create(path, fresh, pool, per_round=4)
+    for w in s.pending_query:
+        s.label(w, "normal")
+
+    def interrupt(self, model_dir):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(LabellingSession, "_remove_model", interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        s.submit_round()
+    monkeypatch.undo()
+    reopened = LabellingSession.open(path)
+    assert s.n_rounds == reopened.n_rounds == 1
+    assert s.pending_query == reopened.pending_query
+    scores = s.detector.decision_function(pool)
+    assert np.array_equal(scores, reopened.detector.decision_function(pool))
+    for w in s.pending_query:
+        s.label(w, "normal")
+    assert s.submit_round()["round"] == 2  # and the session goes on
+    assert LabellingSession.open(path).n_rounds == 2
+    # the unused folder of round 0 is left; the committed one is there
+    names = sorted(p.name for p in path.glob("model-*"))
+    assert "model-002" in names and "model-001" not in names
 
 
 def test_an_interrupted_create_leaves_no_folder(fresh, pool, tmp_path, monkeypatch):
