@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 
 __all__ = ["add_parser", "run"]
 
@@ -95,8 +96,14 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``alad label`` with parsed ``args``; returns the exit status."""
+    # what writes the session holds it (writer_lock) until the end
+    with contextlib.ExitStack() as held:
+        return _run(args, held)
+
+
+def _run(args: argparse.Namespace, held: contextlib.ExitStack) -> int:
     from .formats import export_labels, import_labels
-    from .session import LabellingSession
+    from .session import LabellingSession, writer_lock
 
     if not args.demo and args.session is None:
         args.parser.error("give a SESSION_DIR, or --demo")
@@ -107,14 +114,20 @@ def run(args: argparse.Namespace) -> int:
             session = create_demo_session(args.session or "alad_label_demo")
         else:
             session = LabellingSession.open(args.session, pool=args.pool)
+        if args.import_ or args.requery_unsure or not args.export:
+            held.enter_context(writer_lock(session.path))  # an export only reads
         if args.requery_unsure:
-            windows = session.requery_unsure()
+            windows = session.requery_unsure(labeller=args.labeller)
             print(f"{len(windows)} unsure windows may be asked again: {windows}")
         if args.export:
             export_labels(session, args.export, args.format)
         if args.import_:
             summary = import_labels(
-                session, args.import_, args.format, zeros=args.zeros
+                session,
+                args.import_,
+                args.format,
+                zeros=args.zeros,
+                labeller=args.labeller,
             )
     except (OSError, ValueError) as exc:  # a missing file, a changed pool ...
         args.parser.error(str(exc))

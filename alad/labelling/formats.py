@@ -90,7 +90,7 @@ def _check_label(label: str) -> str:
 # -- plain CSV of ranges ------------------------------------------------------
 def write_ranges_csv(path, ranges) -> None:
     """``start,end,label`` per line: 0-based pool rows, ``end`` exclusive."""
-    with replacing(path, newline="") as f:
+    with replacing(path, newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
         writer.writerow(["start", "end", "label"])
         for start, stop, label in ranges:
@@ -100,7 +100,7 @@ def write_ranges_csv(path, ranges) -> None:
 def read_ranges_csv(path) -> list[tuple[int, int, str]]:
     """Read :func:`write_ranges_csv` files (labels also accepted as 1/0)."""
     aliases = {"1": "anomaly", "0": "normal"}
-    with open(path, newline="") as f:
+    with open(path, newline="", encoding="utf-8-sig") as f:
         reader = csv.DictReader(f)
         missing = {"start", "end", "label"} - set(reader.fieldnames or ())
         if missing:
@@ -206,7 +206,7 @@ def write_label_studio(
         }
     ]
     if path is not None:
-        with replacing(path, newline="") as f:
+        with replacing(path, newline="", encoding="utf-8") as f:
             f.write(json.dumps(tasks, indent=2) + "\n")
     return tasks
 
@@ -241,7 +241,7 @@ def read_label_studio(
     where = str(source) if isinstance(source, (str, Path)) else "the export"
     if isinstance(source, (str, Path)):
         try:
-            source = json.loads(Path(source).read_text())
+            source = json.loads(Path(source).read_text(encoding="utf-8-sig"))
         except json.JSONDecodeError as exc:
             raise ValueError(
                 f"{where} is not JSON, so not a Label Studio export ({exc})."
@@ -398,7 +398,7 @@ def write_trainset(
     flags = (np.nan_to_num(np.asarray(y, dtype=np.float64)) == 1).astype(int)
     names = channel_names or [f"channel_{i}" for i in range(X.shape[1])]
     stamps = _timestamps(len(X), timestamps, start, step_seconds)
-    with replacing(path, newline="") as f:
+    with replacing(path, newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
         writer.writerow(["series", "timestamp", "value", "label"])
         for c, name in enumerate(names):
@@ -429,7 +429,7 @@ def read_trainset(path) -> dict:
         labelled 1, else 0).
     """
     rows = {}
-    with open(path, newline="") as f:
+    with open(path, newline="", encoding="utf-8-sig") as f:
         reader = csv.DictReader(f)
         expected = ["series", "timestamp", "value", "label"]
         if [c.strip() for c in (reader.fieldnames or [])] != expected:
@@ -494,7 +494,13 @@ def export_labels(session, path, format: str, **kwargs) -> None:
 
 
 def import_labels(
-    session, path, format: str, *, zeros: str = "unlabelled", **kwargs
+    session,
+    path,
+    format: str,
+    *,
+    zeros: str = "unlabelled",
+    labeller: str | None = None,
+    **kwargs,
 ) -> dict:
     """Give a session the labels of a file, window by window, in the current round.
 
@@ -513,6 +519,8 @@ def import_labels(
     zeros : {"unlabelled", "normal"}, default="unlabelled"
         TRAINSET only: its label 0 means both "normal" and "not labelled";
         say which.
+    labeller : str or None, default=None
+        The name recorded with the labels; default the session's.
     **kwargs
         Passed to the reader (``times``, ``label_names``, ``task``).
 
@@ -577,6 +585,6 @@ def import_labels(
             f"{session.budget_left} left; nothing was imported."
         )
     for w, label, anomalous_range in plan:
-        session.label(w, label, anomalous_range=anomalous_range)
+        session.label(w, label, anomalous_range=anomalous_range, labeller=labeller)
     summary["labelled"] = len(plan)
     return summary

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 import socket
 import threading
@@ -238,16 +239,34 @@ def make_app(session, *, token: str | None = None, labeller: str | None = None):
     async def overview(request):
         return JSONResponse(_overview(scores()))
 
+    def other_round(data):
+        """409 when the page that sent ``data`` shows another round (a second
+        tab still on a round another tab submitted); None when it is this one
+        or it does not say (a script)."""
+        shown = data.get("round")
+        if shown is None or shown == session.current_round:
+            return None
+        return error(
+            f"this page shows round {shown}, but round {session.current_round} "
+            "is current (submitted elsewhere): reload the page",
+            409,
+        )
+
     async def label(request):
         data, problem = await body(request)
         if problem:
             return problem
         if job.snapshot()["running"]:
             return error("the detector is learning; wait for the round to end", 409)
+        stale = other_round(data)
+        if stale:
+            return stale
         try:
             # the session checks the values as sent: a window of 8.9 or true,
             # a range of "15", is refused rather than read as another window
-            if data.get("label") is None:
+            if "label" not in data:
+                raise KeyError("label")
+            if data["label"] is None:
                 session.unset(data["window"], labeller=labeller)
             else:
                 session.label(
@@ -263,9 +282,12 @@ def make_app(session, *, token: str | None = None, labeller: str | None = None):
         return JSONResponse(state_dict())
 
     async def submit(request):
-        _, problem = await body(request)
+        data, problem = await body(request)
         if problem:
             return problem
+        stale = other_round(data)
+        if stale:
+            return stale
         if not session.staged():
             return error(f"round {session.current_round} has no label yet")
         if not job.start(session):
@@ -328,7 +350,10 @@ class LabellingServer:
 
         self.app = make_app(self.session, labeller=self.labeller)
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if os.name == "posix":
+            # a restart may rebind a port in TIME_WAIT; on Windows the same
+            # option would bind a port another program listens on
+            self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._socket.bind((self.host, self.port))
         self.port = self._socket.getsockname()[1]
         config = uvicorn.Config(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import getpass
 import hashlib
@@ -36,12 +37,14 @@ _META_KEYS = (
     "pending_query",
     "model",
 )
-#: The encoding of labels.csv: open's default (the locale's, cp1252 on many
-#: Windows machines), which wrote it before this was named; a log is read back
-#: in the encoding it was appended in
-_LOG_ENCODING = locale.getpreferredencoding(False)
+#: The encoding of labels.csv, recorded in session.json (``log_encoding``):
+#: the same on every machine, whatever a labeller's name holds
+_LOG_ENCODING = "utf-8"
+#: ... and of a session whose session.json does not say: open's default (the
+#: locale's, cp1252 on many Windows machines), which wrote it then
+_LEGACY_LOG_ENCODING = locale.getpreferredencoding(False)
 #: The files of a session folder besides its subfolders (scores/, model-NNN/).
-_OWN_FILES = ("session.json", "labels.csv", "history.json", "pool.npy")
+_OWN_FILES = ("session.json", "labels.csv", "history.json", "pool.npy", ".lock")
 _LOG_FIELDS = (
     "time",
     "labeller",
@@ -100,6 +103,50 @@ def _default_labeller() -> str:
         return "unknown"
 
 
+@contextlib.contextmanager
+def writer_lock(path):
+    """Hold a session folder for the one process that writes it.
+
+    Two processes writing one session (a second ``alad label`` on it, an
+    ``--import`` while the page runs) would each keep their own labels and
+    commit models over each other's. The lock is ``SESSION/.lock``, taken
+    without waiting (``flock`` on POSIX, ``msvcrt.locking`` on Windows) and
+    released when the block ends or the process dies; the file holds the pid.
+
+    Raises
+    ------
+    OSError
+        Another process holds the folder.
+    """
+    lock = open(Path(path) / ".lock", "a+")  # noqa: SIM115 - held for the block
+    try:
+        try:
+            if os.name == "nt":
+                import msvcrt
+
+                lock.seek(0)
+                msvcrt.locking(lock.fileno(), msvcrt.LK_NBLCK, 1)
+            else:
+                import fcntl
+
+                fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            lock.seek(0)
+            holder = lock.read().strip() or "?"
+            raise OSError(
+                f"{path} is in use by another process (pid {holder}): a second "
+                "alad label on one session would write over the first's labels "
+                "and models; stop it first."
+            ) from None
+        lock.seek(0)
+        lock.truncate()
+        lock.write(str(os.getpid()))
+        lock.flush()
+        yield
+    finally:
+        lock.close()  # releases the lock
+
+
 def load_pool(path) -> tuple[np.ndarray, list[str] | None]:
     """Read an unlabelled pool: ``.npy`` (2-D) or ``.csv`` (header of channel names).
 
@@ -113,14 +160,17 @@ def load_pool(path) -> tuple[np.ndarray, list[str] | None]:
         X = np.load(path, allow_pickle=False)
         names = None
     elif path.suffix == ".csv":
-        with open(path, newline="") as f:
+        # utf-8-sig: a byte-order mark (Excel's UTF-8) is not a first value
+        with open(path, newline="", encoding="utf-8-sig") as f:
             header = next(csv.reader(f))
         try:
             [float(v) for v in header]
             names, skip = None, 0
         except ValueError:
             names, skip = [h.strip() for h in header], 1
-        X = np.loadtxt(path, delimiter=",", skiprows=skip, ndmin=2)
+        X = np.loadtxt(
+            path, delimiter=",", skiprows=skip, ndmin=2, encoding="utf-8-sig"
+        )
     else:
         raise ValueError(
             f"pool must be a .npy or .csv file; got {path.name!r} (suffix "
@@ -345,6 +395,7 @@ class LabellingSession:
             "channel_names": [str(c) for c in channel_names],
             "labeller": labeller or _default_labeller(),
             "pending_query": [],
+            "log_encoding": _LOG_ENCODING,
             "n_rounds": 0,
             "model_dir": None,
             "model": None,
@@ -422,7 +473,8 @@ class LabellingSession:
         log = (path / "labels.csv").read_bytes()
         if not log.endswith(b"\n"):  # a row half-written: never confirmed
             log = log[: log.rfind(b"\n") + 1]
-        reader = csv.DictReader(io.StringIO(log.decode(_LOG_ENCODING), newline=""))
+        encoding = meta.get("log_encoding", _LEGACY_LOG_ENCODING)
+        reader = csv.DictReader(io.StringIO(log.decode(encoding), newline=""))
         for row in reader:
             try:
                 record = _parse_row(row)
@@ -439,7 +491,11 @@ class LabellingSession:
         session._pool_file = pool_path.resolve()
         if verify:
             saved = np.load(session._scores_file(len(history)), allow_pickle=False)
-            if not np.array_equal(saved, detector.decision_function(X)):
+            # a model saved on a GPU scores on a CPU to float32's rounding,
+            # not to the bit; a model that does not match is far off
+            now = detector.decision_function(X)
+            scale = float(np.max(np.abs(saved), initial=1.0))
+            if not np.allclose(saved, now, rtol=1e-4, atol=1e-6 * scale):
                 raise ValueError(
                     "the reopened detector does not give the scores saved after "
                     f"round {len(history)}; the model files do not match the session."
@@ -623,16 +679,22 @@ class LabellingSession:
                 )
             self._withdraw(window, labeller)
 
-    def requery_unsure(self) -> list[int]:
+    def requery_unsure(self, *, labeller: str | None = None) -> list[int]:
         """Make the submitted unsure windows queryable again; returns them.
 
-        Withdraws their labels (``unset`` rows in ``labels.csv``) and, when no
-        label of the current round is staged, recomputes the pending query.
+        Withdraws their labels (``unset`` rows in ``labels.csv``, recorded
+        under ``labeller``, default the session's) and, when no label of the
+        current round is staged, recomputes the pending query. Unsure labels
+        of the current round, not yet submitted, are left as they are.
         """
         with self._lock:
-            windows = [w for w, r in self._records.items() if r["label"] == "unsure"]
+            windows = [
+                w
+                for w, r in self._records.items()
+                if r["label"] == "unsure" and r["round"] < self.current_round
+            ]
             for window in windows:
-                self._withdraw(window, None)
+                self._withdraw(window, labeller)
             if windows and not self.staged():
                 self._save_meta({**self._meta, "pending_query": self._next_query()})
             return sorted(windows)
@@ -784,9 +846,8 @@ class LabellingSession:
     def _append_log(self, record):
         rng = record["range"] or (None, None)
         _end_whole_lines(self.path / "labels.csv")
-        with open(
-            self.path / "labels.csv", "a", newline="", encoding=_LOG_ENCODING
-        ) as f:
+        encoding = self._meta.get("log_encoding", _LEGACY_LOG_ENCODING)
+        with open(self.path / "labels.csv", "a", newline="", encoding=encoding) as f:
             csv.writer(f).writerow(
                 [
                     record["time"],

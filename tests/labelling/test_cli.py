@@ -148,3 +148,43 @@ def test_a_bad_or_taken_port_is_an_argparse_error(fitted, pool, tmp_path, capsys
             run(_parse(["label", str(tmp_path / "s"), "--no-browser", "--port", port]))
     assert exc.value.code == 2
     assert f"cannot serve on 127.0.0.1:{port}" in capsys.readouterr().err
+
+
+def test_a_session_written_by_another_process_is_refused(
+    fitted, pool, tmp_path, capsys
+):
+    from alad.labelling.session import writer_lock
+
+    path = tmp_path / "s"
+    session = LabellingSession.create(path, copy.deepcopy(fitted), pool, per_round=2)
+    with writer_lock(path):  # the page of another alad label
+        with pytest.raises(SystemExit):
+            run(_parse(["label", str(path), "--requery-unsure"]))
+        assert "in use by another process" in capsys.readouterr().err
+        out = tmp_path / "l.json"  # an export only reads: allowed
+        assert run(_parse(["label", str(path), "--export", str(out)])) == 0
+    argv = ["label", str(path), "--requery-unsure", "--export", str(out)]
+    assert run(_parse(argv)) == 0  # released (an export: no page is served)
+    assert session.n_rounds == 0
+
+
+def test_the_labeller_is_recorded_by_import_and_requery(fitted, pool, tmp_path):
+    path = tmp_path / "s"
+    session = LabellingSession.create(path, copy.deepcopy(fitted), pool, per_round=2)
+    first, second = session.pending_query
+    session.label(first, "unsure")
+    session.submit_round()
+    session.label(session.pending_query[0], "unsure")  # this round's: kept
+    out = tmp_path / "r.csv"
+    with open(out, "w", encoding="utf-8") as f:  # one normal window, by hand
+        a, b = session.window_rows(second)
+        f.write(f"start,end,label\n{a},{b},normal\n")
+    argv = ["label", str(path), "--labeller", "Łukasz", "--requery-unsure"]
+    assert run(_parse([*argv, "--import", str(out), "--format", "ranges"])) == 0
+    reopened = LabellingSession.open(path)
+    by_window = {r["window"]: r for r in reopened.labels()}
+    assert first not in by_window  # the submitted unsure one, withdrawn
+    assert by_window[second]["labeller"] == "Łukasz"
+    assert by_window[session.pending_query[0]]["label"] == "unsure"
+    log = (path / "labels.csv").read_text(encoding="utf-8")
+    assert log.count("Łukasz") == 2  # the import and the withdrawal

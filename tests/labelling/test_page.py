@@ -175,6 +175,9 @@ def test_three_rounds_with_the_keyboard(browser, fitted, pool, tmp_path):
     # the session on disk: labels with round and labeller, three rounds, history
     reopened = LabellingSession.open(path)
     assert reopened.n_rounds == 3
+    # one row per label: the mouse drag (mirrored on every chart) sent one
+    with open(path / "labels.csv", encoding="utf-8") as f:
+        assert len(f.read().splitlines()) == 1 + len(expected)
     got = {r["window"]: (r["round"], r["label"], r["range"]) for r in reopened.labels()}
     assert got == expected
     assert {r["labeller"] for r in reopened.labels()} == {"page-tester"}
@@ -326,6 +329,7 @@ def test_the_server_answers_malformed_labels_with_400(fitted, pool, tmp_path):
         label(f"{w}.9", "normal", ""): "window must be an integer",
         label("true", "unsure", ""): "window must be an integer",
         '{"label": "normal"}': "lacks the field 'window'",
+        f'{{"window": {w}}}': "lacks the field 'label'",  # not a clear
         label(w, "anomaly", ', "range": "15"'): "anomalous_range must be two integer",
         label(w, "anomaly", f', "range": [{start}.5, {stop}]'): (
             "anomalous_range must be two integer"
@@ -341,6 +345,63 @@ def test_the_server_answers_malformed_labels_with_400(fitted, pool, tmp_path):
             server.url + "api/label", b" " * (_MAX_BODY + 1), headers
         )
         assert status == 413 and "request body over" in text
+    finally:
+        server.stop()
+
+
+@needs_chromium
+def test_clearing_a_window_not_asked_shows_the_window_the_keys_label(
+    browser, fitted, pool, tmp_path
+):
+    """Cleared, a window labelled without being asked leaves the list: the
+    page must show the window its next key labels."""
+    from alad.labelling.server import LabellingServer
+
+    session = LabellingSession.create(
+        tmp_path / "s", copy.deepcopy(fitted), pool, per_round=3
+    )
+    asked = session.pending_query
+    extra = next(w for w in range(session.n_windows) if w not in asked)
+    session.label(extra, "normal")  # by hand (an import): listed after the asked
+    server = LabellingServer(session).start()
+    try:
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        page.set_default_timeout(60_000)
+        page.goto(server.url)
+        page.wait_for_function("document.body.dataset.busy === '0'")
+        page.click(f"#queue li[data-window='{extra}']")
+        page.wait_for_function(f"document.body.dataset.window === '{extra}'")
+        page.keyboard.press("x")
+        page.wait_for_function(f"document.body.dataset.window !== '{extra}'")
+        shown = int(page.evaluate("document.body.dataset.window"))
+        page.keyboard.press("a")
+        _wait_label(page, shown, "anomaly")
+        assert [(r["window"], r["label"]) for r in session.labels()] == [
+            (shown, "anomaly")
+        ]
+    finally:
+        server.stop()
+
+
+@needs_chromium
+def test_a_page_on_an_old_round_is_told_to_reload(fitted, pool, tmp_path):
+    """A second tab still showing a round another tab submitted."""
+    from alad.labelling.server import LabellingServer
+
+    session = LabellingSession.create(
+        tmp_path / "s", copy.deepcopy(fitted), pool, per_round=2
+    )
+    server = LabellingServer(session).start()
+    try:
+        headers = {"X-Alad-Token": server.app.state.token}
+        w = session.pending_query[0]
+        sent = f'{{"window": {w}, "label": "normal", "round": 1}}'.encode()
+        assert _request(server.url + "api/label", sent, headers)[0] == 200
+        session.submit_round()  # elsewhere
+        for path, body in (("api/label", sent), ("api/submit", b'{"round": 1}')):
+            status, text = _request(server.url + path, body, headers)
+            assert status == 409 and "shows round 1, but round 2" in text
+        assert session.staged() == []
     finally:
         server.stop()
 

@@ -384,3 +384,50 @@ def test_a_damaged_session_is_a_value_error_naming_the_file(fresh, pool, tmp_pat
     (path / "session.json").write_text("")
     with pytest.raises(ValueError, match="session.json is not valid JSON"):
         LabellingSession.open(path)
+
+
+def test_the_log_is_utf8_and_an_older_session_reads_in_the_locales(
+    fresh, pool, tmp_path
+):
+    import locale
+
+    path = tmp_path / "s"
+    s = LabellingSession.create(path, fresh, pool, per_round=2, labeller="José")
+    s.label(s.pending_query[0], "normal")
+    assert json.loads((path / "session.json").read_text())["log_encoding"] == "utf-8"
+    assert "José" in (path / "labels.csv").read_bytes().decode("utf-8")
+    assert LabellingSession.open(path).labels()[0]["labeller"] == "José"
+    # a session written before the encoding was recorded: the locale's
+    meta = json.loads((path / "session.json").read_text())
+    del meta["log_encoding"]
+    (path / "session.json").write_text(json.dumps(meta))
+    legacy = locale.getpreferredencoding(False)
+    log = (path / "labels.csv").read_bytes().decode("utf-8").encode(legacy)
+    (path / "labels.csv").write_bytes(log)
+    assert LabellingSession.open(path).labels()[0]["labeller"] == "José"
+
+
+def test_a_csv_pool_with_a_byte_order_mark_keeps_its_first_row(tmp_path):
+    from alad.labelling.session import load_pool
+
+    plain, marked = tmp_path / "a.csv", tmp_path / "b.csv"
+    plain.write_text("1.0,2.0\n3.0,4.0\n5.0,6.0\n", encoding="utf-8")
+    marked.write_text("1.0,2.0\n3.0,4.0\n5.0,6.0\n", encoding="utf-8-sig")
+    X, names = load_pool(marked)
+    assert X.shape == (3, 2) and names is None
+    assert np.array_equal(X, load_pool(plain)[0])
+    marked.write_text("a,b\n1.0,2.0\n", encoding="utf-8-sig")
+    assert load_pool(marked)[1] == ["a", "b"]
+
+
+def test_reopening_allows_float32_rounding_not_another_model(fresh, pool, tmp_path):
+    """A model saved on a GPU scores on a CPU to rounding, not to the bit."""
+    path = tmp_path / "s"
+    LabellingSession.create(path, fresh, pool, per_round=2)
+    saved = path / "scores" / "round_000.npy"
+    scores = np.load(saved)
+    np.save(saved, scores * (1 + 1e-6))
+    LabellingSession.open(path)
+    np.save(saved, scores * 1.01)
+    with pytest.raises(ValueError, match="do not match the session"):
+        LabellingSession.open(path)

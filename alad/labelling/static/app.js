@@ -11,6 +11,7 @@ let cur = 0;           // index of the shown window in S.windows
 let W = null;          // data of the shown window
 let brush = null;      // {cursor, start, end} while brushing
 let plots = [];        // uPlot charts of the window
+let labelling = false; // a label request is on its way: the next waits for it
 let overviewPlot = null, curvePlot = null, overviewData = null;
 
 async function api(path, body) {
@@ -25,7 +26,11 @@ async function api(path, body) {
     }
     const res = await fetch(path, opts);
     const data = await res.json();
-    if (!res.ok) throw new Error(data.error || res.statusText);
+    if (!res.ok) {
+      const err = new Error(data.error || res.statusText);
+      err.status = res.status;
+      throw err;
+    }
     return data;
   } finally {
     clearTimeout(timer);
@@ -83,11 +88,14 @@ function renderQueue() {
 // -- the window: one chart per channel and one of the score -----------------
 async function loadWindow() {
   const w = current();
-  plots.forEach((p) => p.destroy());
-  plots = [];
-  $("charts").innerHTML = "";
-  if (!w) { $("window-title").textContent = "No window to label"; W = null; return; }
-  W = await api(`/api/window/${w.window}`);
+  const clear = () => { plots.forEach((p) => p.destroy()); plots = []; $("charts").innerHTML = ""; };
+  if (!w) { clear(); $("window-title").textContent = "No window to label"; W = null; return; }
+  const data = await api(`/api/window/${w.window}`);
+  // another window was chosen while this one loaded (keys held down): its own
+  // load draws it; clearing only now keeps one window's charts on the page
+  if (!current() || current().window !== w.window) return;
+  clear();
+  W = data;
   document.body.dataset.window = String(w.window);
   $("window-title").textContent =
     `Window ${w.window}: rows ${w.start}–${w.stop - 1} of ${S.n_rows}`;
@@ -199,17 +207,37 @@ function onSelect(u) {
 // -- labelling -------------------------------------------------------------
 async function setLabel(label, range, advance) {
   const w = current();
-  if (!w || document.body.dataset.busy === "1") return;
+  // one label at a time: a key pressed (or a drag mirrored on every chart)
+  // before the answer would label the window the answer moves away from
+  if (!w || labelling || document.body.dataset.busy === "1") return;
+  labelling = true;
   try {
-    S = await api("/api/label", { window: w.window, label, range: range || null });
+    S = await api("/api/label",
+                  { window: w.window, label, range: range || null, round: S.round });
     message("");
-  } catch (err) { message(err.message); return; }
+  } catch (err) {
+    message(err.message);
+    if (err.status === 409) await loadState(true);  // another tab moved the round on
+    return;
+  } finally { labelling = false; }
   renderHeader();
+  // the list may have changed: a window labelled without being asked leaves
+  // it when cleared, and the index would then point at the next one
+  const at = S.windows.findIndex((x) => x.window === w.window);
   if (advance) {
-    const next = S.windows.findIndex((x, i) => i > cur && !x.label);
+    const next = S.windows.findIndex((x, i) => i > (at < 0 ? cur - 1 : at) && !x.label);
     if (next >= 0) { cur = next; brush = null; renderQueue(); renderOverviewMarks();
                      await loadWindow(); return; }
   }
+  if (at < 0) {
+    cur = Math.max(0, Math.min(cur, S.windows.length - 1));
+    brush = null;
+    renderQueue();
+    renderOverviewMarks();
+    await loadWindow();
+    return;
+  }
+  cur = at;
   renderQueue();
   renderOverviewMarks();
   redraw();
@@ -269,7 +297,7 @@ document.addEventListener("keydown", (e) => {
 });
 
 document.querySelectorAll("#buttons button[data-label]").forEach((b) => {
-  b.onclick = () => setLabel(b.dataset.label, null, true);
+  b.onclick = () => { b.blur(); setLabel(b.dataset.label, null, true); };
 });
 $("brush").onclick = startBrush;
 $("clear").onclick = () => setLabel(null, null, false);
@@ -278,34 +306,41 @@ $("submit").onclick = submit;
 // -- a round: learn in the background, show progress ---------------------------
 async function submit() {
   if (!S || !S.windows.some((w) => w.label)) { message("label a window first"); return; }
+  if (labelling) return;
   document.body.dataset.busy = "1";
   $("submit").disabled = true;
   $("progress").hidden = false;
   try {
-    await api("/api/submit", {});
+    await follow();
   } catch (err) {
     message(err.message);
-    document.body.dataset.busy = "0";
+  } finally {
     $("progress").hidden = true;
-    return;
+    brush = null;
+    // the state of the server, whatever happened: the round, the labels kept
+    await loadState(true).catch((err) => message(err.message));
+    document.body.dataset.busy = "0";
   }
+}
+
+async function follow() {
+  await api("/api/submit", { round: S.round });
   const names = { starting: "starting", training: "learning from the labels (partial_fit)",
                   scoring: "rescoring the series", querying: "choosing the next windows",
                   saving: "saving the session", done: "done" };
   for (;;) {
     const p = await api("/api/progress");
     $("progress-fill").style.width = `${Math.round(100 * p.fraction)}%`;
+    // training reports no fraction of its own: show that it works, not 0 %
+    $("progress-fill").classList.toggle("working", p.running && p.stage === "training");
     $("progress-text").textContent =
       `round ${p.round}: ${names[p.stage] || p.stage} · ${p.elapsed || 0} s`;
     if (!p.running) {
-      if (p.error) message(p.error);
-      break;
+      if (p.error) throw new Error(p.error);
+      return;
     }
     await new Promise((r) => setTimeout(r, 250));
   }
-  $("progress").hidden = true;
-  brush = null;
-  await loadState(true);
 }
 
 // -- overview of the series and budget curve -------------------------------
