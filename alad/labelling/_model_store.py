@@ -6,7 +6,6 @@ import hashlib
 import json
 import math
 import os
-import shutil
 import uuid
 import zipfile
 from pathlib import Path
@@ -14,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import __version__
-from .._atomic import replacing
+from .._atomic import interrupts_deferred
 from ..score_smoothing import ScoreSmoother
 
 __all__ = ["load_detector", "save_detector", "UnsafeModelError"]
@@ -133,11 +132,6 @@ def _read_arrays(path: Path) -> dict:
             raise _corrupt(path, f"an array cannot be read ({exc})") from exc
 
 
-def _write_json(path: Path, content) -> None:
-    with replacing(path) as fh:
-        fh.write(json.dumps(content, indent=1, allow_nan=False))
-
-
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as f:
@@ -157,16 +151,14 @@ def save_detector(detector, folder) -> dict:
     smoother's references and the backbone's ``state_dict``, read back with
     ``allow_pickle=False``).
 
-    The files are written into a new folder beside ``folder``, which then
-    takes its place: a save interrupted at any point (Ctrl-C, a full disk)
-    leaves the model that was there before, or, between the two renames of
-    the swap, that model in ``.<name>.<id>.old`` beside it (which
-    :func:`load_detector` names). A folder that holds other files than a
-    model's is written into in place instead: each file replaces its
-    predecessor whole (:func:`alad._atomic.replacing`), ``state.json``
-    last, and ``state.json`` records the sha256 of the other two, so an
-    interrupted save leaves a folder that :func:`load_detector` refuses,
-    never one that mixes two models.
+    The three files are first written whole beside those of the model the
+    folder may hold, under names of their own, and synced; then they are
+    renamed into place one after the other, ``state.json`` last, with Ctrl-C
+    held back until the three renames are done. A save interrupted while
+    writing (Ctrl-C, a full disk) leaves the model that was there, and no
+    temporary file. ``state.json`` records the sha256 of the other two, so
+    even a crash of the machine between two renames leaves a folder that
+    :func:`load_detector` refuses, never one that mixes two models.
 
     Parameters
     ----------
@@ -199,39 +191,7 @@ def save_detector(detector, folder) -> dict:
     # parameters the model is built around, changed since the fit, would be
     # saved beside weights of another shape: refused as scoring refuses them
     detector._check_entry()
-    folder = Path(folder)
-    if _holds_only_a_model(folder):
-        # written beside, then swapped in: the model there stays whole
-        tmp = folder.with_name(f".{folder.name}.{uuid.uuid4().hex[:12]}.saving")
-        try:
-            manifest = _write_model(detector, params, tmp)
-            _swap_in(tmp, folder)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-        return manifest
-    return _write_model(detector, params, folder)
-
-
-def _holds_only_a_model(folder: Path) -> bool:
-    """Whether ``folder`` is missing, empty, or holds a saved model's files
-    only (and is no link): it may then be replaced whole."""
-    if folder.is_symlink():
-        return False
-    if not folder.exists():
-        return True
-    return folder.is_dir() and {p.name for p in folder.iterdir()} <= _MODEL_FILES
-
-
-def _swap_in(new: Path, folder: Path) -> None:
-    """``new`` takes the place of ``folder`` (removed once replaced)."""
-    if not folder.exists() or not any(folder.iterdir()):
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(new, folder)  # onto nothing, or onto an empty folder
-        return
-    old = folder.with_name(f".{folder.name}.{uuid.uuid4().hex[:12]}.old")
-    os.replace(folder, old)
-    os.replace(new, folder)
-    shutil.rmtree(old, ignore_errors=True)
+    return _write_model(detector, params, Path(folder))
 
 
 def _write_model(detector, params: dict, folder: Path) -> dict:
@@ -283,16 +243,42 @@ def _write_model(detector, params: dict, folder: Path) -> dict:
             "fitted_net": fitted_kind,
         },
     }
-    with replacing(folder / _ARRAYS, "wb") as fh:
-        np.savez(fh, **arrays)
-    _write_json(folder / _PARAMS, payload[_PARAMS])
-    # written last, naming what it was written with
-    payload[_STATE]["sha256"] = {n: _sha256(folder / n) for n in (_PARAMS, _ARRAYS)}
-    _write_json(folder / _STATE, payload[_STATE])
-    return {
-        "format": FORMAT,
-        "sha256": {n: _sha256(folder / n) for n in (_PARAMS, _STATE, _ARRAYS)},
-    }
+    # the three files are written beside the model there, under names of
+    # their own, then renamed into place together (Ctrl-C held back between
+    # the renames): an interrupted save leaves the model that was there
+    token = uuid.uuid4().hex[:12]
+    temps = {name: folder / f".{name}.{token}.tmp" for name in _MODEL_FILES}
+    try:
+        _write_synced(temps[_ARRAYS], lambda fh: np.savez(fh, **arrays))
+        _write_synced(temps[_PARAMS], _json_bytes(payload[_PARAMS]))
+        # state.json names the files it was written with
+        payload[_STATE]["sha256"] = {n: _sha256(temps[n]) for n in (_PARAMS, _ARRAYS)}
+        _write_synced(temps[_STATE], _json_bytes(payload[_STATE]))
+        manifest = {
+            "format": FORMAT,
+            "sha256": {n: _sha256(temps[n]) for n in (_PARAMS, _STATE, _ARRAYS)},
+        }
+        with interrupts_deferred():
+            for name in (_ARRAYS, _PARAMS, _STATE):  # state.json last
+                os.replace(temps[name], folder / name)
+    finally:
+        for temp in temps.values():
+            temp.unlink(missing_ok=True)
+    return manifest
+
+
+def _json_bytes(content):
+    """A writer of ``content`` as indented JSON (no NaN: refused)."""
+    text = json.dumps(content, indent=1, allow_nan=False).encode()
+    return lambda fh: fh.write(text)
+
+
+def _write_synced(path: Path, write) -> None:
+    """A new file ``path`` written by ``write(fh)`` and synced to the disk."""
+    with open(path, "xb") as fh:
+        write(fh)
+        fh.flush()
+        os.fsync(fh.fileno())
 
 
 def _is_newer(version, than: str) -> bool:
@@ -336,14 +322,6 @@ def load_detector(folder, *, expected_sha256: dict | None = None):
     from ..detectors import ActiveReconstructionDetector
 
     folder = Path(folder)
-    if not folder.exists():
-        left = sorted(folder.parent.glob(f".{folder.name}.*.old"))
-        if left:
-            raise FileNotFoundError(
-                f"{folder} is missing: a save into it was interrupted while it "
-                f"was being replaced; the model it held is in {left[-1]} "
-                "(rename it back to load it)."
-            )
     for name, digest in (expected_sha256 or {}).items():
         if _sha256(folder / name) != digest:
             raise ValueError(

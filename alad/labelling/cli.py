@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+from pathlib import Path
 
 __all__ = ["add_parser", "run"]
 
@@ -107,15 +108,22 @@ def _run(args: argparse.Namespace, held: contextlib.ExitStack) -> int:
 
     if not args.demo and args.session is None:
         args.parser.error("give a SESSION_DIR, or --demo")
+    writes = bool(args.import_ or args.requery_unsure or not args.export)
     try:
+        folder = Path(args.session or "alad_label_demo")
+        locked = writes and (folder / "session.json").exists()
+        if locked:
+            # held before the session is read: a process that read it before
+            # another's import would write over that import's labels
+            held.enter_context(writer_lock(folder))  # an export only reads
         if args.demo:
             from .demo import create_demo_session
 
-            session = create_demo_session(args.session or "alad_label_demo")
+            session = create_demo_session(folder)
         else:
             session = LabellingSession.open(args.session, pool=args.pool)
-        if args.import_ or args.requery_unsure or not args.export:
-            held.enter_context(writer_lock(session.path))  # an export only reads
+        if writes and not locked:
+            held.enter_context(writer_lock(session.path))  # a demo just made
         if args.requery_unsure:
             windows = session.requery_unsure(labeller=args.labeller)
             print(f"{len(windows)} unsure windows may be asked again: {windows}")

@@ -124,15 +124,20 @@ def writer_lock(path):
             if os.name == "nt":
                 import msvcrt
 
-                lock.seek(0)
+                # a byte far past the pid: Windows' locks are mandatory,
+                # and the pid must stay readable to the process refused
+                lock.seek(1 << 30)
                 msvcrt.locking(lock.fileno(), msvcrt.LK_NBLCK, 1)
             else:
                 import fcntl
 
                 fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
-            lock.seek(0)
-            holder = lock.read().strip() or "?"
+            try:
+                lock.seek(0)
+                holder = lock.read(32).strip() or "?"
+            except OSError:
+                holder = "?"
             raise OSError(
                 f"{path} is in use by another process (pid {holder}): a second "
                 "alad label on one session would write over the first's labels "
@@ -304,6 +309,37 @@ class LabellingSession:
         # that open refuses (no session.json) and create refuses (not empty)
         # resolved: through a symlink, the folder it names is the one replaced
         final = path.resolve()
+        with contextlib.ExitStack() as held:
+            if overwrite and (final / "session.json").exists():
+                # a session another process writes (its page) is not replaced
+                # under it
+                held.enter_context(writer_lock(final))
+            return cls._create_in(
+                final,
+                detector,
+                pool,
+                copy_pool,
+                budget,
+                per_round,
+                channel_names,
+                labeller,
+                overwrite,
+            )
+
+    @classmethod
+    def _create_in(
+        cls,
+        final,
+        detector,
+        pool,
+        copy_pool,
+        budget,
+        per_round,
+        channel_names,
+        labeller,
+        overwrite,
+    ) -> LabellingSession:
+        """:meth:`create` into the resolved folder ``final``."""
         building = final.with_name(f".{final.name}.creating")
         if building.exists():  # left by a create that was killed
             shutil.rmtree(building)

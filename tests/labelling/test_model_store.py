@@ -2,7 +2,6 @@
 
 import copy
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -207,37 +206,54 @@ def test_an_interrupted_save_leaves_the_model_that_was_there(
 
     folder = _saved(fresh, tmp_path / "m")
     scores = load_detector(folder).decision_function(pool)
+    written = []
 
-    def interrupt(path, content):
-        raise KeyboardInterrupt
+    def interrupt_at_the_last_file(path, write):
+        written.append(path)
+        if len(written) == 3:  # arrays and params written: state.json's turn
+            raise KeyboardInterrupt
+        return real(path, write)
 
-    monkeypatch.setattr(_model_store, "_write_json", interrupt)
+    real = _model_store._write_synced
+    monkeypatch.setattr(_model_store, "_write_synced", interrupt_at_the_last_file)
     with pytest.raises(KeyboardInterrupt):
         save_detector(univariate, folder)
     monkeypatch.undo()
     assert np.array_equal(load_detector(folder).decision_function(pool), scores)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["m"]  # nothing beside
-    # interrupted between the two renames of the swap: the model is beside
-    moved, replace = [], _model_store.os.replace
+    assert {p.name for p in folder.iterdir()} == {
+        "params.json",
+        "state.json",
+        "arrays.npz",
+    }  # no temporary file left
 
-    def swap_stops_halfway(src, dst):
-        if moved and Path(dst) == folder:
-            raise KeyboardInterrupt  # the old model moved aside, the new not in
-        if Path(dst).name.endswith(".old"):
-            moved.append(Path(dst))
+
+def test_ctrl_c_between_the_renames_waits_for_the_last(
+    fresh, univariate, tmp_path, monkeypatch
+):
+    """The three renames happen together: Ctrl-C comes after them."""
+    import os
+    import signal
+
+    from alad.labelling import _model_store
+
+    folder = _saved(fresh, tmp_path / "m")
+    replace, renamed = _model_store.os.replace, []
+
+    def ctrl_c_at_the_first(src, dst):
+        if not renamed:
+            os.kill(os.getpid(), signal.SIGINT)
+        renamed.append(dst)
         return replace(src, dst)
 
-    monkeypatch.setattr(_model_store.os, "replace", swap_stops_halfway)
+    monkeypatch.setattr(_model_store.os, "replace", ctrl_c_at_the_first)
     with pytest.raises(KeyboardInterrupt):
         save_detector(univariate, folder)
     monkeypatch.undo()
-    with pytest.raises(FileNotFoundError, match=r"interrupted.*\.m\..*\.old"):
-        load_detector(folder)
-    moved[0].rename(folder)
-    assert np.array_equal(load_detector(folder).decision_function(pool), scores)
+    assert len(renamed) == 3
+    assert load_detector(folder).n_features_in_ == univariate.n_features_in_
 
 
-def test_a_folder_with_files_of_its_own_is_saved_into_in_place(fresh, tmp_path):
+def test_a_folder_with_files_of_its_own_keeps_them(fresh, tmp_path, monkeypatch):
     folder = tmp_path / "mine"
     folder.mkdir()
     (folder / "notes.txt").write_text("mine")
@@ -245,6 +261,9 @@ def test_a_folder_with_files_of_its_own_is_saved_into_in_place(fresh, tmp_path):
     names = {p.name for p in folder.iterdir()}
     assert names == {"notes.txt", "params.json", "state.json", "arrays.npz"}
     assert load_detector(folder).get_params() == fresh.get_params()
+    monkeypatch.chdir(folder)  # the working directory, as "."
+    save_detector(fresh, ".")
+    assert load_detector(".").get_params() == fresh.get_params()
 
 
 def test_a_detector_whose_backbone_changed_since_its_fit_is_not_saved(fresh, tmp_path):

@@ -431,3 +431,14 @@ def test_reopening_allows_float32_rounding_not_another_model(fresh, pool, tmp_pa
     np.save(saved, scores * 1.01)
     with pytest.raises(ValueError, match="do not match the session"):
         LabellingSession.open(path)
+
+
+def test_a_session_in_use_is_not_replaced_under_its_writer(fresh, pool, tmp_path):
+    from alad.labelling.session import writer_lock
+
+    path = tmp_path / "s"
+    first = LabellingSession.create(path, fresh, pool, per_round=2)
+    with writer_lock(path), pytest.raises(OSError, match="in use by another"):
+        LabellingSession.create(path, fresh, pool, per_round=3, overwrite=True)
+    assert LabellingSession.open(path).pending_query == first.pending_query
+    assert LabellingSession.create(path, fresh, pool, per_round=3, overwrite=True)

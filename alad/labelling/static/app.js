@@ -80,7 +80,10 @@ function renderQueue() {
     const part = w.range ? ` rows ${w.range[0]}–${w.range[1] - 1}` : "";
     li.innerHTML = `window ${w.window} <small>score ${w.score.toFixed(3)}</small>` +
       `<span class="tag">${w.label ? w.label + part : ""}</span>`;
-    li.onclick = () => { cur = i; brush = null; renderQueue(); loadWindow(); };
+    li.onclick = () => {
+      if (labelling) return;  // the answer decides which window is shown
+      cur = i; brush = null; renderQueue(); loadWindow();
+    };
     list.appendChild(li);
   });
 }
@@ -210,7 +213,11 @@ async function setLabel(label, range, advance) {
   // one label at a time: a key pressed (or a drag mirrored on every chart)
   // before the answer would label the window the answer moves away from
   if (!w || labelling || document.body.dataset.busy === "1") return;
-  labelling = true;
+  labelling = true;  // until the window it moves to is drawn
+  try { await applyLabel(w, label, range, advance); } finally { labelling = false; }
+}
+
+async function applyLabel(w, label, range, advance) {
   try {
     S = await api("/api/label",
                   { window: w.window, label, range: range || null, round: S.round });
@@ -219,7 +226,7 @@ async function setLabel(label, range, advance) {
     message(err.message);
     if (err.status === 409) await loadState(true);  // another tab moved the round on
     return;
-  } finally { labelling = false; }
+  }
   renderHeader();
   // the list may have changed: a window labelled without being asked leaves
   // it when cleared, and the index would then point at the next one
@@ -244,7 +251,7 @@ async function setLabel(label, range, advance) {
 }
 
 function move(step) {
-  if (!S || !S.windows.length) return;
+  if (!S || !S.windows.length || labelling) return;
   cur = (cur + step + S.windows.length) % S.windows.length;
   brush = null;
   renderQueue();
@@ -283,6 +290,9 @@ document.addEventListener("keydown", (e) => {
   if (document.body.dataset.busy === "1") return;
   if (brush && brushKey(e)) { e.preventDefault(); return; }
   const key = e.key.length === 1 ? e.key.toLowerCase() : e.key;
+  // a held key labels once: its repeats would label windows not yet seen
+  if (e.repeat && "anux".includes(key) && key.length === 1) { e.preventDefault(); return; }
+  if (e.repeat && key === "Enter") { e.preventDefault(); return; }
   const actions = {
     a: () => setLabel("anomaly", null, true),
     n: () => setLabel("normal", null, true),
@@ -297,7 +307,11 @@ document.addEventListener("keydown", (e) => {
 });
 
 document.querySelectorAll("#buttons button[data-label]").forEach((b) => {
-  b.onclick = () => { b.blur(); setLabel(b.dataset.label, null, true); };
+  b.onclick = (e) => {
+    b.blur();
+    if (e.detail > 1) return;  // the second click of a double click
+    setLabel(b.dataset.label, null, true);
+  };
 });
 $("brush").onclick = startBrush;
 $("clear").onclick = () => setLabel(null, null, false);
