@@ -88,12 +88,18 @@ class BaseDetector(OutlierMixin, BaseEstimator):
         check_is_fitted(self, "net_")
         self._validate_params()
         for name, fitted in self._fitted_with.items():
-            if getattr(self, name) != fitted:
+            if not self._same_fit_param(name, getattr(self, name), fitted):
+                was, now = _brief(fitted), _brief(getattr(self, name))
                 raise ValueError(
-                    f"{name} was {fitted!r} when this detector was fitted and is now "
-                    f"{getattr(self, name)!r}; the fitted model is built around it. "
-                    f"Refit, or set_params({name}={fitted!r})."
+                    f"{name} was {was} when this detector was fitted and is now "
+                    f"{now}; the fitted model is built around it. "
+                    f"Refit, or set {name} back to its value at fit."
                 )
+
+    @staticmethod
+    def _same_fit_param(name: str, now, fitted) -> bool:
+        """Whether a fit-bound parameter still has its value of the fit."""
+        return bool(now == fitted)
 
     def _bind_fit_params(self) -> None:
         """Remember the values of ``_fit_bound_params`` a fit used (at commit)."""
@@ -445,3 +451,10 @@ class BaseDetector(OutlierMixin, BaseEstimator):
         labels : ndarray of int64
         """
         return self.fit(X, y, **fit_params).labels_.copy()
+
+
+def _brief(value) -> str:
+    """A parameter's value for a message: a module by its class, not its repr."""
+    if isinstance(value, torch.nn.Module):
+        return f"a {type(value).__name__} instance"
+    return repr(value)

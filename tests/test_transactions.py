@@ -636,3 +636,10 @@ def test_set_params_sets_all_or_none(ard, naf):
         with pytest.raises(ValueError, match="no_such_parameter"):
             det.set_params(budget=7, no_such_parameter=1)
         assert det.get_params() == before
+
+
+def test_equivalent_backbone_params_are_the_same_fit(ard):
+    same = type(ard)._same_fit_param
+    assert same("backbone_params", None, {})  # both build the default module
+    assert not same("backbone_params", {"d_model": 8}, None)
+    assert same("window_size", 50, 50) and not same("window_size", 50, 100)

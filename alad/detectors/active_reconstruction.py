@@ -1422,6 +1422,13 @@ default="window"
         "anomaly_score",
     )
 
+    @staticmethod
+    def _same_fit_param(name: str, now, fitted) -> bool:
+        # no backbone_params and empty ones build the same module
+        if name == "backbone_params":
+            return dict(now or {}) == dict(fitted or {})
+        return BaseDetector._same_fit_param(name, now, fitted)
+
     # earlier detectors trained whole passes, replayed training windows only
     # and scored with the backbone alone
     _params_added_later = {
