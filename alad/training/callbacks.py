@@ -51,9 +51,22 @@ class EpochLog(PrintLog):
 
 
 class LoggedNet:
-    """Mixin of alad's nets: the epoch table is :class:`EpochLog`, and
-    ``copy.deepcopy`` copies the attributes themselves (:meth:`__deepcopy__`).
+    """Mixin of alad's nets: the epoch table is :class:`EpochLog`,
+    ``copy.deepcopy`` copies the attributes themselves (:meth:`__deepcopy__`),
+    and a Ctrl-C that skorch swallows is noted (:meth:`fit_loop`).
     """
+
+    def fit_loop(self, *args, **kwargs):
+        """skorch's loop, noting a ``KeyboardInterrupt`` that early stopping
+        did not raise (``interrupted_``): skorch's ``partial_fit`` swallows
+        both, and one landing in the last epoch's end-of-epoch callbacks
+        leaves every epoch's loss recorded (:func:`train_epochs` reads it)."""
+        self.interrupted_ = False
+        try:
+            return super().fit_loop(*args, **kwargs)
+        except KeyboardInterrupt:
+            self.interrupted_ = not _stopped_early(self)
+            raise
 
     def __deepcopy__(self, memo):
         """A copy of every attribute with ``copy.deepcopy``, not skorch's pickling.
@@ -151,7 +164,9 @@ def train_epochs(net, X, y=None, *, epochs: int) -> list[float]:
     losses = [
         float(row["train_loss"]) for row in net.history[first:] if "train_loss" in row
     ]
-    if not (len(losses) == epochs or _stopped_early(net)):
+    if getattr(net, "interrupted_", False) or not (
+        len(losses) == epochs or _stopped_early(net)
+    ):
         raise KeyboardInterrupt(
             f"training was interrupted after {len(losses)} of {epochs} epochs"
         )

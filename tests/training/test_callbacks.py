@@ -87,3 +87,22 @@ def test_train_epochs_accepts_early_stopping():
     )
     losses = train_epochs(net, _data(), epochs=50)
     assert len(losses) < 50
+
+
+def test_train_epochs_reraises_a_ctrl_c_in_the_last_epochs_callbacks(monkeypatch):
+    """Every loss recorded, yet the user pressed Ctrl-C: still an interrupt."""
+    from alad.training.callbacks import EpochLog
+
+    net = _net(verbose=1, max_epochs=2)
+    calls = {"n": 0}
+    original = EpochLog.on_epoch_end
+
+    def interrupted(self, net, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt
+        return original(self, net, **kwargs)
+
+    monkeypatch.setattr(EpochLog, "on_epoch_end", interrupted)
+    with pytest.raises(KeyboardInterrupt, match="after 2 of 2 epochs"):
+        train_epochs(net, _data(), epochs=2)
