@@ -349,10 +349,12 @@ def held_out_skill(
         raise ValueError(
             f"estimate must be one of {sorted(SKILL_ESTIMATES)}, got {estimate!r}."
         )
+    if not len(normal):  # known before any forest is fitted
+        return None
     held_out = SKILL_ESTIMATES[estimate](
         anomalous, normal, replay, random_state=random_state, features=features
     )
-    if held_out is None or not len(normal):
+    if held_out is None:
         return None
     p_anomalous, p_normal = held_out
     # AUC by counting pairs: a handful of windows, ties count half

@@ -116,16 +116,21 @@ def select_marginal(log_prob, threshold: float, n: int) -> np.ndarray:
     <alad.NAFALDetector.query>` asks about the pool samples whose scores are
     nearest ``threshold_`` (any score works in place of the log-likelihood).
     Ranks by :math:`|L(x) - Q| / \Omega` with :math:`\Omega = \max |L(x) - Q|`,
-    smallest first (stable: ties keep their order).
+    smallest first (stable: ties keep their order). Dividing by
+    :math:`\Omega` does not change the order, so the distance itself is
+    ranked: an infinite log-likelihood (a flow's ``-inf``) would make
+    :math:`\Omega` infinite and every finite distance 0. Non-finite values
+    rank last.
 
     Examples
     --------
     >>> select_marginal([-9.0, -2.5, -4.0], -2.0, 2).tolist()
     [1, 2]
+    >>> select_marginal([-9.0, -2.5, -4.0, -2.1, -np.inf], -2.0, 2).tolist()
+    [3, 1]
     """
     distance = np.abs(np.asarray(log_prob, dtype=np.float64) - threshold)
-    omega = distance.max() if distance.size else 1.0
-    distance = distance / omega if omega > 0 else distance
+    distance = np.where(np.isfinite(distance), distance, np.inf)  # NaN last too
     return np.argsort(distance, kind="stable")[: max(int(n), 0)]
 
 

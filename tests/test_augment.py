@@ -101,6 +101,13 @@ def test_select_marginal_orders_by_distance_to_threshold():
     assert select_marginal(lp, -2.0, 0).tolist() == []
 
 
+def test_select_marginal_ranks_infinite_and_nan_likelihoods_last():
+    """A flow's -inf made the scale infinite: every finite distance became 0
+    and the samples came back in index order."""
+    lp = [-9.0, -2.5, -4.0, -2.1, -np.inf, np.nan]
+    assert select_marginal(lp, -2.0, 6).tolist() == [3, 1, 2, 0, 4, 5]
+
+
 @pytest.mark.parametrize("n", [0, 1, 4, 5, 9])
 def test_top_and_marginal_takes_the_top_half_then_the_nearest(n):
     scores = np.array([0.1, 0.9, 0.45, 0.7, 0.52, 0.3, 0.95, 0.49])

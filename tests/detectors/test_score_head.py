@@ -155,6 +155,8 @@ def test_held_out_skill_needs_two_anomalous_and_one_normal_window(estimate):
     replay = _windows(rng, 50)
     assert held_out_skill(anomalous[:1], normal, replay, estimate=estimate) is None
     assert held_out_skill(anomalous, normal[:0], replay, estimate=estimate) is None
+    # no normal window: None before any forest is fitted, even with no replay
+    assert held_out_skill(anomalous, normal[:0], replay[:0], estimate=estimate) is None
     assert HELD_OUT[estimate](anomalous[:1], normal, replay) is None
 
 
