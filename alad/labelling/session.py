@@ -309,37 +309,12 @@ class LabellingSession:
         # that open refuses (no session.json) and create refuses (not empty)
         # resolved: through a symlink, the folder it names is the one replaced
         final = path.resolve()
-        with contextlib.ExitStack() as held:
-            if overwrite and (final / "session.json").exists():
-                # a session another process writes (its page) is not replaced
-                # under it
-                held.enter_context(writer_lock(final))
-            return cls._create_in(
-                final,
-                detector,
-                pool,
-                copy_pool,
-                budget,
-                per_round,
-                channel_names,
-                labeller,
-                overwrite,
-            )
-
-    @classmethod
-    def _create_in(
-        cls,
-        final,
-        detector,
-        pool,
-        copy_pool,
-        budget,
-        per_round,
-        channel_names,
-        labeller,
-        overwrite,
-    ) -> LabellingSession:
-        """:meth:`create` into the resolved folder ``final``."""
+        if overwrite and (final / "session.json").exists():
+            # a session another process writes (its page) is not replaced
+            # under it: refused while held (checked, then let go at once, so
+            # that the folder can be removed on Windows too)
+            with writer_lock(final):
+                pass
         building = final.with_name(f".{final.name}.creating")
         if building.exists():  # left by a create that was killed
             shutil.rmtree(building)
