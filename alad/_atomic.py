@@ -30,18 +30,23 @@ def replacing(path: str | Path, mode: str = "w", **open_kwargs) -> Iterator[IO]:
     try:
         with open(tmp, mode.replace("w", "x"), **open_kwargs) as f:
             yield f
-            # on the disk before the rename: after a power loss the name
-            # holds the old file or the whole new one, not an empty one
-            f.flush()
-            os.fsync(f.fileno())
+            synced(f)
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    _sync_folder(path.parent)
+    sync_folder(path.parent)
 
 
-def _sync_folder(folder: Path) -> None:
+def synced(f: IO) -> None:
+    """Put a file's bytes on the disk before it is renamed into place: after
+    a power loss the name then holds the old file or the whole new one, not
+    an empty one."""
+    f.flush()
+    os.fsync(f.fileno())
+
+
+def sync_folder(folder: Path) -> None:
     """Make a rename in ``folder`` durable, where the system allows it."""
     try:
         fd = os.open(folder, os.O_RDONLY)

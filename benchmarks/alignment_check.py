@@ -31,14 +31,15 @@ from pathlib import Path
 
 import numpy as np
 
-from alad.experiments.labels.exchange import covering_from_window_end
+from alad.experiments.labels.exchange import (
+    WINDOW_END_PEERS,
+    covering_from_window_end,
+    peer_window,
+)
 from alad.metrics import best_f1, pa_k_auc, roc_auc, vus_pr
 
-#: score files of the peers that score windows, and the setting naming W
-WINDOWED = re.compile(
-    r"^(deepod_tcned|deepod_usad|tsbad_timesnet|tsbad_omnianomaly"
-    r"|deepod_devnet|deepod_prenet|deepod_deepsad|extratrees)(_b\d+)?$"
-)
+#: score files of the peers that score windows (the harness's list)
+WINDOWED = re.compile(rf"^({'|'.join(WINDOW_END_PEERS)})(_b\d+)?$")
 
 
 def _metrics(y: np.ndarray, scores: np.ndarray) -> dict[str, float]:
@@ -48,13 +49,6 @@ def _metrics(y: np.ndarray, scores: np.ndarray) -> dict[str, float]:
         "ROC AUC": float(roc_auc(y, scores)),
         "VUS-PR": float(vus_pr(y, scores)),
     }
-
-
-def _window(info: dict, meta: dict, peer: str) -> int:
-    if peer == "extratrees":
-        return int(meta["window_size"])
-    settings = info.get("settings", {})
-    return int(settings.get("seq_len", settings.get("win_size", 0)))
 
 
 #: alad's own score files (its alignment already), printed beside the peers
@@ -87,7 +81,7 @@ def check(work: Path, by_rule: bool = False) -> dict:
                 info = json.loads(path.with_suffix(".json").read_text())
             except (OSError, ValueError):
                 continue
-            w = _window(info, meta, match.group(1))
+            w = peer_window(match.group(1), info, meta["window_size"]) or 0
             scores = np.load(path).astype(np.float64)
             if w < 2 or scores.shape != y.shape:
                 continue

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import __version__
-from .._atomic import interrupts_deferred
+from .._atomic import interrupts_deferred, sync_folder, synced
 from ..score_smoothing import ScoreSmoother
 
 __all__ = ["load_detector", "save_detector", "UnsafeModelError"]
@@ -264,6 +264,7 @@ def _write_model(detector, params: dict, folder: Path) -> dict:
     finally:
         for temp in temps.values():
             temp.unlink(missing_ok=True)
+    sync_folder(folder)
     return manifest
 
 
@@ -277,8 +278,7 @@ def _write_synced(path: Path, write) -> None:
     """A new file ``path`` written by ``write(fh)`` and synced to the disk."""
     with open(path, "xb") as fh:
         write(fh)
-        fh.flush()
-        os.fsync(fh.fileno())
+        synced(fh)
 
 
 def _is_newer(version, than: str) -> bool:

@@ -201,19 +201,14 @@ def _realigned(label: str) -> bool:
     return label.endswith(COVERING.format(peer=""))
 
 
-def _compared_labels(methods, alignment: str, runs=None) -> list[str]:
+def _compared_labels(methods, alignment: str, runs) -> list[str]:
     """The labels of ``methods`` compared under ``alignment``: every one but
     the re-aligned peers (``"window end"``), or the re-aligned peers in place
     of their window-end records (``"covering mean"``) where they were made
-    on the same runs: ``runs(label)`` (default: the seeds of ``methods``) is
-    equal for both; otherwise the window-end records stay, named as such."""
+    on the same runs (``runs(label)`` equal for both); otherwise the
+    window-end records stay, named as such."""
     if alignment not in ALIGNMENTS:
         raise ValueError(f"alignment must be one of {ALIGNMENTS}; got {alignment!r}.")
-    if runs is None:
-
-        def runs(label):
-            return {b: len(v) for b, v in methods[label].items()}
-
     plain = [label for label in methods if not _realigned(label)]
     if alignment == "window end":
         return plain
