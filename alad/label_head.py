@@ -210,7 +210,10 @@ def held_out_probabilities(
     own so that every fold's training keeps anomalous windows; a classifier
     of :func:`fit_window_classifier` trained on the other folds plus all of
     ``replay`` scores the windows of the fold. What the head would say of
-    windows it has not seen, on the only windows whose class is known.
+    windows it has not seen, on the only windows whose class is known. A
+    single anomalous window cannot be held out and still trained on: it
+    stays in every fold's training, its own probability is ``nan``, and the
+    normal windows are held out as before.
 
     Parameters
     ----------
@@ -220,7 +223,7 @@ def held_out_probabilities(
         Normal windows nobody labelled (training, quiet pool), always in
         training.
     n_folds : int, default=5
-        At most; fewer when fewer anomalous windows are labelled.
+        At most; fewer when fewer windows can be held out.
     n_estimators : int, default=100
     random_state : int, default=0
     features : callable, default=window_features
@@ -230,16 +233,20 @@ def held_out_probabilities(
     Returns
     -------
     (p_anomalous, p_normal) : tuple of ndarray, or None
-        Held-out probabilities of the anomalous class; None with fewer than
-        two anomalous windows (one cannot be held out and still trained on).
+        Held-out probabilities of the anomalous class (``nan`` for a single
+        anomalous window); None without an anomalous window, or with one and
+        no normal window.
     """
-    if len(anomalous) < 2:
+    n_a, n_n = len(anomalous), len(normal)
+    if n_a == 0 or (n_a == 1 and n_n == 0):
         return None
-    n_folds = min(n_folds, len(anomalous))
+    # folds over the anomalous windows; over the normal ones where a single
+    # anomalous window must stay in every training
+    n_folds = min(n_folds, n_a if n_a >= 2 else n_n)
     rng = np.random.default_rng(random_state)
-    fold_a = rng.permutation(len(anomalous)) % n_folds
-    fold_n = rng.permutation(len(normal)) % n_folds
-    p_anomalous, p_normal = np.empty(len(anomalous)), np.empty(len(normal))
+    fold_a = rng.permutation(n_a) % n_folds if n_a >= 2 else np.full(n_a, -1)
+    fold_n = rng.permutation(n_n) % n_folds
+    p_anomalous, p_normal = np.full(n_a, np.nan), np.empty(n_n)
     for fold in range(n_folds):
         classifier = fit_window_classifier(
             anomalous[fold_a != fold],
@@ -248,9 +255,10 @@ def held_out_probabilities(
             random_state=int(rng.integers(2**31 - 1)),
             features=features,
         )
-        p_anomalous[fold_a == fold] = window_probabilities(
-            classifier, [anomalous[fold_a == fold]], features=features
-        )
+        if (fold_a == fold).any():
+            p_anomalous[fold_a == fold] = window_probabilities(
+                classifier, [anomalous[fold_a == fold]], features=features
+            )
         if (fold_n == fold).any():
             p_normal[fold_n == fold] = window_probabilities(
                 classifier, [normal[fold_n == fold]], features=features
@@ -277,7 +285,9 @@ def out_of_bag_probabilities(
     within each bootstrap sample (``class_weight="balanced_subsample"``): a
     sample may hold one anomalous window of the few labelled.
 
-    Parameters and returns as :func:`held_out_probabilities`.
+    Parameters and returns as :func:`held_out_probabilities`, but None with
+    fewer than two anomalous windows (a tree whose sample left out the only
+    one has learnt no anomaly).
     """
     if len(anomalous) < 2:
         return None
@@ -349,7 +359,7 @@ def held_out_skill(
         raise ValueError(
             f"estimate must be one of {sorted(SKILL_ESTIMATES)}, got {estimate!r}."
         )
-    if not len(normal):  # known before any forest is fitted
+    if len(anomalous) < 2 or not len(normal):  # known before any forest is fitted
         return None
     held_out = SKILL_ESTIMATES[estimate](
         anomalous, normal, replay, random_state=random_state, features=features

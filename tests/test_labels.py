@@ -166,10 +166,67 @@ def test_naf_threshold_from_labels(naf, tab):
     det = copy.deepcopy(naf).set_params(thresholding="f1")
     det.partial_fit(tab[1][[0, 1, 35, 36]], [0, 0, 1, 1])
     assert det.threshold_source_ == "f1"
-    scores = det.decision_function(tab[1][[0, 1, 35, 36]])
+    scores, labels = det._labelled_scores()
+    np.testing.assert_array_equal(labels, [0, 0, 1, 1])
     assert det.threshold_ == pytest.approx(
-        threshold_from_labels(scores, [0, 0, 1, 1], method="f1")
+        threshold_from_labels(scores, labels, method="f1")
     )
+
+
+def test_naf_threshold_reads_what_the_head_says_of_samples_it_did_not_see(naf, tab):
+    """The head (trees grown to pure leaves) memorises its training samples:
+    in sample it gives two normal-looking samples labelled anomalous a
+    probability of 1, and a threshold chosen on that sat in the gap it made."""
+    det = copy.deepcopy(naf).set_params(thresholding="f1")
+    X, y = tab[1][:8], np.r_[np.zeros(6), 1.0, 1.0]  # the last two mislabelled
+    det.partial_fit(X, y)
+    scores, labels = det._labelled_scores()
+    np.testing.assert_array_equal(labels, y)
+    in_sample = det.decision_function(X)
+    # the same flow ranks; the head's part is held out (1 in sample)
+    assert (in_sample[6:] - scores[6:] > 0.5 * det._head_weight).all()
+    assert det.threshold_ == pytest.approx(
+        threshold_from_labels(scores, labels, method="f1")
+    )
+
+
+def test_ard_threshold_reads_what_the_head_says_of_windows_it_did_not_see(ard, data):
+    det = copy.deepcopy(ard).set_params(
+        thresholding="false_alarm", false_alarm_rate=0.2, head_weight=1.0
+    )
+    normal = np.flatnonzero(data.y_test == 0)[: 6 * W]
+    idx = normal[: len(normal) // W * W]
+    y = np.zeros(len(idx))
+    y[-2 * W :] = 1  # two normal windows labelled anomalous
+    det.partial_fit(data.X_test[idx], y)
+    windows = det._labelled_windows
+    in_sample = det._head_scores(windows, det._head, standardized=True)
+    held_out = det._held_out_head()
+    anomalous = np.nan_to_num(det._labelled_targets).max(axis=1) > 0
+    np.testing.assert_array_equal(in_sample[anomalous], 1.0)  # memorised
+    assert np.isfinite(held_out).all() and (held_out[anomalous] < 0.5).all()
+    scores, labels = det._labelled_scores()
+    assert scores.shape == labels.shape == (len(windows) * W,)
+    assert det.threshold_source_ == "false_alarm"
+    assert det.threshold_ == pytest.approx(
+        threshold_from_labels(
+            scores, labels, method="false_alarm", false_alarm_rate=0.2
+        )
+    )
+
+
+def test_a_single_labelled_anomalous_window_is_left_out_of_the_threshold(ard, data):
+    """It cannot be held out from the head and still trained on: the normal
+    windows are, and the anomalous one is not read."""
+    det = copy.deepcopy(ard).set_params(thresholding="false_alarm", head_weight=1.0)
+    normal = np.flatnonzero(data.y_test == 0)[: 4 * W]
+    y = np.r_[np.zeros(3 * W), np.ones(W)]
+    det.partial_fit(data.X_test[normal], y)
+    held_out = det._held_out_head()
+    assert np.isnan(held_out[-1]) and np.isfinite(held_out[:-1]).all()
+    scores, labels = det._labelled_scores()
+    assert len(scores) == 3 * W and not labels.any()
+    assert det.threshold_source_ == "false_alarm"
 
 
 def test_after_a_fit_on_windows_the_threshold_reads_window_scores():
@@ -195,7 +252,15 @@ def test_after_a_fit_on_windows_the_threshold_reads_window_scores():
             random_state=0,
         ).fit(train)
         det.partial_fit(pool, y)
-        scores = det.decision_function(pool)
+        scores, labels = det._labelled_scores()
+        np.testing.assert_array_equal(labels, y)  # one score per window
+        # as the windows are scored, the head's part held out
+        in_sample = det._head_scores(pool, det._head, standardized=False)
+        held_out = det._held_out_head()
+        np.testing.assert_allclose(
+            scores - det._head_weight * held_out,
+            det.decision_function(pool) - det._head_weight * in_sample,
+        )
         assert det.threshold_source_ == rule
         assert det.threshold_ == pytest.approx(
             threshold_from_labels(scores, y, method=rule, false_alarm_rate=0.3)

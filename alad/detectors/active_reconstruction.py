@@ -23,6 +23,7 @@ from ..exceptions import FeedbackDivergenceWarning, PoolExhaustedError
 from ..label_head import (
     RowForestFeatures,
     fit_window_classifier,
+    held_out_probabilities,
     held_out_skill,
     reference_rank,
     window_features,
@@ -463,8 +464,12 @@ default="window"
         once they hold normals, the
         ``1 - false_alarm_rate`` quantile of their scores. Until the labels
         allow it, the contamination rule applies (``threshold_source_`` says
-        which did). Applied at every :meth:`fit` and :meth:`partial_fit`, or
-        at once by :meth:`update_threshold`.
+        which did). The head's part of a labelled
+        window's score is what classifiers that did not see it say
+        (held out by folds; a single labelled anomaly, which cannot be held
+        out, is not read): the head memorises its training windows. Applied at every
+        :meth:`fit` and :meth:`partial_fit`, or at once by
+        :meth:`update_threshold`.
     false_alarm_rate : float, default=0.01
         Share of labelled normal windows (or timesteps) above ``threshold_`` for
         ``thresholding="false_alarm"``. After a fit on a stack of windows,
@@ -927,8 +932,12 @@ default="window"
             scores = ranks + self._head_weight * head
         return self._smoothed(scores)
 
-    def _window_score(self, X, *, standardized: bool) -> np.ndarray:
-        """:meth:`_score` of a stack of windows: one score per window."""
+    def _window_score(self, X, *, standardized: bool, head=None) -> np.ndarray:
+        """:meth:`_score` of a stack of windows: one score per window.
+
+        ``head``: the head's probability of each window, when not the
+        committed head's (held-out probabilities of labelled windows).
+        """
         if self._head is None:
             return self._backbone_score(X, standardized=standardized)
         # rank each position, as a series' timesteps are
@@ -937,7 +946,8 @@ default="window"
             self._position_scores(X, starts, standardized=standardized)
         )
         ranks = self._ranked_window_means(chunks, self._head_reference)
-        head = self._head_scores(X, self._head, standardized=standardized)
+        if head is None:
+            head = self._head_scores(X, self._head, standardized=standardized)
         return ranks + self._head_weight * head
 
     def _smoothing_widths(self, window: int, n_channels: int) -> tuple[int, ...]:
@@ -1517,30 +1527,60 @@ default="window"
         return self.n_labelled_windows_
 
     def _labelled_scores(self):
-        """Per-timestep scores and labels of the labelled windows, or None."""
+        """Per-timestep scores and labels of the labelled windows, or None.
+
+        The head's part of a window's score is its held-out probability
+        (:meth:`_held_out_head`): the head memorised the labelled windows, so
+        their in-sample scores would put a threshold chosen on them in a gap
+        that memorisation made. A window the head cannot score out of sample
+        is left out.
+        """
         if not len(self._labelled_windows):
             return None
-        windows = self._labelled_windows
+        windows, targets = self._labelled_windows, self._labelled_targets
+        head = None if self._head is None else self._held_out_head()
         if self._train_data.ndim == 3:
             # a stack of windows is scored one score per window, so the
             # threshold is chosen among the scores it is compared with
-            targets = self._labelled_targets
             known = ~np.isnan(targets).all(axis=1)
-            scores = self._window_score(windows[known], standardized=True)
+            if head is not None:
+                known &= ~np.isnan(head)
+                head = head[known]
+            scores = self._window_score(windows[known], standardized=True, head=head)
             return scores, np.nanmax(targets[known], axis=1)
         starts = np.arange(len(windows))
         chunks = self._position_scores(windows, starts, standardized=True)
         scores = np.concatenate(list(self._at_training_level(chunks)))
-        if self._head is not None:
-            head = self._head_scores(windows, self._head, standardized=True)
+        if head is not None:
             scores = reference_rank(self._head_reference, scores)
             scores = scores + self._head_weight * head[:, None]
-        if self._train_data.ndim == 2:  # as a series' scores, within each window
-            scores = self._smoothed(scores, axis=1)
-        scores = scores.ravel()
-        labels = self._labelled_targets.ravel()
-        known = ~np.isnan(labels)
+        # as a series' scores, within each window
+        scores = self._smoothed(scores, axis=1).ravel()
+        labels = targets.ravel()
+        known = ~np.isnan(labels) & ~np.isnan(scores)
         return scores[known], labels[known]
+
+    def _held_out_head(self) -> np.ndarray:
+        """The committed head's probability of each labelled window, from
+        classifiers that did not see it (:func:`alad.label_head.held_out_probabilities`
+        on the head's own training windows and features); ``nan`` for a window
+        that cannot be held out (a single anomalous one)."""
+        windows, targets = self._labelled_windows, self._labelled_targets
+        anomalous, normal, replay, _ = self._head_windows(
+            windows, targets, self._head_pool, self.n_labelled_windows_
+        )
+        held_out = held_out_probabilities(
+            anomalous,
+            normal,
+            replay,
+            random_state=self._head_seed(self.n_labelled_windows_),
+            features=self._head_feature_map(),
+        )
+        probabilities = np.full(len(windows), np.nan)
+        if held_out is not None:
+            is_anomalous = np.nan_to_num(targets).max(axis=1) > 0
+            probabilities[is_anomalous], probabilities[~is_anomalous] = held_out
+        return probabilities
 
     def _budget_units(self, X, idx) -> int:
         """Windows in ``idx``: rows of whole windows of a 2-D ``X``, else windows."""

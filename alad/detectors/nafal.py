@@ -20,7 +20,7 @@ from ..augment import augmentation_quota, filter_augmented
 from ..base import BaseDetector
 from ..exceptions import FlowDivergenceWarning, PoolExhaustedError
 from ..flows import NAFAD
-from ..label_head import held_out_skill, reference_rank
+from ..label_head import held_out_probabilities, held_out_skill, reference_rank
 from ..mixtures import CANDIDATES as MIXTURE_CANDIDATES
 from ..mixtures import fit_base
 from ..query import select_marginal, select_top_and_marginal
@@ -300,8 +300,12 @@ class NAFALDetector(BaseDetector):
         the best F1 on them; ``"false_alarm"``: once they hold normals, the
         ``1 - false_alarm_rate`` quantile of their scores. Until the labels
         allow it, the contamination rule applies (``threshold_source_`` says
-        which did). Applied at every :meth:`fit` and :meth:`partial_fit`, or
-        at once by :meth:`update_threshold`.
+        which did). The head's part of a labelled
+        sample's score is what classifiers that did not see it say
+        (held out by folds; a single labelled anomaly, which cannot be held
+        out, is not read): the head memorises its training samples. Applied at every
+        :meth:`fit` and :meth:`partial_fit`, or at once by
+        :meth:`update_threshold`.
     false_alarm_rate : float, default=0.01
         Share of labelled normal samples (or timesteps) above ``threshold_`` for
         ``thresholding="false_alarm"``.
@@ -715,44 +719,56 @@ class NAFALDetector(BaseDetector):
             out[part] = head.predict_proba(features)[:, 1]
         return out
 
+    def _head_sets(self, train_x, anomaly_x, module, reference):
+        """The head's training features: labelled anomalies, labelled normals
+        and replayed training samples, and the classifier's seed.
+
+        Replayed: up to ``HEAD_REPLAY`` training samples, drawn from the fit's
+        seed and the number of labelled samples only (a function of the
+        state). With ``head_features="inputs+rank"`` each sample's flow rank
+        under ``module`` among ``reference`` joins its inputs.
+        """
+        labelled_normal = train_x[len(self._fit_x) :]
+        n_anomalous, n_normal = len(anomaly_x), len(labelled_normal)
+        rng = np.random.default_rng([self._seed, n_anomalous + n_normal, 7])
+        n = min(HEAD_REPLAY, len(self._fit_x))
+        replay = self._fit_x[np.sort(rng.choice(len(self._fit_x), n, replace=False))]
+        features = np.concatenate([anomaly_x, labelled_normal, replay])
+        if self.head_features == "inputs+rank":
+            flow = self._score_flat(features, module)
+            features = self._head_inputs(features, reference_rank(reference, flow))
+        end = n_anomalous + n_normal
+        seed = int(rng.integers(2**31 - 1))
+        return features[:n_anomalous], features[n_anomalous:end], features[end:], seed
+
+    def _held_out_seed(self, n_labelled: int) -> int:
+        """The seed of the head's held-out estimates (skill, threshold)."""
+        rng = np.random.default_rng([self._seed, n_labelled, 8])
+        return int(rng.integers(2**31 - 1))
+
     def _fit_head(self, state: _FlowState, reference: np.ndarray):
         """The classifier of ``state``'s labelled samples and its weight, or None.
 
-        Anomalous: the labelled anomalies. Normal: the labelled normals and up
-        to ``HEAD_REPLAY`` training samples, drawn from the fit's seed and the
-        number of labelled samples only (a function of the state). The
-        weight is ``head_weight``, or with ``"skill"`` the trees' held-out
-        skill on the labelled samples (:func:`alad.label_head.held_out_skill`
-        on the same features, the replayed samples always in training): 1
-        when it cannot be measured, and no head (None) when it is 0.
+        Trained on :meth:`_head_sets`. The weight is ``head_weight``, or with
+        ``"skill"`` the trees' held-out skill on the labelled samples
+        (:func:`alad.label_head.held_out_skill` on the same features, the
+        replayed samples always in training): 1 when it cannot be measured,
+        and no head (None) when it is 0.
         """
         if self.score_head == "none" or self.head_weight == 0:
             return None
         if not len(state.anomaly_x):
             return None
-        labelled_normal = state.train_x[len(self._fit_x) :]
-        n_anomalous = len(state.anomaly_x)
-        n_labelled = len(labelled_normal) + n_anomalous
-        rng = np.random.default_rng([self._seed, n_labelled, 7])
-        n = min(HEAD_REPLAY, len(self._fit_x))
-        replay = self._fit_x[np.sort(rng.choice(len(self._fit_x), n, replace=False))]
-        normal = np.concatenate([labelled_normal, replay])
-        features = np.concatenate([state.anomaly_x, normal])
-        if self.head_features == "inputs+rank":
-            flow = self._score_flat(features, state.net.module_)
-            features = self._head_inputs(features, reference_rank(reference, flow))
+        anomalous, normal, replay, seed = self._head_sets(
+            state.train_x, state.anomaly_x, state.net.module_, reference
+        )
         weight = self.head_weight
         if weight == "skill":
-            end = n_anomalous + len(labelled_normal)  # of the labelled normals
             skill = held_out_skill(
-                features[:n_anomalous],
-                features[n_anomalous:end],
-                features[end:],
-                random_state=int(
-                    np.random.default_rng([self._seed, n_labelled, 8]).integers(
-                        2**31 - 1
-                    )
-                ),
+                anomalous,
+                normal,
+                replay,
+                random_state=self._held_out_seed(len(anomalous) + len(normal)),
                 features=np.asarray,
             )
             # unmeasurable (fewer than two anomalies or no labelled normal):
@@ -760,14 +776,38 @@ class NAFALDetector(BaseDetector):
             weight = 1.0 if skill is None else skill
             if weight == 0:
                 return None
-        target = np.r_[np.ones(n_anomalous), np.zeros(len(normal))]
+        normal = np.concatenate([normal, replay])
+        target = np.r_[np.ones(len(anomalous)), np.zeros(len(normal))]
         classifier = ExtraTreesClassifier(
             n_estimators=100,
             class_weight="balanced",
             n_jobs=1,
-            random_state=int(rng.integers(2**31 - 1)),
+            random_state=seed,
         )
-        return classifier.fit(features, target.astype(np.int64)), float(weight)
+        fitted = classifier.fit(
+            np.concatenate([anomalous, normal]), target.astype(np.int64)
+        )
+        return fitted, float(weight)
+
+    def _held_out_head(self) -> np.ndarray:
+        """The committed head's probability of each labelled sample (normals,
+        then anomalies), from classifiers that did not see it
+        (:func:`alad.label_head.held_out_probabilities`); ``nan`` for a sample
+        that cannot be held out (a single anomaly)."""
+        anomalous, normal, replay, _ = self._head_sets(
+            self._train_x, self._anomaly_x, self.net_.module_, self._head_reference
+        )
+        held_out = held_out_probabilities(
+            anomalous,
+            normal,
+            replay,
+            random_state=self._held_out_seed(len(anomalous) + len(normal)),
+            features=np.asarray,
+        )
+        if held_out is None:
+            return np.full(len(normal) + len(anomalous), np.nan)
+        p_anomalous, p_normal = held_out
+        return np.r_[p_normal, p_anomalous]
 
     def _training_data(self, state: _FlowState) -> tuple[dict, np.ndarray]:
         """Rows of every training sample: normals, anomalies, augmented views.
@@ -1298,13 +1338,25 @@ class NAFALDetector(BaseDetector):
         return self.n_labelled_
 
     def _labelled_scores(self):
-        """Scores and labels of the labelled samples, or None."""
+        """Scores and labels of the labelled samples, or None.
+
+        The head's part of a sample's score is its held-out probability
+        (:meth:`_held_out_head`): the head memorised the labelled samples, so
+        their in-sample scores would put a threshold chosen on them in a gap
+        that memorisation made. A sample the head cannot score out of sample
+        is left out.
+        """
         normal = self._train_x[len(self._fit_x) :]
         if not (len(normal) or len(self._anomaly_x)):
             return None
-        scores = self._score(np.concatenate([normal, self._anomaly_x]))
+        labelled = np.concatenate([normal, self._anomaly_x])
         labels = np.r_[np.zeros(len(normal)), np.ones(len(self._anomaly_x))]
-        return scores, labels
+        if self._head is None:
+            return self._score(labelled), labels
+        ranks = reference_rank(self._head_reference, self._score_flat(labelled))
+        scores = ranks + self._head_weight * self._held_out_head()
+        known = ~np.isnan(scores)
+        return scores[known], labels[known]
 
     def _default_n_queries(self) -> int:
         return 10

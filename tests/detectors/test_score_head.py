@@ -157,7 +157,24 @@ def test_held_out_skill_needs_two_anomalous_and_one_normal_window(estimate):
     assert held_out_skill(anomalous, normal[:0], replay, estimate=estimate) is None
     # no normal window: None before any forest is fitted, even with no replay
     assert held_out_skill(anomalous, normal[:0], replay[:0], estimate=estimate) is None
-    assert HELD_OUT[estimate](anomalous[:1], normal, replay) is None
+    if estimate == "out_of_bag":
+        assert HELD_OUT[estimate](anomalous[:1], normal, replay) is None
+
+
+def test_a_single_anomalous_window_stays_in_training_and_the_normals_are_held_out():
+    rng = np.random.default_rng(3)
+    anomalous, normal = _windows(rng, 1, spike=9.0), _windows(rng, 5)
+    replay = _windows(rng, 50)
+    p_anomalous, p_normal = held_out_probabilities(anomalous, normal, replay)
+    assert np.isnan(p_anomalous).all() and p_anomalous.shape == (1,)
+    assert np.isfinite(p_normal).all() and p_normal.shape == (5,)
+    # normal windows labelled anomalous: held out, the trees do not recognise
+    # them (in sample they would say 1)
+    p_mislabelled, _ = held_out_probabilities(normal[:2], normal[2:], replay)
+    assert (p_mislabelled < 0.5).all()
+    # nothing to hold out
+    assert held_out_probabilities(anomalous[:0], normal, replay) is None
+    assert held_out_probabilities(anomalous, normal[:0], replay) is None
 
 
 def test_out_of_bag_skill_is_reproducible_and_names_a_bad_estimate():
