@@ -43,6 +43,7 @@ __all__ = [
     "held_out_probabilities",
     "held_out_skill",
     "out_of_bag_probabilities",
+    "out_of_bag_replay_probabilities",
     "reference_rank",
     "window_features",
     "window_probabilities",
@@ -310,6 +311,66 @@ def out_of_bag_probabilities(
         forest.fit(inputs, target)
     p = np.nan_to_num(forest.oob_decision_function_[: n_a + n_n, 1], nan=0.5)
     return p[:n_a], p[n_a:]
+
+
+def out_of_bag_replay_probabilities(
+    anomalous: np.ndarray,
+    normal: np.ndarray,
+    replay: np.ndarray,
+    *,
+    n_estimators: int = 100,
+    random_state: int = 0,
+    features: Callable[[np.ndarray], np.ndarray] = window_features,
+) -> np.ndarray:
+    """Each replayed window's probability from trees that did not see it.
+
+    The head learns the replayed windows as normal and, its trees grown to
+    pure leaves, says 0 of each of them: a subtle anomaly among the pool's
+    quiet windows would be pushed down in the next query by its own
+    replay. This forest grows each tree on a bootstrap sample of all the
+    windows (classes balanced within it, as :func:`out_of_bag_probabilities`);
+    a replayed window's probability averages the trees whose sample left it
+    out and held an anomalous window (a tree without one learnt no anomaly).
+
+    Parameters
+    ----------
+    anomalous, normal, replay : ndarray of shape (n, window_size, n_channels)
+        The head's training windows: labelled anomalous, labelled normal,
+        replayed normal.
+    n_estimators : int, default=100
+    random_state : int, default=0
+    features : callable, default=window_features
+
+    Returns
+    -------
+    probabilities : ndarray of float64 of shape (len(replay),)
+        ``nan`` for a window no such tree left out.
+    """
+    n_labelled = len(anomalous) + len(normal)
+    if not len(anomalous) or not len(replay):
+        return np.full(len(replay), np.nan)
+    inputs = features(np.concatenate([anomalous, normal, replay]))
+    target = np.r_[np.ones(len(anomalous)), np.zeros(len(inputs) - len(anomalous))]
+    forest = ExtraTreesClassifier(
+        n_estimators=n_estimators,
+        class_weight="balanced_subsample",
+        bootstrap=True,
+        n_jobs=1,
+        random_state=random_state,
+    )
+    forest.fit(inputs, target.astype(np.int64))
+    replayed = inputs[n_labelled:]
+    votes, counts = np.zeros(len(replay)), np.zeros(len(replay))
+    for tree, drawn in zip(forest.estimators_, forest.estimators_samples_):
+        in_bag = np.zeros(len(inputs), dtype=bool)
+        in_bag[drawn] = True
+        out = ~in_bag[n_labelled:]
+        if not in_bag[: len(anomalous)].any() or not out.any():
+            continue
+        votes[out] += tree.predict_proba(replayed[out])[:, 1]
+        counts[out] += 1
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(counts > 0, votes / counts, np.nan)
 
 
 #: how :func:`held_out_skill` holds windows out

@@ -25,6 +25,7 @@ from ..label_head import (
     fit_window_classifier,
     held_out_probabilities,
     held_out_skill,
+    out_of_bag_replay_probabilities,
     reference_rank,
     window_features,
     window_probabilities,
@@ -1322,6 +1323,7 @@ default="window"
         self._head, self._head_reference = None, np.empty(0)
         self._query_reference = None
         self._head_pool, self._head_weight = self._pool_normal, 0.0
+        self._head_pool_prints, self._head_pool_held_out = self._told, np.empty(0)
         self._head_features, self._head_forest = self.head_features, None
         self._bind_fit_params()
         self._set_training_scores(scores)
@@ -1470,6 +1472,10 @@ default="window"
         "_head_reference": lambda det: np.empty(0),
         "_head_weight": lambda det: 0.0,
         "_head_pool": lambda det: det._labelled_windows[:0],
+        # what trees that did not see them say of the head's pool windows
+        # (came later: none known, a query reads the head's own)
+        "_head_pool_prints": lambda det: np.empty(0, dtype="S16"),
+        "_head_pool_held_out": lambda det: np.empty(0),
         # the features a committed head reads, bound with it (came later)
         "_head_features": lambda det: getattr(det, "head_features", "window"),
         "_head_forest": lambda det: None,
@@ -1658,11 +1664,12 @@ default="window"
             reference = self._head_reference
             if self._query_reference is not None:
                 reference = self._query_reference
-            window_scores = self._ranked_window_means(
-                chunks, reference
-            ) + self._head_weight * self._head_probabilities(
+            probabilities = self._head_probabilities(
                 X, starts, self._head, standardized=False
             )
+            window_scores = self._ranked_window_means(
+                chunks, reference
+            ) + self._head_weight * self._unmemorised(X, starts, probabilities)
         rng = np.random.default_rng([self._seed, self.n_feedback_rounds_, 1])
         chosen = np.sort(
             select_queries(
@@ -1681,6 +1688,34 @@ default="window"
         if X.ndim == 3:
             return chosen
         return (starts[chosen, None] + np.arange(self.window_size_)).ravel()
+
+    def _unmemorised(self, X, starts, probabilities) -> np.ndarray:
+        """The head's ``probabilities`` of the windows of ``X`` at ``starts``,
+        those of the pool windows it learnt as normal replaced by what trees
+        that did not see them said (``_head_pool_held_out``).
+
+        The head says 0 of every window it learnt as normal: a subtle anomaly
+        among the quiet windows that the last query kept would otherwise be
+        pushed down in this one by its own replay.
+        """
+        known = np.isfinite(self._head_pool_held_out)
+        if not known.any():
+            return probabilities
+        learnt = self._head_pool_prints[known]
+        held_out = self._head_pool_held_out[known]
+        if X.ndim == 3:
+            windows = X[starts]
+        else:
+            windows = window_view(X, self.window_size_)[starts]
+        prints = fingerprints(windows)
+        order = np.argsort(learnt)
+        at = order[
+            np.minimum(np.searchsorted(learnt, prints, sorter=order), len(order) - 1)
+        ]
+        found = learnt[at] == prints
+        out = probabilities.copy()
+        out[found] = held_out[at[found]]
+        return out
 
     def _remember_pool_normal(self, X, starts, window_scores, unlabelled) -> None:
         """Keep the pool's unlabelled windows scored below its median (standardised).
@@ -1903,7 +1938,10 @@ default="window"
             self._told = told
             self.n_labelled_windows_ = n_labelled
             self.n_feedback_rounds_ += 1
-            self._head, self._head_pool = head, head_pool
+            self._head = head
+            self._head_pool, self._head_pool_prints, self._head_pool_held_out = (
+                head_pool
+            )
             self._head_reference = reference
             self._query_reference = self._plain_reference(reference, raw)
             self._head_weight = weight
@@ -1920,14 +1958,19 @@ default="window"
         ``scores`` are the backbone's training scores under the round's
         ``module`` and its channel ``scale``; ``windows``, ``targets``,
         ``told`` and ``n_labelled`` the labelled state after the round.
-        Returns the head (None: no head), the pool windows it learnt from,
-        its reference, its weight, the scores and the row forest its
-        features read (None unless ``head_features="window+forest"``).
+        Returns the head (None: no head); the pool windows it learnt from,
+        their fingerprints and what trees that did not see them say of them
+        (:func:`alad.label_head.out_of_bag_replay_probabilities`, read by
+        :meth:`query`); its reference, its weight, the scores and the row
+        forest its features read (None unless
+        ``head_features="window+forest"``).
         """
-        no_head = None, self._pool_normal[:0], np.empty(0), 0.0, scores, None
+        no_pool = self._pool_normal[:0], self._told[:0], np.empty(0)
+        no_head = None, no_pool, np.empty(0), 0.0, scores, None
         if self.score_head == "none" or self.head_weight == 0:
             return no_head
-        pool = self._pool_normal[~np.isin(self._pool_normal_prints, told)]
+        fresh = ~np.isin(self._pool_normal_prints, told)
+        pool, pool_prints = self._pool_normal[fresh], self._pool_normal_prints[fresh]
         sets = self._head_windows(windows, targets, pool, n_labelled)
         if sets is None:
             return no_head
@@ -1954,11 +1997,22 @@ default="window"
             if weight == 0:  # the labels say the head does not carry over
                 return no_head
         head = _head_classifier(*sets, features)
+        anomalous, normal, replay, _ = sets
+        pool_held_out = out_of_bag_replay_probabilities(
+            anomalous,
+            normal,
+            replay,
+            random_state=int(
+                np.random.default_rng([self._seed, n_labelled, 9]).integers(2**31 - 1)
+            ),
+            features=features,
+        )[: len(pool)]  # the replay's first windows are the pool's
         reference, ranks = self._training_ranks(module, scale, scores)
         head_scores = self._head_scores(
             self._train_data, head, standardized=True, features=features
         )
-        return head, pool, reference, weight, ranks + weight * head_scores, forest
+        head_pool = pool, pool_prints, pool_held_out
+        return head, head_pool, reference, weight, ranks + weight * head_scores, forest
 
     def _row_forest(self) -> RowForestFeatures:
         """The isolation forest of the training rows ``"window+forest"`` reads.

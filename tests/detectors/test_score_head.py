@@ -14,11 +14,13 @@ from alad.label_head import (
     held_out_probabilities,
     held_out_skill,
     out_of_bag_probabilities,
+    out_of_bag_replay_probabilities,
     reference_rank,
     window_features,
     window_shape_features,
 )
 from alad.labelling._model_store import load_detector, save_detector
+from alad.thresholds import fingerprints
 
 W = 10
 TINY = {"d_model": 16, "n_heads": 2, "n_layers": 1, "d_ff": 16, "dropout": 0.1}
@@ -177,6 +179,31 @@ def test_a_single_anomalous_window_stays_in_training_and_the_normals_are_held_ou
     assert held_out_probabilities(anomalous, normal[:0], replay) is None
 
 
+def test_replayed_windows_are_scored_by_trees_that_did_not_see_them():
+    """Anomalous windows hidden among the replayed normal ones: the head says
+    0 of them (it learnt them as normal), trees that left them out do not."""
+    rng = np.random.default_rng(5)
+    anomalous, normal = _windows(rng, 3, spike=9.0), _windows(rng, 10)
+    replay = np.concatenate([_windows(rng, 5, spike=9.0), _windows(rng, 300)])
+    head = fit_window_classifier(anomalous, np.concatenate([normal, replay]))
+    np.testing.assert_array_equal(
+        head.predict_proba(window_features(replay[:5]))[:, 1], 0.0
+    )
+    p = out_of_bag_replay_probabilities(anomalous, normal, replay, random_state=1)
+    assert p.shape == (len(replay),)
+    assert p[:5].min() > 0.1 and np.nanmean(p[5:]) < 0.02
+    again = out_of_bag_replay_probabilities(anomalous, normal, replay, random_state=1)
+    np.testing.assert_array_equal(p, again)
+    # one anomalous window: only the trees whose sample held it vote
+    p1 = out_of_bag_replay_probabilities(anomalous[:1], normal, replay)
+    assert np.nanmean(p1[:5]) > 0.1
+    # nothing to learn or to score
+    assert np.isnan(
+        out_of_bag_replay_probabilities(anomalous[:0], normal, replay)
+    ).all()
+    assert out_of_bag_replay_probabilities(anomalous, normal, replay[:0]).shape == (0,)
+
+
 def test_out_of_bag_skill_is_reproducible_and_names_a_bad_estimate():
     rng = np.random.default_rng(4)
     anomalous, normal = _windows(rng, 4, spike=3.0), _windows(rng, 12)
@@ -300,6 +327,34 @@ def test_queries_rank_by_the_score_with_the_head(with_head, data):
     assert np.isin(top, idx.reshape(-1, W)[:, 0] // W).all()
 
 
+def test_queries_read_what_trees_that_did_not_see_them_say_of_the_pools_quiet_windows(
+    with_head, data
+):
+    det = copy.deepcopy(with_head)
+    pool, held_out = det._head_pool, det._head_pool_held_out
+    assert len(pool) and held_out.shape == (len(pool),)
+    assert np.isfinite(held_out).mean() > 0.9
+    # the head learnt them as normal: in sample it says 0 of every one
+    features = det._head_feature_map()
+    np.testing.assert_array_equal(det._head.predict_proba(features(pool))[:, 1], 0)
+    n = len(data.X_test) // W
+    starts = np.arange(n) * W
+    windows = data.X_test[: n * W].reshape(n, W, 3)
+    in_sample = det._head_probabilities(
+        data.X_test, starts, det._head, standardized=False
+    )
+    read = det._unmemorised(data.X_test, starts, in_sample)
+    learnt = np.isin(fingerprints(windows), det._head_pool_prints)
+    assert learnt.sum() == len(pool)
+    np.testing.assert_array_equal(read[~learnt], in_sample[~learnt])
+    np.testing.assert_allclose(np.sort(read[learnt]), np.sort(held_out))
+    # a quiet window that trees which did not see it call anomalous is asked first
+    det._head_pool_held_out = np.where(np.arange(len(pool)) == 0, 50.0, held_out)
+    first = np.flatnonzero(fingerprints(windows) == det._head_pool_prints[0])
+    idx = det.set_params(query_strategy="top_k").query(data.X_test, n_queries=1)
+    np.testing.assert_array_equal(idx, first[0] * W + np.arange(W))
+
+
 def test_same_seed_same_head_scores(fitted, data):
     rows = np.r_[anomalous_window_rows(data), normal_window_rows(data)]
     runs = []
@@ -325,6 +380,11 @@ def test_pickle_and_model_files_keep_the_head(with_head, data, tmp_path):
     save_detector(det, tmp_path / "after_query")
     loaded = load_detector(tmp_path / "after_query")
     np.testing.assert_array_equal(loaded.decision_function(data.X_test), scores)
+    # ... and the queries, which read the head's held-out pool probabilities
+    for other in (unpickled, load_detector(tmp_path)):
+        np.testing.assert_array_equal(
+            other.query(data.X_test), copy.deepcopy(with_head).query(data.X_test)
+        )
 
 
 def test_a_failed_head_fit_leaves_the_detector_as_it_was(fitted, data, monkeypatch):
@@ -354,6 +414,8 @@ def test_detector_pickled_before_the_head_loads_without_one(fitted, data):
         "_head",
         "_head_reference",
         "_head_pool",
+        "_head_pool_prints",
+        "_head_pool_held_out",
         "_head_weight",
         "score_head",
         "head_weight",
