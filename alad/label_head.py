@@ -17,7 +17,9 @@ batches; :func:`held_out_skill` measures, on the labelled windows, how well
 the classifier recognises windows it has not seen (held out by folds,
 :func:`held_out_probabilities`, or out of bag,
 :func:`out_of_bag_probabilities`), which the detector uses as the
-classifier's weight. The detector adds the weighted probability to
+classifier's weight; :func:`out_of_bag_votes` also says what trees that did
+not see them say of the replayed windows, which the detector's query reads
+for the pool's quiet windows. The detector adds the weighted probability to
 the rank of its own score among its training scores (:func:`reference_rank`),
 so that both speak in the same unit (see
 ``ActiveReconstructionDetector(score_head=...)``
@@ -43,7 +45,7 @@ __all__ = [
     "held_out_probabilities",
     "held_out_skill",
     "out_of_bag_probabilities",
-    "out_of_bag_replay_probabilities",
+    "out_of_bag_votes",
     "reference_rank",
     "window_features",
     "window_probabilities",
@@ -234,9 +236,10 @@ def held_out_probabilities(
     Returns
     -------
     (p_anomalous, p_normal) : tuple of ndarray, or None
-        Held-out probabilities of the anomalous class (``nan`` for a single
-        anomalous window); None without an anomalous window, or with one and
-        no normal window.
+        Held-out probabilities of the anomalous class: ``nan`` for a single
+        anomalous window, and for the windows of a fold whose training would
+        hold no normal window (no ``replay``, a single normal one). None
+        without an anomalous window, or with one and no normal window.
     """
     n_a, n_n = len(anomalous), len(normal)
     if n_a == 0 or (n_a == 1 and n_n == 0):
@@ -247,13 +250,17 @@ def held_out_probabilities(
     rng = np.random.default_rng(random_state)
     fold_a = rng.permutation(n_a) % n_folds if n_a >= 2 else np.full(n_a, -1)
     fold_n = rng.permutation(n_n) % n_folds
-    p_anomalous, p_normal = np.full(n_a, np.nan), np.empty(n_n)
+    p_anomalous, p_normal = np.full(n_a, np.nan), np.full(n_n, np.nan)
     for fold in range(n_folds):
+        seed = int(rng.integers(2**31 - 1))
+        trained_normal = np.concatenate([normal[fold_n != fold], replay])
+        if not len(trained_normal):  # nothing to tell the fold's windows from
+            continue
         classifier = fit_window_classifier(
             anomalous[fold_a != fold],
-            np.concatenate([normal[fold_n != fold], replay]),
+            trained_normal,
             n_estimators=n_estimators,
-            random_state=int(rng.integers(2**31 - 1)),
+            random_state=seed,
             features=features,
         )
         if (fold_a == fold).any():
@@ -267,6 +274,64 @@ def held_out_probabilities(
     return p_anomalous, p_normal
 
 
+def out_of_bag_votes(
+    anomalous: np.ndarray,
+    normal: np.ndarray,
+    replay: np.ndarray,
+    *,
+    n_estimators: int = 100,
+    random_state: int = 0,
+    features: Callable[[np.ndarray], np.ndarray] = window_features,
+) -> np.ndarray:
+    """Every window's probability from the trees that did not see it.
+
+    One forest of :func:`fit_window_classifier`'s trees, each grown on a
+    bootstrap sample of all the windows (labelled and replayed); a window's
+    probability averages the trees whose sample left it out (about a third
+    of them). Classes are balanced within each bootstrap sample
+    (``class_weight="balanced_subsample"``): a sample may hold one anomalous
+    window of the few labelled, or none (that tree says 0 of everything).
+    For the labelled windows it is what :func:`held_out_probabilities`
+    estimates, at the cost of one forest instead of one per fold; for the
+    replayed ones, what the head, which learnt them as normal and says 0 of
+    each, would say had it not seen them.
+
+    Parameters
+    ----------
+    anomalous, normal, replay : ndarray of shape (n, window_size, n_channels)
+        As for :func:`held_out_probabilities`.
+    n_estimators : int, default=100
+    random_state : int, default=0
+    features : callable, default=window_features
+
+    Returns
+    -------
+    votes : ndarray of float64 of shape (n_anomalous + n_normal + n_replay,)
+        In that order; ``nan`` for a window in every tree's sample, and for
+        every window when none is anomalous.
+    """
+    n_a = len(anomalous)
+    n = n_a + len(normal) + len(replay)
+    if not n_a or n == n_a:
+        return np.full(n, np.nan)
+    inputs = features(np.concatenate([anomalous, normal, replay]))
+    target = np.r_[np.ones(n_a), np.zeros(n - n_a)].astype(np.int64)
+    forest = ExtraTreesClassifier(
+        n_estimators=n_estimators,
+        class_weight="balanced_subsample",
+        bootstrap=True,
+        oob_score=True,
+        n_jobs=1,
+        random_state=random_state,
+    )
+    with warnings.catch_warnings():
+        # a window left in every sample has no out-of-bag vote (nan)
+        warnings.filterwarnings("ignore", "Some inputs do not have OOB scores")
+        warnings.filterwarnings("ignore", "invalid value encountered")
+        forest.fit(inputs, target)
+    return forest.oob_decision_function_[:, 1].astype(np.float64)
+
+
 def out_of_bag_probabilities(
     anomalous: np.ndarray,
     normal: np.ndarray,
@@ -278,99 +343,24 @@ def out_of_bag_probabilities(
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """Each labelled window's probability from the trees that did not see it.
 
-    One forest of :func:`fit_window_classifier`'s trees, each grown on a
-    bootstrap sample of the labelled windows plus ``replay``; a window's
-    probability averages the trees whose sample left it out (about a third
-    of them). The same question as :func:`held_out_probabilities` asks, at
-    the cost of one forest instead of one per fold. Classes are balanced
-    within each bootstrap sample (``class_weight="balanced_subsample"``): a
-    sample may hold one anomalous window of the few labelled.
-
-    Parameters and returns as :func:`held_out_probabilities`, but None with
-    fewer than two anomalous windows (a tree whose sample left out the only
-    one has learnt no anomaly).
+    The labelled windows' :func:`out_of_bag_votes` (0.5 for a window no tree
+    left out). Parameters and returns as :func:`held_out_probabilities`, but
+    None with fewer than two anomalous windows (a tree whose sample left out
+    the only one has learnt no anomaly).
     """
     if len(anomalous) < 2:
         return None
     n_a, n_n = len(anomalous), len(normal)
-    inputs = features(np.concatenate([anomalous, normal, replay]))
-    target = np.r_[np.ones(n_a), np.zeros(len(inputs) - n_a)].astype(np.int64)
-    forest = ExtraTreesClassifier(
+    votes = out_of_bag_votes(
+        anomalous,
+        normal,
+        replay,
         n_estimators=n_estimators,
-        class_weight="balanced_subsample",
-        bootstrap=True,
-        oob_score=True,
-        n_jobs=1,
         random_state=random_state,
+        features=features,
     )
-    with warnings.catch_warnings():
-        # a replayed window left in every sample has no out-of-bag vote; only
-        # the labelled windows' votes are read
-        warnings.filterwarnings("ignore", "Some inputs do not have OOB scores")
-        warnings.filterwarnings("ignore", "invalid value encountered")
-        forest.fit(inputs, target)
-    p = np.nan_to_num(forest.oob_decision_function_[: n_a + n_n, 1], nan=0.5)
+    p = np.nan_to_num(votes[: n_a + n_n], nan=0.5)
     return p[:n_a], p[n_a:]
-
-
-def out_of_bag_replay_probabilities(
-    anomalous: np.ndarray,
-    normal: np.ndarray,
-    replay: np.ndarray,
-    *,
-    n_estimators: int = 100,
-    random_state: int = 0,
-    features: Callable[[np.ndarray], np.ndarray] = window_features,
-) -> np.ndarray:
-    """Each replayed window's probability from trees that did not see it.
-
-    The head learns the replayed windows as normal and, its trees grown to
-    pure leaves, says 0 of each of them: a subtle anomaly among the pool's
-    quiet windows would be pushed down in the next query by its own
-    replay. This forest grows each tree on a bootstrap sample of all the
-    windows (classes balanced within it, as :func:`out_of_bag_probabilities`);
-    a replayed window's probability averages the trees whose sample left it
-    out and held an anomalous window (a tree without one learnt no anomaly).
-
-    Parameters
-    ----------
-    anomalous, normal, replay : ndarray of shape (n, window_size, n_channels)
-        The head's training windows: labelled anomalous, labelled normal,
-        replayed normal.
-    n_estimators : int, default=100
-    random_state : int, default=0
-    features : callable, default=window_features
-
-    Returns
-    -------
-    probabilities : ndarray of float64 of shape (len(replay),)
-        ``nan`` for a window no such tree left out.
-    """
-    n_labelled = len(anomalous) + len(normal)
-    if not len(anomalous) or not len(replay):
-        return np.full(len(replay), np.nan)
-    inputs = features(np.concatenate([anomalous, normal, replay]))
-    target = np.r_[np.ones(len(anomalous)), np.zeros(len(inputs) - len(anomalous))]
-    forest = ExtraTreesClassifier(
-        n_estimators=n_estimators,
-        class_weight="balanced_subsample",
-        bootstrap=True,
-        n_jobs=1,
-        random_state=random_state,
-    )
-    forest.fit(inputs, target.astype(np.int64))
-    replayed = inputs[n_labelled:]
-    votes, counts = np.zeros(len(replay)), np.zeros(len(replay))
-    for tree, drawn in zip(forest.estimators_, forest.estimators_samples_):
-        in_bag = np.zeros(len(inputs), dtype=bool)
-        in_bag[drawn] = True
-        out = ~in_bag[n_labelled:]
-        if not in_bag[: len(anomalous)].any() or not out.any():
-            continue
-        votes[out] += tree.predict_proba(replayed[out])[:, 1]
-        counts[out] += 1
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(counts > 0, votes / counts, np.nan)
 
 
 #: how :func:`held_out_skill` holds windows out
@@ -388,6 +378,7 @@ def held_out_skill(
     random_state: int = 0,
     features: Callable[[np.ndarray], np.ndarray] = window_features,
     estimate: str = "folds",
+    votes: np.ndarray | None = None,
 ) -> float | None:
     """How well the classifier tells labelled windows it has not seen: 0 to 1.
 
@@ -409,6 +400,10 @@ def held_out_skill(
         :func:`fit_window_classifier`).
     estimate : {"folds", "out_of_bag"}, default="folds"
         Hold out by folds (one forest per fold) or out of bag (one forest).
+    votes : ndarray or None, default=None
+        With ``estimate="out_of_bag"``: the :func:`out_of_bag_votes` of these
+        windows when that forest is grown already (the detector reads its
+        votes of the replayed windows too), instead of growing it again.
 
     Returns
     -------
@@ -422,12 +417,17 @@ def held_out_skill(
         )
     if len(anomalous) < 2 or not len(normal):  # known before any forest is fitted
         return None
-    held_out = SKILL_ESTIMATES[estimate](
-        anomalous, normal, replay, random_state=random_state, features=features
-    )
-    if held_out is None:
+    if votes is not None and estimate == "out_of_bag":
+        n_a, n_n = len(anomalous), len(normal)
+        p = np.nan_to_num(votes[: n_a + n_n], nan=0.5)
+        held_out = p[:n_a], p[n_a:]
+    else:
+        held_out = SKILL_ESTIMATES[estimate](
+            anomalous, normal, replay, random_state=random_state, features=features
+        )
+    p_anomalous, p_normal = (p[np.isfinite(p)] for p in held_out)
+    if not (len(p_anomalous) and len(p_normal)):  # no fold could hold them out
         return None
-    p_anomalous, p_normal = held_out
     # AUC by counting pairs: a handful of windows, ties count half
     wins = (p_anomalous[:, None] > p_normal[None, :]).mean()
     ties = (p_anomalous[:, None] == p_normal[None, :]).mean()

@@ -229,6 +229,42 @@ def test_a_single_labelled_anomalous_window_is_left_out_of_the_threshold(ard, da
     assert det.threshold_source_ == "false_alarm"
 
 
+def test_a_single_anomalous_window_is_left_out_before_a_series_scores_are_smoothed():
+    """A univariate series' scores are smoothed at several widths, which
+    ranked the unread window's nan as 1.0: it was read, at 1.0."""
+    rng = np.random.default_rng(0)
+    t = np.arange(800)
+    X = (np.sin(2 * np.pi * t / 25) + 0.1 * rng.normal(size=800))[:, None]
+    det = ActiveReconstructionDetector(
+        window_size=W,
+        max_epochs=1,
+        backbone_params=TINY,
+        random_state=0,
+        feedback_steps=2,
+        stride=W,
+        thresholding="f1",
+        head_weight=1.0,
+    ).fit(X[:400])
+    assert len(det._smoother.widths) > 1  # score_smoothing="auto": multiscale
+    pool = X[400:440].copy()
+    pool[-W:] += 3
+    det.partial_fit(pool, np.r_[np.zeros(3 * W), np.ones(W)])
+    scores, labels = det._labelled_scores()
+    assert len(scores) == 3 * W and not labels.any() and np.isfinite(scores).all()
+    assert det.threshold_source_ == "contamination"  # "f1" waits for a second one
+
+
+def test_naf_threshold_reads_the_committed_heads_features(naf, tab):
+    """head_features set since the round takes effect at the next one: the
+    threshold's held-out head reads the features the committed head reads."""
+    det = copy.deepcopy(naf).set_params(thresholding="f1")
+    det.partial_fit(tab[1][[0, 1, 2, 3, 35, 36, 37]], [0, 0, 0, 0, 1, 1, 1])
+    threshold, held_out = det.threshold_, det._held_out_head()
+    det.set_params(head_features="inputs+rank").update_threshold()
+    np.testing.assert_array_equal(det._held_out_head(), held_out)
+    assert det.threshold_ == threshold
+
+
 def test_after_a_fit_on_windows_the_threshold_reads_window_scores():
     """Stacks of windows are scored one score per window: a threshold from the
     labels chosen among per-timestep scores flagged none of the labelled

@@ -25,7 +25,7 @@ from ..label_head import (
     fit_window_classifier,
     held_out_probabilities,
     held_out_skill,
-    out_of_bag_replay_probabilities,
+    out_of_bag_votes,
     reference_rank,
     window_features,
     window_probabilities,
@@ -337,8 +337,13 @@ class ActiveReconstructionDetector(BaseDetector):
         or below it, growing past 1 beyond the largest) plus ``head_weight``
         times the trees' probability, averaged over the scoring windows
         covering each timestep. Until an anomalous window is labelled the
-        score is the backbone's own. ``"none"``: the backbone's score only,
-        as in the paper. Takes effect at the next :meth:`partial_fit`.
+        score is the backbone's own. :meth:`query` reads, for the pool's quiet
+        windows the trees learnt as normal (to which they say 0), what trees
+        grown without them say instead (out of bag,
+        :func:`alad.label_head.out_of_bag_votes`), so that a subtle anomaly
+        among them is not pushed down by its own replay. ``"none"``: the
+        backbone's score only, as in the paper. Takes effect at the next
+        :meth:`partial_fit`.
     head_features : {"window", "window+errors", "window+shape", "window+forest"}, \
 default="window"
         The head's features of a window: six statistics of each channel
@@ -1554,6 +1559,11 @@ default="window"
                 head = head[known]
             scores = self._window_score(windows[known], standardized=True, head=head)
             return scores, np.nanmax(targets[known], axis=1)
+        if head is not None:  # before the smoother, which reads no nan
+            read = ~np.isnan(head)
+            windows, targets, head = windows[read], targets[read], head[read]
+            if not len(windows):
+                return None
         starts = np.arange(len(windows))
         chunks = self._position_scores(windows, starts, standardized=True)
         scores = np.concatenate(list(self._at_training_level(chunks)))
@@ -1563,7 +1573,7 @@ default="window"
         # as a series' scores, within each window
         scores = self._smoothed(scores, axis=1).ravel()
         labels = targets.ravel()
-        known = ~np.isnan(labels) & ~np.isnan(scores)
+        known = ~np.isnan(labels)
         return scores[known], labels[known]
 
     def _held_out_head(self) -> np.ndarray:
@@ -1642,12 +1652,14 @@ default="window"
             starts = grid_starts(len(X), self.window_size_, self.window_size_)
             known = self._window_labels_2d(X, y, starts)
         unlabelled = np.isnan(known).all(axis=1)
+        windows = X if X.ndim == 3 else window_view(X, self.window_size_)[starts]
+        # each window's digest, once: what was told, the head's pool, the replay
+        prints = (
+            fingerprints(windows) if len(self._told) or self.pool_replay > 0 else None
+        )
         if len(self._told) and unlabelled.any():
             # windows this detector has learnt from are never asked again
-            pool = X if X.ndim == 3 else window_view(X, self.window_size_)
-            candidates = np.flatnonzero(unlabelled)
-            told = np.isin(fingerprints(pool[starts[candidates]]), self._told)
-            unlabelled[candidates[told]] = False
+            unlabelled &= ~np.isin(prints, self._told)
         if not unlabelled.any():
             raise PoolExhaustedError(
                 "Every window of X is already labelled: y has no nan window left "
@@ -1669,7 +1681,7 @@ default="window"
             )
             window_scores = self._ranked_window_means(
                 chunks, reference
-            ) + self._head_weight * self._unmemorised(X, starts, probabilities)
+            ) + self._head_weight * self._unmemorised(prints, probabilities)
         rng = np.random.default_rng([self._seed, self.n_feedback_rounds_, 1])
         chosen = np.sort(
             select_queries(
@@ -1684,56 +1696,46 @@ default="window"
             )
         )
         if self.pool_replay > 0:  # last, so that a failed query changes nothing
-            self._remember_pool_normal(X, starts, window_scores, unlabelled)
+            self._remember_pool_normal(windows, prints, window_scores, unlabelled)
         if X.ndim == 3:
             return chosen
         return (starts[chosen, None] + np.arange(self.window_size_)).ravel()
 
-    def _unmemorised(self, X, starts, probabilities) -> np.ndarray:
-        """The head's ``probabilities`` of the windows of ``X`` at ``starts``,
-        those of the pool windows it learnt as normal replaced by what trees
-        that did not see them said (``_head_pool_held_out``).
+    def _unmemorised(self, prints, probabilities) -> np.ndarray:
+        """The head's ``probabilities`` of windows whose digests are
+        ``prints``, those of the pool windows it learnt as normal replaced by
+        what trees that did not see them said (``_head_pool_held_out``).
 
         The head says 0 of every window it learnt as normal: a subtle anomaly
         among the quiet windows that the last query kept would otherwise be
         pushed down in this one by its own replay.
         """
         known = np.isfinite(self._head_pool_held_out)
-        if not known.any():
+        if prints is None or not known.any():
             return probabilities
         learnt = self._head_pool_prints[known]
         held_out = self._head_pool_held_out[known]
-        if X.ndim == 3:
-            windows = X[starts]
-        else:
-            windows = window_view(X, self.window_size_)[starts]
-        prints = fingerprints(windows)
         order = np.argsort(learnt)
-        at = order[
-            np.minimum(np.searchsorted(learnt, prints, sorter=order), len(order) - 1)
-        ]
+        at = np.searchsorted(learnt, prints, sorter=order)
+        at = order[np.minimum(at, len(order) - 1)]
         found = learnt[at] == prints
         out = probabilities.copy()
         out[found] = held_out[at[found]]
         return out
 
-    def _remember_pool_normal(self, X, starts, window_scores, unlabelled) -> None:
-        """Keep the pool's unlabelled windows scored below its median (standardised).
+    def _remember_pool_normal(self, windows, prints, window_scores, unlabelled):
+        """Keep the pool's unlabelled ``windows`` (digests ``prints``) scored
+        below its median, standardised.
 
         They are the pool side of the normal replay (``pool_replay``); only
         this copy is kept, not the pool.
         """
         quiet = unlabelled & (window_scores < np.median(window_scores))
-        if X.ndim == 3:
-            windows = X[starts[quiet]]
-        else:
-            windows = window_view(X, self.window_size_)[starts[quiet]]
-        # both computed before either is bound: a failure or Ctrl-C while
+        # both made before either is bound: a failure or Ctrl-C while
         # standardising must not pair the new pool's prints with the old
         # pool's windows (partial_fit indexes one by the other)
-        prints = fingerprints(windows)
-        pool = self._standardized(np.ascontiguousarray(windows))
-        self._pool_normal_prints, self._pool_normal = prints, pool
+        pool = self._standardized(np.ascontiguousarray(windows[quiet]))
+        self._pool_normal_prints, self._pool_normal = prints[quiet], pool
 
     def _window_labels_2d(self, X, y, starts, *, name="y") -> np.ndarray:
         """Labels ``(n_windows, window_size)`` of the windows at ``starts``.
@@ -1960,7 +1962,7 @@ default="window"
         ``told`` and ``n_labelled`` the labelled state after the round.
         Returns the head (None: no head); the pool windows it learnt from,
         their fingerprints and what trees that did not see them say of them
-        (:func:`alad.label_head.out_of_bag_replay_probabilities`, read by
+        (their :func:`alad.label_head.out_of_bag_votes`, read by
         :meth:`query`); its reference, its weight, the scores and the row
         forest its features read (None unless
         ``head_features="window+forest"``).
@@ -1978,9 +1980,20 @@ default="window"
         features = self._head_feature_map(
             module, scale, kind=self.head_features, forest=forest
         )
+        anomalous, normal, replay, _ = sets
+        # one bootstrap forest gives the pool windows' out-of-bag votes and,
+        # estimated out of bag, the head's skill
+        votes = None
+        if len(pool):
+            votes = out_of_bag_votes(
+                anomalous,
+                normal,
+                replay,
+                random_state=self._head_seed(n_labelled),
+                features=features,
+            )
         weight = self.head_weight
         if weight in ("skill", "measured_skill"):
-            anomalous, normal, replay, _ = sets
             skill = held_out_skill(
                 anomalous,
                 normal,
@@ -1988,6 +2001,7 @@ default="window"
                 random_state=self._head_seed(n_labelled),
                 features=features,
                 estimate=self.head_skill,
+                votes=votes,
             )
             # unmeasurable (fewer than two anomalous windows): full weight,
             # or none with "measured_skill"
@@ -1997,21 +2011,14 @@ default="window"
             if weight == 0:  # the labels say the head does not carry over
                 return no_head
         head = _head_classifier(*sets, features)
-        anomalous, normal, replay, _ = sets
-        pool_held_out = out_of_bag_replay_probabilities(
-            anomalous,
-            normal,
-            replay,
-            random_state=int(
-                np.random.default_rng([self._seed, n_labelled, 9]).integers(2**31 - 1)
-            ),
-            features=features,
-        )[: len(pool)]  # the replay's first windows are the pool's
+        held_out = np.empty(0)
+        if votes is not None:  # the replay's first windows are the pool's
+            held_out = votes[len(anomalous) + len(normal) :][: len(pool)]
         reference, ranks = self._training_ranks(module, scale, scores)
         head_scores = self._head_scores(
             self._train_data, head, standardized=True, features=features
         )
-        head_pool = pool, pool_prints, pool_held_out
+        head_pool = pool, pool_prints, held_out
         return head, head_pool, reference, weight, ranks + weight * head_scores, forest
 
     def _row_forest(self) -> RowForestFeatures:

@@ -719,14 +719,14 @@ class NAFALDetector(BaseDetector):
             out[part] = head.predict_proba(features)[:, 1]
         return out
 
-    def _head_sets(self, train_x, anomaly_x, module, reference):
+    def _head_sets(self, train_x, anomaly_x, module, reference, kind):
         """The head's training features: labelled anomalies, labelled normals
         and replayed training samples, and the classifier's seed.
 
         Replayed: up to ``HEAD_REPLAY`` training samples, drawn from the fit's
         seed and the number of labelled samples only (a function of the
-        state). With ``head_features="inputs+rank"`` each sample's flow rank
-        under ``module`` among ``reference`` joins its inputs.
+        state). With features of ``kind`` ``"inputs+rank"`` each sample's
+        flow rank under ``module`` among ``reference`` joins its inputs.
         """
         labelled_normal = train_x[len(self._fit_x) :]
         n_anomalous, n_normal = len(anomaly_x), len(labelled_normal)
@@ -734,7 +734,7 @@ class NAFALDetector(BaseDetector):
         n = min(HEAD_REPLAY, len(self._fit_x))
         replay = self._fit_x[np.sort(rng.choice(len(self._fit_x), n, replace=False))]
         features = np.concatenate([anomaly_x, labelled_normal, replay])
-        if self.head_features == "inputs+rank":
+        if kind == "inputs+rank":
             flow = self._score_flat(features, module)
             features = self._head_inputs(features, reference_rank(reference, flow))
         end = n_anomalous + n_normal
@@ -760,7 +760,11 @@ class NAFALDetector(BaseDetector):
         if not len(state.anomaly_x):
             return None
         anomalous, normal, replay, seed = self._head_sets(
-            state.train_x, state.anomaly_x, state.net.module_, reference
+            state.train_x,
+            state.anomaly_x,
+            state.net.module_,
+            reference,
+            self.head_features,
         )
         weight = self.head_weight
         if weight == "skill":
@@ -795,7 +799,11 @@ class NAFALDetector(BaseDetector):
         (:func:`alad.label_head.held_out_probabilities`); ``nan`` for a sample
         that cannot be held out (a single anomaly)."""
         anomalous, normal, replay, _ = self._head_sets(
-            self._train_x, self._anomaly_x, self.net_.module_, self._head_reference
+            self._train_x,
+            self._anomaly_x,
+            self.net_.module_,
+            self._head_reference,
+            self._head_features,  # the committed head's, whatever set_params said since
         )
         held_out = held_out_probabilities(
             anomalous,

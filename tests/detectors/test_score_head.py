@@ -14,7 +14,7 @@ from alad.label_head import (
     held_out_probabilities,
     held_out_skill,
     out_of_bag_probabilities,
-    out_of_bag_replay_probabilities,
+    out_of_bag_votes,
     reference_rank,
     window_features,
     window_shape_features,
@@ -189,19 +189,36 @@ def test_replayed_windows_are_scored_by_trees_that_did_not_see_them():
     np.testing.assert_array_equal(
         head.predict_proba(window_features(replay[:5]))[:, 1], 0.0
     )
-    p = out_of_bag_replay_probabilities(anomalous, normal, replay, random_state=1)
-    assert p.shape == (len(replay),)
-    assert p[:5].min() > 0.1 and np.nanmean(p[5:]) < 0.02
-    again = out_of_bag_replay_probabilities(anomalous, normal, replay, random_state=1)
-    np.testing.assert_array_equal(p, again)
-    # one anomalous window: only the trees whose sample held it vote
-    p1 = out_of_bag_replay_probabilities(anomalous[:1], normal, replay)
-    assert np.nanmean(p1[:5]) > 0.1
-    # nothing to learn or to score
-    assert np.isnan(
-        out_of_bag_replay_probabilities(anomalous[:0], normal, replay)
-    ).all()
-    assert out_of_bag_replay_probabilities(anomalous, normal, replay[:0]).shape == (0,)
+    votes = out_of_bag_votes(anomalous, normal, replay, random_state=1)
+    assert votes.shape == (3 + 10 + len(replay),)
+    hidden, quiet = votes[13:18], votes[18:]
+    assert hidden.min() > 0.1 and np.nanmean(quiet) < 0.02
+    np.testing.assert_array_equal(
+        votes, out_of_bag_votes(anomalous, normal, replay, random_state=1)
+    )
+    # the labelled windows' votes are the out-of-bag skill's
+    p_anomalous, p_normal = out_of_bag_probabilities(
+        anomalous, normal, replay, random_state=1
+    )
+    np.testing.assert_array_equal(np.r_[p_anomalous, p_normal], votes[:13])
+    skill = held_out_skill(
+        anomalous, normal, replay, random_state=1, estimate="out_of_bag"
+    )
+    assert skill == held_out_skill(
+        anomalous, normal, replay, estimate="out_of_bag", votes=votes
+    )
+    # nothing to learn from
+    assert np.isnan(out_of_bag_votes(anomalous[:0], normal, replay)).all()
+
+
+def test_held_out_probabilities_leave_a_fold_with_nothing_to_train_on_unscored():
+    rng = np.random.default_rng(6)
+    anomalous, normal = _windows(rng, 1, spike=9.0), _windows(rng, 1)
+    # one normal window, no replay: it cannot be held out
+    p_anomalous, p_normal = held_out_probabilities(anomalous, normal, normal[:0])
+    assert np.isnan(p_anomalous).all() and np.isnan(p_normal).all()
+    anomalous = _windows(rng, 3, spike=9.0)
+    assert held_out_skill(anomalous, normal, normal[:0]) is None
 
 
 def test_out_of_bag_skill_is_reproducible_and_names_a_bad_estimate():
@@ -343,7 +360,7 @@ def test_queries_read_what_trees_that_did_not_see_them_say_of_the_pools_quiet_wi
     in_sample = det._head_probabilities(
         data.X_test, starts, det._head, standardized=False
     )
-    read = det._unmemorised(data.X_test, starts, in_sample)
+    read = det._unmemorised(fingerprints(windows), in_sample)
     learnt = np.isin(fingerprints(windows), det._head_pool_prints)
     assert learnt.sum() == len(pool)
     np.testing.assert_array_equal(read[~learnt], in_sample[~learnt])
@@ -446,7 +463,7 @@ def test_skill_weight_is_the_heads_held_out_skill(fitted, data, monkeypatch, ski
 
     seen = {}
 
-    def measured(anomalous, normal, replay, *, random_state, features, estimate):
+    def measured(anomalous, normal, replay, *, random_state, features, estimate, votes):
         seen["shapes"] = anomalous.shape[0], normal.shape[0]
         seen["estimate"] = estimate
         return skill
