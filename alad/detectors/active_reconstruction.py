@@ -470,12 +470,11 @@ default="window"
         once they hold normals, the
         ``1 - false_alarm_rate`` quantile of their scores. Until the labels
         allow it, the contamination rule applies (``threshold_source_`` says
-        which did). The head's part of a labelled
-        window's score is what classifiers that did not see it say
-        (held out by folds; a single labelled anomaly, which cannot be held
-        out, is not read): the head memorises its training windows. Applied at every
-        :meth:`fit` and :meth:`partial_fit`, or at once by
-        :meth:`update_threshold`.
+        which did). The head memorises its training windows, so the head's
+        part of a labelled window's score is what classifiers that did not
+        see it say (held out by folds; a single labelled anomaly, which
+        cannot be held out, is not read). Applied at every :meth:`fit` and
+        :meth:`partial_fit`, or at once by :meth:`update_threshold`.
     false_alarm_rate : float, default=0.01
         Share of labelled normal windows (or timesteps) above ``threshold_`` for
         ``thresholding="false_alarm"``. After a fit on a stack of windows,
