@@ -10,7 +10,6 @@ import time
 
 import numpy as np
 import torch
-from sklearn.ensemble import ExtraTreesClassifier
 from sklearn.preprocessing import QuantileTransformer
 from sklearn.utils.validation import check_array, validate_data
 from skorch.callbacks import GradientNormClipping
@@ -20,7 +19,12 @@ from ..augment import augmentation_quota, filter_augmented
 from ..base import BaseDetector
 from ..exceptions import FlowDivergenceWarning, PoolExhaustedError
 from ..flows import NAFAD
-from ..label_head import held_out_probabilities, held_out_skill, reference_rank
+from ..label_head import (
+    fit_window_classifier,
+    held_out_probabilities,
+    held_out_skill,
+    reference_rank,
+)
 from ..mixtures import CANDIDATES as MIXTURE_CANDIDATES
 from ..mixtures import fit_base
 from ..query import select_marginal, select_top_and_marginal
@@ -779,18 +783,13 @@ class NAFALDetector(BaseDetector):
             weight = 1.0 if skill is None else skill
             if weight == 0:
                 return None
-        normal = np.concatenate([normal, replay])
-        target = np.r_[np.ones(len(anomalous)), np.zeros(len(normal))]
-        classifier = ExtraTreesClassifier(
-            n_estimators=100,
-            class_weight="balanced",
-            n_jobs=1,
+        classifier = fit_window_classifier(
+            anomalous,
+            np.concatenate([normal, replay]),
             random_state=seed,
+            features=np.asarray,
         )
-        fitted = classifier.fit(
-            np.concatenate([anomalous, normal]), target.astype(np.int64)
-        )
-        return fitted, float(weight)
+        return classifier, float(weight)
 
     def _held_out_head(self) -> np.ndarray:
         """The committed head's probability of each labelled sample (normals,
