@@ -308,7 +308,7 @@ def out_of_bag_votes(
     -------
     votes : ndarray of float64 of shape (n_anomalous + n_normal + n_replay,)
         In that order; ``nan`` for a window in every tree's sample, and for
-        every window when none is anomalous.
+        every window when the windows are not of both classes.
     """
     n_a = len(anomalous)
     n = n_a + len(normal) + len(replay)
@@ -359,8 +359,14 @@ def out_of_bag_probabilities(
         random_state=random_state,
         features=features,
     )
-    p = np.nan_to_num(votes[: n_a + n_n], nan=0.5)
-    return p[:n_a], p[n_a:]
+    return _labelled_votes(votes, n_a, n_n)
+
+
+def _labelled_votes(votes, n_anomalous: int, n_normal: int):
+    """The labelled windows' votes of :func:`out_of_bag_votes`, anomalous and
+    normal, 0.5 (undecided) where no tree left a window out."""
+    p = np.nan_to_num(votes[: n_anomalous + n_normal], nan=0.5)
+    return p[:n_anomalous], p[n_anomalous:]
 
 
 #: how :func:`held_out_skill` holds windows out
@@ -418,9 +424,7 @@ def held_out_skill(
     if len(anomalous) < 2 or not len(normal):  # known before any forest is fitted
         return None
     if votes is not None and estimate == "out_of_bag":
-        n_a, n_n = len(anomalous), len(normal)
-        p = np.nan_to_num(votes[: n_a + n_n], nan=0.5)
-        held_out = p[:n_a], p[n_a:]
+        held_out = _labelled_votes(votes, len(anomalous), len(normal))
     else:
         held_out = SKILL_ESTIMATES[estimate](
             anomalous, normal, replay, random_state=random_state, features=features

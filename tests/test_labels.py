@@ -203,7 +203,7 @@ def test_ard_threshold_reads_what_the_head_says_of_windows_it_did_not_see(ard, d
     det.partial_fit(data.X_test[idx], y)
     windows = det._labelled_windows
     in_sample = det._head_scores(windows, det._head, standardized=True)
-    held_out = det._held_out_head()
+    held_out = det._held_out_label_probabilities()
     anomalous = np.nan_to_num(det._labelled_targets).max(axis=1) > 0
     np.testing.assert_array_equal(in_sample[anomalous], 1.0)  # memorised
     assert np.isfinite(held_out).all() and (held_out[anomalous] < 0.5).all()
@@ -224,7 +224,7 @@ def test_a_single_labelled_anomalous_window_is_left_out_of_the_threshold(ard, da
     normal = np.flatnonzero(data.y_test == 0)[: 4 * W]
     y = np.r_[np.zeros(3 * W), np.ones(W)]
     det.partial_fit(data.X_test[normal], y)
-    held_out = det._held_out_head()
+    held_out = det._held_out_label_probabilities()
     assert np.isnan(held_out[-1]) and np.isfinite(held_out[:-1]).all()
     scores, labels = det._labelled_scores()
     assert len(scores) == 3 * W and not labels.any()
@@ -256,14 +256,35 @@ def test_a_single_anomalous_window_is_left_out_before_a_series_scores_are_smooth
     assert det.threshold_source_ == "contamination"  # "f1" waits for a second one
 
 
+def test_a_single_anomalous_window_of_a_stack_is_not_read_and_not_refused():
+    """After a fit on a stack of windows, one anomalous window alone left no
+    window to read, and partial_fit raised on the empty stack."""
+    rng = np.random.default_rng(0)
+    train = rng.normal(size=(40, 16, 2))
+    pool = rng.normal(size=(4, 16, 2)) + 3
+    for rule in ("f1", "false_alarm"):
+        det = ActiveReconstructionDetector(
+            window_size=16,
+            backbone="usad",
+            max_epochs=1,
+            feedback_steps=2,
+            thresholding=rule,
+            random_state=0,
+        ).fit(train)
+        det.partial_fit(pool[:1], [1.0])
+        assert det._labelled_scores() is None
+        assert det.threshold_source_ == "contamination"
+        assert det.update_threshold().threshold_source_ == "contamination"
+
+
 def test_naf_threshold_reads_the_committed_heads_features(naf, tab):
     """head_features set since the round takes effect at the next one: the
     threshold's held-out head reads the features the committed head reads."""
     det = copy.deepcopy(naf).set_params(thresholding="f1")
     det.partial_fit(tab[1][[0, 1, 2, 3, 35, 36, 37]], [0, 0, 0, 0, 1, 1, 1])
-    threshold, held_out = det.threshold_, det._held_out_head()
+    threshold, held_out = det.threshold_, det._held_out_label_probabilities()
     det.set_params(head_features="inputs+rank").update_threshold()
-    np.testing.assert_array_equal(det._held_out_head(), held_out)
+    np.testing.assert_array_equal(det._held_out_label_probabilities(), held_out)
     assert det.threshold_ == threshold
 
 
@@ -294,7 +315,7 @@ def test_after_a_fit_on_windows_the_threshold_reads_window_scores():
         np.testing.assert_array_equal(labels, y)  # one score per window
         # as the windows are scored, the head's part held out
         in_sample = det._head_scores(pool, det._head, standardized=False)
-        held_out = det._held_out_head()
+        held_out = det._held_out_label_probabilities()
         np.testing.assert_allclose(
             scores - det._head_weight * held_out,
             det.decision_function(pool) - det._head_weight * in_sample,

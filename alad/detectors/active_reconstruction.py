@@ -1327,7 +1327,7 @@ default="window"
         self._head, self._head_reference = None, np.empty(0)
         self._query_reference = None
         self._head_pool, self._head_weight = self._pool_normal, 0.0
-        self._head_pool_prints, self._head_pool_held_out = self._told, np.empty(0)
+        self._head_pool_prints, self._head_pool_votes = self._told, np.empty(0)
         self._head_features, self._head_forest = self.head_features, None
         self._bind_fit_params()
         self._set_training_scores(scores)
@@ -1479,7 +1479,7 @@ default="window"
         # what trees that did not see them say of the head's pool windows
         # (came later: none known, a query reads the head's own)
         "_head_pool_prints": lambda det: np.empty(0, dtype="S16"),
-        "_head_pool_held_out": lambda det: np.empty(0),
+        "_head_pool_votes": lambda det: np.empty(0),
         # the features a committed head reads, bound with it (came later)
         "_head_features": lambda det: getattr(det, "head_features", "window"),
         "_head_forest": lambda det: None,
@@ -1540,15 +1540,15 @@ default="window"
         """Per-timestep scores and labels of the labelled windows, or None.
 
         The head's part of a window's score is its held-out probability
-        (:meth:`_held_out_head`): the head memorised the labelled windows, so
-        their in-sample scores would put a threshold chosen on them in a gap
-        that memorisation made. A window the head cannot score out of sample
-        is left out.
+        (:meth:`_held_out_label_probabilities`): the head memorised the
+        labelled windows, so their in-sample scores would put a threshold
+        chosen on them in a gap that memorisation made. A window the head
+        cannot score out of sample is left out.
         """
         if not len(self._labelled_windows):
             return None
         windows, targets = self._labelled_windows, self._labelled_targets
-        head = None if self._head is None else self._held_out_head()
+        head = None if self._head is None else self._held_out_label_probabilities()
         if self._train_data.ndim == 3:
             # a stack of windows is scored one score per window, so the
             # threshold is chosen among the scores it is compared with
@@ -1556,6 +1556,8 @@ default="window"
             if head is not None:
                 known &= ~np.isnan(head)
                 head = head[known]
+            if not known.any():
+                return None
             scores = self._window_score(windows[known], standardized=True, head=head)
             return scores, np.nanmax(targets[known], axis=1)
         if head is not None:  # before the smoother, which reads no nan
@@ -1575,7 +1577,7 @@ default="window"
         known = ~np.isnan(labels)
         return scores[known], labels[known]
 
-    def _held_out_head(self) -> np.ndarray:
+    def _held_out_label_probabilities(self) -> np.ndarray:
         """The committed head's probability of each labelled window, from
         classifiers that did not see it (:func:`alad.label_head.held_out_probabilities`
         on the head's own training windows and features); ``nan`` for a window
@@ -1651,11 +1653,16 @@ default="window"
             starts = grid_starts(len(X), self.window_size_, self.window_size_)
             known = self._window_labels_2d(X, y, starts)
         unlabelled = np.isnan(known).all(axis=1)
-        windows = X if X.ndim == 3 else window_view(X, self.window_size_)[starts]
-        # each window's digest, once: what was told, the head's pool, the replay
-        prints = (
-            fingerprints(windows) if len(self._told) or self.pool_replay > 0 else None
+        # the windows at starts, a view (grid starts step by a window)
+        windows = (
+            X
+            if X.ndim == 3
+            else window_view(X, self.window_size_)[:: self.window_size_]
         )
+        # each window's digest, once, where read: what was told, the head's
+        # pool windows, the quiet windows kept for the replay
+        needed = len(self._told) or self.pool_replay > 0
+        prints = fingerprints(windows) if needed else None
         if len(self._told) and unlabelled.any():
             # windows this detector has learnt from are never asked again
             unlabelled &= ~np.isin(prints, self._told)
@@ -1703,17 +1710,17 @@ default="window"
     def _unmemorised(self, prints, probabilities) -> np.ndarray:
         """The head's ``probabilities`` of windows whose digests are
         ``prints``, those of the pool windows it learnt as normal replaced by
-        what trees that did not see them said (``_head_pool_held_out``).
+        what trees that did not see them said (``_head_pool_votes``).
 
         The head says 0 of every window it learnt as normal: a subtle anomaly
         among the quiet windows that the last query kept would otherwise be
         pushed down in this one by its own replay.
         """
-        known = np.isfinite(self._head_pool_held_out)
+        known = np.isfinite(self._head_pool_votes)
         if prints is None or not known.any():
             return probabilities
         learnt = self._head_pool_prints[known]
-        held_out = self._head_pool_held_out[known]
+        held_out = self._head_pool_votes[known]
         order = np.argsort(learnt)
         at = np.searchsorted(learnt, prints, sorter=order)
         at = order[np.minimum(at, len(order) - 1)]
@@ -1940,9 +1947,7 @@ default="window"
             self.n_labelled_windows_ = n_labelled
             self.n_feedback_rounds_ += 1
             self._head = head
-            self._head_pool, self._head_pool_prints, self._head_pool_held_out = (
-                head_pool
-            )
+            self._head_pool, self._head_pool_prints, self._head_pool_votes = head_pool
             self._head_reference = reference
             self._query_reference = self._plain_reference(reference, raw)
             self._head_weight = weight

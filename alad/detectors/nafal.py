@@ -791,7 +791,7 @@ class NAFALDetector(BaseDetector):
         )
         return classifier, float(weight)
 
-    def _held_out_head(self) -> np.ndarray:
+    def _held_out_label_probabilities(self) -> np.ndarray:
         """The committed head's probability of each labelled sample (normals,
         then anomalies), from classifiers that did not see it
         (:func:`alad.label_head.held_out_probabilities`); ``nan`` for a sample
@@ -1347,10 +1347,10 @@ class NAFALDetector(BaseDetector):
         """Scores and labels of the labelled samples, or None.
 
         The head's part of a sample's score is its held-out probability
-        (:meth:`_held_out_head`): the head memorised the labelled samples, so
-        their in-sample scores would put a threshold chosen on them in a gap
-        that memorisation made. A sample the head cannot score out of sample
-        is left out.
+        (:meth:`_held_out_label_probabilities`): the head memorised the
+        labelled samples, so their in-sample scores would put a threshold
+        chosen on them in a gap that memorisation made. A sample the head
+        cannot score out of sample is left out.
         """
         normal = self._train_x[len(self._fit_x) :]
         if not (len(normal) or len(self._anomaly_x)):
@@ -1360,7 +1360,7 @@ class NAFALDetector(BaseDetector):
         if self._head is None:
             return self._score(labelled), labels
         ranks = reference_rank(self._head_reference, self._score_flat(labelled))
-        scores = ranks + self._head_weight * self._held_out_head()
+        scores = ranks + self._head_weight * self._held_out_label_probabilities()
         known = ~np.isnan(scores)
         return scores[known], labels[known]
 

@@ -348,7 +348,7 @@ def test_queries_read_what_trees_that_did_not_see_them_say_of_the_pools_quiet_wi
     with_head, data
 ):
     det = copy.deepcopy(with_head)
-    pool, held_out = det._head_pool, det._head_pool_held_out
+    pool, held_out = det._head_pool, det._head_pool_votes
     assert len(pool) and held_out.shape == (len(pool),)
     assert np.isfinite(held_out).mean() > 0.9
     # the head learnt them as normal: in sample it says 0 of every one
@@ -366,7 +366,7 @@ def test_queries_read_what_trees_that_did_not_see_them_say_of_the_pools_quiet_wi
     np.testing.assert_array_equal(read[~learnt], in_sample[~learnt])
     np.testing.assert_allclose(np.sort(read[learnt]), np.sort(held_out))
     # a quiet window that trees which did not see it call anomalous is asked first
-    det._head_pool_held_out = np.where(np.arange(len(pool)) == 0, 50.0, held_out)
+    det._head_pool_votes = np.where(np.arange(len(pool)) == 0, 50.0, held_out)
     first = np.flatnonzero(fingerprints(windows) == det._head_pool_prints[0])
     idx = det.set_params(query_strategy="top_k").query(data.X_test, n_queries=1)
     np.testing.assert_array_equal(idx, first[0] * W + np.arange(W))
@@ -432,7 +432,7 @@ def test_detector_pickled_before_the_head_loads_without_one(fitted, data):
         "_head_reference",
         "_head_pool",
         "_head_pool_prints",
-        "_head_pool_held_out",
+        "_head_pool_votes",
         "_head_weight",
         "score_head",
         "head_weight",
