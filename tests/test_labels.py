@@ -256,6 +256,19 @@ def test_a_single_anomalous_window_is_left_out_before_a_series_scores_are_smooth
     assert det.threshold_source_ == "contamination"  # "f1" waits for a second one
 
 
+def _usad_on_windows(**params):
+    """A small USAD detector for stacks of windows of 16 timesteps."""
+    params = {"feedback_steps": 2, **params}
+    return ActiveReconstructionDetector(
+        window_size=16,
+        backbone="usad",
+        max_epochs=1,
+        feedback_epochs=1,
+        random_state=0,
+        **params,
+    )
+
+
 def test_a_single_anomalous_window_of_a_stack_is_not_read_and_not_refused():
     """After a fit on a stack of windows, one anomalous window alone left no
     window to read, and partial_fit raised on the empty stack."""
@@ -263,14 +276,7 @@ def test_a_single_anomalous_window_of_a_stack_is_not_read_and_not_refused():
     train = rng.normal(size=(40, 16, 2))
     pool = rng.normal(size=(4, 16, 2)) + 3
     for rule in ("f1", "false_alarm"):
-        det = ActiveReconstructionDetector(
-            window_size=16,
-            backbone="usad",
-            max_epochs=1,
-            feedback_steps=2,
-            thresholding=rule,
-            random_state=0,
-        ).fit(train)
+        det = _usad_on_windows(thresholding=rule).fit(train)
         det.partial_fit(pool[:1], [1.0])
         assert det._labelled_scores() is None
         assert det.threshold_source_ == "contamination"
@@ -300,15 +306,8 @@ def test_after_a_fit_on_windows_the_threshold_reads_window_scores():
     pool[:4] += 3
     y = np.r_[np.ones(4), np.zeros(26)]
     for rule in ("false_alarm", "f1"):
-        det = ActiveReconstructionDetector(
-            window_size=16,
-            backbone="usad",
-            max_epochs=1,
-            feedback_epochs=1,
-            feedback_steps=3,
-            thresholding=rule,
-            false_alarm_rate=0.3,
-            random_state=0,
+        det = _usad_on_windows(
+            thresholding=rule, feedback_steps=3, false_alarm_rate=0.3
         ).fit(train)
         det.partial_fit(pool, y)
         scores, labels = det._labelled_scores()
