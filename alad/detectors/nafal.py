@@ -94,8 +94,10 @@ class NAFALDetector(BaseDetector):
     For people in the loop, :meth:`query` picks pool samples to label (by
     default half of them the highest scores, the rest nearest the threshold,
     the marginal strategy of Eq. 9) and :meth:`partial_fit` learns from their
-    labels: the flow through its likelihood, and a classifier of the labelled
-    samples that joins the score (``score_head``).
+    labels: by default through a classifier of the labelled samples that
+    joins the score (``score_head``), the labelled normals joining the
+    training data; with ``feedback_epochs > 0`` the flow also trains on
+    them (its likelihood and a hinge on the anomalies).
 
     Parameters
     ----------
@@ -412,9 +414,11 @@ class NAFALDetector(BaseDetector):
     training sees it through the current extractor.
 
     **Feedback.** :meth:`partial_fit` adds ``y == 0`` samples to the normal
-    training data. A ``y == 1`` sample enters a hinge term that raises its
+    training data. With ``feedback_epochs > 0`` the flow then trains on
+    them, and a ``y == 1`` sample enters a hinge term that raises its
     score until it exceeds the threshold by ``anomaly_margin`` standard
-    deviations of the training scores, and no further. With
+    deviations of the training scores, and no further; by default
+    (``feedback_epochs=0``) the flow is left as it is. With
     ``score_head="classifier"`` (the default) the labelled samples also train
     extremely randomised trees whose probability of the anomalous class is
     added to the rank of the flow's score: on the validation parts of
@@ -1455,13 +1459,14 @@ class NAFALDetector(BaseDetector):
 
     @transactional
     def partial_fit(self, X, y, classes=None):
-        """Learn from labelled samples, continuing from the current weights.
+        """Learn from labelled samples: the label head, and the flow if asked.
 
-        ``y == 0`` samples join the normal training data; ``y == 1`` samples
-        enter a hinge term that raises their flow score above ``threshold_ +
-        anomaly_margin * std(decision_scores_)`` (once a head is fitted, the
-        same taken from the flow's own scores of the training data).
-        With ``feedback_epochs > 0`` a copy of the model then trains that many
+        ``y == 0`` samples join the normal training data; with
+        ``feedback_epochs > 0``, ``y == 1`` samples enter a hinge term that
+        raises their flow score above ``threshold_ + anomaly_margin *
+        std(decision_scores_)`` (once a head is fitted, the same taken from
+        the flow's own scores of the training data), and a copy of the model,
+        continuing from the current weights, trains that many
         epochs on all training data (normal samples, augmented views and every
         labelled sample so far) and replaces the model if its weights and the
         scores of the training data are finite; with 0 (the default) the flow
