@@ -8,6 +8,7 @@ are not failures here: a feedback round that diverges is rolled back with a
 warning by design.
 """
 
+import collections
 import copy
 import warnings
 
@@ -206,12 +207,28 @@ def fitted():
         return {kind: clone(det).fit(X) for kind, det in DETECTORS.items()}
 
 
-def attempt(call, name):
+#: accepted calls of each method and detector kind tried in this module
+ACCEPTED: collections.Counter = collections.Counter()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def every_method_accepts_some_input():
+    """A property holds vacuously if every drawn input is refused: each method
+    tried here must have accepted at least one (the draws are derandomised)."""
+    yield
+    never = sorted(name for name, n in ACCEPTED.items() if n == 0)
+    assert not never, f"refused every input drawn: {never}"
+
+
+def attempt(call, name, kind):
     """``(result, True)``, or ``(None, False)`` when ``call()`` raised an allowed error.
 
     Each outcome is counted (``pytest --hypothesis-show-statistics``), to see
-    that both accepted and refused input occur.
+    that both accepted and refused input occur; accepted calls also in
+    :data:`ACCEPTED`.
     """
+    key = f"{kind}.{name}"
+    ACCEPTED[key] += 0
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -220,6 +237,7 @@ def attempt(call, name):
         event(f"{name}: {type(exc).__name__} {str(exc)[:60]}")
         return None, False
     event(f"{name}: accepted")
+    ACCEPTED[key] += 1
     return result, True
 
 
@@ -247,10 +265,12 @@ def check_fitted_state(det):
 def test_decision_function_and_predict(fitted, kind, data, return_confidence):
     det = fitted[kind]
     X = data.draw(inputs(kind), label="X")
-    scores, ok = attempt(lambda: det.decision_function(X), "decision_function")
+    scores, ok = attempt(lambda: det.decision_function(X), "decision_function", kind)
     if ok:
         check_scores(scores, n_scores(kind, X))
-    out, ok_predict = attempt(lambda: det.predict(X, return_confidence), "predict")
+    out, ok_predict = attempt(
+        lambda: det.predict(X, return_confidence), "predict", kind
+    )
     # predict accepts what decision_function does, in the layout of the fit
     # (a series or a stack of windows: threshold_ is in that one's unit)
     other_layout = kind == "ard" and ok and np.ndim(X) != det._train_data.ndim
@@ -269,13 +289,17 @@ def test_decision_function_and_predict(fitted, kind, data, return_confidence):
 def test_predict_proba_and_confidence(fitted, kind, data, method):
     det = fitted[kind]
     X = data.draw(inputs(kind), label="X")
-    proba, ok = attempt(lambda: det.predict_proba(X, method=method), "predict_proba")
+    proba, ok = attempt(
+        lambda: det.predict_proba(X, method=method), "predict_proba", kind
+    )
     if ok:
         n = n_scores(kind, X)
         assert proba.dtype == np.float64 and proba.shape == (n, 2)
         assert np.isfinite(proba).all() and ((proba >= 0) & (proba <= 1)).all()
         np.testing.assert_allclose(proba.sum(axis=1), 1.0)
-    confidence, ok = attempt(lambda: det.predict_confidence(X), "predict_confidence")
+    confidence, ok = attempt(
+        lambda: det.predict_confidence(X), "predict_confidence", kind
+    )
     if ok:
         check_scores(confidence, n_scores(kind, X))
         assert ((confidence >= 0) & (confidence <= 1)).all()
@@ -294,7 +318,7 @@ def test_query(fitted, kind, data):
         valid_n_queries if valid else st.one_of(valid_n_queries, bad_n_queries),
         label="n_queries",
     )
-    idx, ok = attempt(lambda: det.query(X, y, n_queries=n_queries), "query")
+    idx, ok = attempt(lambda: det.query(X, y, n_queries=n_queries), "query", kind)
     if not ok:
         return
     n = len(np.asarray(X))
@@ -317,7 +341,7 @@ def test_partial_fit(fitted, reference, kind, data, budget):
     valid = data.draw(st.booleans(), label="valid X and y")
     X = data.draw(inputs(kind, valid), label="X")
     y = data.draw(labels_for(X, valid), label="y")
-    out, ok = attempt(lambda: det.partial_fit(X, y), "partial_fit")
+    out, ok = attempt(lambda: det.partial_fit(X, y), "partial_fit", kind)
     if ok:
         assert out is det
         check_fitted_state(det)
@@ -333,7 +357,7 @@ def test_partial_fit(fitted, reference, kind, data, budget):
 )
 def test_nafal_augment(fitted, reference, n_iterations):
     det = copy.deepcopy(fitted["nafal"])
-    out, ok = attempt(lambda: det.augment(n_iterations), "augment")
+    out, ok = attempt(lambda: det.augment(n_iterations), "augment", "nafal")
     if ok:
         assert out is det
         check_fitted_state(det)
@@ -356,11 +380,11 @@ def test_fit(kind, data, fit_predict):
         )
         kwargs["known_anomalies"] = data.draw(flags, label="known_anomalies")
     if fit_predict and not kwargs:
-        labels, ok = attempt(lambda: det.fit_predict(X), "fit_predict")
+        labels, ok = attempt(lambda: det.fit_predict(X), "fit_predict", kind)
         if ok:
             np.testing.assert_array_equal(labels, det.labels_)
     else:
-        _, ok = attempt(lambda: det.fit(X, **kwargs), "fit")
+        _, ok = attempt(lambda: det.fit(X, **kwargs), "fit", kind)
     if ok:
         check_fitted_state(det)
         assert len(det.decision_scores_) == n_scores(kind, X)

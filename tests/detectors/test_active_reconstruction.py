@@ -200,9 +200,24 @@ def test_channel_score_is_fixed_at_fit(fitted, data):
 
 
 def test_overlapping_stride_averages_windows(data):
+    """Windows every half window (and one aligned to the end): a timestep's
+    score is the mean of its position's score in each window covering it."""
     det = make_detector(stride=W // 2, max_epochs=1).fit(data.X_train)
-    scores = det.decision_function(data.X_test[:200])
-    assert scores.shape == (200,) and np.isfinite(scores).all()
+    X = data.X_test[:203]
+    scores = det.decision_function(X)
+    assert scores.shape == (203,) and np.isfinite(scores).all()
+    starts = np.r_[np.arange(0, 203 - W + 1, W // 2), 203 - W]
+    module = det.net_.module_.eval()
+    x = torch.from_numpy(np.stack([det._standardized(X)[s : s + W] for s in starts]))
+    with torch.no_grad():
+        errors = (module(x) - x).abs()
+    scale = torch.as_tensor(det.channel_scale_, dtype=torch.float32)
+    per_position = (errors / scale).amax(dim=-1).double().numpy()
+    total, count = np.zeros(len(X)), np.zeros(len(X))
+    for start, window_scores in zip(starts, per_position):
+        total[start : start + W] += window_scores
+        count[start : start + W] += 1
+    np.testing.assert_allclose(scores, total / count, rtol=1e-5)
 
 
 @pytest.mark.parametrize(

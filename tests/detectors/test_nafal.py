@@ -79,6 +79,28 @@ def test_tabular_shapes_and_pyod_contract(fitted, X2):
     assert NAFALDetector(**FAST).fit_predict(X2).shape == (len(X2),)
 
 
+def test_a_sample_scores_alike_whatever_rows_are_beside_it(fitted, fitted3, X2, X3):
+    """A sample's score is its own: reordering the rows, or scoring a subset,
+    moves it by float32 rounding only (sklearn's own checks of this are
+    expected failures at their 1e-7 tolerance, _FLOAT32 in test_common)."""
+    rng = np.random.default_rng(0)
+    labelled = copy.deepcopy(fitted)
+    y = np.zeros(len(X2))
+    y[np.argsort(fitted.decision_scores_)[-4:]] = 1  # a head joins the score
+    labelled.partial_fit(X2[:40], y[:40])
+    assert labelled._head is not None
+    for det, X in ((fitted, X2), (fitted3, X3), (labelled, X2)):
+        whole = det.decision_function(X)
+        order = rng.permutation(len(X))
+        np.testing.assert_allclose(
+            det.decision_function(X[order]), whole[order], rtol=1e-5
+        )
+        subset = order[:9]
+        np.testing.assert_allclose(
+            det.decision_function(X[subset]), whole[subset], rtol=1e-5
+        )
+
+
 def test_far_points_score_higher(fitted, X2):
     assert fitted.decision_function(X2[:20] + 6).min() > np.median(
         fitted.decision_scores_

@@ -11,6 +11,7 @@ from alad.metrics import detection_report
 from alad.score_smoothing import detrend_scores
 
 SPAN = 300
+W = 10  # the window of the tiny detectors (conftest)
 
 
 def _series(n, seed=0):
@@ -184,12 +185,17 @@ def test_bad_score_detrend_is_named(value, drifting, make_tiny):
 def test_a_threshold_from_labels_reads_the_labelled_windows_at_the_level(
     pair, drifting
 ):
-    det = copy.deepcopy(pair[1]).set_params(thresholding="f1")
+    """Each labelled window is read as decision_function scores it alone: a
+    window is shorter than the span, so less the training scores' level
+    (the head aside: its part is held out)."""
+    det = copy.deepcopy(pair[1]).set_params(thresholding="f1", score_head="none")
     _, test, y = drifting
     idx = np.r_[380:420, 880:920]  # whole windows, two of them anomalous
     det.partial_fit(test[idx], y[idx])
     assert det.threshold_source_ == "f1"
     scores, labels = det._labelled_scores()
+    alone = [det.decision_function(test[idx][i : i + W]) for i in range(0, 80, W)]
+    np.testing.assert_allclose(scores, np.concatenate(alone), rtol=1e-5, atol=1e-6)
     assert scores[labels == 1].mean() > scores[labels == 0].mean()
 
 

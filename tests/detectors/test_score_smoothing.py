@@ -192,8 +192,10 @@ def test_the_smoothing_survives_pickling(pair, univariate):
 
 
 def test_a_threshold_from_labels_reads_the_labelled_windows_scanned(pair, univariate):
-    """thresholding="f1" ranks the labelled timesteps as the series' are."""
-    smoothed = copy.deepcopy(pair[0]).set_params(thresholding="f1")
+    """thresholding="f1" ranks the labelled timesteps as the series' are:
+    each labelled window scored as decision_function scores it alone,
+    scanned over the widths (the head aside: its part is held out)."""
+    smoothed = copy.deepcopy(pair[0]).set_params(thresholding="f1", score_head="none")
     _, test, y = univariate
     idx = np.r_[280:290, 290:300, 300:310, 310:320]  # whole windows, two anomalous
     smoothed.partial_fit(test[idx], y[idx])
@@ -202,5 +204,7 @@ def test_a_threshold_from_labels_reads_the_labelled_windows_scanned(pair, univar
     assert scores.shape == labels.shape == (windows.shape[0] * W,)
     assert smoothed.threshold_source_ == "f1"
     assert np.isfinite(smoothed.threshold_)
+    alone = [smoothed.decision_function(test[idx][i : i + W]) for i in range(0, 40, W)]
+    np.testing.assert_allclose(scores, np.concatenate(alone), rtol=1e-5, atol=1e-6)
     # the anomalous timesteps rank above the normal ones they were labelled with
     assert scores[labels == 1].mean() > scores[labels == 0].mean()
