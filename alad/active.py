@@ -10,6 +10,7 @@ from sklearn.utils import Bunch
 
 from .base import PoolExhaustedError
 from .metrics import detection_report
+from .validation import check_count, check_labels
 
 __all__ = ["run_active_learning"]
 
@@ -81,7 +82,21 @@ def run_active_learning(
         elsewhere (what ``answer`` told the estimator may hold less).
     """
     evaluate = detection_report if evaluate is None else evaluate
-    y_pool = np.asarray(y_pool)
+    # checked before the first round, not when a bad row is first asked
+    budget = check_count(budget, "budget", minimum=0)
+    if not hasattr(X_pool, "iloc"):  # a DataFrame keeps its columns
+        X_pool = np.asarray(X_pool)
+    y_pool = check_labels(y_pool, name="y_pool")
+    if np.ndim(X_pool) == 0 or y_pool.shape[:1] != np.shape(X_pool)[:1]:
+        raise ValueError(
+            "y_pool must hold the labels of X_pool's rows (or windows): got "
+            f"shapes {np.shape(X_pool)} and {y_pool.shape}."
+        )
+    if (X_eval is None) != (y_eval is None):
+        raise ValueError(
+            "X_eval and y_eval go together: the metrics need both, got "
+            f"{'X_eval' if y_eval is None else 'y_eval'} alone."
+        )
     known = np.full(y_pool.shape, np.nan)
     history = []
 

@@ -478,11 +478,24 @@ def reference_rank(reference: np.ndarray, scores) -> np.ndarray:
     Returns
     -------
     ranks : ndarray of float64 of the shape of ``scores``
+        ``nan`` where the score is ``nan``.
     """
+    reference = np.asarray(reference, dtype=np.float64)
+    if reference.ndim != 1 or not len(reference):
+        raise ValueError(
+            f"reference must be a 1-D array of scores, at least one; got shape "
+            f"{reference.shape}."
+        )
+    # O(n) beside the scoring that produced the scores; an unsorted or nan
+    # reference would rank silently wrong
+    if not (reference[1:] >= reference[:-1]).all():
+        raise ValueError("reference must be sorted in increasing order, without nan.")
     scores = np.asarray(scores, dtype=np.float64)
+    shape, scores = scores.shape, scores.ravel()
     ranks = np.searchsorted(reference, scores, side="right") / len(reference)
     median, high = np.percentile(reference, [50, 99])
     spread = max(high - median, np.finfo(np.float32).eps)
     above = scores > reference[-1]
     ranks[above] = 1 + (scores[above] - reference[-1]) / spread
-    return ranks
+    ranks[np.isnan(scores)] = np.nan
+    return ranks.reshape(shape)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 import warnings
 from collections.abc import Mapping, Sequence
 
@@ -31,7 +32,9 @@ def anomaly_segments(y_true) -> np.ndarray:
     >>> anomaly_segments([0, 1, 1, 0, 1]).tolist()
     [[1, 3], [4, 5]]
     """
-    y = np.asarray(y_true).astype(bool).astype(np.int8)
+    from .metrics import _check_binary
+
+    y = _check_binary(y_true, "y_true").astype(np.int8)
     edges = np.diff(np.concatenate([[0], y, [0]]))
     return np.column_stack([np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)])
 
@@ -133,19 +136,50 @@ def plot_scores(
     """
     plt = _pyplot()
     curves = dict(scores) if isinstance(scores, Mapping) else {"anomaly score": scores}
+    if not curves:
+        raise ValueError("scores must hold at least one curve; got an empty dict.")
     curves = {name: np.asarray(s, dtype=np.float64) for name, s in curves.items()}
+    if (
+        isinstance(max_points, bool)
+        or not isinstance(max_points, numbers.Integral)
+        or max_points < 2
+    ):
+        raise ValueError(f"max_points must be an integer >= 2; got {max_points!r}.")
     for name, values in curves.items():
         if values.ndim != 1:
             raise ValueError(
                 f"scores must be 1-D, one score per timestep; {name!r} has shape "
                 f"{values.shape}."
             )
-        if y_true is not None and len(y_true) != len(values):
+    n_timesteps = len(next(iter(curves.values())))
+    for name, values in curves.items():
+        if len(values) != n_timesteps:
             raise ValueError(
-                f"y_true has {len(y_true)} labels for the {len(values)} scores of "
-                f"{name!r}."
+                f"every curve of scores must have one score per timestep; {name!r} "
+                f"has {len(values)}, the first {n_timesteps}."
             )
-    segments = anomaly_segments(y_true) if y_true is not None else np.empty((0, 2))
+    segments = np.empty((0, 2))
+    if y_true is not None:
+        segments = anomaly_segments(y_true)
+        if len(np.asarray(y_true)) != n_timesteps:
+            raise ValueError(
+                f"y_true has {len(np.asarray(y_true))} labels for the "
+                f"{n_timesteps} scores of each curve."
+            )
+    if X is not None and ax is None:
+        series = np.asarray(X, dtype=np.float64)
+        if series.ndim not in (1, 2) or len(series) != n_timesteps:
+            raise ValueError(
+                "X must be the series of the scores, of shape (n_timesteps,) or "
+                f"(n_timesteps, n_channels) with n_timesteps = {n_timesteps}; got "
+                f"shape {series.shape}."
+            )
+        n_channels = series.reshape(len(series), -1).shape[1]
+        if labels is not None and len(labels) < n_channels:
+            raise ValueError(
+                f"labels must name each of X's {n_channels} channels; got "
+                f"{len(labels)}."
+            )
 
     if ax is not None:
         fig, axes = ax.figure, [ax]
@@ -260,6 +294,19 @@ def plot_budget_curve(
         fig, ax = plt.subplots(figsize=(6, 4))
     else:
         fig = ax.figure
+    if isinstance(metrics, str):
+        metrics = (metrics,)
+    if isinstance(records, Mapping):
+        raise TypeError(
+            "records must be a sequence of dicts, one per round (e.g. "
+            "run_active_learning(...).history); got a single mapping."
+        )
+    missing = sorted({key for r in records for key in (x, *metrics) if key not in r})
+    if missing:
+        raise ValueError(
+            f"records lack the key(s) {missing} (x={x!r}, metrics={list(metrics)}); "
+            "run_active_learning records metrics only when given X_eval and y_eval."
+        )
     xs = np.array([r[x] for r in records], dtype=np.float64)
     for metric in metrics:
         ys = np.array([r[metric] for r in records], dtype=np.float64)

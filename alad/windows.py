@@ -7,6 +7,8 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from .validation import check_count
+
 __all__ = [
     "dominant_period",
     "fold_position_scores",
@@ -60,6 +62,8 @@ def grid_starts(n_timesteps: int, window_size: int, stride: int) -> np.ndarray:
     """
     if n_timesteps < window_size:
         return np.empty(0, dtype=np.int64)
+    check_count(window_size, "window_size")
+    check_count(stride, "stride")
     return np.arange(0, n_timesteps - window_size + 1, stride, dtype=np.int64)
 
 
@@ -102,6 +106,7 @@ def stride_for_windows(
     >>> len(grid_starts(1200, 50, 2))
     576
     """
+    check_count(min_windows, "min_windows")
     return max(1, min(stride, (n_timesteps - window_size) // min_windows))
 
 
@@ -151,10 +156,30 @@ def fold_position_scores(
     """
     if isinstance(position_scores, np.ndarray):
         position_scores = iter([position_scores])
+    starts = np.asarray(starts)
+    if len(starts) and (
+        starts[0] < 0
+        or starts[-1] + window_size > n_timesteps
+        or (np.diff(starts) <= 0).any()
+    ):
+        raise ValueError(
+            "starts must be strictly increasing window starts, each window within "
+            f"the {n_timesteps} timesteps."
+        )
     sums = np.zeros(n_timesteps, dtype=np.float64)
     done = 0
     positions = np.arange(window_size)
     for chunk in position_scores:
+        if np.ndim(chunk) != 2 or np.shape(chunk)[1] != window_size:
+            raise ValueError(
+                "position_scores must hold one row of window_size "
+                f"({window_size}) scores per window; got a chunk of shape "
+                f"{np.shape(chunk)}."
+            )
+        if done + len(chunk) > len(starts):
+            raise ValueError(
+                f"position_scores holds more windows than the {len(starts)} starts."
+            )
         chunk_starts = starts[done : done + len(chunk)]
         done += len(chunk)
         if not len(chunk):
@@ -166,6 +191,10 @@ def fold_position_scores(
         index = (chunk_starts[:, None] - first + positions).ravel()
         sums[first : first + span] += np.bincount(
             index, weights=np.asarray(chunk, dtype=np.float64).ravel(), minlength=span
+        )
+    if done != len(starts):
+        raise ValueError(
+            f"position_scores holds {done} windows for the {len(starts)} starts."
         )
     # coverage counts from a difference array: +1 at each start, -1 past each end
     delta = np.zeros(n_timesteps + 1, dtype=np.int64)
@@ -257,7 +286,15 @@ def dominant_period(
     >>> dominant_period(np.random.default_rng(0).normal(size=2000)) is None
     True
     """
-    x = np.asarray(series, dtype=np.float64).ravel()[:max_length]
+    x = np.asarray(series, dtype=np.float64)
+    if x.ndim == 2 and x.shape[1] == 1:
+        x = x[:, 0]
+    if x.ndim != 1:
+        raise ValueError(
+            "series must be one channel, of shape (n_timesteps,) or (n_timesteps, "
+            f"1); got shape {x.shape} (take the period of each channel alone)."
+        )
+    x = x[:max_length]
     x = x - x.mean()
     power = float(x @ x)
     max_lag = min(max_lag, len(x) - 2)

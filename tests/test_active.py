@@ -1,6 +1,7 @@
 """The simulated labelling loop: budget in the detector's units, the labeller."""
 
 import numpy as np
+import pytest
 
 from alad.active import run_active_learning
 from alad.base import PoolExhaustedError
@@ -153,3 +154,30 @@ def test_an_interrupted_loop_hands_over_what_it_recorded():
     assert [h["round"] for h in result.history] == [0, 1, 2]
     assert len(asker.fits) == 2  # the two rounds learnt are those recorded
     assert int((~np.isnan(result.known)).sum()) == 6
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"budget": 2.5}, TypeError, "budget"),
+        ({"budget": -3}, ValueError, "budget"),
+        ({"budget": None}, TypeError, "budget"),
+        ({"y_pool": np.full(20, 2.0)}, ValueError, "y_pool"),
+        ({"y_pool": np.zeros(19)}, ValueError, "y_pool"),
+        ({"y_pool": None}, ValueError, "y_pool"),
+        ({"X_eval": np.zeros((5, 2))}, ValueError, "y_eval"),
+        ({"y_eval": np.zeros(5)}, ValueError, "X_eval"),
+    ],
+)
+def test_bad_arguments_are_refused_before_the_first_round(kwargs, error, match):
+    """A bad y_pool row is refused up front, not when the loop first asks it."""
+    asker = _Asker()
+    arguments = {"X_pool": np.zeros((20, 2)), "y_pool": np.zeros(20), "budget": 6}
+    with pytest.raises(error, match=match):
+        run_active_learning(asker, **{**arguments, **kwargs})
+    assert asker.fits == []
+
+
+def test_a_list_pool_is_taken_as_an_array():
+    result = run_active_learning(_Asker(), [[0.0, 1.0]] * 10, [0] * 10, budget=6)
+    assert [h["n_labelled"] for h in result.history] == [0, 3, 6]

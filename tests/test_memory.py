@@ -47,3 +47,19 @@ def test_fold_is_exact_for_every_stride():
         chunks = np.array_split(position, 4)
         got = fold_position_scores(iter(chunks), starts, n, w)
         np.testing.assert_allclose(got, expected_sum / expected_count)
+
+
+@pytest.mark.parametrize(
+    ("rows", "starts", "match"),
+    [
+        (np.ones((3, 3)), np.array([0, 3, 6, 7]), "3 windows for the 4 starts"),
+        (np.ones((5, 3)), np.array([0, 3, 6, 7]), "more windows than the 4 starts"),
+        (np.ones((4, 2)), np.array([0, 3, 6, 7]), "window_size"),
+        (np.ones((2, 3)), np.array([3, 0]), "strictly increasing"),
+        (np.ones((2, 3)), np.array([0, 8]), "within the 10 timesteps"),
+    ],
+)
+def test_fold_refuses_scores_that_do_not_match_their_starts(rows, starts, match):
+    """A missing window would count as zeros, silently."""
+    with pytest.raises(ValueError, match=match):
+        fold_position_scores(rows, starts, 10, 3)

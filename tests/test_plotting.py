@@ -116,3 +116,41 @@ def test_scores_of_another_shape_than_the_labels_are_refused():
         plot_scores(np.zeros((500, 3)), _labels())
     with pytest.raises(ValueError, match="y_true has 500 labels for the 400 scores"):
         plot_scores({"s": np.zeros(400)}, _labels())
+
+
+@pytest.mark.parametrize(
+    ("y_true", "match"),
+    [
+        (np.r_[-np.ones(250), np.ones(250)], "y_true must be binary"),  # -1/1
+        (np.full(500, 0.5), "y_true must be binary"),
+        (np.full(500, np.nan), "y_true must be binary"),
+        (np.zeros((500, 2)), "y_true must be 1-D"),
+    ],
+)
+def test_labels_other_than_0_1_are_refused(y_true, match):
+    """Cast to bool, -1/1 labels would shade the whole series."""
+    with pytest.raises(ValueError, match=match):
+        plot_scores(np.zeros(500), y_true)
+
+
+def test_the_series_panel_must_match_the_scores():
+    with pytest.raises(ValueError, match="X must be the series of the scores"):
+        plot_scores(np.zeros(500), X=np.zeros((400, 2)))
+    with pytest.raises(ValueError, match="labels must name each of X's 3 channels"):
+        plot_scores(np.zeros(500), X=np.zeros((500, 3)), labels=["a"])
+    with pytest.raises(ValueError, match="every curve of scores"):
+        plot_scores({"a": np.zeros(500), "b": np.zeros(400)})
+    with pytest.raises(ValueError, match="at least one curve"):
+        plot_scores({})
+    with pytest.raises(ValueError, match="max_points"):
+        plot_scores(np.zeros(500), max_points=1)
+
+
+def test_a_budget_curve_without_its_metrics_says_what_is_missing():
+    history = [{"n_labelled": 0, "round": 0}, {"n_labelled": 10, "round": 1}]
+    with pytest.raises(ValueError, match=r"lack the key\(s\) \['f1', 'f1_pa'"):
+        plot_budget_curve(history)
+    with pytest.raises(TypeError, match="sequence of dicts"):
+        plot_budget_curve({"history": history})
+    fig = plot_budget_curve([{"n_labelled": 0, "f1": 0.5}], metrics="f1")
+    assert [ln.get_label() for ln in fig.axes[0].lines] == ["f1"]

@@ -59,3 +59,23 @@ def test_stride_for_windows_keeps_enough_windows(n, window, stride, expected):
     if expected > 1:  # enough windows; one step longer would give no more
         assert len(grid_starts(n, window, step)) > 500
         assert step == stride or len(grid_starts(n, window, step + 1)) <= 500
+
+
+def test_a_period_is_of_one_channel():
+    """Flattened row by row, three channels of a 40-step cycle read as 120."""
+    x = np.sin(2 * np.pi * np.arange(2000) / 40)
+    assert dominant_period(x[:, None]) == 40
+    with pytest.raises(ValueError, match="series must be one channel"):
+        dominant_period(np.c_[x, x, x])
+
+
+@pytest.mark.parametrize(
+    ("window_size", "stride", "name"),
+    [(10, 0, "stride"), (10, -1, "stride"), (0, 5, "window_size")],
+)
+def test_grid_starts_refuse_steps_that_are_not_positive(window_size, stride, name):
+    """A step of 0 divided by zero; a negative one gave no window, silently."""
+    with pytest.raises(ValueError, match=name):
+        grid_starts(100, window_size, stride)
+    with pytest.raises(ValueError, match="min_windows"):
+        stride_for_windows(100, 10, 5, 0)

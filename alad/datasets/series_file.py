@@ -71,6 +71,8 @@ def load_series_file(path: str | os.PathLike) -> Bunch:
     >>> data.X_train.shape, data.X_test.shape, int(data.y_test.sum())
     ((8, 1), (4, 1), 2)
     """
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a file path (str or os.PathLike); got {path!r}.")
     path = Path(path).expanduser()
     if not path.is_file():
         raise FileNotFoundError(f"no such series file: {path}")
@@ -132,7 +134,7 @@ def _read_npz(path: Path):
             raise ValueError(f"{path.name} lacks the arrays {sorted(missing)}.")
         try:
             X_train, X_test = _as_2d(arrays["X_train"]), _as_2d(arrays["X_test"])
-            y_test = np.ravel(arrays["y_test"]).astype(np.float64)
+            y_test = np.asarray(arrays["y_test"]).astype(np.float64)
         except (ValueError, TypeError, zipfile.BadZipFile):
             raise ValueError(
                 f"{path.name}: X_train, X_test and y_test must be arrays of numbers, "
@@ -140,6 +142,13 @@ def _read_npz(path: Path):
             ) from None
     if X_train.ndim != 2 or X_test.ndim != 2:
         raise ValueError(f"{path.name}: X_train and X_test must be 1-D or 2-D.")
+    if y_test.ndim == 2 and y_test.shape[1] == 1:
+        y_test = y_test[:, 0]
+    if y_test.ndim != 1:
+        raise ValueError(
+            f"{path.name}: y_test must be one label per test timestep, of shape "
+            f"(n_test,); got shape {y_test.shape}."
+        )
     return X_train, X_test, y_test
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 from sklearn.utils import Bunch, check_random_state
 
+from ..validation import check_count
+
 __all__ = ["make_telemetry"]
 
 _ANOMALY_KINDS = ("level_shift", "damping", "decoupling", "frequency")
@@ -69,6 +71,12 @@ def make_telemetry(
     >>> bool(0 < data.y_test.mean() < 0.2)
     True
     """
+    # the training part gives each channel's spread, which sizes the anomalies
+    n_train = check_count(n_train, "n_train", minimum=2)
+    n_test = check_count(n_test, "n_test")
+    n_channels = check_count(n_channels, "n_channels")
+    n_anomalies = check_count(n_anomalies, "n_anomalies", minimum=0, allow_none=True)
+    n_bursts = check_count(n_bursts, "n_bursts", minimum=0, allow_none=True)
     rng = check_random_state(random_state)
     n_total = n_train + n_test
     t = np.arange(n_total, dtype=np.float64)
@@ -99,7 +107,9 @@ def make_telemetry(
         kind = _ANOMALY_KINDS[rng.randint(len(_ANOMALY_KINDS))]
         kinds.append(kind)
         a, b = n_train + start, n_train + stop
-        channels = rng.choice(n_channels, size=rng.randint(1, 3), replace=False)
+        # one or two channels (the same draws as ever where there are two)
+        size = rng.randint(1, min(n_channels, 2) + 1)
+        channels = rng.choice(n_channels, size=size, replace=False)
         if kind == "level_shift":
             periodic[a:b, channels] += 0.3 * channel_std[channels] * rng.choice([-1, 1])
         elif kind == "damping":

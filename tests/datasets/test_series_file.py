@@ -77,6 +77,14 @@ def test_npz_faults_are_value_errors(tmp_path):
         load_series_file(_tsbad_csv(tmp_path, [], name="x.txt"))
     with pytest.raises(FileNotFoundError):
         load_series_file(tmp_path / "nothing.npz")
+    # labels of two columns were flattened into twice as many, silently
+    np.savez(path, X_train=np.zeros(5), X_test=np.zeros(3), y_test=np.zeros((3, 2)))
+    with pytest.raises(ValueError, match=r"y_test must be one label per test timestep"):
+        load_series_file(path)
+    np.savez(path, X_train=np.zeros(5), X_test=np.zeros(3), y_test=np.zeros((3, 1)))
+    assert load_series_file(path).y_test.shape == (3,)
+    with pytest.raises(TypeError, match="path must be a file path"):
+        load_series_file(None)
 
 
 def test_file_spec_makes_one_task_per_path(tmp_path):

@@ -266,6 +266,23 @@ def test_reference_rank_is_the_distribution_function_then_grows():
         ranks, [0, 2 / 101, 51 / 101, 1, 1 + 1 / spread, 1 + 101 / spread]
     )
     assert np.all(np.diff(ranks) >= 0)
+    # nan has no rank; one score keeps its shape
+    assert np.isnan(reference_rank(reference, [np.nan, 1.0])[0])
+    assert reference_rank(reference, 49.5).shape == ()
+
+
+@pytest.mark.parametrize(
+    ("reference", "match"),
+    [
+        (np.array([3.0, 1.0, 2.0]), "sorted"),
+        (np.array([1.0, np.nan, 2.0]), "sorted"),
+        (np.empty(0), "at least one"),
+        (np.zeros((2, 2)), "1-D"),
+    ],
+)
+def test_reference_rank_refuses_a_reference_it_would_misread(reference, match):
+    with pytest.raises(ValueError, match=match):
+        reference_rank(reference, [1.0])
 
 
 def test_training_scores_and_threshold_include_the_head(with_head, data):
