@@ -39,6 +39,8 @@ from collections.abc import Callable
 import numpy as np
 from sklearn.ensemble import ExtraTreesClassifier, IsolationForest
 
+from .validation import check_count
+
 __all__ = [
     "RowForestFeatures",
     "fit_window_classifier",
@@ -241,6 +243,7 @@ def held_out_probabilities(
         hold no normal window (no ``replay``, a single normal one). None
         without an anomalous window, or with one and no normal window.
     """
+    check_count(n_folds, "n_folds", minimum=2)  # one fold holds nothing out
     n_a, n_n = len(anomalous), len(normal)
     if n_a == 0 or (n_a == 1 and n_n == 0):
         return None
@@ -424,6 +427,13 @@ def held_out_skill(
     if len(anomalous) < 2 or not len(normal):  # known before any forest is fitted
         return None
     if votes is not None and estimate == "out_of_bag":
+        votes = np.asarray(votes)
+        if votes.ndim != 1 or len(votes) != len(anomalous) + len(normal) + len(replay):
+            raise ValueError(
+                "votes must hold one vote per window of anomalous, normal and replay "
+                f"({len(anomalous) + len(normal) + len(replay)}); got shape "
+                f"{votes.shape}."
+            )
         held_out = _labelled_votes(votes, len(anomalous), len(normal))
     else:
         held_out = SKILL_ESTIMATES[estimate](

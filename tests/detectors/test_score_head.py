@@ -741,3 +741,25 @@ def test_new_head_features_wait_for_the_next_round(with_head, data, tmp_path):
 def test_bad_head_features_are_refused(data):
     with pytest.raises(ValueError, match="head_features"):
         detector(head_features="errors").fit(data.X_train)
+
+
+def test_held_out_estimates_refuse_what_they_would_misread():
+    """One fold holds nothing out (all nan); votes of other windows were read
+    as if they were these windows'."""
+    rng = np.random.default_rng(0)
+    anomalous, normal, replay = (
+        _windows(rng, 3, spike=9.0),
+        _windows(rng, 6),
+        _windows(rng, 10),
+    )
+    with pytest.raises(ValueError, match="n_folds"):
+        held_out_probabilities(anomalous, normal, replay, n_folds=1)
+    votes = out_of_bag_votes(anomalous, normal, replay)
+    skill = held_out_skill(
+        anomalous, normal, replay, estimate="out_of_bag", votes=votes
+    )
+    assert 0 <= skill <= 1
+    with pytest.raises(ValueError, match="one vote per window"):
+        held_out_skill(
+            anomalous, normal, replay, estimate="out_of_bag", votes=votes[:-1]
+        )
