@@ -8,6 +8,10 @@ and the paper's. The paper's "AUC" is the PA%K AUC.
 Usage::
 
     python benchmarks/han_table2_gecco.py benchmarks/results/han/backbones_gecco.jsonl
+
+The file is made by ``bash benchmarks/reproduce_han.sh backbones``; it is not
+committed (the records of the run shown in docs/backbones.rst were lost with
+the machine that made them).
 """
 
 from __future__ import annotations

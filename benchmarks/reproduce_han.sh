@@ -6,8 +6,10 @@
 # entities (one seed, at most 10 epochs).
 #
 # Resumable: the records of finished runs (metrics, settings, timings) are
-# appended to benchmarks/results/han/*.jsonl, which is committed, and skipped
-# when this script is run again; trained models and per-timestep scores are
+# appended to benchmarks/results/han/*.jsonl and skipped when this script is
+# run again (the MSL backbones' files are committed; those of the Transformer
+# and of GECCO's backbones were lost with the machine that made them, so a
+# rerun makes them anew); trained models and per-timestep scores are
 # cached in alad_output/results/cache (not committed: the pooled tables and
 # the figures need them). Needs the data home: ALAD_DATA_HOME=../shared/datasets.
 #
@@ -16,6 +18,8 @@
 #   bash benchmarks/reproduce_han.sh backbones   # the second part only
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# the README's virtual environment, where there is one: alad and python from it
+if [ -x .venv/bin/alad ]; then PATH="$PWD/.venv/bin:$PATH"; fi
 export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}"
 records=benchmarks/results/han
 out=alad_output/results
