@@ -12,6 +12,7 @@ Needs the shared data (``ALAD_DATA_HOME``, default ``../shared/datasets``).
 
 from __future__ import annotations
 
+import argparse
 import os
 import time
 from pathlib import Path
@@ -20,6 +21,7 @@ TASKS = ("gecco", "ucr:1")
 
 
 def main() -> None:
+    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args()
     os.environ.setdefault(
         "ALAD_DATA_HOME", str(Path(__file__).parents[2] / "shared" / "datasets")
     )

@@ -13,7 +13,7 @@ PA-F1 ranks the random score first. Usage::
 
 from __future__ import annotations
 
-import sys
+import argparse
 
 import matplotlib
 
@@ -80,4 +80,9 @@ def main(out):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "which_metric.png")
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("out", nargs="?", default="which_metric.png", help="PNG file")
+    main(parser.parse_args().out)
