@@ -160,11 +160,12 @@ def plot_scores(
             )
     segments = np.empty((0, 2))
     if y_true is not None:
-        segments = anomaly_segments(y_true)
-        if len(np.asarray(y_true)) != n_timesteps:
+        segments = anomaly_segments(y_true)  # checks the labels are 0/1
+        n_labels = len(np.asarray(y_true))
+        if n_labels != n_timesteps:
             raise ValueError(
-                f"y_true has {len(np.asarray(y_true))} labels for the "
-                f"{n_timesteps} scores of each curve."
+                f"y_true has {n_labels} labels for the {n_timesteps} scores of each "
+                "curve."
             )
     if X is not None and ax is None:
         series = np.asarray(X, dtype=np.float64)
@@ -290,10 +291,6 @@ def plot_budget_curve(
     fig : matplotlib Figure
     """
     plt = _pyplot()
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(6, 4))
-    else:
-        fig = ax.figure
     if isinstance(metrics, str):
         metrics = (metrics,)
     if isinstance(records, Mapping):
@@ -307,6 +304,10 @@ def plot_budget_curve(
             f"records lack the key(s) {missing} (x={x!r}, metrics={list(metrics)}); "
             "run_active_learning records metrics only when given X_eval and y_eval."
         )
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(6, 4))
+    else:
+        fig = ax.figure
     xs = np.array([r[x] for r in records], dtype=np.float64)
     for metric in metrics:
         ys = np.array([r[metric] for r in records], dtype=np.float64)
