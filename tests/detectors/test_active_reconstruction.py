@@ -691,14 +691,26 @@ def test_cuda_model_loads_on_a_cpu_only_machine(fitted, data, monkeypatch):
 
 @pytest.mark.gpu
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
-def test_cuda_training_and_cpu_scoring(data):
+def test_cuda_training_and_cpu_scoring(data, monkeypatch):
     det = make_detector(device="cuda").fit(data.X_train)
     idx = det.query(data.X_test[:1000])
     det.partial_fit(data.X_test[:1000][idx], data.y_test[:1000][idx])
     gpu_scores = det.decision_function(data.X_test)
     assert gpu_scores.dtype == np.float64 and np.isfinite(gpu_scores).all()
-    loaded = pickle.loads(pickle.dumps(det))
-    np.testing.assert_allclose(loaded.decision_function(data.X_test), gpu_scores)
+    again = pickle.loads(pickle.dumps(det))  # on the GPU still
+    assert again.device_.startswith("cuda")
+    np.testing.assert_allclose(again.decision_function(data.X_test), gpu_scores)
+    # where CUDA is not available (a laptop), skorch maps the weights to the CPU
+    saved = pickle.dumps(det)
+    with monkeypatch.context() as patch, warnings.catch_warnings():
+        patch.setattr(torch.cuda, "is_available", lambda: False)
+        warnings.simplefilter("ignore")
+        laptop = pickle.loads(saved)
+    assert laptop.device_ == "cpu" and str(laptop.net_.device) == "cpu"
+    # float32 on both (no TF32 in scoring): equal to the kernels' rounding
+    np.testing.assert_allclose(
+        laptop.decision_function(data.X_test), gpu_scores, rtol=1e-4, atol=1e-6
+    )
 
 
 # -- scikit-learn integration -------------------------------------------------

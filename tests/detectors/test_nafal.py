@@ -2,6 +2,7 @@
 
 import copy
 import pickle
+import warnings
 
 import joblib
 import numpy as np
@@ -497,3 +498,25 @@ def test_a_handful_of_samples_fits_with_the_standard_normal(n):
     det = NAFALDetector(**{**FAST, "n_iterations": 0}, base_components=5).fit(X)
     assert det.base_components_ == 0
     assert np.isfinite(det.decision_function(X)).all()
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_cuda_training_and_scoring_on_a_laptop(X2, monkeypatch):
+    """Fitted (with its augmentation and a round of labels) on a GPU, saved,
+    loaded where CUDA is not: the same scores on the CPU."""
+    det = NAFALDetector(**{**FAST, "n_iterations": 1}, device="cuda").fit(X2)
+    y = np.zeros(len(X2))
+    y[np.argsort(det.decision_scores_)[-4:]] = 1
+    det.partial_fit(X2, y)
+    gpu_scores = det.decision_function(X2)
+    assert np.isfinite(gpu_scores).all() and det.device_.startswith("cuda")
+    saved = pickle.dumps(det)
+    with monkeypatch.context() as patch, warnings.catch_warnings():
+        patch.setattr(torch.cuda, "is_available", lambda: False)
+        warnings.simplefilter("ignore")
+        laptop = pickle.loads(saved)
+    assert laptop.device_ == "cpu"
+    np.testing.assert_allclose(
+        laptop.decision_function(X2), gpu_scores, rtol=1e-4, atol=1e-6
+    )
