@@ -390,6 +390,10 @@ def load_detector(folder, *, expected_sha256: dict | None = None):
         raise _corrupt(folder, f"fitted attributes missing: {', '.join(missing)}")
     if detector.device_ != "cpu" and not torch.cuda.is_available():
         detector.device_ = "cpu"  # trained on a GPU, read where there is none
+    elif torch.device(detector.device_).index is not None and (
+        torch.device(detector.device_).index >= torch.cuda.device_count()
+    ):
+        detector.device_ = "cuda"  # on a GPU this machine does not have: its first
     history = _decode(state["net_history"])
     # the fitted backbone; absent from files saved before: the neutral value below
     fitted_kind = state.get("fitted_net", "absent")

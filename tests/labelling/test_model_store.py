@@ -330,3 +330,18 @@ def test_a_smoother_without_its_references_is_refused(univariate, tmp_path):
     _rewrite_arrays(folder, lambda a: a.pop(_first(a, "smoother.")))
     with pytest.raises(ValueError, match="smoother's references"):
         load_detector(folder)
+
+
+def test_a_model_saved_on_a_gpu_opens_on_the_cpu(univariate, pool, tmp_path):
+    """device_ as a GPU fit leaves it, read where CUDA is not: the CPU."""
+    save_detector(univariate, tmp_path / "m")
+    state_file = tmp_path / "m" / "state.json"
+    state = json.loads(state_file.read_text())
+    state["attributes"]["device_"] = "cuda:1"
+    state_file.write_text(json.dumps(state))
+    loaded = load_detector(tmp_path / "m")  # its own sha256 is of the CPU's
+    assert loaded.device_ == "cpu"
+    series = pool[:, :1]
+    np.testing.assert_array_equal(
+        loaded.decision_function(series), univariate.decision_function(series)
+    )
