@@ -498,7 +498,7 @@ def reference_rank(reference: np.ndarray, scores) -> np.ndarray:
         )
     # O(n) beside the scoring that produced the scores; an unsorted or nan
     # reference would rank silently wrong
-    if not (reference[1:] >= reference[:-1]).all():
+    if np.isnan(reference).any() or (reference[1:] < reference[:-1]).any():
         raise ValueError("reference must be sorted in increasing order, without nan.")
     scores = np.asarray(scores, dtype=np.float64)
     shape, scores = scores.shape, scores.ravel()

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import torch
 
-__all__ = ["full_precision", "resolve_device", "seeded"]
+__all__ = ["resolve_device", "seeded"]
 
 
 def resolve_device(device: str | torch.device) -> str:
@@ -74,54 +74,5 @@ def seeded(seed: int, device: str = "cpu") -> Iterator[None]:
         else:
             # the CPU's stream only: torch.manual_seed would also seed every
             # GPU of the machine, whose states a CPU fit does not keep
-            torch.random.default_generator.manual_seed(seed)
+            torch.random.default_generator.manual_seed(int(seed))
         yield
-
-
-def _precision_settings() -> list:
-    """The float32 precision settings of CUDA's kernels (PyTorch >= 2.9's
-    ``fp32_precision``), as objects with that attribute."""
-    backends = torch.backends
-    found = [
-        getattr(getattr(backends, parent, None), child, None)
-        for parent, child in (("cudnn", "conv"), ("cudnn", "rnn"), ("cuda", "matmul"))
-    ]
-    return [s for s in found if s is not None and hasattr(s, "fp32_precision")]
-
-
-@contextlib.contextmanager
-def full_precision(device: str) -> Iterator[None]:
-    """Score in float32 proper on a GPU: no TensorFloat-32 inside the block.
-
-    PyTorch lets cuDNN's convolutions and recurrent layers use TF32 on GPUs
-    that have it (a 10-bit mantissa), which moves scores by up to about 1e-2
-    relative: a model saved on a GPU would not score the same on a laptop,
-    and a labelling session's check of its model files would fail. The
-    user's settings are restored afterwards; on the CPU nothing changes.
-    """
-    if torch.device(device).type != "cuda":
-        yield
-        return
-    settings = _precision_settings()
-    if not settings:  # PyTorch before 2.9: the older switches
-        with torch.backends.cudnn.flags(
-            enabled=torch.backends.cudnn.enabled,
-            benchmark=torch.backends.cudnn.benchmark,
-            deterministic=torch.backends.cudnn.deterministic,
-            allow_tf32=False,
-        ):
-            matmul = torch.backends.cuda.matmul.allow_tf32
-            torch.backends.cuda.matmul.allow_tf32 = False
-            try:
-                yield
-            finally:
-                torch.backends.cuda.matmul.allow_tf32 = matmul
-        return
-    before = [s.fp32_precision for s in settings]
-    try:
-        for s in settings:
-            s.fp32_precision = "ieee"
-        yield
-    finally:
-        for s, value in zip(settings, before):
-            s.fp32_precision = value

@@ -60,10 +60,10 @@ def grid_starts(n_timesteps: int, window_size: int, stride: int) -> np.ndarray:
     >>> grid_starts(10, 4, 4)
     array([0, 4])
     """
-    if n_timesteps < window_size:
-        return np.empty(0, dtype=np.int64)
     check_count(window_size, "window_size")
     check_count(stride, "stride")
+    if n_timesteps < window_size:
+        return np.empty(0, dtype=np.int64)
     return np.arange(0, n_timesteps - window_size + 1, stride, dtype=np.int64)
 
 
@@ -106,6 +106,7 @@ def stride_for_windows(
     >>> len(grid_starts(1200, 50, 2))
     576
     """
+    check_count(stride, "stride")
     check_count(min_windows, "min_windows")
     return max(1, min(stride, (n_timesteps - window_size) // min_windows))
 

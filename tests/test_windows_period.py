@@ -77,5 +77,11 @@ def test_grid_starts_refuse_steps_that_are_not_positive(window_size, stride, nam
     """A step of 0 divided by zero; a negative one gave no window, silently."""
     with pytest.raises(ValueError, match=name):
         grid_starts(100, window_size, stride)
+    with pytest.raises(ValueError, match=name):
+        grid_starts(
+            5, window_size, stride
+        )  # shorter than a window, refused all the same
     with pytest.raises(ValueError, match="min_windows"):
         stride_for_windows(100, 10, 5, 0)
+    with pytest.raises(ValueError, match="stride"):
+        stride_for_windows(100, 10, 0, 5)

@@ -29,7 +29,7 @@ from ..mixtures import CANDIDATES as MIXTURE_CANDIDATES
 from ..mixtures import fit_base
 from ..query import select_marginal, select_top_and_marginal
 from ..relabelling import labelled_again, last_of_each
-from ..runtime import full_precision, seeded
+from ..runtime import seeded
 from ..thresholds import fingerprints
 from ..training import train_epochs, training_callbacks
 from ..training.flow_nets import FlowNet, LikelihoodHingeLoss
@@ -683,7 +683,7 @@ class NAFALDetector(BaseDetector):
         module = self.net_.module_ if module is None else module
         module.eval()
         scores = np.empty(len(flat), dtype=np.float64)
-        with torch.no_grad(), full_precision(self.device_):
+        with torch.no_grad():
             step = self._eval_batch_size()
             for start in range(0, len(flat), step):
                 chunk = self._to_tensor(flat[start : start + step])

@@ -292,6 +292,21 @@ def _is_newer(version, than: str) -> bool:
         return False
 
 
+def _device_here(device: str) -> str:
+    """Where a model saved on ``device`` goes on this machine: the CPU where
+    there is no CUDA, the first GPU where the one it names is not here."""
+    import torch
+
+    if device == "cpu":
+        return device
+    if not torch.cuda.is_available():
+        return "cpu"  # trained on a GPU, read where there is none
+    index = torch.device(device).index
+    if index is not None and index >= torch.cuda.device_count():
+        return "cuda"
+    return device
+
+
 def load_detector(folder, *, expected_sha256: dict | None = None):
     """Read a detector written by :func:`save_detector`.
 
@@ -388,12 +403,7 @@ def load_detector(folder, *, expected_sha256: dict | None = None):
     missing = [n for n in names if not hasattr(detector, n)]
     if missing:
         raise _corrupt(folder, f"fitted attributes missing: {', '.join(missing)}")
-    if detector.device_ != "cpu" and not torch.cuda.is_available():
-        detector.device_ = "cpu"  # trained on a GPU, read where there is none
-    elif torch.device(detector.device_).index is not None and (
-        torch.device(detector.device_).index >= torch.cuda.device_count()
-    ):
-        detector.device_ = "cuda"  # on a GPU this machine does not have: its first
+    detector.device_ = _device_here(detector.device_)
     history = _decode(state["net_history"])
     # the fitted backbone; absent from files saved before: the neutral value below
     fitted_kind = state.get("fitted_net", "absent")

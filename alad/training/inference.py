@@ -8,8 +8,6 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..runtime import full_precision
-
 __all__ = ["iter_position_scores"]
 
 
@@ -32,7 +30,7 @@ def iter_position_scores(
         # at a yield inside the block (its caller interrupted and the frame
         # kept, as IPython keeps a traceback's) would leave autograd off for
         # the whole process
-        with torch.no_grad(), full_precision(device):
+        with torch.no_grad():
             x = torch.from_numpy(batch).to(device, non_blocking=True)
             scores = score(x).to("cpu", torch.float64).numpy()
         yield scores

@@ -692,6 +692,8 @@ def test_cuda_model_loads_on_a_cpu_only_machine(fitted, data, monkeypatch):
 @pytest.mark.gpu
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 def test_cuda_training_and_cpu_scoring(data, monkeypatch):
+    # float32 proper on the GPU: its convolutions would otherwise run in TF32
+    monkeypatch.setattr(torch.backends.cudnn, "allow_tf32", False)
     det = make_detector(device="cuda").fit(data.X_train)
     idx = det.query(data.X_test[:1000])
     det.partial_fit(data.X_test[:1000][idx], data.y_test[:1000][idx])
@@ -707,9 +709,10 @@ def test_cuda_training_and_cpu_scoring(data, monkeypatch):
         warnings.simplefilter("ignore")
         laptop = pickle.loads(saved)
     assert laptop.device_ == "cpu" and str(laptop.net_.device) == "cpu"
-    # float32 on both (no TF32 in scoring): equal to the kernels' rounding
+    # float32 on both: equal to the kernels' rounding, where a score read as
+    # a rank among the training scores (the head's) may move by a rank or two
     np.testing.assert_allclose(
-        laptop.decision_function(data.X_test), gpu_scores, rtol=1e-4, atol=1e-6
+        laptop.decision_function(data.X_test), gpu_scores, rtol=1e-4, atol=1e-2
     )
 
 

@@ -276,6 +276,7 @@ def test_reference_rank_is_the_distribution_function_then_grows():
     [
         (np.array([3.0, 1.0, 2.0]), "sorted"),
         (np.array([1.0, np.nan, 2.0]), "sorted"),
+        (np.array([np.nan]), "sorted"),
         (np.empty(0), "at least one"),
         (np.zeros((2, 2)), "1-D"),
     ],

@@ -332,16 +332,31 @@ def test_a_smoother_without_its_references_is_refused(univariate, tmp_path):
         load_detector(folder)
 
 
-def test_a_model_saved_on_a_gpu_opens_on_the_cpu(univariate, pool, tmp_path):
+def test_a_model_saved_on_a_gpu_opens_on_the_cpu(
+    univariate, pool, tmp_path, monkeypatch
+):
     """device_ as a GPU fit leaves it, read where CUDA is not: the CPU."""
     save_detector(univariate, tmp_path / "m")
     state_file = tmp_path / "m" / "state.json"
     state = json.loads(state_file.read_text())
     state["attributes"]["device_"] = "cuda:1"
     state_file.write_text(json.dumps(state))
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     loaded = load_detector(tmp_path / "m")  # its own sha256 is of the CPU's
     assert loaded.device_ == "cpu"
     series = pool[:, :1]
     np.testing.assert_array_equal(
         loaded.decision_function(series), univariate.decision_function(series)
     )
+
+
+def test_a_model_of_a_gpu_this_machine_lacks_goes_to_its_first(monkeypatch):
+    from alad.labelling._model_store import _device_here
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    assert _device_here("cuda:1") == "cuda:1"
+    assert _device_here("cuda:3") == "cuda"  # was called corrupt weights
+    assert _device_here("cuda") == "cuda" and _device_here("cpu") == "cpu"
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert _device_here("cuda:1") == "cpu"

@@ -433,6 +433,27 @@ def test_reopening_allows_float32_rounding_not_another_model(fresh, pool, tmp_pa
         LabellingSession.open(path)
 
 
+def test_reopening_on_another_device_allows_its_kernels_not_another_model(
+    fresh, pool, tmp_path
+):
+    """Scored on a GPU (its convolutions maybe in TF32), reopened on a CPU:
+    a percent off is the kernels; a model of another round is farther off."""
+    path = tmp_path / "s"
+    LabellingSession.create(path, fresh, pool, per_round=2)
+    meta_file = path / "session.json"
+    meta = json.loads(meta_file.read_text())
+    assert meta["scored_on"] == "cpu"
+    meta["scored_on"] = "cuda"
+    meta_file.write_text(json.dumps(meta))
+    saved = path / "scores" / "round_000.npy"
+    scores = np.load(saved)
+    np.save(saved, scores * 1.01)  # refused on the device it was scored on
+    LabellingSession.open(path)
+    np.save(saved, scores + 0.2 * np.max(np.abs(scores)))
+    with pytest.raises(ValueError, match="do not match the session"):
+        LabellingSession.open(path)
+
+
 def test_a_session_in_use_is_not_replaced_under_its_writer(fresh, pool, tmp_path):
     from alad.labelling.session import writer_lock
 
