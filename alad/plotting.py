@@ -145,14 +145,14 @@ def plot_scores(
         or max_points < 2
     ):
         raise ValueError(f"max_points must be an integer >= 2; got {max_points!r}.")
+    n_timesteps = None  # the first curve's length, which every curve must have
     for name, values in curves.items():
         if values.ndim != 1:
             raise ValueError(
                 f"scores must be 1-D, one score per timestep; {name!r} has shape "
                 f"{values.shape}."
             )
-    n_timesteps = len(next(iter(curves.values())))
-    for name, values in curves.items():
+        n_timesteps = len(values) if n_timesteps is None else n_timesteps
         if len(values) != n_timesteps:
             raise ValueError(
                 f"every curve of scores must have one score per timestep; {name!r} "

@@ -17,8 +17,9 @@ def test_the_same_seed_gives_the_same_series():
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_a_single_channel_series_holds_its_anomalies(seed):
-    """Each anomaly picks one or two channels: with one channel, that one."""
+def test_a_single_channel_series_is_made(seed):
+    """Each anomaly picks one or two channels: with one channel, that one
+    (it raised: two channels drawn out of one)."""
     data = make_telemetry(n_train=1000, n_test=3000, n_channels=1, random_state=seed)
     assert data.X_train.shape == (1000, 1) and data.X_test.shape == (3000, 1)
     assert np.isfinite(data.X_test).all()
