@@ -4,9 +4,11 @@ A detector learns from each labelled window (time series) or sample (tabular
 data) once. Passing one again to ``partial_fit`` (a corrected label, or the
 whole pool with every label given so far and ``nan`` elsewhere, round after
 round) must neither store it twice, with two labels that may contradict each
-other, nor charge it to the budget twice. Rows are recognised by their
-values (:func:`~alad.thresholds.fingerprints`), as ``query`` recognises the
-windows it has been told about.
+other, nor charge it to the budget twice, and it keeps its place among the
+labelled rows: rounds draw their batches from that order, so passing every
+label so far trains as passing the new rows alone. Rows are recognised by
+their values (:func:`~alad.thresholds.fingerprints`), as ``query``
+recognises the windows it has been told about.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import numpy as np
 
 from .thresholds import fingerprints
 
-__all__ = ["last_of_each", "labelled_again"]
+__all__ = ["last_of_each", "relabelled"]
 
 
 def last_of_each(prints: np.ndarray) -> np.ndarray:
@@ -33,17 +35,26 @@ def last_of_each(prints: np.ndarray) -> np.ndarray:
     return np.sort(len(prints) - 1 - from_end)
 
 
-def labelled_again(
-    stored: np.ndarray, new: np.ndarray, prints: np.ndarray, told: np.ndarray
-) -> tuple[np.ndarray, int]:
-    """Which ``stored`` rows the distinct rows ``new`` label again.
+def relabelled(
+    stored: np.ndarray,
+    stored_targets: np.ndarray,
+    new: np.ndarray,
+    new_targets: np.ndarray,
+    prints: np.ndarray,
+    told: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """The labelled rows once the distinct rows ``new`` are labelled.
 
     Parameters
     ----------
     stored : ndarray of shape (n, ...)
-        Rows labelled before, as the detector keeps them (scaled).
+        Rows labelled before, as the detector keeps them (scaled), in order.
+    stored_targets : ndarray of shape (n, ...)
+        Their labels.
     new : ndarray of shape (m, ...)
         Rows labelled now, distinct (:func:`last_of_each`), scaled alike.
+    new_targets : ndarray of shape (m, ...)
+        Their labels.
     prints : ndarray of shape (m,)
         The :func:`~alad.thresholds.fingerprints` of ``new`` as given,
         before scaling.
@@ -52,11 +63,13 @@ def labelled_again(
 
     Returns
     -------
-    kept : ndarray of bool of shape (n,)
-        The stored rows that ``new`` does not label again: those the model
-        cannot tell from a row of ``new`` (a scaling that clips, such as
+    rows, targets : ndarray
+        ``stored`` with the rows that ``new`` labels again in their places,
+        under their new labels, then the other rows of ``new`` in the order
+        given. A stored row is one of ``new`` when the model cannot tell them
+        apart: a scaling that clips, such as
         ``NAFALDetector(scaling="quantile")``, maps samples beyond the
-        training range to one row) take its label.
+        training range to one row, which takes the label of the last of them.
     n_first : int
         Rows of ``new`` labelled for the first time, by their values as
         given: what the budget is charged. Two samples that the scaling
@@ -64,11 +77,27 @@ def labelled_again(
 
     Examples
     --------
-    >>> stored, new = np.array([[1.0], [2.0]]), np.array([[2.0], [3.0]])
-    >>> told = fingerprints(stored)
-    >>> kept, n_first = labelled_again(stored, new, fingerprints(new), told)
-    >>> kept.tolist(), n_first
-    ([True, False], 1)
+    >>> stored, new = np.array([[1.0], [2.0]]), np.array([[3.0], [1.0]])
+    >>> rows, targets, n_first = relabelled(
+    ...     stored, np.array([0, 0]), new, np.array([0, 1]),
+    ...     fingerprints(new), fingerprints(stored))
+    >>> rows.ravel().tolist(), targets.tolist(), n_first
+    ([1.0, 2.0, 3.0], [1, 0, 0], 1)
     """
-    kept = ~np.isin(fingerprints(stored), fingerprints(new))
-    return kept, len(prints) - int(np.isin(prints, told).sum())
+    stored_prints, new_prints = fingerprints(stored), fingerprints(new)
+    again = np.isin(new_prints, stored_prints)
+    targets = stored_targets.copy()
+    if again.any():
+        # the last row of new for each scaled row it labels again
+        last = np.flatnonzero(again)[last_of_each(new_prints[again])]
+        order = np.argsort(new_prints[last])
+        known = new_prints[last][order]
+        at = np.minimum(np.searchsorted(known, stored_prints), len(known) - 1)
+        hit = known[at] == stored_prints
+        targets[hit] = new_targets[last[order[at[hit]]]]
+    n_first = len(prints) - int(np.isin(prints, told).sum())
+    return (
+        np.concatenate([stored, new[~again]]),
+        np.concatenate([targets, new_targets[~again]]),
+        n_first,
+    )

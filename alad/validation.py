@@ -132,12 +132,20 @@ def check_input_shape(X, *, name: str = "X") -> tuple[int, ...]:
     ------
     ValueError
         If ``X`` has no regular shape (nested sequences of unequal lengths),
-        an axis of length 0, or complex values.
+        an axis of length 0, complex values, or masked values (a
+        ``numpy.ma.MaskedArray`` with any entry masked).
     TypeError
         If ``X`` holds values that are not numbers (strings, objects).
     """
     if sp.issparse(X):
         return tuple(X.shape)
+    if np.ma.isMaskedArray(X) and np.ma.getmaskarray(X).any():
+        # np.asarray drops the mask and keeps the hidden values (a reader's
+        # fill code such as -9999), which would be scored as data
+        raise ValueError(
+            f"{name} contains masked values (missing data); fill them, or "
+            "drop the rows, before passing it (numpy.ma.filled)."
+        )
     try:
         array = np.asarray(X)
     except (TypeError, ValueError) as exc:

@@ -161,6 +161,22 @@ def test_non_numeric_X_is_refused(fitted, kind, method, X, error, match):
 
 
 @pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("method", METHODS)
+def test_masked_values_are_refused_not_scored_as_their_fill(good, fitted, kind, method):
+    # np.asarray drops a mask and keeps the hidden value (a fill code)
+    X = np.ma.masked_array(good.copy(), mask=np.zeros(good.shape, bool))
+    X.data[2, 0], X.mask[2, 0] = -9999.0, True
+    with pytest.raises(ValueError, match="X contains masked values"):
+        call(fitted[kind], method, X)
+    unmasked = np.ma.masked_array(good, mask=False)  # a mask hiding nothing
+    if method == "decision_function":
+        np.testing.assert_array_equal(
+            fitted[kind].decision_function(unmasked),
+            fitted[kind].decision_function(good),
+        )
+
+
+@pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize("method", FITTED_METHODS)
 @pytest.mark.parametrize("scale", [1e20, 1e300])
 def test_values_beyond_float32_after_standardising_are_refused(
@@ -378,6 +394,47 @@ def test_a_backbone_without_parameters_is_refused(good):
 
     with pytest.raises(ValueError, match="backbone Identity has no parameters"):
         make("ard", backbone=Identity, backbone_params=None).fit(good)
+
+
+@pytest.mark.parametrize("returns", ["tuple", "numpy"])
+def test_a_backbone_that_does_not_return_one_tensor_is_refused(good, returns):
+    class VAELike(torch.nn.Module):
+        def __init__(self, n_channels, window_size):
+            super().__init__()
+            self.linear = torch.nn.Linear(n_channels, n_channels)
+
+        def forward(self, x):
+            out = self.linear(x)
+            if returns == "tuple":
+                return out, x.mean()
+            return out.detach().numpy()
+
+    name = "tuple" if returns == "tuple" else "ndarray"
+    with pytest.raises(ValueError, match=f"one tensor .* it returned {name}"):
+        make("ard", backbone=VAELike, backbone_params=None).fit(good)
+
+
+@pytest.mark.parametrize(
+    "backbone, params, match",
+    [
+        ("transformer", {"n_heads": 0}, "do not fit TransformerBackbone"),
+        ("transformer", {"d_model": 0}, "do not fit TransformerBackbone"),
+        ("transformer", {"d_model": -8}, "do not fit TransformerBackbone"),
+        ("transformer", {"d_ff": 0}, "TransformerBackbone layers without weights"),
+        ("usad", {"latent_size": 0}, "USADBackbone layers without weights"),
+    ],
+)
+def test_backbone_sizes_that_build_no_model_are_refused_by_name(
+    good, backbone, params, match
+):
+    det = make("ard", backbone=backbone, backbone_params=params)
+    with pytest.raises(ValueError, match=f"backbone_params .*{match}"):
+        det.fit(good)
+
+
+def test_automatic_window_of_one_timestep_windows_is_refused(good):
+    with pytest.raises(ValueError, match="windows hold 1 timestep"):
+        make("ard", window_size="auto").fit(good.reshape(-1, 1, C))
 
 
 def test_partial_fit_refuses_rows_that_are_not_whole_windows(fitted, good):

@@ -8,7 +8,7 @@ import pytest
 
 from alad import ActiveReconstructionDetector, NAFALDetector
 from alad.datasets import make_telemetry
-from alad.relabelling import labelled_again, last_of_each
+from alad.relabelling import last_of_each, relabelled
 from alad.thresholds import fingerprints
 
 W = 10
@@ -44,9 +44,25 @@ def naf():
 def test_helpers_keep_the_last_of_each_row_and_count_first_labels():
     rows = np.array([[1.0], [2.0], [1.0], [3.0]])
     assert last_of_each(fingerprints(rows)).tolist() == [1, 2, 3]
-    stored, new = rows[[0, 1]], rows[[1, 3]]
-    kept, n_first = labelled_again(stored, new, fingerprints(new), fingerprints(stored))
-    assert kept.tolist() == [True, False] and n_first == 1
+    stored, new = rows[[0, 1]], rows[[3, 1]]
+    merged, targets, n_first = relabelled(
+        stored, np.array([0, 0]), new, np.array([0, 1]), fingerprints(new),
+        fingerprints(stored),
+    )  # fmt: skip
+    # the row labelled again keeps its place under its new label; the new one follows
+    assert merged.ravel().tolist() == [1.0, 2.0, 3.0]
+    assert targets.tolist() == [0, 1, 0] and n_first == 1
+
+
+def test_rows_the_scaling_cannot_tell_apart_take_the_last_label_in_place():
+    stored = np.array([[5.0], [1.0], [5.0]])  # two given samples, one scaled row
+    new = np.array([[5.0], [2.0], [5.0]])
+    merged, targets, n_first = relabelled(
+        stored, np.array([0, 0, 0]), new, np.array([1, 0, 0]),
+        fingerprints(np.array([[7.0], [2.0], [9.0]])), fingerprints(stored),
+    )  # fmt: skip
+    assert merged.ravel().tolist() == [5.0, 1.0, 5.0, 2.0]
+    assert targets.tolist() == [0, 0, 0, 0] and n_first == 3
 
 
 def test_a_corrected_window_replaces_its_label_and_is_charged_once(ard, series):
@@ -167,3 +183,46 @@ def test_a_round_tried_again_after_a_rollback_keeps_its_number(
     rounds = [(e["round"], e["rolled_back"]) for e in det.feedback_history_]
     assert rounds == [(1, True), (1, False), (2, False)]
     assert det.n_feedback_rounds_ == 2
+
+
+def _scores_after_two_rounds(det, pool, first, second, labels, every_label_so_far):
+    det = copy.deepcopy(det)
+    det.partial_fit(pool[first], labels[first])
+    rows = np.concatenate([first, second]) if every_label_so_far else second
+    det.partial_fit(pool[rows], labels[rows])
+    return det
+
+
+def test_every_label_so_far_trains_as_the_new_windows_alone(ard, series):
+    # a relabelled window keeps its place: the rounds draw the same batches
+    pool = series.X_test
+    first = np.arange(4 * W)
+    second = np.arange(6 * W, 9 * W)
+    labels = series.y_test.astype(float)
+    labels[first[:W]] = 1.0  # an anomalous window, so that the backbone trains
+    new_only, every = (
+        _scores_after_two_rounds(ard, pool, first, second, labels, flag)
+        for flag in (False, True)
+    )
+    np.testing.assert_array_equal(new_only._labelled_windows, every._labelled_windows)
+    assert all(e["backbone_trained"] for e in every.feedback_history_)
+    np.testing.assert_array_equal(
+        new_only.decision_function(pool), every.decision_function(pool)
+    )
+    assert new_only.n_labelled_windows_ == every.n_labelled_windows_ == 7
+
+
+def test_nafal_every_label_so_far_trains_as_the_new_samples_alone(naf):
+    fitted, pool = naf
+    labels = np.zeros(len(pool))
+    labels[[1, 4]] = 1.0
+    first, second = np.arange(3), np.arange(3, 6)
+    new_only, every = (
+        _scores_after_two_rounds(fitted, pool, first, second, labels, flag)
+        for flag in (False, True)
+    )
+    np.testing.assert_array_equal(new_only._train_x, every._train_x)
+    np.testing.assert_array_equal(new_only._anomaly_x, every._anomaly_x)
+    np.testing.assert_array_equal(
+        new_only.decision_function(pool), every.decision_function(pool)
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import warnings
 
 from torch import nn
 
@@ -74,8 +75,23 @@ def make_backbone(
 
 def _construct(cls: type, n_channels: int, window_size: int, params: dict) -> nn.Module:
     try:
-        return cls(n_channels=n_channels, window_size=window_size, **params)
-    except TypeError as exc:
+        with warnings.catch_warnings():
+            # torch's note on a zero width: refused below, in our words
+            warnings.filterwarnings("ignore", "Initializing zero-element tensors")
+            module = cls(n_channels=n_channels, window_size=window_size, **params)
+    except (TypeError, ValueError, ZeroDivisionError, RuntimeError) as exc:
+        # an unknown name (TypeError) or a size the layers cannot take (a
+        # zero or negative width fails in the arithmetic of the constructor)
         raise ValueError(
-            f"backbone_params {sorted(params)} do not fit {cls.__name__}: {exc}"
+            f"backbone_params {params} do not fit {cls.__name__}: "
+            f"{type(exc).__name__}: {exc}"
         ) from exc
+    # a width of zero builds layers without weights, which torch allows
+    # (with a warning) and which reconstruct nothing
+    empty = [name for name, p in module.named_parameters() if p.numel() == 0]
+    if empty:
+        raise ValueError(
+            f"backbone_params {params} give {cls.__name__} layers without "
+            f"weights ({', '.join(empty[:3])}): every size must be positive."
+        )
+    return module

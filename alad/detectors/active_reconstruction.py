@@ -6,6 +6,7 @@ import copy
 import numbers
 
 import numpy as np
+import torch
 from sklearn.utils.validation import check_array, validate_data
 from torch import nn
 
@@ -32,7 +33,7 @@ from ..label_head import (
     window_shape_features,
 )
 from ..query import QUERY_STRATEGIES, select_queries
-from ..relabelling import labelled_again, last_of_each
+from ..relabelling import last_of_each, relabelled
 from ..runtime import seeded
 from ..score_smoothing import ScoreSmoother, detrend_scores, multiscale_widths
 from ..thresholds import fingerprints
@@ -498,7 +499,9 @@ default="window"
         into ``device_``. Outputs are CPU float64 numpy arrays either way.
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, shuffling, masks and random queries; the
-        same value gives identical scores on CPU. The global torch random
+        same value gives identical scores on CPU with the same number of
+        torch threads (another count rounds float32 sums in another
+        order: differences near 1e-6). The global torch random
         state is left untouched.
     verbose : int, default=0
         0 silent; 1 prints skorch's table of epochs; 2 adds progress bars.
@@ -1044,6 +1047,12 @@ default="window"
             periodic = period is not None
             if X.ndim == 3:
                 window = X.shape[1]
+                if window < 2:  # as window_size itself: a window is a stretch
+                    raise ValueError(
+                        'window_size="auto" takes the length of the windows '
+                        f"given, and X's windows hold {window} timestep; a "
+                        "window needs at least 2."
+                    )
             else:
                 window = period if periodic else AUTO_WINDOW
         if self.stride is None:
@@ -1370,6 +1379,14 @@ default="window"
             ) from exc
         finally:
             module.train()
+        if not isinstance(out, torch.Tensor):
+            raise ValueError(
+                "backbone must return the reconstruction as one tensor of the "
+                f"window's shape {tuple(x.shape)} (batch, window_size, n_channels); "
+                f"it returned {type(out).__name__}. A module that returns more "
+                "(a VAE's distribution parameters) needs a wrapper that returns "
+                "the reconstruction alone."
+            )
         if tuple(out.shape) != tuple(x.shape):
             raise ValueError(
                 "backbone must map windows to reconstructions of the same shape: "
@@ -1841,9 +1858,14 @@ default="window"
             for the budget, so the whole pool with ``nan`` for unlabelled
             rows works as well as the queried rows. A window learnt from
             before (the same values) is learnt from once: its labels here
-            replace the earlier ones, and it is not charged to the budget
-            again, so passing the whole pool with every label so far, round
-            after round, or correcting a label, is safe.
+            replace the earlier ones in its place among the labelled
+            windows, and it is not charged to the budget again, so passing
+            the whole pool with every label so far, round after round, or
+            correcting a label, is safe; passing every label so far in the
+            order first given trains exactly as passing the new windows
+            alone. The order of the new windows is the order the rounds draw
+            them in: another order (the pool's instead of the query's) gives
+            another model, equally good, not the same bits.
         classes : ignored
             Accepted for compatibility with active-learning wrappers
             (scikit-activeml) that pass it.
@@ -1859,20 +1881,23 @@ default="window"
         if not len(windows):
             raise ValueError("y holds no label (all nan); nothing to learn from.")
         # a window labelled again (a correction, or the whole pool passed with
-        # every label so far) replaces its earlier label and is charged once
+        # every label so far) takes its new label in its place, charged once
         prints = fingerprints(windows)
         distinct = last_of_each(prints)
         windows, labels, prints = windows[distinct], labels[distinct], prints[distinct]
         new_windows = self._standardized(windows)
-        kept, n_first = labelled_again(
-            self._labelled_windows, new_windows, prints, self._told
+        new_labels = labels.astype(np.float32)
+        labelled_windows, labelled_targets, n_first = relabelled(
+            self._labelled_windows,
+            self._labelled_targets,
+            new_windows,
+            new_labels,
+            prints,
+            self._told,
         )
         self._check_within_budget(n_first)
 
         # 2. the labelled windows of this round (and of earlier ones: replay)
-        new_labels = labels.astype(np.float32)
-        labelled_windows = np.concatenate([self._labelled_windows[kept], new_windows])
-        labelled_targets = np.concatenate([self._labelled_targets[kept], new_labels])
         if self.feedback_replay:
             train_windows, train_labels = labelled_windows, labelled_targets
         else:

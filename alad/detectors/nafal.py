@@ -28,7 +28,7 @@ from ..label_head import (
 from ..mixtures import CANDIDATES as MIXTURE_CANDIDATES
 from ..mixtures import fit_base
 from ..query import select_marginal, select_top_and_marginal
-from ..relabelling import labelled_again, last_of_each
+from ..relabelling import last_of_each, relabelled
 from ..runtime import seeded
 from ..thresholds import fingerprints
 from ..training import train_epochs, training_callbacks
@@ -319,8 +319,9 @@ class NAFALDetector(BaseDetector):
         into ``device_``. Outputs are CPU float64 numpy arrays either way.
     random_state : int, RandomState instance or None, default=None
         Seeds the transformations, weights, batches and draws; the same value
-        gives identical scores on CPU. The global torch random state is left
-        untouched.
+        gives identical scores on CPU with the same number of torch threads
+        (another count rounds float32 sums in another order: differences near
+        1e-6). The global torch random state is left untouched.
     verbose : int, default=0
         0 silent; 1 prints skorch's table of epochs; 2 adds progress bars.
 
@@ -1489,8 +1490,12 @@ class NAFALDetector(BaseDetector):
             labelled samples are learnt from and count for the budget, so the
             whole pool with ``nan`` for unlabelled samples works too. A
             sample learnt from before (the same values) is learnt from once:
-            its label here replaces the earlier one, and it is not charged to
-            the budget again.
+            its label here replaces the earlier one in its place among the
+            labelled samples, and it is not charged to the budget again, so
+            passing every label so far, in the order first given, trains as
+            passing the new samples alone. The order of the new samples is
+            the order the rounds draw them in: another order gives another
+            model, equally good, not the same bits.
         classes : ignored
             Accepted for compatibility with active-learning wrappers.
 
@@ -1516,18 +1521,20 @@ class NAFALDetector(BaseDetector):
         samples, labels, prints = samples[distinct], labels[distinct], prints[distinct]
         flat = self._standardized(samples)
         fitted, normal = np.split(self._train_x, [len(self._fit_x)])
-        kept, n_first = labelled_again(
-            np.concatenate([normal, self._anomaly_x]), flat, prints, self._told
+        rows, targets, n_first = relabelled(
+            np.concatenate([normal, self._anomaly_x]),
+            np.repeat([0.0, 1.0], [len(normal), len(self._anomaly_x)]),
+            flat,
+            labels,
+            prints,
+            self._told,
         )
         self._check_within_budget(n_first)
         target = self._anomaly_target()
-        kept_normal, kept_anomalous = np.split(kept, [len(normal)])
         state = dataclasses.replace(
             self._state(),
-            train_x=np.concatenate([fitted, normal[kept_normal], flat[labels == 0]]),
-            anomaly_x=np.concatenate(
-                [self._anomaly_x[kept_anomalous], flat[labels == 1]]
-            ),
+            train_x=np.concatenate([fitted, rows[targets == 0]]),
+            anomaly_x=rows[targets == 1],
             hinge_target=target,
         )
         # numbered by the committed rounds, as the time-series detector does: a

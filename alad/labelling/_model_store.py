@@ -191,6 +191,12 @@ def save_detector(detector, folder) -> dict:
     # parameters the model is built around, changed since the fit, would be
     # saved beside weights of another shape: refused as scoring refuses them
     detector._check_entry()
+    import torch
+
+    if isinstance(params["device"], torch.device):
+        # a torch.device, which the detectors accept: saved as its name,
+        # which they take alike ("cuda:1")
+        params = {**params, "device": str(params["device"])}
     return _write_model(detector, params, Path(folder))
 
 

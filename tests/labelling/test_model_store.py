@@ -266,6 +266,13 @@ def test_a_folder_with_files_of_its_own_keeps_them(fresh, tmp_path, monkeypatch)
     assert load_detector(".").get_params() == fresh.get_params()
 
 
+def test_a_device_given_as_a_torch_device_is_saved_by_its_name(fresh, tmp_path):
+    det = copy.deepcopy(fresh).set_params(device=torch.device("cpu"))
+    loaded = load_detector(_saved(det, tmp_path / "m"))
+    assert loaded.device == "cpu"
+    np.testing.assert_array_equal(loaded.decision_scores_, fresh.decision_scores_)
+
+
 def test_a_detector_whose_backbone_changed_since_its_fit_is_not_saved(fresh, tmp_path):
     changed = copy.deepcopy(fresh)
     params = {**changed.backbone_params, "dropout": 0.9}
