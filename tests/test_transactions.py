@@ -297,6 +297,25 @@ def test_ctrl_c_in_a_query_keeps_the_pool_windows_it_had(ard, data, monkeypatch)
     assert det.feedback_history_[-1]["round"] == ard.n_feedback_rounds_ + 1
 
 
+def test_ctrl_c_after_a_query_kept_its_pool_windows_undoes_it(ard, data, monkeypatch):
+    # the binding is the query's last change; a signal may still land after it
+    det = copy.deepcopy(ard)
+    before = snapshot(det)
+    keep = ActiveReconstructionDetector._remember_pool_normal
+
+    def keep_then_interrupt(self, *args):
+        keep(self, *args)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(
+        ActiveReconstructionDetector, "_remember_pool_normal", keep_then_interrupt
+    )
+    with pytest.raises(KeyboardInterrupt):
+        det.query(data.X_test)
+    monkeypatch.undo()
+    assert_same_state(det, before)
+
+
 @pytest.mark.parametrize("owner, name, n", ARD_ROUND_POINTS)
 def test_a_fault_in_partial_fit_leaves_everything(
     ard, data, monkeypatch, owner, name, n

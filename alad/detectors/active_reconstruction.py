@@ -1646,6 +1646,9 @@ default="window"
             )
         return n
 
+    # transactional: a query keeps the pool's quiet windows (pool_replay), and
+    # a Ctrl-C even after that binding leaves the detector as it was
+    @transactional
     def query(self, X, y=None, n_queries=None):
         """Choose windows of ``X`` to be labelled (Algorithm 1).
 
@@ -1732,11 +1735,13 @@ default="window"
                 rng=rng,
             )
         )
-        if self.pool_replay > 0:  # last, so that a failed query changes nothing
-            self._remember_pool_normal(windows, prints, window_scores, unlabelled)
         if X.ndim == 3:
-            return chosen
-        return (starts[chosen, None] + np.arange(self.window_size_)).ravel()
+            rows = chosen
+        else:
+            rows = (starts[chosen, None] + np.arange(self.window_size_)).ravel()
+        if self.pool_replay > 0:  # the only change a query makes
+            self._remember_pool_normal(windows, prints, window_scores, unlabelled)
+        return rows
 
     def _unmemorised(self, prints, probabilities) -> np.ndarray:
         """The head's ``probabilities`` of windows whose digests are

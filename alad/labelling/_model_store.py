@@ -265,13 +265,39 @@ def _write_model(detector, params: dict, folder: Path) -> dict:
             "sha256": {n: _sha256(temps[n]) for n in (_PARAMS, _STATE, _ARRAYS)},
         }
         with interrupts_deferred():
-            for name in (_ARRAYS, _PARAMS, _STATE):  # state.json last
-                os.replace(temps[name], folder / name)
+            _renamed_together(temps, folder, token)
     finally:
         for temp in temps.values():
             temp.unlink(missing_ok=True)
     sync_folder(folder)
     return manifest
+
+
+def _renamed_together(temps: dict, folder: Path, token: str) -> None:
+    """Rename ``temps`` (file name -> written file) into ``folder``, all or
+    none: the files there before are moved aside first and, if a rename
+    fails (a disk error), put back, so that the folder never mixes two
+    saves."""
+    moved = []  # (name, where the file there before went, or None)
+    try:
+        for name in (_ARRAYS, _PARAMS, _STATE):  # state.json last
+            target, aside = folder / name, folder / f".{name}.{token}.old"
+            if target.exists():
+                os.replace(target, aside)
+            else:
+                aside = None
+            moved.append((name, aside))
+            os.replace(temps[name], target)
+    except BaseException:
+        for name, aside in reversed(moved):
+            if aside is None:
+                (folder / name).unlink(missing_ok=True)
+            else:
+                os.replace(aside, folder / name)
+        raise
+    for _, aside in moved:
+        if aside is not None:
+            aside.unlink(missing_ok=True)
 
 
 def _json_bytes(content):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import csv
 import getpass
 import hashlib
@@ -18,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .._atomic import replacing
+from .._atomic import interrupts_deferred, replacing
 from ._model_store import load_detector, save_detector
 
 __all__ = ["LABELS", "LabellingSession", "load_pool"]
@@ -330,15 +331,30 @@ class LabellingSession:
                 channel_names,
                 labeller,
             )
+            aside = None
             if final.exists():
                 if overwrite:
-                    shutil.rmtree(final)
+                    # the old session goes aside, not away, until the new one
+                    # is in its place: a failure in between puts it back
+                    aside = final.with_name(f".{final.name}.replaced")
+                    if aside.exists():  # left by a create that was killed
+                        shutil.rmtree(aside)
                 else:
                     final.rmdir()  # empty, checked above
-            os.replace(building, final)
+            with interrupts_deferred():
+                if aside is not None:
+                    os.replace(final, aside)
+                try:
+                    os.replace(building, final)
+                except BaseException:
+                    if aside is not None:
+                        os.replace(aside, final)
+                    raise
         except BaseException:
             shutil.rmtree(building, ignore_errors=True)
             raise
+        if aside is not None:  # an interrupted removal leaves a hidden folder
+            shutil.rmtree(aside, ignore_errors=True)
         # absolute: a relative path may have named a folder replaced here
         # (create(".") in an empty working directory), which it then no
         # longer reaches
@@ -713,7 +729,11 @@ class LabellingSession:
             for window in windows:
                 self._withdraw(window, labeller)
             if windows and not self.staged():
-                self._save_meta({**self._meta, "pending_query": self._next_query()})
+                # asked of a copy: a query changes the detector (the pool's
+                # quiet windows it replays), which only a round saves, so the
+                # detector stays the one on the disk
+                query = self._next_query(copy.deepcopy(self.detector))
+                self._save_meta({**self._meta, "pending_query": query})
             return sorted(windows)
 
     def submit_round(self, progress=None) -> dict:
@@ -769,6 +789,10 @@ class LabellingSession:
                 entry["seconds"] = round(time.perf_counter() - started, 3)
                 previous = self._commit()
             except BaseException:
+                if self._meta["n_rounds"] != saved_meta["n_rounds"]:
+                    # session.json names the new round (interrupted after its
+                    # rename, syncing the folder): committed, memory with it
+                    raise
                 # the disk still holds the last committed round: go back to it
                 del self.history[saved_meta["n_rounds"] :]
                 self._meta = saved_meta
@@ -827,7 +851,7 @@ class LabellingSession:
         return int(window)
 
     def _withdraw(self, window, labeller):
-        record = dict(self._records.pop(window))
+        record = dict(self._records[window])
         record.update(
             time=_now(),
             labeller=labeller or self._meta["labeller"],
@@ -835,20 +859,24 @@ class LabellingSession:
             label="unset",
             range=None,
         )
+        # the log first, as label() does: memory follows the disk
         self._append_log(record)
+        del self._records[window]
 
-    def _next_query(self) -> list[int]:
+    def _next_query(self, detector=None) -> list[int]:
+        """The windows ``detector`` (default: the session's) asks about next."""
         from .. import PoolExhaustedError
 
+        detector = self.detector if detector is None else detector
         n = self.per_round
         if self.budget is not None:
             n = min(n, self.budget - self.n_labelled)
-        if self.detector.budget is not None:  # the detector's own, in windows trained
-            n = min(n, self.detector.budget - self.detector.n_labelled_windows_)
+        if detector.budget is not None:  # the detector's own, in windows trained
+            n = min(n, detector.budget - detector.n_labelled_windows_)
         if n <= 0:
             return []
         try:
-            rows = self.detector.query(self.pool, y=self.known(), n_queries=n)
+            rows = detector.query(self.pool, y=self.known(), n_queries=n)
         except PoolExhaustedError:
             return []
         rows = np.asarray(rows)
@@ -932,8 +960,24 @@ class LabellingSession:
         """Write ``meta`` (default: the current one) to ``session.json``, then
         make it the current one: memory follows the disk only once written."""
         meta = dict(self._meta if meta is None else meta, updated=_now())
-        _write_atomic(self.path / "session.json", json.dumps(meta, indent=1) + "\n")
+        path, text = self.path / "session.json", json.dumps(meta, indent=1) + "\n"
+        try:
+            _write_atomic(path, text)
+        except BaseException:
+            # interrupted after the rename (while syncing the folder): the
+            # disk holds meta, and so must memory
+            if _holds(path, text):
+                self._meta = meta
+            raise
         self._meta = meta
+
+
+def _holds(path: Path, text: str) -> bool:
+    """Whether the file ``path`` reads ``text`` (False where it cannot be read)."""
+    try:
+        return path.read_text(encoding="utf-8") == text
+    except (OSError, UnicodeDecodeError):
+        return False
 
 
 def _device_type(device: str) -> str:

@@ -2,6 +2,8 @@
 
 import copy
 import json
+import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -227,6 +229,34 @@ def test_an_interrupted_save_leaves_the_model_that_was_there(
     }  # no temporary file left
 
 
+def test_a_failed_rename_puts_the_files_that_were_there_back(
+    fresh, univariate, pool, tmp_path, monkeypatch
+):
+    from alad.labelling import _model_store
+
+    folder = _saved(fresh, tmp_path / "m")
+    scores = load_detector(folder).decision_function(pool)
+    real, renames = os.replace, []
+
+    def fail_on_the_second_file(src, dst):
+        if Path(src).name.endswith(".tmp"):
+            renames.append(src)
+            if len(renames) == 2:  # arrays.npz in place, params.json refused
+                raise OSError(5, "simulated input/output error")
+        return real(src, dst)
+
+    monkeypatch.setattr(_model_store.os, "replace", fail_on_the_second_file)
+    with pytest.raises(OSError, match="simulated"):
+        save_detector(univariate, folder)
+    monkeypatch.undo()
+    assert np.array_equal(load_detector(folder).decision_function(pool), scores)
+    assert {p.name for p in folder.iterdir()} == {
+        "params.json",
+        "state.json",
+        "arrays.npz",
+    }
+
+
 def test_ctrl_c_between_the_renames_waits_for_the_last(
     fresh, univariate, tmp_path, monkeypatch
 ):
@@ -249,7 +279,9 @@ def test_ctrl_c_between_the_renames_waits_for_the_last(
     with pytest.raises(KeyboardInterrupt):
         save_detector(univariate, folder)
     monkeypatch.undo()
-    assert len(renamed) == 3
+    # the three into place (the files there before went aside first)
+    into_place = [Path(d).name for d in renamed if not Path(d).name.startswith(".")]
+    assert into_place == ["arrays.npz", "params.json", "state.json"]
     assert load_detector(folder).n_features_in_ == univariate.n_features_in_
 
 

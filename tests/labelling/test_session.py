@@ -2,6 +2,8 @@
 
 import csv
 import json
+import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -295,6 +297,105 @@ def test_an_interrupt_after_the_commit_keeps_the_committed_round(
     # the unused folder of round 0 is left; the committed one is there
     names = sorted(p.name for p in path.glob("model-*"))
     assert "model-002" in names and "model-001" not in names
+
+
+def test_an_interrupt_right_after_session_json_is_renamed_keeps_the_round(
+    fresh, pool, tmp_path, monkeypatch
+):
+    """Ctrl-C while the folder is synced, after session.json's rename: the
+    disk holds the new round, so memory must too (no staged label left to
+    change under a model that learnt it)."""
+    from alad.labelling import session as session_module
+
+    path = tmp_path / "s"
+    s = LabellingSession.create(path, fresh, pool, per_round=4)
+    windows = s.pending_query
+    for w in windows:
+        s.label(w, "anomaly")
+    real = session_module._write_atomic
+
+    def write_then_interrupt(target, text):
+        real(target, text)
+        if target.name == "session.json":
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(session_module, "_write_atomic", write_then_interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        s.submit_round()
+    monkeypatch.undo()
+    reopened = LabellingSession.open(path)
+    assert s.n_rounds == reopened.n_rounds == 1 and s.staged() == []
+    assert s.pending_query == reopened.pending_query
+    with pytest.raises(ValueError, match="already submitted"):
+        s.label(windows[0], "normal")
+    assert np.array_equal(
+        s.detector.decision_function(pool), reopened.detector.decision_function(pool)
+    )
+
+
+def test_a_failed_overwrite_leaves_the_old_session(fresh, pool, tmp_path, monkeypatch):
+    from alad.labelling import session as session_module
+
+    path = tmp_path / "s"
+    first = LabellingSession.create(path, fresh, pool, per_round=4)
+    real = os.replace
+
+    def refuse_the_new_folder(src, dst):
+        if Path(src).name == ".s.creating":
+            raise OSError("simulated failure of the rename")
+        return real(src, dst)
+
+    monkeypatch.setattr(session_module.os, "replace", refuse_the_new_folder)
+    with pytest.raises(OSError, match="simulated"):
+        LabellingSession.create(path, fresh, pool, per_round=2, overwrite=True)
+    monkeypatch.undo()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s"]
+    assert LabellingSession.open(path).pending_query == first.pending_query
+    again = LabellingSession.create(path, fresh, pool, per_round=2, overwrite=True)
+    assert again.per_round == 2 and sorted(p.name for p in tmp_path.iterdir()) == ["s"]
+
+
+def test_a_withdrawal_that_cannot_be_logged_keeps_the_label(
+    fresh, pool, tmp_path, monkeypatch
+):
+    path = tmp_path / "s"
+    s = LabellingSession.create(path, fresh, pool, per_round=4)
+    window = s.pending_query[0]
+    s.label(window, "anomaly")
+
+    def disk_full(self, record):
+        raise OSError("no space left on device")
+
+    monkeypatch.setattr(LabellingSession, "_append_log", disk_full)
+    with pytest.raises(OSError, match="no space"):
+        s.unset(window)
+    monkeypatch.undo()
+    assert _windows(s) == _windows(LabellingSession.open(path)) == [window]
+
+
+def test_requerying_the_unsure_windows_leaves_the_saved_detector(fresh, pool, tmp_path):
+    """The query's change (the pool's quiet windows it replays) is saved only
+    by a round: asked of a copy, the detector stays the one on the disk."""
+    path = tmp_path / "s"
+    fresh.set_params(pool_replay=0.5)
+    s = LabellingSession.create(path, fresh, pool, per_round=4)
+    windows = s.pending_query
+    s.label(windows[0], "unsure")
+    for w in windows[1:]:
+        s.label(w, "normal")
+    s.submit_round()
+    replayed = s.detector._pool_normal
+    assert s.requery_unsure() == [windows[0]]
+    assert s.detector._pool_normal is replayed
+    reopened = LabellingSession.open(path)
+    assert reopened.pending_query == s.pending_query
+    for session in (s, reopened):
+        for w in session.pending_query:
+            session.label(w, "normal")
+        session.submit_round()
+    assert np.array_equal(
+        s.detector.decision_function(pool), reopened.detector.decision_function(pool)
+    )
 
 
 def test_an_interrupted_create_leaves_no_folder(fresh, pool, tmp_path, monkeypatch):
