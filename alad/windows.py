@@ -206,21 +206,28 @@ def fold_position_scores(
         return np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
 
 
-def spread_window_scores(window_scores, window_size: int) -> np.ndarray:
+def spread_window_scores(
+    window_scores, window_size: int, stride: int = 1
+) -> np.ndarray:
     """One score per window, spread over the timesteps as the mean of the
-    windows covering each.
+    scored windows covering each.
 
-    The windows are those of stride 1 (window ``i`` covers ``[i, i +
-    window_size)``), so ``k`` window scores give ``k + window_size - 1``
-    timesteps. It is the rule :func:`fold_position_scores` applies to
-    per-position scores, for a method that gives a window a single score: a
-    timestep's score then reads up to ``window_size - 1`` rows ahead. Cumulative
-    sums: O(k) time and memory whatever the window.
+    ``window_scores`` are those of the windows of stride 1 (window ``i``
+    covers ``[i, i + window_size)``), so ``k`` window scores give ``k +
+    window_size - 1`` timesteps. The windows scored are those alad's
+    scoring takes at ``stride`` (:func:`scoring_starts`: the grid, and one
+    window at the end): every window at ``stride=1``, one window per
+    timestep (two at the end) at ``stride=window_size``. It is the rule
+    :func:`fold_position_scores` applies to per-position scores, for a
+    method that gives a window a single score: a timestep's score then
+    reads up to ``window_size - 1`` rows ahead. O(k) time and memory
+    whatever the window.
 
     Parameters
     ----------
     window_scores : array-like of shape (k,)
     window_size : int
+    stride : int, default=1
 
     Returns
     -------
@@ -230,15 +237,28 @@ def spread_window_scores(window_scores, window_size: int) -> np.ndarray:
     --------
     >>> spread_window_scores([1.0, 3.0], 2)
     array([1., 2., 3.])
+    >>> spread_window_scores([1.0, 2.0, 3.0, 4.0], 2, stride=2)
+    array([1. , 1. , 3. , 3.5, 4. ])
     """
     window_scores = np.asarray(window_scores, dtype=np.float64).ravel()
     if window_size < 1:
         raise ValueError(f"window_size must be >= 1; got {window_size}.")
+    check_count(stride, "stride")
     k = window_scores.size
     if k == 0:
         raise ValueError("window_scores is empty.")
+    n = k + window_size - 1
+    if stride > 1:
+        # the scored windows only: each adds its score to the rows it covers
+        starts = scoring_starts(n, window_size, stride)
+        sums, counts = np.zeros(n + 1), np.zeros(n + 1)
+        np.add.at(sums, starts, window_scores[starts])
+        np.add.at(sums, starts + window_size, -window_scores[starts])
+        np.add.at(counts, starts, 1.0)
+        np.add.at(counts, starts + window_size, -1.0)
+        return np.cumsum(sums)[:n] / np.cumsum(counts)[:n]
     csum = np.concatenate([[0.0], np.cumsum(window_scores)])
-    t = np.arange(k + window_size - 1)
+    t = np.arange(n)
     first = np.maximum(0, t - window_size + 1)  # the first window covering t
     last = np.minimum(t, k - 1)  # and the last, inclusive
     return (csum[last + 1] - csum[first]) / (last - first + 1)

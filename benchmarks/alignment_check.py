@@ -1,12 +1,15 @@
 """What would the look-ahead of alad's scores give the windowed peers?
 
-alad's score of a row is the mean of its windows' scores over every window
-that covers it (``decision_function``): it reads up to ``W - 1`` rows
-ahead. The windowed peers' score files put each window's score at its last
-row (``ALIGNMENT`` in ``benchmarks/peers/run_peers.py``): they read nothing
-ahead. This script re-aligns every windowed peer's score file of a work
-folder to alad's rule (row ``t``: the mean over the windows ``[i, i + W)``
-with ``i <= t < i + W``), piece by piece where the evaluation part was scored
+alad's score of a row is the mean of its windows' scores over the windows
+it scores that cover it (``decision_function``; every ``score_stride_``-th
+window and one at the end: on a multivariate series windows side by side,
+one per row): it reads up to ``W - 1`` rows ahead. The windowed peers' score
+files put each window's score at its last row (``ALIGNMENT`` in
+``benchmarks/peers/run_peers.py``): they read nothing ahead. This script
+re-aligns every windowed peer's score file of a work folder to alad's rule
+(row ``t``: the mean over the peer's windows ``[i, i + W)`` with ``i <= t <
+i + W``, taken at alad's step in proportion to the windows, as the harness
+does: ``peer_stride``), piece by piece where the evaluation part was scored
 in two pieces, and prints the metrics both ways, per data set, rule and peer,
 so that what alad's alignment is worth can be read off next to the records;
 alad's own score files (without labels and at 50 windows) are printed beside
@@ -34,8 +37,10 @@ import numpy as np
 from alad.experiments.labels.exchange import (
     WINDOW_END_PEERS,
     covering_from_window_end,
+    peer_stride,
     peer_window,
 )
+from alad.experiments.labels.runs import _task_scoring
 from alad.metrics import best_f1, pa_k_auc, roc_auc, vus_pr
 
 #: score files of the peers that score windows (the harness's list)
@@ -86,7 +91,12 @@ def check(work: Path, by_rule: bool = False) -> dict:
             if w < 2 or scores.shape != y.shape:
                 continue
             seam = int(meta["eval_seam"]) if info.get("eval_scoring") else 0
-            ahead = covering_from_window_end(scores, w, seam)
+            # the peer's windows at alad's step (the harness's rule)
+            scoring = _task_scoring(info, work, task_file.parent.name, meta["seed"])
+            if scoring is None:
+                continue
+            stride = peer_stride(w, *scoring)
+            ahead = covering_from_window_end(scores, w, seam, stride)
             # a file of a pool inside the series made before the pieces were
             # scored apart says so
             inside = 0 < int(meta["eval_seam"]) < len(y)

@@ -273,7 +273,11 @@ def run_deepod_usad(data, seed, s):
     return _deepod_unsupervised(USAD, data, seed, s)
 
 
-def _tsbad(model, w, data, seed):
+def _tsbad(make, w, data, seed):
+    # TSB-AD's models draw their weights when made: seeded before that (the
+    # state the runner held before would decide them), and again to train
+    _seed(seed)
+    model = make()
     _seed(seed)
     model.fit(data["X_train"])
 
@@ -287,15 +291,19 @@ def _tsbad(model, w, data, seed):
 def run_tsbad_timesnet(data, seed, s):
     from TSB_AD.models.TimesNet import TimesNet
 
-    model = TimesNet(enc_in=data["X_train"].shape[1], **s)
-    return _tsbad(model, s["win_size"], data, seed)
+    def make():
+        return TimesNet(enc_in=data["X_train"].shape[1], **s)
+
+    return _tsbad(make, s["win_size"], data, seed)
 
 
 def run_tsbad_omnianomaly(data, seed, s):
     from TSB_AD.models.OmniAnomaly import OmniAnomaly
 
-    model = OmniAnomaly(feats=data["X_train"].shape[1], **s)
-    return _tsbad(model, s["win_size"], data, seed)
+    def make():
+        return OmniAnomaly(feats=data["X_train"].shape[1], **s)
+
+    return _tsbad(make, s["win_size"], data, seed)
 
 
 def run_tsbad_cnn(data, seed, s):

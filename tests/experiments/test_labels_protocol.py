@@ -2,6 +2,7 @@
 
 import importlib.util
 import json
+import re
 import shutil
 import sys
 import time
@@ -397,7 +398,10 @@ def test_pool_ratio_is_per_data_set_recorded_and_keyed(tmp_path, monkeypatch):
     assert len(data["X_pool"]) == 750
     text = labels.format_report(list(store))
     assert "Windows really labelled at each budget, split 'anomalous'" in text
-    assert "| msl | alad:transformer | 0.5 | 2 |" in text
+    # the run's parameters name its line (runs of others are other lines)
+    assert re.search(
+        r"\| msl \| alad:transformer\[[^|]*window_size=10\] \| 0.5 \| 2 \|", text
+    )
     assert "several pool ratios" not in text
 
     def refuse(*args, **kwargs):
@@ -594,8 +598,10 @@ def test_peer_score_files_are_scored_and_missing_ones_listed(run, capsys):
     covering = peers[(realigned, 4)]
     assert covering["family"] == "labels"
     assert covering["queries"] == peers[("extratrees", 4)]["queries"]
+    # alad scores this multivariate task's windows side by side: so the peer's
     assert (covering["alignment"], covering["window"]) == ("covering mean", 10)
-    expected = labels.covering_from_window_end(perfect[::-1], 10, cut.seam)
+    assert covering["stride"] == 10
+    expected = labels.covering_from_window_end(perfect[::-1], 10, cut.seam, 10)
     assert covering["metrics"]["roc_auc"] == pytest.approx(
         labels.runs._evaluate(cut.y_eval, expected)["roc_auc"]
     )
@@ -631,7 +637,8 @@ def test_window_end_peers_are_also_scored_by_alads_rule(run, tmp_path, capsys):
     for peer in ("deepod_usad", "tsbad_omnianomaly"):
         twin = found[f"{peer} (covering mean)"]
         assert twin["window"] == 5 and twin["alignment"] == "covering mean"
-        realigned = labels.covering_from_window_end(end_aligned, 5, cut.seam)
+        assert twin["stride"] == 5  # alad's step of 10 for its window of 10
+        realigned = labels.covering_from_window_end(end_aligned, 5, cut.seam, 5)
         assert twin["metrics"] == labels.runs._evaluate(cut.y_eval, realigned)
         assert twin["metrics"] != found[peer]["metrics"]
     assert "deepod_tcned" in found and "deepod_tcned (covering mean)" not in found
@@ -665,8 +672,21 @@ def test_covering_from_window_end_spreads_each_piece_apart():
     )
 
 
+def test_side_by_side_windows_give_a_spike_to_its_window_only():
+    # a window-end peer (window 10) whose windows holding row 105 score 1:
+    # alad's rule on a multivariate series (windows side by side) gives the
+    # rows of the one scored window that holds it, not a spread over 19 rows
+    file = np.zeros(300)
+    file[105:115] = 1.0  # row t: the window [t - 9, t]
+    twin = labels.covering_from_window_end(file, 10, 0, stride=10)
+    assert np.flatnonzero(twin).tolist() == list(range(100, 110))
+    spread = labels.covering_from_window_end(file, 10)  # every window
+    assert np.flatnonzero(spread).tolist() == list(range(96, 115))
+    assert labels.peer_stride(10, 50, 50) == 10 and labels.peer_stride(96, 50, 25) == 48
+
+
 def test_spread_window_scores_is_the_fold_of_constant_windows():
-    from alad.windows import fold_position_scores, spread_window_scores
+    from alad.windows import fold_position_scores, scoring_starts, spread_window_scores
 
     rng = np.random.default_rng(0)
     for k, w in ((1, 1), (1, 5), (40, 1), (40, 7), (6, 30)):
@@ -675,6 +695,12 @@ def test_spread_window_scores_is_the_fold_of_constant_windows():
             np.repeat(s[:, None], w, axis=1), np.arange(k), k + w - 1, w
         )
         np.testing.assert_allclose(spread_window_scores(s, w), folded)
+        for stride in (2, w):  # the windows alad's scoring takes
+            starts = scoring_starts(k + w - 1, w, stride)
+            folded = fold_position_scores(
+                np.repeat(s[starts, None], w, axis=1), starts, k + w - 1, w
+            )
+            np.testing.assert_allclose(spread_window_scores(s, w, stride), folded)
     with pytest.raises(ValueError, match="window_size"):
         spread_window_scores([1.0], 0)
     with pytest.raises(ValueError, match="empty"):
@@ -844,6 +870,24 @@ def test_comparison_says_whether_labels_help():
     assert line.endswith("| **no** | **no** |")
 
 
+def test_runs_of_other_parameters_are_other_lines_not_one_mean():
+    rec = _gecco_record
+    records = []
+    for params, value in (({}, 0.6), ({"window_size": "auto"}, 0.2)):
+        for setting, budget in (("w/o labels", None), ("pool as normal", None)):
+            records.append({**rec("alad:usad", "alad", setting, budget, value)})
+        records.append(rec("alad:usad", "alad", "with labels", 50, value))
+        for r in records[-3:]:
+            r["params"] = params
+    records.append(rec("iforest", "unsupervised", "w/o labels", None, 0.4))
+    row = labels.comparison(records, "pa_k_auc")[("anomalous", "gecco")]
+    assert row["alad"] == {
+        "alad:usad": (0.6, 0.6, 0.6),
+        "alad:usad[window_size=auto]": (0.2, 0.2, 0.2),
+    }
+    assert row["pools"]["alad:usad"] == row["pools"]["iforest"] == 1
+
+
 def test_pooled_curves_keep_what_every_data_set_has():
     data = {
         "gecco": {"alad": {0: [0.2, 0.4], 50: [0.6]}, "peer": {50: [0.9]}},
@@ -936,6 +980,21 @@ def test_runner_alignment_puts_windows_at_their_end():
     np.testing.assert_array_equal(runner.edge_pad([9, 9, 2, 3], 2), [2, 2, 2, 3])
 
 
+def test_task_files_without_the_scoring_step_take_the_defaults(tmp_path):
+    # written before the step was recorded: the defaults' on the training
+    # part, where their window is the task's; else unknown (not re-aligned)
+    cut = labels.make_label_split(TASK, "anomalous", 0.2, 0)
+    tid = "telemetry_tiny__anomalous"
+    for window, expected in ((50, (50, 50)), (10, None)):
+        labels.write_task_file(
+            labels.task_file(tmp_path, tid, 0), TASK, cut, 0, {},
+            window_size=window, query_source="test",
+        )  # fmt: skip
+        assert labels.runs._task_scoring({}, tmp_path, tid, 0) == expected
+    info = {"task_meta": {"window_size": 10, "score_stride": 5}}
+    assert labels.runs._task_scoring(info, tmp_path, tid, 0) == (10, 5)
+
+
 def test_runner_writes_score_files_that_the_protocol_reads(tmp_path):
     """End to end with the runner: an unsupervised and a label-taking peer."""
     runner = _runner()
@@ -954,6 +1013,7 @@ def test_runner_writes_score_files_that_the_protocol_reads(tmp_path):
         {0: idx[:0], 4: idx},
         window_size=w,
         query_source="test",
+        score_stride=w,
     )
     status = runner.main(
         ["--work", str(work), "--quick", "--peers", "iforest", "extratrees"]

@@ -21,6 +21,7 @@ __all__ = [
     "LABEL_PEERS",
     "WINDOW_END_PEERS",
     "covering_from_window_end",
+    "peer_stride",
     "peer_window",
     "UNSUPERVISED_PEERS",
     "read_task_file",
@@ -74,31 +75,47 @@ def peer_window(peer: str, info: dict, task_window: int) -> int | None:
     return int(value) if isinstance(value, int | float) and value >= 1 else None
 
 
-def covering_from_window_end(scores, window: int, seam: int = 0) -> np.ndarray:
+def covering_from_window_end(
+    scores, window: int, seam: int = 0, stride: int = 1
+) -> np.ndarray:
     """A window-end peer's scores re-aligned to alad's rule.
 
     In a peer's score file row ``t`` holds the score of the window ``[t -
     window + 1, t]`` (rows before the first whole window repeat its score);
-    alad gives row ``t`` the mean over every window that covers it, reading
-    up to ``window - 1`` rows ahead (``decision_function``). This gives the
-    peer the same look-ahead (:func:`~alad.windows.spread_window_scores`),
-    piece by piece when the evaluation part was scored in two pieces apart
-    (``seam``: the first row of the second; 0 for one piece). A piece shorter
-    than a window gets, on every row, the score of the window that covers it
-    whole, as alad scores such a piece (one window): its last row's. (The
-    runner lengthens a short piece by repeating its outermost row; a front
-    piece padded to more than a window holds, on its other rows, windows
-    that start in the padding and miss its last rows.)
+    alad gives row ``t`` the mean over the windows it scores that cover it,
+    reading up to ``window - 1`` rows ahead (``decision_function``): every
+    ``score_stride_``-th window and one at the end. This gives the peer the
+    same look-ahead over its own windows, those at ``stride``
+    (:func:`~alad.windows.spread_window_scores`; :func:`peer_stride` makes it
+    alad's step in proportion to the windows: on a multivariate series,
+    where alad scores windows side by side, one window of the peer's per
+    row), piece by piece when the evaluation part was scored in two pieces
+    apart (``seam``: the first row of the second; 0 for one piece). A piece
+    shorter than a window gets, on every row, the score of the window that
+    covers it whole, as alad scores such a piece (one window): its last
+    row's. (The runner lengthens a short piece by repeating its outermost
+    row; a front piece padded to more than a window holds, on its other
+    rows, windows that start in the padding and miss its last rows.)
     """
     scores = np.asarray(scores, dtype=np.float64)
     parts = []
     for piece in (scores[:seam], scores[seam:]):
         if len(piece) >= window:
-            piece = spread_window_scores(piece[window - 1 :], window)
+            piece = spread_window_scores(piece[window - 1 :], window, stride)
         elif len(piece):
             piece = np.full(len(piece), piece[-1])
         parts.append(piece)
     return np.concatenate(parts)
+
+
+def peer_stride(peer_window: int, alad_window: int, alad_stride: int) -> int:
+    """The step between a peer's windows that matches alad's scoring: alad's
+    step as a share of its window, applied to the peer's (at least 1).
+
+    >>> peer_stride(100, 50, 50), peer_stride(100, 40, 5), peer_stride(96, 50, 1)
+    (100, 12, 2)
+    """
+    return max(1, round(peer_window * alad_stride / alad_window))
 
 
 def task_id(task: Task, split: str) -> str:
@@ -137,6 +154,7 @@ def write_task_file(
     *,
     window_size: int,
     query_source: str,
+    score_stride: int | None = None,
 ) -> Path:
     """The task file of one task, split and seed, for the peers' runner.
 
@@ -144,8 +162,9 @@ def write_task_file(
     (float64 / int8); per budget ``b`` of ``queries``, ``idx_b<b>``: the rows of
     ``X_pool`` of the windows queried up to ``b`` windows (whole windows of
     ``window_size`` rows, window after window) and ``y_b<b>`` their labels.
-    ``meta``: a JSON string with the task, split, seed, budgets, window size,
-    the backbone whose queries these are, the pool's rows in the test series,
+    ``meta``: a JSON string with the task, split, seed, budgets, window size
+    and scoring step (``score_stride``, where given), the backbone whose
+    queries these are, the pool's rows in the test series,
     the seam of the evaluation part and, for a series file, the digest of
     its contents (``data``).
     """
@@ -161,6 +180,8 @@ def write_task_file(
         "pool_rows": [split.start, split.stop],
         "eval_seam": split.seam,
     }
+    if score_stride is not None:  # how alad's peers are re-aligned
+        meta["score_stride"] = int(score_stride)
     if task.digest is not None:  # a series file's contents (Task.digest)
         meta["data"] = task.digest
     arrays = {

@@ -155,9 +155,19 @@ def _group(record: dict) -> str:
     return record["task"] if record["dataset"] == "ucr" else record["dataset"]
 
 
+def _method(record: dict) -> str:
+    """The method, with alad's parameters where the run set any: runs of
+    other parameters are other lines, never averaged into one."""
+    params = record.get("params") or {}
+    if record["family"] != "alad" or not params:
+        return record["method"]
+    given = ",".join(f"{k}={params[k]}" for k in sorted(params))
+    return f"{record['method']}[{given}]"
+
+
 def _label(record: dict) -> str:
     if record["family"] == "alad":
-        return f"{record['method']} {record['setting']}"
+        return f"{_method(record)} {record['setting']}"
     return record["method"]
 
 
@@ -302,7 +312,7 @@ def _comparison_table(records, split, fmt, alignment: str = "window end") -> str
     spent = defaultdict(list)
     for r in records:
         if r.get("family") == "alad" and r.get("budget") == budget:
-            spent[(_group(r), r["method"])].append(
+            spent[(_group(r), _method(r))].append(
                 (r.get("n_labelled", 0), r.get("n_anomalous_windows", 0))
             )
     body = []
@@ -402,7 +412,7 @@ def _labelled_table(records, split, fmt) -> str:
             and r.get("budget")
             and "n_labelled" in r
         ):
-            key = (_group(r), r["method"])
+            key = (_group(r), _method(r))
             spent[key][r["budget"]].append(int(r["n_labelled"]))
             if r.get("pool_ratio") is not None:
                 ratios[key].add(r["pool_ratio"])

@@ -30,7 +30,9 @@ from .exchange import (
     UNSUPERVISED_PEERS,
     WINDOW_END_PEERS,
     covering_from_window_end,
+    peer_stride,
     peer_window,
+    read_task_file,
     score_path,
     task_file,
     task_id,
@@ -329,6 +331,7 @@ def _run_alad(
             queries,
             window_size=W,
             query_source=f"alad:{backbone}",
+            score_stride=plain.score_stride_,
         )
     for entry in made:
         setting, budget, secs, idx = entry[:4]
@@ -461,6 +464,30 @@ def _task_window(info: dict, work: Path, tid: str, seed: int) -> int | None:
         return None
 
 
+def _task_scoring(info: dict, work: Path, tid: str, seed: int):
+    """alad's window and scoring step on the task, ``(window, step)``: the
+    task file's, else (task files written before it was recorded) those the
+    defaults take on its training part; None where they are not the task's
+    window."""
+    meta = info.get("task_meta")
+    if not (isinstance(meta, dict) and "score_stride" in meta):
+        try:
+            data = read_task_file(task_file(work, tid, seed))
+        except (OSError, KeyError, ValueError):
+            return None
+        meta = data["meta"]
+    window = meta.get("window_size")
+    if "score_stride" in meta:
+        return int(window), int(meta["score_stride"])
+    from ...detectors import ActiveReconstructionDetector
+
+    defaults = ActiveReconstructionDetector()
+    resolved, stride = defaults._resolved_geometry(np.asarray(data["X_train"]))
+    if resolved != window:
+        return None
+    return int(window), int(defaults.score_stride or stride)
+
+
 def _key_to_record(
     fields: dict, budget, path: Path, pool: list[dict], done
 ) -> str | None:
@@ -557,9 +584,18 @@ def _run_peers(
                 if window is None:
                     missing.append(f"{path} (no window to re-align by)")
                     continue
+                scoring = _task_scoring(info, work, tid, base["seed"])
+                if scoring is None:
+                    missing.append(f"{path} (alad's scoring step unknown)")
+                    continue
+                stride = peer_stride(window, *scoring)
                 seam = split.seam if info.get("eval_scoring") else 0
-                scores_now = covering_from_window_end(scores, window, seam)
-                extra = {"alignment": "covering mean", "window": window}
+                scores_now = covering_from_window_end(scores, window, seam, stride)
+                extra = {
+                    "alignment": "covering mean",
+                    "window": window,
+                    "stride": stride,
+                }
             else:
                 scores_now = scores
             record = {
