@@ -38,6 +38,17 @@ def replacing(path: str | Path, mode: str = "w", **open_kwargs) -> Iterator[IO]:
     sync_folder(path.parent)
 
 
+def save_figure(figure, path: str | Path, **savefig_kwargs) -> Path:
+    """A matplotlib ``figure`` saved as ``path`` whole or not at all (as
+    :func:`replacing`): an interrupted save leaves the earlier image, never
+    a truncated one. The format is the suffix's (``.png``)."""
+    path = Path(path)
+    fmt = path.suffix.lstrip(".") or "png"
+    with replacing(path, "wb") as f:
+        figure.savefig(f, format=fmt, **savefig_kwargs)
+    return path
+
+
 def synced(f: IO) -> None:
     """Put a file's bytes on the disk before it is renamed into place: after
     a power loss the name then holds the old file or the whole new one, not

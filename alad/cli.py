@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -194,6 +195,30 @@ def _check_out(args: argparse.Namespace, out, **folders) -> None:
             _writable_folder(folder)
         except OSError as exc:
             args.parser.error(f"argument --{option}: {exc}")
+    _check_report_outputs(args, [out, *folders.values()])
+
+
+def _check_report_outputs(args: argparse.Namespace, inputs) -> None:
+    """``--markdown``, ``--rst`` and ``--figures`` must not name what the
+    runs read or write (a results file overwritten by its own table loses
+    hours of runs), nor a place that cannot take them: said before the work."""
+    taken = {Path(p).expanduser().resolve() for p in inputs}
+    for option in ("markdown", "rst", "figures"):
+        path = getattr(args, option, None)
+        if not path:
+            continue
+        here = Path(path).expanduser().resolve()
+        if here in taken:
+            args.parser.error(
+                f"argument --{option}: {path} is a results file or folder of "
+                "the runs; the report would overwrite it."
+            )
+        if option != "figures" and here.is_dir():
+            args.parser.error(f"argument --{option}: {path} is a folder.")
+        try:
+            _writable_folder(here if option == "figures" else here.parent)
+        except OSError as exc:
+            args.parser.error(f"argument --{option}: {exc}")
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -367,6 +392,7 @@ def _report(args: argparse.Namespace) -> int:
         args.parser.error(
             "no finished runs in " + ", ".join(str(p) for p in args.results)
         )
+    _check_report_outputs(args, args.results)
     try:
         return _report_from(records, args)
     except KeyError as exc:  # JSON lines with keys, but not of a protocol's runs
@@ -380,11 +406,15 @@ def _report_from(records: list[dict], args: argparse.Namespace) -> int:
     from .experiments.engine import format_records
 
     labels = load_labels(records)
-    print(format_records(records, labels))
-    try:
+    text = format_records(records, labels)
+    if not text.strip() and getattr(args, "results", None):
+        # alad report on records of a protocol, none of which it can tabulate
+        args.parser.error("no finished runs to tabulate in these records")
+    try:  # written before printing: a reader that stops early (| head) loses none
         _write_report(records, labels, args)
     except OSError as exc:  # a folder given as --rst, a file as --figures ...
         args.parser.error(f"cannot write the report: {exc}")
+    print(text)
     return 0
 
 
@@ -465,7 +495,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     bench = commands.add_parser(
         "benchmark",
-        help="the papers' experiments: Han et al.'s Table 2, the NAF-AL tables",
+        help="the papers' experiments (Han et al.'s Table 2, the NAF-AL tables) "
+        "and the label-efficiency benchmark against public peers",
         formatter_class=_Formatter,
         description="Run (or resume) a protocol of the papers on real data.\n\n"
         "--protocol han (the default): Han et al.'s Table 2. Each backbone "
@@ -477,9 +508,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--protocol nafal: Tables 1-3 of NAF-AL (Zhang et al.): NAF-AD, NAF-AL "
         "and NAF-AD trained as long, next to IsolationForest, LOF and "
         "OneClassSVM; F1 on ODDS, one-vs-rest and m-vs-rest ROC AUC on UEA.\n\n"
-        "--protocol labels: label efficiency (issue 13). Each backbone without "
-        "labels, with the pool taken as normal, and with 0 to 100 labelled "
-        "windows, next to the peers' scores (their own environment, "
+        "--protocol labels: label efficiency against public peers. Each "
+        "backbone without labels, with the pool taken as normal, and with "
+        "0 to 100 labelled windows, next to the peers' scores (their own environment, "
         "benchmarks/peers/run_peers.py), on two pools: one holding anomalies "
         "and the paper's.\n\n"
         "Finished runs are appended to --out and skipped when the command is "
@@ -651,12 +682,20 @@ def main(argv: list[str] | None = None) -> int:
     """Run the ``alad`` command line; returns the exit status."""
     args = build_parser().parse_args(argv)
     try:
-        return args.run(args)
+        status = args.run(args)
+        sys.stdout.flush()  # a reader that stopped shows here, not at exit
+        return status
     except KeyboardInterrupt:
         # Ctrl+C: no traceback; what is saved was written whole (records,
         # rounds), and alad benchmark and alad label go on from it
         print("\nalad: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # the reader of the output stopped (alad report ... | head): no
+        # traceback; stdout goes nowhere, so that its flush at exit is quiet
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 128 + 13  # as a process killed by SIGPIPE
 
 
 if __name__ == "__main__":  # pragma: no cover

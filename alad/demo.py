@@ -7,6 +7,7 @@ from pathlib import Path
 
 from sklearn.utils import Bunch
 
+from ._atomic import save_figure
 from .active import run_active_learning
 from .datasets import make_telemetry, split_unlabeled
 from .detectors import ActiveReconstructionDetector
@@ -176,7 +177,7 @@ def _save_figures(out_dir, split, before, after, threshold, history) -> list[Pat
     budget = plot_budget_curve(history, title="Metrics against labelled windows")
     paths = [out_dir / "demo_scores.png", out_dir / "demo_budget.png"]
     for figure, path in zip((scores, budget), paths):
-        figure.savefig(path, dpi=110)
+        save_figure(figure, path, dpi=110)
     import matplotlib.pyplot as plt
 
     plt.close("all")

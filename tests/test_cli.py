@@ -1,6 +1,7 @@
 """The command line: answers at once, refuses bad arguments with argparse errors."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -268,8 +269,80 @@ def test_report_outputs_that_cannot_be_written_are_argparse_errors(tmp_path, cap
     with pytest.raises(SystemExit) as exc:
         main(["report", str(path), "--rst", str(folder)])
     assert exc.value.code == 2
-    assert "cannot write the report" in capsys.readouterr().err
+    assert f"argument --rst: {folder} is a folder" in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["naf.json", "tables"]
+
+
+def _legacy_results(tmp_path):
+    row = {"dataset": "cardio", "seed": 0, "task": "-", "NAF-AD": 0.5, "NAF-AL": 0.6}
+    row.update(cpu_seconds=1.0, n_augmented=2)
+    path = tmp_path / "naf.json"
+    path.write_text(json.dumps({"machine": "m", "table1": {"rows": [row]}}))
+    return path
+
+
+@pytest.mark.parametrize("option", ["--markdown", "--rst", "--figures"])
+def test_a_report_over_its_own_results_file_is_refused(tmp_path, capsys, option):
+    path = _legacy_results(tmp_path)
+    before = path.read_bytes()
+    with pytest.raises(SystemExit) as exc:
+        main(["report", str(path), option, str(path)])
+    assert exc.value.code == 2
+    assert f"argument {option}: {path} is a results file" in capsys.readouterr().err
+    assert path.read_bytes() == before
+
+
+def test_a_benchmark_report_over_its_out_file_is_refused_before_the_work(
+    tmp_path, monkeypatch, capsys
+):
+    def no_work(*args, **kwargs):
+        raise AssertionError("the work started")
+
+    monkeypatch.setattr("alad.experiments.engine.run_jobs", no_work)
+    out = str(tmp_path / "r.jsonl")
+    argv = ["benchmark", "--protocol", "labels", "--dataset", "telemetry", "--quiet"]
+    with pytest.raises(SystemExit) as exc:
+        main([*argv, "--out", out, "--markdown", out])
+    assert exc.value.code == 2
+    assert "argument --markdown" in capsys.readouterr().err
+
+
+def test_a_legacy_json_of_another_shape_is_an_argparse_error(tmp_path, capsys):
+    path = tmp_path / "t.json"
+    path.write_text(json.dumps({"table1": 5}))
+    with pytest.raises(SystemExit) as exc:
+        main(["report", str(path)])
+    assert exc.value.code == 2
+    assert "table1 is not an object with a list of rows" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "spec, message",
+    [("gecco:1", "gecco is one series, without entities"), ("msl:", "names no entity")],
+)
+def test_entities_a_data_set_does_not_have_are_argparse_errors(capsys, spec, message):
+    with pytest.raises(SystemExit) as exc:
+        main(["benchmark", "--dataset", spec, "--quiet"])
+    assert exc.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_a_reader_that_stops_early_is_no_traceback(tmp_path, monkeypatch):
+    # alad report ... | head: the tables are written first, then printed
+    path = _legacy_results(tmp_path)
+    read, write = os.pipe()
+    os.close(read)  # the reader is gone: printing raises BrokenPipeError
+    saved = os.dup(1)
+    try:
+        with os.fdopen(write, "w") as broken:
+            monkeypatch.setattr(sys, "stdout", broken)
+            status = main(["report", str(path), "--rst", str(tmp_path / "t.inc")])
+            monkeypatch.undo()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+    assert status == 141
+    assert ".. 1 runs" in (tmp_path / "t.inc").read_text()
 
 
 def test_a_missing_entity_is_an_argparse_error(capsys):

@@ -384,8 +384,9 @@ def require_files(
         )
     else:
         advice = (
-            "Put them there, or call the loader with download=True to fetch them "
-            "(sha256-checked) from their public upstream address, or set "
+            "Put them there, or call the loader with download=True (in Python) "
+            "to fetch them (sha256-checked) from their public upstream address, "
+            "or set "
             f"{ENV_DATA_HOME} (or pass data_home=, on the command line "
             "--data-home) to a folder that holds them."
         )

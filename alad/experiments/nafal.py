@@ -595,6 +595,11 @@ def read_legacy(path) -> list[dict]:
         part = result.get(f"table{table}")
         if not part:
             continue
+        if not isinstance(part, dict) or not isinstance(part.get("rows"), list):
+            raise ValueError(
+                f"{path}: table{table} is not an object with a list of rows, "
+                "as the files of benchmarks/naf_tables.py hold."
+            )
         meta = {
             "wall_seconds": result.get("wall_seconds"),
             "complete": part.get("complete", False),

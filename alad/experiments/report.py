@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._atomic import save_figure
 from .han import BASELINES, SETTINGS, evaluate
 from .tables import render_table
 
@@ -488,14 +489,14 @@ def save_figures(
             "(dashed: the threshold of the best F1)",
         )
         written.append(out_dir / f"{stem}_scores.png")
-        fig.savefig(written[-1], dpi=100)
+        save_figure(fig, written[-1], dpi=100)
         fig = plot_pa_k_curve(y, scores, title=f"{task}, {method}: PA%K curves")
         written.append(out_dir / f"{stem}_pa_k.png")
-        fig.savefig(written[-1], dpi=100)
+        save_figure(fig, written[-1], dpi=100)
         active = [r for r in mine if r["setting"] == "active" and r.get("history")]
         if active:
             written.append(out_dir / f"{stem}_budget.png")
-            budget_curve(active).savefig(written[-1], dpi=100)
+            save_figure(budget_curve(active), written[-1], dpi=100)
         plt.close("all")
     return written
 

@@ -48,6 +48,11 @@ class Task:
 def _gecco(data_home, entities):
     from ..datasets import load_gecco
 
+    if entities:
+        raise ValueError(
+            f"gecco is one series, without entities; got gecco:{','.join(entities)}."
+        )
+
     data = load_gecco(data_home)
     return [Task("gecco", None, data.X_train, data.X_test, data.y_test)]
 
@@ -151,6 +156,8 @@ def load_tasks(spec: str, data_home=None) -> list[Task]:
     if name not in DATASETS:
         raise ValueError(f"dataset must be one of {sorted(DATASETS)}; got {spec!r}.")
     entities = [e for e in rest.split(",") if e] if rest else []
+    if ":" in spec and not entities:  # msl:$EMPTY would be every entity
+        raise ValueError(f"{spec!r} names no entity after ':'.")
     return DATASETS[name](data_home, entities)
 
 

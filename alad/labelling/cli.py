@@ -23,6 +23,11 @@ def _port(text: str) -> int:
     return port
 
 
+def _user_path(text: str) -> str:
+    """A path as given, ``~`` expanded: the shell leaves it in ``--export=~/x``."""
+    return str(Path(text).expanduser())
+
+
 def add_parser(subparsers) -> argparse.ArgumentParser:
     """Add the ``label`` command to the ``alad`` command line (imports nothing heavy).
 
@@ -47,6 +52,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument(
         "session",
         nargs="?",
+        type=_user_path,
         help="the session folder (made with alad.labelling.LabellingSession.create; "
         "with --demo, default alad_label_demo)",
     )
@@ -65,17 +71,22 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         "--labeller", help="name recorded with the labels (default: the session's)"
     )
     parser.add_argument(
-        "--pool", help="where the pool file is now, if it moved (same sha256)"
+        "--pool",
+        type=_user_path,
+        help="where the pool file is now, if it moved (same sha256)",
     )
     parser.add_argument(
         "--requery-unsure",
         action="store_true",
         help="let the detector ask again about the windows labelled unsure",
     )
-    parser.add_argument("--export", metavar="FILE", help="write the labels to FILE")
+    parser.add_argument(
+        "--export", type=_user_path, metavar="FILE", help="write the labels to FILE"
+    )
     parser.add_argument(
         "--import",
         dest="import_",
+        type=_user_path,
         metavar="FILE",
         help="add the labels of FILE to the current round",
     )

@@ -188,3 +188,14 @@ def test_the_labeller_is_recorded_by_import_and_requery(fitted, pool, tmp_path):
     assert by_window[session.pending_query[0]]["label"] == "unsure"
     log = (path / "labels.csv").read_text(encoding="utf-8")
     assert log.count("Łukasz") == 2  # the import and the withdrawal
+
+
+def test_label_paths_expand_the_home_folder(tmp_path, monkeypatch):
+    from alad.cli import build_parser
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    argv = ["label", "~/s", "--export=~/x.json", "--import=~/y.json"]
+    args = build_parser().parse_args([*argv, "--pool=~/p.npy"])
+    assert (args.session, args.export, args.import_, args.pool) == tuple(
+        str(tmp_path / name) for name in ("s", "x.json", "y.json", "p.npy")
+    )

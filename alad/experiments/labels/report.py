@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..._atomic import save_figure
 from ..tables import render_table
 from .runs import COVERING
 from .split import SPLITS
@@ -638,7 +639,7 @@ def save_figures(records, out_dir, metrics=None) -> list[Path]:
             axes[0][-1].legend(fontsize=6, loc="center left", bbox_to_anchor=(1, 0.5))
             fig.tight_layout()
             path = out_dir / f"labels_{split}_{metric}.png"
-            fig.savefig(path, dpi=120)
+            save_figure(fig, path, dpi=120)
             plt.close(fig)
             paths.append(path)
     return paths
