@@ -626,6 +626,8 @@ def test_window_end_peers_are_also_scored_by_alads_rule(run, tmp_path, capsys):
     for peer, settings in (
         ("deepod_usad", {"seq_len": 5}),
         ("tsbad_omnianomaly", {"win_size": 5}),
+        ("tsbad_cnn", {"epochs": 1}),  # scores rows, not windows: no twin
+        ("tsbad_timesnet", {"win_size": 5}),  # a row's own error: no twin
         ("deepod_tcned", {"epochs": 1}),  # no window: listed, not re-aligned
     ):
         path = labels.score_path(work, tid, 0, peer)
@@ -641,8 +643,9 @@ def test_window_end_peers_are_also_scored_by_alads_rule(run, tmp_path, capsys):
         realigned = labels.covering_from_window_end(end_aligned, 5, cut.seam, 5)
         assert twin["metrics"] == labels.runs._evaluate(cut.y_eval, realigned)
         assert twin["metrics"] != found[peer]["metrics"]
-    assert "deepod_tcned" in found and "deepod_tcned (covering mean)" not in found
-    assert "deepod_tcned.npy (no window to re-align by)" in capsys.readouterr().err
+    for peer in ("tsbad_cnn", "tsbad_timesnet", "deepod_tcned"):
+        assert peer in found and f"{peer} (covering mean)" not in found
+    assert "no window to re-align by" not in capsys.readouterr().err
     n = len(store)
     assert len(run_jobs(_jobs(work), out, protocol="labels", progress=False)) == n
 
@@ -714,8 +717,10 @@ def test_the_comparison_under_alads_alignment_takes_the_realigned_peers():
         rec("alad:transformer", "alad", "pool as normal", None, 0.5),
         rec("alad:transformer", "alad", "with labels", 50, 0.6),
         rec("iforest", "unsupervised", "w/o labels", None, 0.45),
-        rec("tsbad_timesnet", "unsupervised", "w/o labels", None, 0.4),
-        rec("tsbad_timesnet (covering mean)", "unsupervised", "w/o labels", None, 0.7),
+        rec("tsbad_omnianomaly", "unsupervised", "w/o labels", None, 0.4),
+        rec(
+            "tsbad_omnianomaly (covering mean)", "unsupervised", "w/o labels", None, 0.7
+        ),
         rec("deepod_usad", "unsupervised", "w/o labels", None, 0.55),  # no twin
         rec("extratrees", "labels", "with labels", 50, 0.58),
         rec("extratrees (covering mean)", "labels", "with labels", 50, 0.52),
@@ -726,7 +731,7 @@ def test_the_comparison_under_alads_alignment_takes_the_realigned_peers():
     assert end["labels"] == ("extratrees", 0.58)
     ahead = labels.comparison(records, "roc_auc", alignment="covering mean")
     ahead = ahead[("anomalous", "gecco")]
-    assert ahead["unsupervised"] == ("tsbad_timesnet (covering mean)", 0.7)
+    assert ahead["unsupervised"] == ("tsbad_omnianomaly (covering mean)", 0.7)
     # the twin replaces its peer even where it scores lower
     assert ahead["labels"] == ("extratrees (covering mean)", 0.52)
     with pytest.raises(ValueError, match="alignment"):
@@ -742,9 +747,9 @@ def test_the_comparison_under_alads_alignment_takes_the_realigned_peers():
 
 def test_a_twin_speaks_only_beside_its_own_score_files_record():
     rec = _gecco_record
-    plain = rec("tsbad_timesnet", "unsupervised", "w/o labels", None, 0.4)
+    plain = rec("tsbad_omnianomaly", "unsupervised", "w/o labels", None, 0.4)
     plain["peer"] = {"settings": {"epochs": 10}, "seconds": 5.0}
-    twin = rec("tsbad_timesnet (covering mean)", "unsupervised", "w/o labels", None)
+    twin = rec("tsbad_omnianomaly (covering mean)", "unsupervised", "w/o labels", None)
     twin["peer"] = dict(plain["peer"])
     assert labels.current([plain, twin]) == [plain, twin]
     # a --quick twin beside the earnest record that speaks: another file
@@ -753,6 +758,12 @@ def test_a_twin_speaks_only_beside_its_own_score_files_record():
     assert labels.current([plain, quick_plain, quick]) == [plain]
     # a twin whose window-end record is gone
     assert labels.current([twin]) == []
+    # a twin of a peer that scores rows (made before they were left as they
+    # score) is no rule of alad's
+    row = rec("tsbad_timesnet", "unsupervised", "w/o labels", None, 0.4)
+    row_twin = {**rec("tsbad_timesnet (covering mean)", "unsupervised",
+                      "w/o labels", None), "peer": None}  # fmt: skip
+    assert labels.current([row, row_twin]) == [row]
 
 
 def test_a_twin_over_fewer_runs_leaves_the_peer_in_place():

@@ -46,6 +46,7 @@ public name is importable from here.
 from ..tasks import DATASETS
 from .exchange import (
     LABEL_PEERS,
+    ROW_ERROR_PEERS,
     UNSUPERVISED_PEERS,
     WINDOW_END_PEERS,
     covering_from_window_end,
@@ -93,6 +94,7 @@ __all__ = [
     "DATASETS",
     "EVAL_SCORING",
     "LABEL_PEERS",
+    "ROW_ERROR_PEERS",
     "METRIC_NAMES",
     "POOL_RATIO",
     "SETTINGS",

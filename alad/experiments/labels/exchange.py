@@ -19,6 +19,7 @@ from .split import LabelSplit
 
 __all__ = [
     "LABEL_PEERS",
+    "ROW_ERROR_PEERS",
     "WINDOW_END_PEERS",
     "covering_from_window_end",
     "peer_stride",
@@ -47,6 +48,13 @@ UNSUPERVISED_PEERS = (
 #: Peers fed the windows alad queried (one score file per budget above 0).
 LABEL_PEERS = ("deepod_devnet", "deepod_prenet", "deepod_deepsad", "extratrees")
 
+
+#: Window-end peers whose score at a row is that row's own error (the error
+#: of the window's last row): alad too gives each row its own error, so they
+#: are compared as they score, without a re-aligned twin (spreading one
+#: row's error over a window, or averaging W rows' errors, is no rule of
+#: alad's)
+ROW_ERROR_PEERS = ("deepod_tcned", "tsbad_timesnet")
 
 #: Peers that give each window one score, put at the window's last row
 #: (``ALIGNMENT`` in ``benchmarks/peers/run_peers.py``), and the setting of

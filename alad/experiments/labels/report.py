@@ -10,6 +10,7 @@ import numpy as np
 
 from ..._atomic import save_figure
 from ..tables import render_table
+from .exchange import ROW_ERROR_PEERS
 from .runs import COVERING
 from .split import SPLITS
 
@@ -113,7 +114,7 @@ def current(records) -> list[dict]:
         )
     }
     kept -= _unpaired_twins([r for r in newest.values() if id(r) in kept])
-    return [r for r in records if id(r) in kept]
+    return [r for r in records if id(r) in kept and not _no_rule_of_alads(r)]
 
 
 def _unpaired_twins(records) -> set[int]:
@@ -210,6 +211,15 @@ def _fmt(value, sd=None) -> str:
 def _realigned(label: str) -> bool:
     """A window-end peer's record re-aligned to alad's rule."""
     return label.endswith(COVERING.format(peer=""))
+
+
+def _no_rule_of_alads(record: dict) -> bool:
+    """A re-aligned twin of a peer that scores rows (:data:`ROW_ERROR_PEERS`),
+    made before they were left as they score: no alignment of alad's."""
+    method = record.get("method", "")
+    return _realigned(method) and any(
+        method == COVERING.format(peer=peer) for peer in ROW_ERROR_PEERS
+    )
 
 
 def _compared_labels(methods, alignment: str, runs) -> list[str]:

@@ -27,6 +27,7 @@ from ..store import atomic_write
 from ..tasks import DATASETS, Task, load_all_tasks
 from .exchange import (
     LABEL_PEERS,
+    ROW_ERROR_PEERS,
     UNSUPERVISED_PEERS,
     WINDOW_END_PEERS,
     covering_from_window_end,
@@ -555,7 +556,7 @@ def _run_peers(
                 )
                 continue
         runs = [(fields, None)]
-        if peer in WINDOW_END_PEERS:
+        if peer in WINDOW_END_PEERS and peer not in ROW_ERROR_PEERS:
             runs.append(({**fields, "method": COVERING.format(peer=peer)}, "covering"))
         runs = [
             (key, these, how)
