@@ -443,6 +443,20 @@ def _record_keys(task, folder, budgets, params=TINY):
     return {r["key"] for r in run_jobs(jobs, out, progress=False, protocol="labels")}
 
 
+def test_the_budgets_below_one_key_its_records(tmp_path):
+    # rounds never cross a budget: (0, 2, 4) queries in rounds of 2, (0, 4)
+    # may not, so their records at 4 are other runs; the default schedule's
+    # keys stay as they were (budget 4 is none of its own: keyed either way)
+    def keys(budgets, name):
+        return _record_keys(TASK, tmp_path / name, budgets=budgets)
+
+    both, alone = keys((0, 2, 4), "both"), keys((0, 4), "alone")
+    assert len(both) == len(alone) + 1  # the record at 2
+    assert len(both & alone) == 3  # w/o labels, pool as normal, with labels at 0
+    assert labels.runs._default_below(50) == (10, 25)
+    assert labels.runs._default_below(10) == () and labels.runs._default_below(4) is None
+
+
 @pytest.mark.parametrize(
     ("method", "as_before"),
     [

@@ -259,7 +259,12 @@ def _run_alad(
 
     def key(setting, budget=None):
         if setting == "with labels":
-            return record_key(base, setting, budget, feedback, *scoring)
+            # rounds never cross a budget, so the windows queried up to one
+            # depend on the budgets below it: said where they are not the
+            # default's (whose records keep their keys)
+            below = tuple(b for b in sorted(budgets) if 0 < b < budget)
+            schedule = () if below == _default_below(budget) else ({"below": below},)
+            return record_key(base, setting, budget, feedback, *scoring, *schedule)
         return record_key(base, setting, budget, *scoring)
 
     def record(setting, budget, detector, seconds, extra=None):
@@ -463,6 +468,14 @@ def _task_window(info: dict, work: Path, tid: str, seed: int) -> int | None:
             return int(json.loads(str(data["meta"]))["window_size"])
     except (OSError, KeyError, ValueError):
         return None
+
+
+def _default_below(budget) -> tuple:
+    """The budgets of the default schedule (:data:`BUDGETS`) below ``budget``,
+    or None where ``budget`` is not one of its own."""
+    if budget not in BUDGETS:
+        return None
+    return tuple(b for b in BUDGETS if 0 < b < budget)
 
 
 def _task_scoring(info: dict, work: Path, tid: str, seed: int):
