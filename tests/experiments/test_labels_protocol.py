@@ -454,7 +454,8 @@ def test_the_budgets_below_one_key_its_records(tmp_path):
     assert len(both) == len(alone) + 1  # the record at 2
     assert len(both & alone) == 3  # w/o labels, pool as normal, with labels at 0
     assert labels.runs._default_below(50) == (10, 25)
-    assert labels.runs._default_below(10) == () and labels.runs._default_below(4) is None
+    assert labels.runs._default_below(10) == ()
+    assert labels.runs._default_below(4) is None
 
 
 @pytest.mark.parametrize(
