@@ -114,7 +114,9 @@ def current(records) -> list[dict]:
         )
     }
     kept -= _unpaired_twins([r for r in newest.values() if id(r) in kept])
-    return [r for r in records if id(r) in kept and not _no_rule_of_alads(r)]
+    return [
+        r for r in records if id(r) in kept and r.get("method") not in _ROW_ERROR_TWINS
+    ]
 
 
 def _unpaired_twins(records) -> set[int]:
@@ -213,13 +215,9 @@ def _realigned(label: str) -> bool:
     return label.endswith(COVERING.format(peer=""))
 
 
-def _no_rule_of_alads(record: dict) -> bool:
-    """A re-aligned twin of a peer that scores rows (:data:`ROW_ERROR_PEERS`),
-    made before they were left as they score: no alignment of alad's."""
-    method = record.get("method", "")
-    return _realigned(method) and any(
-        method == COVERING.format(peer=peer) for peer in ROW_ERROR_PEERS
-    )
+#: Re-aligned twins of the peers that score rows (:data:`ROW_ERROR_PEERS`),
+#: made before they were left as they score: no alignment of alad's, not read
+_ROW_ERROR_TWINS = frozenset(COVERING.format(peer=peer) for peer in ROW_ERROR_PEERS)
 
 
 def _compared_labels(methods, alignment: str, runs) -> list[str]:

@@ -470,7 +470,7 @@ def _task_window(info: dict, work: Path, tid: str, seed: int) -> int | None:
         return None
 
 
-def _default_below(budget) -> tuple:
+def _default_below(budget) -> tuple | None:
     """The budgets of the default schedule (:data:`BUDGETS`) below ``budget``,
     or None where ``budget`` is not one of its own."""
     if budget not in BUDGETS:
