@@ -201,6 +201,16 @@ def test_saving_replaces_each_file_whole_and_leaves_no_temporary_file(fresh, tmp
     assert before == {"params.json", "state.json", "arrays.npz"}
 
 
+def _assert_the_model_that_was_there(folder, pool, scores):
+    """The folder holds the model saved before, its three files, nothing else."""
+    assert np.array_equal(load_detector(folder).decision_function(pool), scores)
+    assert {p.name for p in folder.iterdir()} == {
+        "params.json",
+        "state.json",
+        "arrays.npz",
+    }  # no temporary file left
+
+
 def test_an_interrupted_save_leaves_the_model_that_was_there(
     fresh, univariate, pool, tmp_path, monkeypatch
 ):
@@ -221,12 +231,7 @@ def test_an_interrupted_save_leaves_the_model_that_was_there(
     with pytest.raises(KeyboardInterrupt):
         save_detector(univariate, folder)
     monkeypatch.undo()
-    assert np.array_equal(load_detector(folder).decision_function(pool), scores)
-    assert {p.name for p in folder.iterdir()} == {
-        "params.json",
-        "state.json",
-        "arrays.npz",
-    }  # no temporary file left
+    _assert_the_model_that_was_there(folder, pool, scores)
 
 
 def test_a_failed_rename_puts_the_files_that_were_there_back(
@@ -249,12 +254,7 @@ def test_a_failed_rename_puts_the_files_that_were_there_back(
     with pytest.raises(OSError, match="simulated"):
         save_detector(univariate, folder)
     monkeypatch.undo()
-    assert np.array_equal(load_detector(folder).decision_function(pool), scores)
-    assert {p.name for p in folder.iterdir()} == {
-        "params.json",
-        "state.json",
-        "arrays.npz",
-    }
+    _assert_the_model_that_was_there(folder, pool, scores)
 
 
 def test_ctrl_c_between_the_renames_waits_for_the_last(
