@@ -244,6 +244,11 @@ def spread_window_scores(
     if window_size < 1:
         raise ValueError(f"window_size must be >= 1; got {window_size}.")
     check_count(stride, "stride")
+    if stride > window_size:
+        raise ValueError(
+            f"stride must be at most window_size={window_size} (the rows between "
+            f"windows would have no score); got {stride}."
+        )
     k = window_scores.size
     if k == 0:
         raise ValueError("window_scores is empty.")

@@ -701,6 +701,7 @@ def test_side_by_side_windows_give_a_spike_to_its_window_only():
     spread = labels.covering_from_window_end(file, 10)  # every window
     assert np.flatnonzero(spread).tolist() == list(range(96, 115))
     assert labels.peer_stride(10, 50, 50) == 10 and labels.peer_stride(96, 50, 25) == 48
+    assert labels.peer_stride(10, 50, 80) == 10  # never past the peer's window
 
 
 def test_spread_window_scores_is_the_fold_of_constant_windows():
@@ -713,7 +714,7 @@ def test_spread_window_scores_is_the_fold_of_constant_windows():
             np.repeat(s[:, None], w, axis=1), np.arange(k), k + w - 1, w
         )
         np.testing.assert_allclose(spread_window_scores(s, w), folded)
-        for stride in (2, w):  # the windows alad's scoring takes
+        for stride in (min(2, w), w):  # the windows alad's scoring takes
             starts = scoring_starts(k + w - 1, w, stride)
             folded = fold_position_scores(
                 np.repeat(s[starts, None], w, axis=1), starts, k + w - 1, w
@@ -721,6 +722,8 @@ def test_spread_window_scores_is_the_fold_of_constant_windows():
             np.testing.assert_allclose(spread_window_scores(s, w, stride), folded)
     with pytest.raises(ValueError, match="window_size"):
         spread_window_scores([1.0], 0)
+    with pytest.raises(ValueError, match="stride must be at most window_size=3"):
+        spread_window_scores([1.0, 2.0], 3, stride=4)  # rows with no window
     with pytest.raises(ValueError, match="empty"):
         spread_window_scores([], 3)
 

@@ -118,12 +118,14 @@ def covering_from_window_end(
 
 def peer_stride(peer_window: int, alad_window: int, alad_stride: int) -> int:
     """The step between a peer's windows that matches alad's scoring: alad's
-    step as a share of its window, applied to the peer's (at least 1).
+    step as a share of its window, applied to the peer's (at least 1, at most
+    the peer's window: no row is left between two windows).
 
     >>> peer_stride(100, 50, 50), peer_stride(100, 40, 5), peer_stride(96, 50, 1)
     (100, 12, 2)
     """
-    return max(1, round(peer_window * alad_stride / alad_window))
+    step = round(peer_window * alad_stride / alad_window)
+    return min(peer_window, max(1, step))
 
 
 def task_id(task: Task, split: str) -> str:
