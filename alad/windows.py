@@ -221,7 +221,7 @@ def spread_window_scores(
     :func:`fold_position_scores` applies to per-position scores, for a
     method that gives a window a single score: a timestep's score then
     reads up to ``window_size - 1`` rows ahead. O(k) time and memory
-    whatever the window.
+    whatever the window and step.
 
     Parameters
     ----------
@@ -253,20 +253,16 @@ def spread_window_scores(
     if k == 0:
         raise ValueError("window_scores is empty.")
     n = k + window_size - 1
-    if stride > 1:
-        # the scored windows only: each adds its score to the rows it covers
-        starts = scoring_starts(n, window_size, stride)
-        sums, counts = np.zeros(n + 1), np.zeros(n + 1)
-        np.add.at(sums, starts, window_scores[starts])
-        np.add.at(sums, starts + window_size, -window_scores[starts])
-        np.add.at(counts, starts, 1.0)
-        np.add.at(counts, starts + window_size, -1.0)
-        return np.cumsum(sums)[:n] / np.cumsum(counts)[:n]
-    csum = np.concatenate([[0.0], np.cumsum(window_scores)])
-    t = np.arange(n)
-    first = np.maximum(0, t - window_size + 1)  # the first window covering t
-    last = np.minimum(t, k - 1)  # and the last, inclusive
-    return (csum[last + 1] - csum[first]) / (last - first + 1)
+    # each scored window adds its score to the rows it covers: differences
+    # at its two ends, summed up (its starts are distinct, so are its ends)
+    starts = scoring_starts(n, window_size, stride)
+    scored = window_scores[starts]
+    sums, counts = np.zeros(n + 1), np.zeros(n + 1)
+    sums[starts] += scored
+    sums[starts + window_size] -= scored
+    counts[starts] += 1.0
+    counts[starts + window_size] -= 1.0
+    return np.cumsum(sums)[:n] / np.cumsum(counts)[:n]
 
 
 def dominant_period(
