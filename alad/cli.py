@@ -378,7 +378,11 @@ def _benchmark_labels(args: argparse.Namespace) -> int:
     except (ValueError, OSError) as exc:
         args.parser.error(str(exc))
     store = run_jobs(work, out, protocol="labels", progress=not args.quiet)
-    return _report_from(list(store), args)
+    status = _report_from(list(store), args)
+    errors = [error for job in work for error in job.errors]
+    for error in errors:  # said again after the report, where a reader looks
+        print(f"alad benchmark: {error}", file=sys.stderr)
+    return 1 if errors else status
 
 
 def _report(args: argparse.Namespace) -> int:
@@ -633,7 +637,8 @@ def build_parser() -> argparse.ArgumentParser:
     lab.add_argument(
         "--peer-command",
         help="command run after alad's runs, given --work WORK, e.g. "
-        "'benchmarks/.venv-peers/bin/python benchmarks/peers/run_peers.py'",
+        "'benchmarks/.venv-peers/bin/python benchmarks/peers/run_peers.py'; "
+        "when it fails, the scores it wrote are read and the exit status is 1",
     )
     lab.add_argument(
         "--work", type=_user_path, help="task and score files (default: OUT.work)"

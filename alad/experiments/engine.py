@@ -26,7 +26,7 @@ import json
 import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 
@@ -106,11 +106,16 @@ class Job:
 
     ``label`` names the job in the progress bar; ``size`` is the number of
     records it makes when none is done yet (the bar counts records).
+    ``errors`` collects what went wrong in a job that must not stop the jobs
+    after it (a peers' command that failed: the scores it did write are
+    still read); the command line exits non-zero when any job has one. Jobs
+    run in other processes (``n_jobs > 1``) cannot report them here.
     """
 
     label: str
     run: Callable[[set[str]], Iterable[dict]]
     size: int = 1
+    errors: list[str] = field(default_factory=list, compare=False)
 
 
 def _all_records(job: Job, done) -> list[dict]:

@@ -14,7 +14,7 @@ import pytest
 from alad.cli import main
 from alad.datasets import make_telemetry
 from alad.experiments import Task, labels
-from alad.experiments.engine import PROTOCOLS, format_records, run_jobs
+from alad.experiments.engine import PROTOCOLS, Job, format_records, run_jobs
 from alad.experiments.store import ResultStore
 
 TINY = {
@@ -1222,8 +1222,33 @@ def test_a_peer_command_that_cannot_start_is_reported_not_raised(tmp_path, capsy
     (command,) = [job for job in work if job.label == "peers' command"]
     assert list(command.run(set())) == []
     assert "the peers' command could not start" in capsys.readouterr().err
+    assert len(command.errors) == 1
     with pytest.raises(ValueError, match="No closing quotation"):
         _jobs(tmp_path / "work", peer_command="python 'run_peers.py")
+
+
+def test_a_failing_peer_command_makes_the_benchmark_exit_non_zero(
+    tmp_path, monkeypatch, capsys
+):
+    """The jobs after it still run (its scores so far are read), then the exit
+    status says the peers' runs are incomplete: a script or CI must see it."""
+    from alad.experiments.labels import runs
+
+    failing = f"{sys.executable} -c 'import sys; sys.exit(3)'"
+    work = tmp_path / "work"
+    ran = []
+
+    def fake_jobs(*args, **kw):
+        after = Job("after", lambda done: ran.append(1) or iter(()), 0)
+        return [runs._command_job(kw["peer_command"], work), after]
+
+    monkeypatch.setattr(labels, "jobs", fake_jobs)
+    argv = ["benchmark", "--protocol", "labels", "--dataset", "telemetry"]
+    argv += ["--out", str(tmp_path / "r.jsonl"), "--quiet", "--peer-command", failing]
+    assert main(argv) == 1
+    assert ran == [1]
+    err = capsys.readouterr().err
+    assert "alad benchmark: the peers' command exited with status 3" in err
 
 
 def test_score_detrend_keys_the_records_where_the_evaluation_part_shows_a_trend(

@@ -830,16 +830,21 @@ def jobs(
 def _command_job(command: str, work: Path) -> Job:
     # split now: an unbalanced quote is refused before alad's runs, not after
     argv = [*shlex.split(command), "--work", str(work)]
+    errors: list[str] = []
 
     def run(done):
         print("running the peers: " + shlex.join(argv), file=sys.stderr)
         try:
             status = subprocess.run(argv, check=False).returncode
         except OSError as exc:  # no such program: as a failed command, reported
-            print(f"the peers' command could not start: {exc}", file=sys.stderr)
-            return iter(())
-        if status:
-            print(f"the peers' command exited with status {status}", file=sys.stderr)
+            error = f"the peers' command could not start: {exc}"
+        else:
+            error = status and f"the peers' command exited with status {status}"
+        if error:
+            # the scores it wrote before failing are still read by the jobs
+            # after it; the failure is said now and makes the exit non-zero
+            print(error, file=sys.stderr)
+            errors.append(error)
         return iter(())
 
-    return Job("peers' command", run, 0)
+    return Job("peers' command", run, 0, errors)
