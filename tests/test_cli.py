@@ -9,6 +9,7 @@ import pytest
 
 from alad import __version__
 from alad.cli import build_parser, main
+from alad.experiments import read_records
 
 # what ``alad`` imported, printed by the interpreter that ran it
 PROBE = (
@@ -305,6 +306,21 @@ def test_a_benchmark_report_over_its_out_file_is_refused_before_the_work(
         main([*argv, "--out", out, "--markdown", out])
     assert exc.value.code == 2
     assert "argument --markdown" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("n_runs", [1, 2])
+def test_results_written_to_a_json_name_are_read_back(tmp_path, capsys, n_runs):
+    """``--out results.json`` writes JSON lines; ``alad report`` read every
+    ``.json`` as the NAF tables' old one-object files and refused them."""
+    from alad.experiments.store import ResultStore
+
+    path = tmp_path / "results.json"
+    store = ResultStore(path)
+    for seed in range(n_runs):
+        row = {"dataset": "cardio", "seed": seed, "task": "-", "table": 1}
+        store.add({"key": f"k{seed}", "protocol": "nafal", **row, "NAF-AD": 0.5})
+    records = read_records([path])
+    assert sorted(r["key"] for r in records) == [f"k{s}" for s in range(n_runs)]
 
 
 def test_a_legacy_json_of_another_shape_is_an_argparse_error(tmp_path, capsys):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -33,7 +34,7 @@ def read_records(paths) -> list[dict]:
     records = {}
     for path in paths:
         path = Path(path)
-        if path.suffix == ".json":
+        if _legacy(path):
             from .nafal import read_legacy
 
             records.update((r["key"], r) for r in read_legacy(path))
@@ -46,6 +47,19 @@ def read_records(paths) -> list[dict]:
                 f"{', '.join(sorted(PROTOCOLS))}."
             )
     return list(records.values())
+
+
+def _legacy(path: Path) -> bool:
+    """Is ``path`` a file of ``benchmarks/naf_tables.py``: one JSON value
+    that is no record? ``alad benchmark --out results.json`` writes JSON
+    lines like any other name (more than one record is no single value)."""
+    if path.suffix != ".json":
+        return False
+    try:
+        value = json.loads(path.read_text())
+    except (ValueError, OSError):  # JSON lines, or unreadable: said by the store
+        return False
+    return not (isinstance(value, dict) and "key" in value)
 
 
 def dump_json(records, path) -> None:
