@@ -15,6 +15,7 @@ def create_demo_session(
     budget: int = 80,
     detector_params: dict | None = None,
     data_params: dict | None = None,
+    verbose: int = 1,
     print_fn=print,
 ):
     """Open the demo session in ``path``, creating it on first use.
@@ -35,6 +36,11 @@ def create_demo_session(
     detector_params, data_params : dict or None
         Further parameters of the detector and of ``make_telemetry`` (smaller
         sizes for tests).
+    verbose : int, default=1
+        The fit's verbosity (1: a line per epoch with the seconds left, so
+        the 20 s or so of the first run are not silent; 0: none). The
+        session's detector is saved with ``verbose=0``: the page's rounds do
+        not print tables into the terminal that serves it.
     print_fn : callable, default=print
 
     Returns
@@ -63,12 +69,15 @@ def create_demo_session(
         window_size=50,
         max_epochs=10,
         random_state=random_state,
+        verbose=verbose,
     ).set_params(**(detector_params or {}))
     print_fn(
         f"make_telemetry: fitting a Transformer on {len(data.X_train)} normal "
-        f"timesteps of {data.X_train.shape[1]} sensors ..."
+        f"timesteps of {data.X_train.shape[1]} sensors "
+        f"({detector.max_epochs} epochs at most) ..."
     )
     detector.fit(data.X_train)
+    detector.set_params(verbose=0)  # what verbose changes is printing only
     session = LabellingSession.create(
         path,
         detector,

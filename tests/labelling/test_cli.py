@@ -59,7 +59,7 @@ def test_the_parser_needs_a_session_or_the_demo(capsys):
     assert args.demo and args.no_browser and args.port == 8123
 
 
-def test_demo_session_is_created_then_reopened(tiny_params, tmp_path):
+def test_demo_session_is_created_then_reopened(tiny_params, tmp_path, capsys):
     lines = []
     session = create_demo_session(
         tmp_path / "demo",
@@ -71,6 +71,10 @@ def test_demo_session_is_created_then_reopened(tiny_params, tmp_path):
         "created the demo session" in lines[-1]
         and "label the bursts normal" in (lines[-1])
     )
+    # the fit shows its epochs (it is the wait of a first run); the saved
+    # detector does not print during the page's rounds
+    assert "epoch" in capsys.readouterr().out
+    assert session.detector.verbose == 0
     assert session.channel_names[0] == "sensor_0" and len(session.pending_query) == 8
     again = create_demo_session(tmp_path / "demo", print_fn=lines.append)
     assert "reopened the demo session" in lines[-1]
