@@ -17,6 +17,7 @@ NAF-AL tables (:mod:`alad.experiments.nafal`) are two protocols.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import functools
 import gc
@@ -179,7 +180,6 @@ def run_jobs(
 
     store = ResultStore(out)
     host = machine()
-    done = store.done
 
     def add(record):
         # a record may name its machine itself (e.g. after setting its threads)
@@ -190,9 +190,35 @@ def run_jobs(
 
     total = sum(job.size for job in jobs)
     bar = tqdm(total=total, disable=not progress, unit="run", desc=protocol)
+    done = store.done
     if done and progress:
         runs = "1 run" if len(done) == 1 else f"{len(done)} runs"
         bar.write(f"{runs} already in {out}: not run again", sys.stderr)
+    with _printing_above(bar):
+        _run_all(jobs, store, bar, add, n_jobs)
+    bar.close()
+    return store
+
+
+@contextlib.contextmanager
+def _printing_above(bar):
+    """While the bar shows, what the jobs print (missing score files, a
+    detector's epochs) is written above it, whole lines, instead of into it."""
+    if bar.disable:
+        yield
+        return
+    from tqdm.contrib import DummyTqdmFile
+
+    saved = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = DummyTqdmFile(saved[0]), DummyTqdmFile(saved[1])
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = saved
+
+
+def _run_all(jobs, store, bar, add, n_jobs: int) -> None:
+    """The jobs' records, each given to ``add`` as it comes (see run_jobs)."""
 
     def finish(job, made):
         # a job's skipped runs count as done; the time left is over the rest
@@ -223,8 +249,6 @@ def run_jobs(
             bar.set_postfix_str(job.label)
             bar.update(len(records))
             finish(job, len(records))
-    bar.close()
-    return store
 
 
 def format_records(records, labels=None, fmt: str = "markdown") -> str:

@@ -191,6 +191,25 @@ def test_progress_counts_runs_and_says_what_is_skipped(tmp_path, capsys):
     assert "2/2" in err
 
 
+def test_what_a_job_prints_is_written_above_the_bar(tmp_path, capsys):
+    """A job's line (a missing score file, an epoch) comes whole, on a line of
+    its own, never appended to the bar's text; output returns as it was."""
+    import sys
+
+    def run(done):
+        print("a job says this", file=sys.stderr)
+        print("and this on stdout")
+        yield {"key": "k", "name": "a"}
+
+    before = sys.stdout, sys.stderr
+    run_jobs([Job("a", run)], tmp_path / "r.jsonl", protocol="p", progress=True)
+    assert (sys.stdout, sys.stderr) == before
+    captured = capsys.readouterr()
+    (line,) = [x for x in captured.err.splitlines() if "a job says this" in x]
+    assert line.split("\r")[-1] == "a job says this"
+    assert "and this on stdout" in captured.out.splitlines()
+
+
 def test_a_gz_store_is_compressed_resumable_and_reproducible(tmp_path):
     import gzip
 
