@@ -332,7 +332,9 @@ class NAFALDetector(BaseDetector):
     decision_scores_ : ndarray of shape (n_samples,)
         Scores of the training data of :meth:`fit` under the current model.
     threshold_ : float
-        The ``1 - contamination`` quantile of ``decision_scores_``.
+        The ``1 - contamination`` quantile of ``decision_scores_`` with the
+        default ``thresholding="contamination"``; another rule's threshold
+        once labels allow it (``threshold_source_`` says which).
     threshold_source_ : {"contamination", "f1", "false_alarm"}
         The rule that set ``threshold_`` (see ``thresholding``).
     labels_ : ndarray of int64
