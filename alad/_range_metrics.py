@@ -50,8 +50,24 @@ def grid_predictions(
         for t in np.unique(s)[::-1]:
             yield float(t), s >= t
     else:
-        for t in np.linspace(s.min(), s.max(), n_thresholds):
+        for t in threshold_grid(s, n_thresholds):
             yield float(t), s > t
+
+
+def threshold_grid(s: np.ndarray, n_thresholds: int) -> np.ndarray:
+    """``np.linspace(s.min(), s.max(), n_thresholds)``, TSB-AD's grid, also
+    where ``s.max() - s.min()`` overflows float64 (finite scores near
+    +-1.8e308, as ``np.nan_to_num`` makes of infinities): there linspace
+    gives NaN and infinities, and every threshold would predict nothing."""
+    lo, hi = s.min(), s.max()
+    with np.errstate(over="ignore", invalid="ignore"):
+        grid = np.linspace(lo, hi, n_thresholds)
+    if np.isfinite(grid).all():
+        return grid
+    t = np.linspace(0.0, 1.0, n_thresholds)
+    grid = lo * (1.0 - t) + hi * t  # each term finite, the sum between them
+    grid[0], grid[-1] = lo, hi
+    return grid
 
 
 def best_over_grid(
@@ -511,7 +527,14 @@ def _first_reaching(K_scan, lengths, T):
     return np.minimum(pos, lengths[:, None])
 
 
-_TABLE_LIMIT = 20_000_000  # entries of the (zone, threshold) precision table
+# Entries of the (zone, threshold) tables of the one-pass search, above which
+# the thresholds are tried one by one. A dozen float64 tables of that size
+# are alive at once: 100,000 one-point events of a 400,000-row series (10
+# million entries) peaked at +620 MiB for 3.4 MiB of input, in the same 4.4
+# CPU s as the loop (+51 MiB); at 10,000 events (1 million entries) the
+# tables take 0.6 s and +117 MiB against the loop's 2.5 s (2026-12-07, AMD
+# EPYC: python benchmarks/affiliation_memory.py).
+_TABLE_LIMIT = 1_000_000
 
 
 def affiliation_best(
@@ -520,9 +543,7 @@ def affiliation_best(
     """Best affiliation F1 over the thresholds of :func:`grid_predictions`."""
     n_zones = runs(y)[0].size
     if n_thresholds is not None and n_zones * (n_thresholds + 1) <= _TABLE_LIMIT:
-        return affiliation_best_on_grid(
-            y, s, np.linspace(s.min(), s.max(), n_thresholds)
-        )
+        return affiliation_best_on_grid(y, s, threshold_grid(s, n_thresholds))
     best, t = best_over_grid(s, n_thresholds, lambda pred: affiliation_pr(y, pred))
     return max(best, 0.0), t
 

@@ -109,7 +109,8 @@ def _check_inputs(
     if need_anomaly and not y.any():
         raise ValueError(
             "y_true must contain at least one anomaly (a 1); got none, and "
-            "F1, recall and the point-adjusted metrics are undefined without one."
+            "every metric of anomalies (recall, F1, the ROC and PR curves and "
+            "their areas and volumes) is undefined without one."
         )
     return y, s
 

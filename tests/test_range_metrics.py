@@ -378,6 +378,20 @@ def test_return_threshold_gives_the_f1():
         assert _f1(*pr(y, (np.asarray(s) > t).astype(int))) == pytest.approx(f1)
 
 
+@pytest.mark.parametrize("fn", [range_f1, affiliation_f1, event_f1, composite_f1])
+def test_scores_at_the_ends_of_float64_keep_their_grid(fn):
+    """Finite scores whose span overflows float64 (``np.nan_to_num`` of
+    infinities) made every grid threshold NaN: F1 0 with no error. The grid
+    now spans them as it spans any other scores."""
+    y = np.array([0, 1, 1, 0, 0, 0])
+    s = np.nan_to_num(np.array([0.1, np.inf, 0.9, 0.2, 0.1, -np.inf]))
+    f1, t = fn(y, s, return_threshold=True)
+    assert np.isfinite(t)
+    # the same ranking, within float64's span: the same F1
+    assert f1 == pytest.approx(fn(y, np.clip(s, -1e300, 1e300)))
+    assert f1 > 0.7
+
+
 # --------------------------------------------------------------------------- #
 # Input checks
 # --------------------------------------------------------------------------- #
