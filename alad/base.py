@@ -22,6 +22,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from ._compat import Interval, StrOptions
+from ._stack import outside_stacklevel
 from .exceptions import DivergenceWarning, PoolExhaustedError, ThresholdWarning
 from .runtime import resolve_device
 from .thresholds import FLAGGED_SHARE_WARNING, threshold_from_labels
@@ -133,7 +134,7 @@ class BaseDetector(OutlierMixin, BaseEstimator):
             "that are not finite or beyond 1e10); it was rolled back and the model "
             f"is as before it. Lower {parameter}.",
             DivergenceWarning,
-            stacklevel=4,  # the user's call, past the transaction wrapper
+            stacklevel=outside_stacklevel(),  # the user's call, however deep
         )
 
     # -- thresholding ------------------------------------------------------

@@ -79,6 +79,17 @@ def check_labels(y, *, name: str = "y", allow_missing: bool = True) -> np.ndarra
             f"{name} is required: one label per sample, 0 (normal), 1 (anomaly) "
             "or nan (unlabelled); got None."
         )
+    raw = np.asarray(y)
+    if raw.dtype.kind in "US" or (
+        raw.dtype.kind == "O" and any(isinstance(v, str) for v in raw.flat)
+    ):
+        # "1" would be read as 1 and "anomaly" refused: refuse both alike
+        # (labels read from a text file as strings are meant as numbers)
+        raise TypeError(
+            f"{name} must hold numbers 0 (normal), 1 (anomaly) or nan "
+            f"(unlabelled), got strings; convert them first, e.g. "
+            f"np.asarray({name}, dtype=float) for '0' and '1'."
+        )
     try:
         y = np.asarray(y, dtype=np.float64)
     except (TypeError, ValueError) as exc:

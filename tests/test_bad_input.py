@@ -332,8 +332,10 @@ def test_fully_labelled_windows_are_refused_by_query(fitted, good):
         (0.5, ValueError, r"y must contain only 0 \(normal\), 1 \(anomaly\)"),
         (np.inf, ValueError, r"y must contain only 0 \(normal\), 1 \(anomaly\)"),
         ("anomaly", TypeError, "y must hold numbers"),
+        # a number as text was read as the number: refused alike
+        ("1", TypeError, "y must hold numbers.*got strings"),
     ],
-    ids=["2", "-1", "0.5", "inf", "string"],
+    ids=["2", "-1", "0.5", "inf", "string", "numeric string"],
 )
 def test_labels_outside_0_1_nan_are_refused(
     fitted, good, kind, method, bad, error, match

@@ -233,6 +233,10 @@ class NAFALDetector(BaseDetector):
         views, as fast and with the same scores up to float32 rounding
         (about 1e-6: a sample's score can differ in its last digits with
         the samples batched beside it; ``benchmarks/naf_score_memory.py``).
+        Once a head takes part (after labels), a score is a rank among the
+        training scores, and a training sample ties with its own: that
+        rounding can move it by one rank step (``1 / n`` training samples)
+        and, at the threshold, flip its label.
     max_grad_norm : float or None, default=10.0
         Gradient-norm clipping; None disables it.
     feedback_epochs : int, default=0

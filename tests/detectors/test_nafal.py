@@ -259,6 +259,29 @@ def test_partial_fit_rolls_back_non_finite_weights(X2, monkeypatch):
     assert det.feedback_history_[-1]["rolled_back"] and det.n_labelled_ == 0
 
 
+def test_divergence_warnings_name_the_callers_line(X2, monkeypatch):
+    """The warning points at the user's call, also from an augmentation
+    round, raised a frame deeper inside alad than a feedback round."""
+
+    def poison(net, batch, **kwargs):
+        with torch.no_grad():
+            next(net.module_.parameters()).fill_(float("nan"))
+        return {"loss": torch.zeros(()), "y_pred": None}
+
+    det = NAFALDetector(**{**FAST, "n_iterations": 0}).fit(X2)
+    monkeypatch.setattr(FlowNet, "train_step", poison)
+    with pytest.warns(FlowDivergenceWarning) as seen:
+        det.partial_fit(X2[:2], [0, 1])
+    assert [w.filename for w in seen] == [__file__]
+    monkeypatch.undo()
+    # an augmentation round that keeps draws, at a rate that diverges
+    det.set_params(lr=1e9, max_grad_norm=None, n_samples=200, alpha=0.01)
+    det.set_params(mahalanobis_level=0.999, max_augment_ratio=10)
+    with pytest.warns(FlowDivergenceWarning) as seen:
+        det.augment(1)
+    assert [w.filename for w in seen] == [__file__]
+
+
 # -- reproducibility, persistence, sklearn ---------------------------------
 def test_same_random_state_same_scores_and_global_rng_untouched(X2, fitted):
     torch.manual_seed(123)
