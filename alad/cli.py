@@ -325,7 +325,7 @@ def _benchmark(args: argparse.Namespace) -> int:
             cache_dir=args.cache or beside(out, ".cache"),
             data_home=args.data_home,
         )
-    except (ValueError, OSError) as exc:
+    except (ValueError, OSError, ImportError) as exc:  # pyreadr missing ...
         args.parser.error(str(exc))
     store = run_jobs(work, out, protocol="han", progress=not args.quiet)
     return _report_from(list(store), args)
@@ -339,14 +339,14 @@ def _benchmark_nafal(args: argparse.Namespace) -> int:
     _check_out(args, out)
     try:
         work = nafal.jobs(
-            args.table or tuple(nafal.TABLES),
+            args.table,  # None: the tables that read --dataset (all without it)
             datasets=args.dataset,
             seeds=args.seeds,
             quick=args.quick,
             params=args.params,
             data_home=args.data_home,
         )
-    except (ValueError, OSError) as exc:
+    except (ValueError, OSError, ImportError) as exc:  # pyreadr missing ...
         args.parser.error(str(exc))
     store = run_jobs(
         work, out, protocol="nafal", progress=not args.quiet, n_jobs=args.n_jobs or 1
@@ -375,7 +375,7 @@ def _benchmark_labels(args: argparse.Namespace) -> int:
             work=args.work or beside(out, ".work"),
             data_home=args.data_home,
         )
-    except (ValueError, OSError) as exc:
+    except (ValueError, OSError, ImportError) as exc:  # pyreadr missing ...
         args.parser.error(str(exc))
     store = run_jobs(work, out, protocol="labels", progress=not args.quiet)
     status = _report_from(list(store), args)
@@ -537,7 +537,7 @@ def build_parser() -> argparse.ArgumentParser:
         "all): " + ", ".join(NAFAL_DATASETS),
     )
     bench.add_argument(
-        "--seeds", type=int, nargs="+", default=[0, 1, 2], help="random seeds"
+        "--seeds", type=_seed, nargs="+", default=[0, 1, 2], help="random seeds"
     )
     bench.add_argument(
         "--params",
@@ -649,7 +649,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--table",
         action="append",
         choices=["1", "2", "3"],
-        help="table of the paper, repeatable (default all three)",
+        help="table of the paper, repeatable (default: those that read the "
+        "--dataset given, all three without one)",
     )
     naf.add_argument(
         "--quick",

@@ -116,7 +116,8 @@ def test_help_renders_percent_signs_and_defaults():
                 "--seeds",
                 "-1",
             ],
-            "'random_state'",
+            # was sklearn's message on random_state: now named by argparse
+            "argument --seeds: expected an integer from 0",
         ),
         (["demo", "--rounds", "0"], "argument --rounds: expected an integer >= 1"),
         (["demo", "--per-round", "-3"], "argument --per-round"),

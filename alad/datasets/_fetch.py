@@ -12,6 +12,7 @@ import zlib
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+import numpy as np
 import pooch
 
 from ._home import ENV_DATA_HOME, get_data_home
@@ -367,6 +368,12 @@ def require_files(
         download address, or their download fails.
     """
     home = get_data_home(data_home)
+    if home.exists() and not home.is_dir():
+        raise FileNotFoundError(
+            f"The data home {home} is a file, not a folder: set {ENV_DATA_HOME} "
+            "(or pass data_home=, on the command line --data-home) to the "
+            "folder that holds the data sets."
+        )
     missing = [path for path in relative_paths if not (home / path).is_file()]
     if not missing:
         return home
@@ -376,7 +383,7 @@ def require_files(
             fetch_file(path, home)
         return home
     listing = "\n".join(f"  {home / path}" for path in (unregistered or missing))
-    if download:
+    if download or unregistered:  # download=True cannot fetch these
         advice = (
             "No public download address is registered for them: put them there "
             f"by hand, or set {ENV_DATA_HOME} (or pass data_home=, on the command "
@@ -405,9 +412,40 @@ def reading(path: Path):
     """
     try:
         yield
-    except (EOFError, zlib.error, gzip.BadGzipFile, UnicodeDecodeError) as exc:
-        raise ValueError(f"{path} cannot be read ({exc}); fetch it again.") from exc
+    except (
+        EOFError,
+        zlib.error,
+        gzip.BadGzipFile,
+        UnicodeDecodeError,
+        # a file of another layout (a .mat or .npz without the arrays named
+        # X and y, a CSV without a column, a cut .arff, a cell that is no
+        # Python literal) and one that cannot be read as its format
+        KeyError,
+        IndexError,
+        SyntaxError,
+        OSError,
+    ) as exc:
+        if isinstance(exc, FileNotFoundError):
+            raise
+        raise ValueError(
+            f"{path} cannot be read ({type(exc).__name__}: {exc}); fetch it again."
+        ) from exc
     except ValueError as exc:
         if str(path) in str(exc) or path.name in str(exc):
             raise
         raise ValueError(f"{path} cannot be read ({exc}); fetch it again.") from exc
+
+
+def check_finite(values: np.ndarray, path: Path) -> np.ndarray:
+    """``values`` read from ``path``, refused with a ValueError naming the
+    file where any is NaN or infinite: the detectors take finite values only,
+    and a benchmark would fit for minutes before scoring reached them."""
+    finite = np.isfinite(values)
+    if not finite.all():
+        first = np.unravel_index(int(np.flatnonzero(~finite.ravel())[0]), values.shape)
+        raise ValueError(
+            f"{path} holds {int((~finite).sum())} NaN or infinite value(s), the "
+            f"first at index {tuple(int(i) for i in first)}; fill or drop them "
+            "before use (or fetch the file again)."
+        )
+    return values

@@ -50,7 +50,8 @@ def get_data_home(data_home: str | os.PathLike | None = None) -> Path:
     >>> get_data_home("/tmp/my_alad_data").as_posix()
     '/tmp/my_alad_data'
     """
-    if data_home is None:
+    if data_home is None or data_home == "":
+        # "" as the variable's: --data-home= is no path, not the current folder
         data_home = os.environ.get(ENV_DATA_HOME) or Path("~", "alad_data")
     elif not isinstance(data_home, (str, os.PathLike)):
         raise TypeError(

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.utils import Bunch
 
-from ._fetch import reading, require_files
+from ._fetch import check_finite, reading, require_files
 
 #: The 27 MSL channels, sorted by name.
 MSL_ENTITIES = (
@@ -133,15 +133,15 @@ def load_msl(
 
 def _read_sequences(path: Path) -> dict[str, tuple[list[list[int]], int]]:
     """Return ``{channel: (anomaly_sequences, num_values)}`` for the MSL rows."""
-    with open(path, newline="", encoding="utf-8") as file:
+    with reading(path), open(path, newline="", encoding="utf-8") as file:
         rows = [row for row in csv.DictReader(file) if row["spacecraft"] == "MSL"]
-    sequences = {
-        row["chan_id"]: (
-            ast.literal_eval(row["anomaly_sequences"]),
-            int(row["num_values"]),
-        )
-        for row in rows
-    }
+        sequences = {
+            row["chan_id"]: (
+                _pairs(ast.literal_eval(row["anomaly_sequences"]), path),
+                int(row["num_values"]),
+            )
+            for row in rows
+        }
     if sorted(sequences) != list(MSL_ENTITIES):
         raise ValueError(
             f"{path} must have one MSL row for each of {list(MSL_ENTITIES)}; "
@@ -150,9 +150,33 @@ def _read_sequences(path: Path) -> dict[str, tuple[list[list[int]], int]]:
     return sequences
 
 
+def _pairs(value, path: Path) -> list[list[int]]:
+    """An ``anomaly_sequences`` cell: a list of ``[start, end]`` integer pairs."""
+    if not (
+        isinstance(value, list)
+        and all(
+            isinstance(pair, list | tuple)
+            and len(pair) == 2
+            and all(isinstance(v, int) for v in pair)
+            for pair in value
+        )
+    ):
+        raise ValueError(
+            f"{path}: anomaly_sequences must be a list of [start, end] integer "
+            f"pairs; got {value!r}"
+        )
+    return [list(pair) for pair in value]
+
+
 def _load_array(path: Path) -> np.ndarray:
     with reading(path):
-        return np.load(path, allow_pickle=False)
+        values = np.load(path, allow_pickle=False)
+    if values.ndim != 2:
+        raise ValueError(
+            f"{path} must hold a 2-D array (timesteps x channels); got shape "
+            f"{values.shape}"
+        )
+    return check_finite(values, path)
 
 
 def _load_entity(
@@ -161,6 +185,11 @@ def _load_entity(
     X_train, X_test = (
         _load_array(home / "msl" / part / f"{entity}.npy") for part in ("train", "test")
     )
+    if X_train.shape[1] != X_test.shape[1]:
+        raise ValueError(
+            f"The train and test files of {entity} must have the same channels; "
+            f"got {X_train.shape[1]} and {X_test.shape[1]}"
+        )
     if len(X_test) != num_values:
         raise ValueError(
             f"labeled_anomalies.csv gives num_values={num_values} for {entity}, "

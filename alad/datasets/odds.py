@@ -8,7 +8,7 @@ import numpy as np
 import scipy.io
 from sklearn.utils import Bunch
 
-from ._fetch import reading, require_files
+from ._fetch import check_finite, reading, require_files
 
 _FILES = {
     "arrhythmia": "odds/arrhythmia.mat",
@@ -107,7 +107,7 @@ def load_odds(
     if not np.isin(y, (0, 1)).all():
         raise ValueError(f"The labels y of {path} must be 0 or 1; got {np.unique(y)}")
     return Bunch(
-        X=np.asarray(X, dtype=np.float64),
+        X=check_finite(np.asarray(X, dtype=np.float64), path),
         y=y.astype(np.int64),
         name=name,
         DESCR=DESCR,

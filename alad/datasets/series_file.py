@@ -112,8 +112,17 @@ def load_series_file(path: str | os.PathLike) -> Bunch:
     )
 
 
+def _numbers(array) -> np.ndarray:
+    """``array`` as float64, or a ValueError where it is not real numbers:
+    numeric strings ("1.5") and complex values converted quietly before."""
+    array = np.asarray(array)
+    if array.dtype.kind not in "biuf":
+        raise ValueError(f"an array of {array.dtype}")
+    return array.astype(np.float64)
+
+
 def _as_2d(array) -> np.ndarray:
-    array = np.asarray(array, dtype=np.float64)
+    array = _numbers(array)
     return array.reshape(-1, 1) if array.ndim == 1 else array
 
 
@@ -134,11 +143,11 @@ def _read_npz(path: Path):
             raise ValueError(f"{path.name} lacks the arrays {sorted(missing)}.")
         try:
             X_train, X_test = _as_2d(arrays["X_train"]), _as_2d(arrays["X_test"])
-            y_test = np.asarray(arrays["y_test"]).astype(np.float64)
+            y_test = _numbers(arrays["y_test"])
         except (ValueError, TypeError, zipfile.BadZipFile):
             raise ValueError(
-                f"{path.name}: X_train, X_test and y_test must be arrays of numbers, "
-                "not of strings or Python objects."
+                f"{path.name}: X_train, X_test and y_test must be arrays of real "
+                "numbers, not of strings, complex values or Python objects."
             ) from None
     if X_train.ndim != 2 or X_test.ndim != 2:
         raise ValueError(f"{path.name}: X_train and X_test must be 1-D or 2-D.")

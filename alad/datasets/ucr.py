@@ -9,7 +9,7 @@ import re
 import numpy as np
 from sklearn.utils import Bunch
 
-from ._fetch import REGISTRY, reading, require_files
+from ._fetch import REGISTRY, check_finite, reading, require_files
 from ._home import get_data_home
 
 _FOLDER = "ucr_anomaly"
@@ -160,6 +160,7 @@ def load_ucr(
     # Some archive files hold all values on one line: split on any whitespace.
     with reading(path):
         values = np.array(path.read_text().split(), dtype=np.float64)
+    check_finite(values, path)
     if not 0 < train_end < first <= last <= len(values):
         raise ValueError(
             f"The file name {path.name!r} must give 0 < trainEnd < anomStart <= "

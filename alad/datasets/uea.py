@@ -10,7 +10,7 @@ import numpy as np
 import scipy.io.arff
 from sklearn.utils import Bunch
 
-from ._fetch import require_files
+from ._fetch import reading, require_files
 
 #: The names `load_uea` accepts.
 UEA_NAMES = ("Epilepsy", "NATOPS", "RacketSports", "CharacterTrajectories")
@@ -226,7 +226,8 @@ def _read_arff_channels(paths: list[Path]) -> tuple[np.ndarray, np.ndarray]:
     """Stack univariate ``.arff`` files, one per channel, into (n, T, C) values."""
     channels, labels = [], None
     for path in paths:
-        data, meta = scipy.io.arff.loadarff(path)
+        with reading(path):
+            data, meta = scipy.io.arff.loadarff(path)
         names = meta.names()
         if meta.types()[-1] != "nominal":
             raise ValueError(

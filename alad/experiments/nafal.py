@@ -315,7 +315,7 @@ def _tasks(table, datasets, quick, data_home):
 
 
 def jobs(
-    tables=("1", "2", "3"),
+    tables=None,
     *,
     datasets=None,
     seeds=(0, 1, 2),
@@ -327,7 +327,9 @@ def jobs(
 
     Parameters
     ----------
-    tables : iterable of {"1", "2", "3"}
+    tables : iterable of {"1", "2", "3"} or None
+        None: every table that reads one of ``datasets`` (all three when
+        ``datasets`` is None).
     datasets : iterable of str or None
         Data sets of :data:`DATASETS`; each table runs those it reads (all of
         them when None; with ``quick``, the first two ODDS sets and Epilepsy).
@@ -350,6 +352,17 @@ def jobs(
             fixed=("max_epochs", "augment_epochs", "n_iterations", "random_state"),
             variants=[{"random_state": seed} for seed in seeds],
         )
+    if tables is None:
+        tables = [
+            t
+            for t, names in TABLES.items()
+            if datasets is None or set(names) & set(datasets)
+        ]
+        if not tables:
+            raise ValueError(
+                f"no table reads the data sets given ({', '.join(datasets)}); "
+                f"they are {', '.join(d for t in TABLES.values() for d in t)}."
+            )
     work = []
     for table in tables:
         if table not in TABLES:

@@ -29,6 +29,9 @@ def test_data_home_argument_wins(tmp_path, monkeypatch):
 def test_data_home_from_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("ALAD_DATA_HOME", str(tmp_path / "from_env"))
     assert get_data_home() == tmp_path / "from_env"
+    # an empty argument (--data-home=) is no path, as an empty variable: it
+    # was the current folder
+    assert get_data_home("") == tmp_path / "from_env"
 
 
 def test_data_home_default_is_not_created(tmp_path, monkeypatch):

@@ -117,6 +117,9 @@ def test_a_damaged_data_file_is_named(data_home, tmp_path):
     (folder / "005_UCR_Anomaly_toy_3_5_12.txt").write_text("1 2 x 4")
     with pytest.raises(ValueError, match=r"005_UCR_Anomaly_toy_3_5_12.txt cannot be"):
         load_ucr(5, tmp_path)
+    (folder / "006_UCR_Anomaly_toy_3_5_6.txt").write_text("1 2 3 4 nan 6")
+    with pytest.raises(ValueError, match=r"006_UCR_Anomaly_toy_3_5_6.txt holds 1 NaN"):
+        load_ucr(6, tmp_path)
 
 
 # MSL -----------------------------------------------------------------------
@@ -180,6 +183,51 @@ def test_msl_checks_num_values(data_home, tmp_path):
         load_msl("C-1", tmp_path)
 
 
+@real_data
+@pytest.mark.parametrize(
+    "change, match",
+    [
+        # a label file of another layout: a column missing, a cut cell
+        (lambda t: t.replace("num_values", "n_values"), "cannot be read.*num_values"),
+        (
+            lambda t: t.replace('"[[1850, 2030]]"', '"[[1850, 2030"', 1),
+            "labeled_anomalies.csv cannot be read.*SyntaxError",
+        ),
+        (
+            lambda t: t.replace('"[[1850, 2030]]"', '"[1850, 2030]"', 1),
+            "anomaly_sequences must be a list of",
+        ),
+    ],
+    ids=["column", "cut cell", "not pairs"],
+)
+def test_msl_label_file_of_another_layout_is_named(data_home, tmp_path, change, match):
+    """These were a KeyError or a SyntaxError naming no file: a traceback from
+    the command line, which reports ValueErrors."""
+    _link(data_home, tmp_path, "msl/train/C-1.npy", "msl/test/C-1.npy")
+    text = (data_home / "msl" / "labeled_anomalies.csv").read_text()
+    assert change(text) != text
+    (tmp_path / "msl" / "labeled_anomalies.csv").write_text(change(text))
+    with pytest.raises(ValueError, match=match):
+        load_msl("C-1", tmp_path)
+
+
+@real_data
+def test_msl_values_must_be_finite_and_of_one_width(data_home, tmp_path):
+    _link(data_home, tmp_path, "msl/labeled_anomalies.csv", "msl/train/C-1.npy")
+    test = np.load(data_home / "msl" / "test" / "C-1.npy")
+    path = tmp_path / "msl" / "test" / "C-1.npy"
+    path.parent.mkdir(parents=True)
+    np.save(path, test[:, :-5])
+    with pytest.raises(
+        ValueError, match="C-1 must have the same channels; got 55 and 50"
+    ):
+        load_msl("C-1", tmp_path)
+    test[7, 3] = np.nan
+    np.save(path, test)
+    with pytest.raises(ValueError, match=r"C-1.npy holds 1 NaN .* index \(7, 3\)"):
+        load_msl("C-1", tmp_path)
+
+
 # UCR -----------------------------------------------------------------------
 
 
@@ -215,8 +263,15 @@ def test_ucr_number_is_checked(number, error, match, tmp_path):
 
 
 def test_ucr_missing_series(tmp_path):
-    with pytest.raises(FileNotFoundError, match=r"002_UCR_Anomaly_\*\.txt"):
+    with pytest.raises(FileNotFoundError, match=r"002_UCR_Anomaly_\*\.txt") as exc:
         load_ucr(2, tmp_path)
+    # no address is registered for it: download=True is not advised
+    assert "No public download address" in str(exc.value)
+    assert "download=True" not in str(exc.value)
+    home = tmp_path / "a_file"
+    home.write_text("")
+    with pytest.raises(FileNotFoundError, match="a_file is a file, not a folder"):
+        load_ucr(1, home)
     with pytest.raises(FileNotFoundError, match="No public download address"):
         load_ucr(2, tmp_path, download=True)
     with pytest.raises(FileNotFoundError, match="001_UCR_Anomaly_DISTORTED1sddb40"):
@@ -254,6 +309,26 @@ def test_odds_match_source(name, shape, n_outliers, percent, data_home):
     assert data.y.sum() == n_outliers and set(np.unique(data.y)) == {0, 1}
     assert round(100 * data.y.mean(), 2) == percent
     assert data.name == name
+
+
+@real_data
+def test_odds_files_of_another_layout_or_with_nan_are_named(data_home, tmp_path):
+    import scipy.io
+
+    arrays = scipy.io.loadmat(data_home / "odds" / "cardio.mat")
+    path = tmp_path / "odds" / "cardio.mat"
+    path.parent.mkdir()
+    scipy.io.savemat(path, {"data": arrays["X"], "labels": arrays["y"]})
+    with pytest.raises(ValueError, match=r"cardio.mat cannot be read \(KeyError"):
+        load_odds("cardio", tmp_path)
+    path.write_bytes((data_home / "odds" / "cardio.mat").read_bytes()[:5000])
+    with pytest.raises(ValueError, match="cardio.mat cannot be read"):
+        load_odds("cardio", tmp_path)
+    X = arrays["X"].copy()
+    X[2, 1] = np.inf
+    scipy.io.savemat(path, {"X": X, "y": arrays["y"]})
+    with pytest.raises(ValueError, match=r"cardio.mat holds 1 NaN or infinite"):
+        load_odds("cardio", tmp_path)
 
 
 def test_odds_unknown_name(tmp_path):

@@ -136,10 +136,29 @@ def test_an_unnamed_first_column_is_read_with_a_warning(tmp_path):
                 X_test=np.zeros(3),
                 y_test=np.zeros(3),
             ),
-            "must be arrays of numbers",
+            "must be arrays of real numbers",
+        ),
+        # numeric strings and complex values were converted quietly
+        (
+            lambda p: np.savez(
+                p, X_train=np.array(["1.5"] * 3), X_test=np.zeros(3), y_test=np.zeros(3)
+            ),
+            "must be arrays of real numbers",
+        ),
+        (
+            lambda p: np.savez(
+                p, X_train=np.zeros(3) + 1j, X_test=np.zeros(3), y_test=np.zeros(3)
+            ),
+            "must be arrays of real numbers",
+        ),
+        (
+            lambda p: np.savez(
+                p, X_train=np.zeros(3), X_test=np.zeros(3), y_test=np.array(["0"] * 3)
+            ),
+            "must be arrays of real numbers",
         ),
     ],
-    ids=["text", "empty", "one array", "objects"],
+    ids=["text", "empty", "one array", "objects", "strings", "complex", "string y"],
 )
 def test_an_npz_that_is_no_archive_of_numbers_is_named(tmp_path, write, message):
     path = tmp_path / "mine.npz"

@@ -1390,6 +1390,21 @@ def test_a_series_too_short_for_its_windows_is_refused_before_any_run(
         labels.jobs([f"file:{path}"], splits=(split,), params=TINY, work=tmp_path)
 
 
+@pytest.mark.parametrize(
+    "value, message", [(0, "no anomalous row"), (1, "no normal row")]
+)
+def test_a_test_part_of_one_class_is_refused_before_any_fit(tmp_path, value, message):
+    """It was accepted, and every detector fitted for records without
+    metrics (no F1, PA%K or ROC AUC without both classes)."""
+    path = _series_file(tmp_path / "one.npz")
+    with np.load(path) as data:
+        arrays = dict(data)
+    arrays["y_test"] = np.full(len(arrays["y_test"]), value)
+    np.savez(path, **arrays)
+    with pytest.raises(ValueError, match=rf"test part \(1500 rows\) holds {message}"):
+        labels.jobs([f"file:{path}"], params=TINY, work=tmp_path / "w")
+
+
 def test_the_notes_count_evaluation_parts_of_one_class():
     def rec(task, eval_anomalous, metrics):
         return {

@@ -45,6 +45,16 @@ def test_unknown_table_is_refused():
         nafal.jobs(["4"])
 
 
+@pytest.mark.real_data
+def test_data_sets_without_tables_run_the_tables_that_read_them():
+    """``--dataset cardio`` alone was refused: every table was taken as asked
+    for, and tables 2 and 3 do not read cardio."""
+    work = nafal.jobs(datasets=["cardio"], seeds=[0], quick=True)
+    assert work and all(job.label.startswith("table 1") for job in work)
+    with pytest.raises(ValueError, match="table 2 covers"):
+        nafal.jobs(["2"], datasets=["cardio"], seeds=[0], quick=True)
+
+
 def test_tables_pin_the_parameters_whose_defaults_changed():
     """The tables regenerate with the model they were made with."""
     for kind in ("tabular", "series"):

@@ -627,6 +627,22 @@ def _run_peers(
             yield record
 
 
+def _check_measurable(tasks) -> None:
+    """Refuse now a task whose test part holds no anomalous row, or no normal
+    one: every metric of the benchmark (F1, PA%K, ROC AUC, VUS) is undefined
+    there, and its runs would fit every detector for records without
+    figures."""
+    for task in tasks:
+        anomalous = int(np.sum(task.y_test))
+        if anomalous in (0, len(task.y_test)):
+            kind = "no anomalous row (label 1)" if not anomalous else "no normal row"
+            raise ValueError(
+                f"{task.name}: its test part ({len(task.y_test)} rows) holds "
+                f"{kind}, so no detector can be measured on it; the label "
+                "benchmark needs both in the test part."
+            )
+
+
 def _check_windows_fit(tasks, splits, ratios, params) -> None:
     """Refuse now a task whose training part or pool holds no whole window.
 
@@ -739,6 +755,7 @@ def jobs(
         variants=[{"backbone": b, "random_state": s} for b in backbones for s in seeds],
     )
     tasks = load_all_tasks(datasets, data_home)
+    _check_measurable(tasks)
     _check_windows_fit(tasks, splits, ratios, params)
 
     def base_of(task, split, seed):
