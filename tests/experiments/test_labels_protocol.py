@@ -928,6 +928,20 @@ def test_pooled_curves_keep_what_every_data_set_has():
     assert labels.pooled_curves({}) == {}
 
 
+def test_points_over_fewer_pools_are_marked():
+    """On MSL a peer's mean over 2 of 81 pools was drawn as a curve beside
+    means over all 81: such points are drawn hollow."""
+    from alad.experiments.labels.report import _partial_points
+
+    counts = {
+        "alad": {10: 81, 50: 81, None: 81},
+        "deepsad": {10: 2, 50: 81},
+        "iforest": {None: 81},
+    }
+    assert _partial_points(counts) == {("deepsad", 10)}
+    assert _partial_points({}) == set()
+
+
 def test_figures_are_written(run, tmp_path):
     out, work, _ = run
     store = run_jobs(_jobs(work), out, protocol="labels", progress=False)

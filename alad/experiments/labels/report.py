@@ -196,6 +196,33 @@ def curves(records, metric: str) -> dict:
     return out
 
 
+def _pool_counts(records) -> dict:
+    """``{(split, group): {label: {budget: pools}}}``: how many pools (task
+    and seed) stand behind each point of :func:`curves`."""
+    out: dict = defaultdict(lambda: defaultdict(lambda: defaultdict(int)))
+    for r in current(records):
+        if r.get("protocol", "labels") == "labels" and r.get("metrics"):
+            out[(r["split"], _group(r))][_label(r)][r["budget"]] += 1
+    return out
+
+
+def _partial_points(counts: dict) -> set[tuple[str, object]]:
+    """The (method, budget) points of one data set whose mean rests on fewer
+    pools than the most any method has there at that budget: a label peer
+    that cannot learn without an anomalous labelled window, or runs not made
+    yet (on MSL, a mean over 2 of 81 pools would be drawn as a curve)."""
+    most: dict = defaultdict(int)
+    for by_budget in counts.values():
+        for b, n in by_budget.items():
+            most[b] = max(most[b], n)
+    return {
+        (label, b)
+        for label, by_budget in counts.items()
+        for b, n in by_budget.items()
+        if n < most[b]
+    }
+
+
 def _families(records) -> dict[str, str]:
     return {_label(r): r["family"] for r in records if r.get("family")}
 
@@ -580,14 +607,18 @@ def save_figures(records, out_dir, metrics=None) -> list[Path]:
     (:func:`pooled_curves`: the mean over the data sets, for the methods and
     budgets that every data set has); lines are means over seeds. Methods without
     labels are horizontal lines (dashed: peers; dotted: alad w/o labels and
-    pool as normal).
+    pool as normal). A hollow point is a mean over fewer pools than the most
+    any method has at that budget (:func:`_partial_points`; in the pooled
+    panel, where it is so in any data set): the tables say how many.
     """
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
 
     records = current(r for r in records if r.get("protocol", "labels") == "labels")
+    counts = _pool_counts(records)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     fam = _families(records)
@@ -608,6 +639,8 @@ def save_figures(records, out_dir, metrics=None) -> list[Path]:
             if not data:
                 continue
             panels = [*sorted(data.items()), ("pooled", pooled_curves(data))]
+            partial = {g: _partial_points(counts[(split, g)]) for g in data}
+            partial["pooled"] = set().union(*partial.values())
             fig, axes = plt.subplots(
                 1, len(panels), figsize=(4 * len(panels), 3.6), squeeze=False
             )
@@ -633,18 +666,38 @@ def save_figures(records, out_dir, metrics=None) -> list[Path]:
                         )
                     xs = [b for b in budgets if b in by_budget]
                     if xs:
+                        ys = [np.mean(by_budget[b]) for b in xs]
                         ax.plot(
                             xs,
-                            [np.mean(by_budget[b]) for b in xs],
+                            ys,
                             marker="o",
                             lw=2 if family == "alad" else 1,
                             color=colour.get(label),
                             label=label,
                         )
+                        few = [(label, b) in partial[group] for b in xs]
+                        if any(few):
+                            ax.plot(
+                                np.asarray(xs)[few],
+                                np.asarray(ys)[few],
+                                ls="none",
+                                marker="o",
+                                markerfacecolor="white",
+                                color=colour.get(label),
+                            )
                 ax.set_title(group)
                 ax.set_xlabel("labelled windows")
             axes[0][0].set_ylabel(METRIC_NAMES[metric])
-            axes[0][-1].legend(fontsize=6, loc="center left", bbox_to_anchor=(1, 0.5))
+            handles, labels_ = axes[0][-1].get_legend_handles_labels()
+            if any(partial.values()):
+                hollow = Line2D(
+                    [], [], ls="none", marker="o", color="grey", markerfacecolor="white"
+                )
+                handles.append(hollow)
+                labels_.append("hollow: over fewer pools")
+            axes[0][-1].legend(
+                handles, labels_, fontsize=6, loc="center left", bbox_to_anchor=(1, 0.5)
+            )
             fig.tight_layout()
             path = out_dir / f"labels_{split}_{metric}.png"
             save_figure(fig, path, dpi=120)
