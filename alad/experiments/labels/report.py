@@ -641,8 +641,9 @@ def save_figures(records, out_dir, metrics=None) -> list[Path]:
             panels = [*sorted(data.items()), ("pooled", pooled_curves(data))]
             partial = {g: _partial_points(counts[(split, g)]) for g in data}
             partial["pooled"] = set().union(*partial.values())
+            width = 4 * len(panels) + 2  # and the legend beside the panels
             fig, axes = plt.subplots(
-                1, len(panels), figsize=(4 * len(panels), 3.6), squeeze=False
+                1, len(panels), figsize=(width, 3.6), squeeze=False
             )
             budgets = sorted(
                 {
