@@ -245,12 +245,15 @@ def plot_pa_k_curve(y_true, scores, *, ax=None, title: str | None = None):
 
     plt = _pyplot()
     curves = dict(scores) if isinstance(scores, Mapping) else {"model": scores}
+    if not curves:
+        raise ValueError("scores is an empty dict: give at least one curve.")
+    # computed before a figure exists: bad input leaves no figure open
+    computed = {name: pa_k_curve(y_true, values) for name, values in curves.items()}
     if ax is None:
         fig, ax = plt.subplots(figsize=(6, 4))
     else:
         fig = ax.figure
-    for name, values in curves.items():
-        ks, f1 = pa_k_curve(y_true, values)
+    for name, (ks, f1) in computed.items():
         auc = _trapezoid(f1, ks / 100)  # pa_k_auc, without a second curve
         ax.plot(ks, f1, lw=1.5, label=f"{name} (AUC {auc:.3f})")
     ax.set_xlabel("K (%)")

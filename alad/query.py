@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .validation import check_count
+
 __all__ = [
     "QUERY_STRATEGIES",
     "select_marginal",
@@ -63,6 +65,23 @@ def select_queries(
         raise ValueError(
             f"strategy must be one of {QUERY_STRATEGIES}, got {strategy!r}."
         )
+    scores = _scores_1d(scores, "scores")
+    candidates = np.asarray(candidates)
+    if candidates.dtype != bool or candidates.shape != scores.shape:
+        raise ValueError(
+            f"candidates must be a bool mask of the scores' shape {scores.shape} "
+            f"(True: may be queried); got {candidates.dtype} of shape "
+            f"{candidates.shape}."
+        )
+    top_k = check_count(top_k, "top_k", minimum=0)
+    n_bins = check_count(n_bins, "n_bins")
+    per_bin = check_count(per_bin, "per_bin", minimum=0)
+    n_queries = check_count(n_queries, "n_queries", allow_none=True)
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(
+            f"rng must be a numpy Generator (np.random.default_rng(seed)); got "
+            f"{type(rng).__name__}."
+        )
     pool = np.flatnonzero(candidates)
     n_total = top_k + n_bins * per_bin if n_queries is None else n_queries
     n_total = min(n_total, pool.size)
@@ -108,6 +127,21 @@ def _interval_sample(
     return chosen
 
 
+def _scores_1d(values, name: str) -> np.ndarray:
+    values = np.asarray(values, dtype=np.float64)
+    if values.ndim != 1:
+        raise ValueError(
+            f"{name} must be 1-D, one per candidate; got shape {values.shape}."
+        )
+    return values
+
+
+def _marginal_args(threshold, n) -> int:
+    if not np.isfinite(threshold):
+        raise ValueError(f"threshold must be a finite number; got {threshold}.")
+    return check_count(n, "n", minimum=0)
+
+
 def select_marginal(log_prob, threshold: float, n: int) -> np.ndarray:
     r"""Indices of the ``n`` samples nearest the likelihood boundary (Eq. 9).
 
@@ -129,9 +163,10 @@ def select_marginal(log_prob, threshold: float, n: int) -> np.ndarray:
     >>> select_marginal([-9.0, -2.5, -4.0, -2.1, -np.inf], -2.0, 2).tolist()
     [3, 1]
     """
-    distance = np.abs(np.asarray(log_prob, dtype=np.float64) - threshold)
+    n = _marginal_args(threshold, n)
+    distance = np.abs(_scores_1d(log_prob, "log_prob") - threshold)
     distance = np.where(np.isfinite(distance), distance, np.inf)  # NaN last too
-    return np.argsort(distance, kind="stable")[: max(int(n), 0)]
+    return np.argsort(distance, kind="stable")[:n]
 
 
 def select_top_and_marginal(scores, threshold: float, n: int) -> np.ndarray:
@@ -147,9 +182,10 @@ def select_top_and_marginal(scores, threshold: float, n: int) -> np.ndarray:
     >>> select_top_and_marginal([0.1, 0.9, 0.45, 0.7, 0.52], 0.5, 3).tolist()
     [1, 3, 4]
     """
-    scores = np.asarray(scores, dtype=np.float64)
+    n = _marginal_args(threshold, n)
+    scores = _scores_1d(scores, "scores")
     top = np.argsort(-scores, kind="stable")
-    n_top = min(-(-max(int(n), 0) // 2), len(scores))
+    n_top = min(-(-n // 2), len(scores))
     rest = top[n_top:]
-    near = select_marginal(scores[rest], threshold, max(int(n), 0) - n_top)
+    near = select_marginal(scores[rest], threshold, n - n_top)
     return np.r_[top[:n_top], rest[near]].astype(np.int64)

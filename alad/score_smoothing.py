@@ -23,6 +23,8 @@ from __future__ import annotations
 import numpy as np
 
 from .label_head import reference_rank
+from .validation import check_count
+from .windows import with_nonfinite
 
 __all__ = ["ScoreSmoother", "detrend_scores", "multiscale_widths", "smooth_scores"]
 
@@ -42,7 +44,9 @@ def smooth_scores(scores: np.ndarray, width: int, axis: int = -1) -> np.ndarray:
     scores : ndarray
         Scores along ``axis``, consecutive timesteps.
     width : int
-        Timesteps averaged; 1 returns the scores unchanged (as float64).
+        Timesteps averaged, at least 1; 1 returns a float64 copy of the
+        scores. A NaN or an infinity makes the mean of each window that holds
+        it NaN or that infinity, and no other.
     axis : int, default=-1
 
     Returns
@@ -58,10 +62,18 @@ def smooth_scores(scores: np.ndarray, width: int, axis: int = -1) -> np.ndarray:
     """
     from scipy.ndimage import uniform_filter1d
 
-    scores = np.asarray(scores, dtype=np.float64)
-    if width <= 1:
+    width = check_count(width, "width")
+    scores = np.array(scores, dtype=np.float64)  # a copy: never the caller's
+
+    def cover(values):
+        return uniform_filter1d(
+            np.asarray(values, dtype=np.float64), size=width, axis=axis, mode="mirror"
+        )
+
+    if width == 1:
         return scores
-    return uniform_filter1d(scores, size=width, axis=axis, mode="mirror")
+    finite = np.isfinite(scores)
+    return with_nonfinite(cover(np.where(finite, scores, 0.0)), scores, cover)
 
 
 def detrend_scores(scores: np.ndarray, span: int) -> np.ndarray:
@@ -94,7 +106,12 @@ def detrend_scores(scores: np.ndarray, span: int) -> np.ndarray:
     """
     from scipy.ndimage import median_filter
 
+    span = check_count(span, "span", minimum=2)
     scores = np.asarray(scores, dtype=np.float64)
+    if scores.ndim != 1:  # a 2-D median would mix the columns
+        raise ValueError(
+            f"scores must be 1-D, one per timestep; got shape {scores.shape}."
+        )
     return scores - median_filter(scores, size=span, mode="mirror")
 
 

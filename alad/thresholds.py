@@ -8,6 +8,8 @@ import hashlib
 
 import numpy as np
 
+from .validation import check_labels
+
 __all__ = ["FLAGGED_SHARE_WARNING", "fingerprints", "threshold_from_labels"]
 
 #: ``predict`` warns when it flags more than this share of its input: a
@@ -52,7 +54,18 @@ def threshold_from_labels(
     90.0
     """
     scores = np.asarray(scores, dtype=np.float64)
-    labels = np.asarray(labels, dtype=np.float64)
+    labels = check_labels(labels, name="labels", allow_missing=False)
+    if scores.ndim != 1 or labels.shape != scores.shape:
+        raise ValueError(
+            "scores and labels must be 1-D and of one length; got shapes "
+            f"{scores.shape} and {labels.shape}."
+        )
+    if not np.isfinite(scores).all():
+        raise ValueError("scores must be finite (no NaN or infinity).")
+    if not 0.0 < false_alarm_rate < 1.0:
+        raise ValueError(
+            f"false_alarm_rate must be in (0, 1); got {false_alarm_rate!r}."
+        )
     if method == "false_alarm":
         normal = scores[labels == 0]
         if normal.size == 0:

@@ -34,6 +34,12 @@ def window_view(series: np.ndarray, window_size: int) -> np.ndarray:
     view : ndarray of shape (n_timesteps - window_size + 1, window_size, n_channels)
         ``view[s]`` is ``series[s:s + window_size]``; no data is copied.
     """
+    check_count(window_size, "window_size")
+    if window_size > len(series):
+        raise ValueError(
+            f"window_size must be at most the series' length {len(series)}; got "
+            f"{window_size}."
+        )
     # sliding_window_view puts the window axis last; moving it keeps the view
     view = np.lib.stride_tricks.sliding_window_view(series, window_size, axis=0)
     return np.moveaxis(view, -1, 1)
@@ -60,6 +66,7 @@ def grid_starts(n_timesteps: int, window_size: int, stride: int) -> np.ndarray:
     >>> grid_starts(10, 4, 4)
     array([0, 4])
     """
+    check_count(n_timesteps, "n_timesteps", minimum=0)
     check_count(window_size, "window_size")
     check_count(stride, "stride")
     if n_timesteps < window_size:
@@ -82,6 +89,11 @@ def scoring_starts(n_timesteps: int, window_size: int, stride: int) -> np.ndarra
     array([0, 4])
     """
     starts = grid_starts(n_timesteps, window_size, stride)
+    if stride > window_size:
+        raise ValueError(
+            f"stride must be at most window_size={window_size} (the rows between "
+            f"windows would have no score); got {stride}."
+        )
     if starts.size and starts[-1] + window_size < n_timesteps:
         starts = np.append(starts, n_timesteps - window_size)
     return starts
@@ -106,6 +118,8 @@ def stride_for_windows(
     >>> len(grid_starts(1200, 50, 2))
     576
     """
+    check_count(n_timesteps, "n_timesteps", minimum=0)
+    check_count(window_size, "window_size")
     check_count(stride, "stride")
     check_count(min_windows, "min_windows")
     return max(1, min(stride, (n_timesteps - window_size) // min_windows))
@@ -120,7 +134,16 @@ def iter_window_batches(
     stride, so scoring a long series with overlapping windows stays within
     the memory of the series itself.
     """
+    check_count(batch_size, "batch_size")
     view = window_view(series, window_size)
+    starts = np.asarray(starts)
+    if starts.size and (
+        starts.dtype.kind not in "iu" or starts.min() < 0 or starts.max() >= len(view)
+    ):
+        raise ValueError(
+            f"starts must be integers from 0 to {len(view) - 1} (the last window "
+            f"of {window_size} in {len(series)} timesteps)."
+        )
     for first in range(0, starts.size, batch_size):
         batch = view[starts[first : first + batch_size]]
         yield np.ascontiguousarray(batch, dtype=np.float32)
@@ -241,8 +264,7 @@ def spread_window_scores(
     array([1. , 1. , 3. , 3.5, 4. ])
     """
     window_scores = np.asarray(window_scores, dtype=np.float64).ravel()
-    if window_size < 1:
-        raise ValueError(f"window_size must be >= 1; got {window_size}.")
+    check_count(window_size, "window_size")
     check_count(stride, "stride")
     if stride > window_size:
         raise ValueError(
@@ -257,12 +279,37 @@ def spread_window_scores(
     # at its two ends, summed up (its starts are distinct, so are its ends)
     starts = scoring_starts(n, window_size, stride)
     scored = window_scores[starts]
-    sums, counts = np.zeros(n + 1), np.zeros(n + 1)
-    sums[starts] += scored
-    sums[starts + window_size] -= scored
-    counts[starts] += 1.0
-    counts[starts + window_size] -= 1.0
-    return np.cumsum(sums)[:n] / np.cumsum(counts)[:n]
+
+    def cover(values):  # the sum over the scored windows covering each row
+        sums = np.zeros(n + 1)
+        sums[starts] += values
+        sums[starts + window_size] -= values
+        return np.cumsum(sums)[:n]
+
+    finite = np.isfinite(scored)
+    means = cover(np.where(finite, scored, 0.0)) / cover(np.ones(starts.size))
+    return with_nonfinite(means, scored, cover)
+
+
+def with_nonfinite(means: np.ndarray, values: np.ndarray, cover) -> np.ndarray:
+    """Means of the finite ``values`` over covering sets (the others taken as
+    0), made the means of the whole sets where a set holds a NaN or an
+    infinity: NaN where a NaN or both infinities meet, else that infinity.
+
+    ``cover(x)`` sums (or averages) ``x`` over each set. A running sum (a
+    difference array, a moving mean) carries a NaN or an infinity on to
+    every later row: the finite values are summed apart, and where the
+    others fall is counted apart.
+    """
+    if np.isfinite(values).all():
+        return means
+    pos, neg = cover(values == np.inf) > 0, cover(values == -np.inf) > 0
+    nan = cover(np.isnan(values)) > 0
+    means = means.copy()
+    means[pos] = np.inf
+    means[neg] = -np.inf
+    means[nan | (pos & neg)] = np.nan
+    return means
 
 
 def dominant_period(
