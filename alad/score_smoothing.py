@@ -72,8 +72,7 @@ def smooth_scores(scores: np.ndarray, width: int, axis: int = -1) -> np.ndarray:
 
     if width == 1:
         return scores
-    finite = np.isfinite(scores)
-    return with_nonfinite(cover(np.where(finite, scores, 0.0)), scores, cover)
+    return with_nonfinite(scores, cover)
 
 
 def detrend_scores(scores: np.ndarray, span: int) -> np.ndarray:

@@ -264,13 +264,7 @@ def spread_window_scores(
     array([1. , 1. , 3. , 3.5, 4. ])
     """
     window_scores = np.asarray(window_scores, dtype=np.float64).ravel()
-    check_count(window_size, "window_size")
-    check_count(stride, "stride")
-    if stride > window_size:
-        raise ValueError(
-            f"stride must be at most window_size={window_size} (the rows between "
-            f"windows would have no score); got {stride}."
-        )
+    check_count(window_size, "window_size")  # the step: by scoring_starts
     k = window_scores.size
     if k == 0:
         raise ValueError("window_scores is empty.")
@@ -286,26 +280,26 @@ def spread_window_scores(
         sums[starts + window_size] -= values
         return np.cumsum(sums)[:n]
 
-    finite = np.isfinite(scored)
-    means = cover(np.where(finite, scored, 0.0)) / cover(np.ones(starts.size))
-    return with_nonfinite(means, scored, cover)
+    counts = cover(np.ones(starts.size))
+    return with_nonfinite(scored, lambda values: cover(values) / counts)
 
 
-def with_nonfinite(means: np.ndarray, values: np.ndarray, cover) -> np.ndarray:
-    """Means of the finite ``values`` over covering sets (the others taken as
-    0), made the means of the whole sets where a set holds a NaN or an
-    infinity: NaN where a NaN or both infinities meet, else that infinity.
+def with_nonfinite(values: np.ndarray, mean_of) -> np.ndarray:
+    """``mean_of(values)``, the means of ``values`` over covering sets, where
+    a set holding a NaN or an infinity has the mean of the whole set: NaN
+    where a NaN or both infinities meet, else that infinity.
 
-    ``cover(x)`` sums (or averages) ``x`` over each set. A running sum (a
-    difference array, a moving mean) carries a NaN or an infinity on to
-    every later row: the finite values are summed apart, and where the
-    others fall is counted apart.
+    A running sum (a difference array, a moving mean) carries a NaN or an
+    infinity on to every later row: where any value is not finite, the
+    finite values are averaged apart (the others taken as 0), and where the
+    others fall is averaged apart; with all values finite, one call.
     """
-    if np.isfinite(values).all():
-        return means
-    pos, neg = cover(values == np.inf) > 0, cover(values == -np.inf) > 0
-    nan = cover(np.isnan(values)) > 0
-    means = means.copy()
+    finite = np.isfinite(values)
+    if finite.all():
+        return mean_of(values)
+    means = mean_of(np.where(finite, values, 0.0))
+    pos, neg = mean_of(values == np.inf) > 0, mean_of(values == -np.inf) > 0
+    nan = mean_of(np.isnan(values)) > 0
     means[pos] = np.inf
     means[neg] = -np.inf
     means[nan | (pos & neg)] = np.nan

@@ -436,10 +436,11 @@ def reading(path: Path):
         raise ValueError(f"{path} cannot be read ({exc}); fetch it again.") from exc
 
 
-def check_finite(values: np.ndarray, path: Path) -> np.ndarray:
-    """``values`` read from ``path``, refused with a ValueError naming the
-    file where any is NaN or infinite: the detectors take finite values only,
-    and a benchmark would fit for minutes before scoring reached them."""
+def check_finite(values: np.ndarray, path: Path | str) -> np.ndarray:
+    """``values`` read from ``path`` (a file, or a name for an array of one),
+    refused with a ValueError naming it where any is NaN or infinite: the
+    detectors take finite values only, and a benchmark would fit for
+    minutes before scoring reached them."""
     finite = np.isfinite(values)
     if not finite.all():
         first = np.unravel_index(int(np.flatnonzero(~finite.ravel())[0]), values.shape)

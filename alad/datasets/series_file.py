@@ -12,6 +12,8 @@ from pathlib import Path
 import numpy as np
 from sklearn.utils import Bunch
 
+from ._fetch import check_finite
+
 __all__ = ["load_series_file"]
 
 #: TSB-AD's file names end in ``_tr_<train end>_<first anomaly>_<...>``
@@ -101,8 +103,9 @@ def load_series_file(path: str | os.PathLike) -> Bunch:
     if not set(np.unique(y_test)) <= {0, 1}:
         raise ValueError(f"{path.name}: the labels must be 0 (normal) and 1 (anomaly).")
     for name, X in (("X_train", X_train), ("X_test", X_test)):
-        if len(X) == 0 or not np.isfinite(X).all():
-            raise ValueError(f"{path.name}: {name} is empty or holds NaN or inf.")
+        if len(X) == 0:
+            raise ValueError(f"{path.name}: {name} is empty.")
+        check_finite(X, f"{path.name}: {name}")
     return Bunch(
         X_train=X_train,
         X_test=X_test,
