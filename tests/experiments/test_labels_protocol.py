@@ -572,12 +572,14 @@ def test_pool_windows_counts_whole_windows_of_the_pool():
 # --------------------------------------------------------------------------- #
 
 
-def test_peer_score_files_are_scored_and_missing_ones_listed(run, capsys):
-    out, work, store = run
-    cut = labels.make_label_split(TASK, "anomalous", 0.2, 0)
+def _write_good_peer_files(work) -> np.ndarray:
+    """IsolationForest's perfect scores and ExtraTrees' reversed ones (4
+    windows) of the anomalous split, as the runner writes them: this pool is
+    inside the test series, its pieces scored apart. Returns the perfect
+    scores."""
     tid = "telemetry_tiny__anomalous"
-    perfect = cut.y_eval.astype(np.float32)
-    # as the runner writes them: this pool is inside, its pieces scored apart
+    perfect = labels.make_label_split(TASK, "anomalous", 0.2, 0).y_eval
+    perfect = perfect.astype(np.float32)
     apart = {"eval_scoring": "pieces apart"}
     path = labels.score_path(work, tid, 0, "iforest")
     np.save(path, perfect)
@@ -585,6 +587,14 @@ def test_peer_score_files_are_scored_and_missing_ones_listed(run, capsys):
     path = labels.score_path(work, tid, 0, "extratrees", 4)
     np.save(path, perfect[::-1].copy())
     path.with_suffix(".json").write_text(json.dumps({"seconds": 1.5, **apart}))
+    return perfect
+
+
+def test_peer_score_files_are_scored_and_missing_ones_listed(run, capsys):
+    out, work, store = run
+    cut = labels.make_label_split(TASK, "anomalous", 0.2, 0)
+    tid = "telemetry_tiny__anomalous"
+    perfect = _write_good_peer_files(work)
     np.save(labels.score_path(work, tid, 0, "pyod_ecod"), perfect[:-1])  # too short
     # a runner stopped while writing: no array, or no JSON beside a good array
     labels.score_path(work, tid, 0, "pyod_autoencoder").write_bytes(b"garbage")
@@ -841,8 +851,13 @@ def test_a_peer_made_again_with_other_settings_is_recorded_anew(run, tmp_path):
     assert speaks() == [{"max_epochs": 10}]  # and is then done
 
 
-def test_report_prints_the_comparison(run):
+def test_report_prints_the_comparison(run, tmp_path):
+    # a copy of the run with its own peer files: the test reads no file
+    # that another test writes, so it passes alone and in any order
     out, work, _ = run
+    out = Path(shutil.copy(out, tmp_path / "r.jsonl"))
+    work = Path(shutil.copytree(work, tmp_path / "work"))
+    _write_good_peer_files(work)
     store = run_jobs(_jobs(work), out, protocol="labels", progress=False)
     text = labels.format_report(list(store))
     assert "At 4 labelled windows, split 'anomalous'" in text
