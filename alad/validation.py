@@ -169,6 +169,9 @@ def check_input_shape(X, *, name: str = "X") -> tuple[int, ...]:
             f"Complex data not supported: {name} must hold real numbers, got "
             f"dtype {array.dtype}."
         )
+    if array.ndim == 0:
+        # None, a number, a string: the caller's message names the dimensions
+        return array.shape
     if array.dtype.kind == "O" and _holds_pandas_na(array):
         # pandas' nullable columns (Float64, Int64) give pd.NA, not NaN
         raise ValueError(f"{name} contains NaN (a missing value, pandas' NA).")

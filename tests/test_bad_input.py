@@ -232,8 +232,10 @@ def test_fit_without_standardising_refuses_values_beyond_float32(good):
 @pytest.mark.parametrize("method", METHODS)
 @pytest.mark.parametrize(
     "X",
-    [np.zeros(N), np.zeros((2, W, C, 1)), np.float64(1.0)],
-    ids=["1-D", "4-D", "0-D"],
+    # None and a string are no series either: not "contains NaN" (pandas
+    # reads None as missing) nor "must hold numbers"
+    [np.zeros(N), np.zeros((2, W, C, 1)), np.float64(1.0), None, "abc"],
+    ids=["1-D", "4-D", "0-D", "None", "str"],
 )
 def test_wrong_number_of_dimensions_is_refused(fitted, kind, method, X):
     with pytest.raises(ValueError, match=rf"X must be .*got {np.ndim(X)} dimension"):

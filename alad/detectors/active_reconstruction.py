@@ -459,7 +459,9 @@ default="window"
         (the paper's patience of 10). None disables it.
     validation_fraction : float, default=0.2
         Share of training windows held out, chronologically from the end, for
-        early stopping; 0 monitors the training loss instead.
+        early stopping; 0 monitors the training loss instead, as does a share
+        that rounds to no window or to every window (a series of few
+        windows, or a share near 1).
     standardize : bool, default=True
         Scale each channel to zero mean and unit variance with the training
         statistics (also makes masking with zeros mean "the channel mean").
