@@ -194,6 +194,9 @@ def main() -> None:
     args = parser.parse_args()
     if args.run:
         run(args.cache, Path(args.out))
+    if not any(Path(args.out).glob("*.npz")):
+        # the channels' errors are a cache of this machine, not committed
+        parser.error(f"no channel errors in {args.out}: make them with --run")
     print(table(Path(args.out)))
 
 

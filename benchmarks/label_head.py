@@ -351,6 +351,9 @@ def main() -> None:
     args = parser.parse_args()
     if args.run:
         run(args.task or list(HEAD_TASKS), args.cache, Path(args.out))
+    if not any(Path(args.out).glob(f"{args.only}*.npz")):
+        # the scores are a cache of this machine, not committed
+        parser.error(f"no scores in {args.out}: make them with --run")
     print(table(Path(args.out), args.only))
 
 

@@ -759,6 +759,13 @@ def table(
                 + " | ".join(means)
                 + f" | {speed} |"
             )
+    if len(lines) == 3:
+        raise ValueError(
+            f"no (task, seed, budget) cell of the records holds every variant "
+            f"named ({', '.join(names) or 'none found'}) on the {part} halves: "
+            "name variants that ran on the same tasks (--task, --variant); "
+            "univariate and multivariate variants share no task"
+        )
     return "\n".join(lines)
 
 
@@ -824,8 +831,8 @@ def main() -> None:
             args.seeds,
             args.budgets,
         )
-    print(
-        table(
+    try:
+        text = table(
             args.part,
             args.task or list(TASKS),
             args.records,
@@ -833,7 +840,9 @@ def main() -> None:
             args.first_anomalous,
             args.budgets,
         )
-    )
+    except ValueError as exc:
+        parser.error(str(exc))
+    print(text)
 
 
 if __name__ == "__main__":

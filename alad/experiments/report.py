@@ -379,12 +379,24 @@ def format_report(
         out.append(_gains_table(gains, fmt))
         out.append("")
     multi = {r["dataset"] for r in rows if r["n_tasks"] > 1}
-    if labels and multi:
-        pooled_rows = [r for r in pooled(records, labels) if r["dataset"] in multi]
+    if multi:
+        pooled_rows = [
+            r for r in pooled(records, labels or {}) if r["dataset"] in multi
+        ]
         for dataset in sorted(multi):
             out.append(_heading(f"{dataset}, pooled over tasks", fmt))
             mine = [r for r in pooled_rows if r["dataset"] == dataset]
-            out.append(_table(mine, ["method", "setting"], fmt))
+            if mine:
+                out.append(_table(mine, ["method", "setting"], fmt))
+            else:
+                # said, not left out: a report regenerated from the records
+                # alone would otherwise drop the section without a word
+                out.append(
+                    "Not made here: the pooled table reads the runs' score "
+                    "files and evaluation labels, which the records name "
+                    "and this machine does not hold (a cache of the runs, "
+                    "not committed); run the jobs again to make them."
+                )
             out.append("")
     if multi:
         task_rows = [

@@ -213,7 +213,10 @@ def test_report_of_committed_records_without_their_score_cache(tmp_path):
     for path in tmp_path.iterdir():
         path.unlink()
     text = format_report(records, load_labels(records), fmt="rst")
-    assert "pooled" not in text and "d, per task" in text
+    # no score left: the section says why it is empty, not silently dropped
+    pooled = text.split("d, pooled over tasks")[1].split("d, per task")[0]
+    assert "Not made here" in pooled and "list-table" not in pooled
+    assert "d, per task" in text
 
 
 def test_task_wins_counts_tasks_and_tests_the_paired_differences():
