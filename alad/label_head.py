@@ -42,6 +42,7 @@ from sklearn.ensemble import ExtraTreesClassifier, IsolationForest
 from .validation import check_count
 
 __all__ = [
+    "ReferenceRanks",
     "RowForestFeatures",
     "fit_window_classifier",
     "held_out_probabilities",
@@ -53,6 +54,11 @@ __all__ = [
     "window_probabilities",
     "window_shape_features",
 ]
+
+#: windows per ``predict_proba`` call of :func:`window_probabilities`: a call
+#: costs tens of milliseconds before its first tree, so the trees see many
+#: scoring batches at once (their features: 6 float32 per channel a window)
+PREDICT_CHUNK = 32768
 
 #: statistics per channel, in the order of :func:`window_features`
 FEATURE_NAMES = ("mean", "std", "min", "max", "last - first", "mean |diff|")
@@ -467,8 +473,66 @@ def window_probabilities(
     -------
     probabilities : ndarray of float64 of shape (n_windows,)
     """
-    parts = [classifier.predict_proba(features(b))[:, 1] for b in batches]
+    # the features batch by batch (they may run a network), the trees on many
+    # windows at once: each predict_proba call costs tens of milliseconds of
+    # set-up, so one per scoring batch made the head most of a long series'
+    # scoring; a window's probability does not depend on its neighbours
+    parts, pending, n_pending = [], [], 0
+    for batch in batches:
+        pending.append(features(batch))
+        n_pending += len(pending[-1])
+        if n_pending >= PREDICT_CHUNK:
+            parts.append(classifier.predict_proba(np.concatenate(pending))[:, 1])
+            pending, n_pending = [], 0
+    if pending:
+        parts.append(classifier.predict_proba(np.concatenate(pending))[:, 1])
     return np.concatenate(parts) if parts else np.empty(0)
+
+
+class ReferenceRanks:
+    """:func:`reference_rank` against one reference, checked and summarised
+    once: ranking many chunks of scores costs a search per chunk, not a pass
+    over the reference.
+
+    Parameters
+    ----------
+    reference : ndarray of shape (n,)
+        Sorted scores (of the training data), at least one.
+
+    Examples
+    --------
+    >>> ranks = ReferenceRanks(np.array([1.0, 2.0, 3.0, 4.0]))
+    >>> ranks(np.array([2.0, 0.0])).tolist()
+    [0.5, 0.0]
+    """
+
+    def __init__(self, reference: np.ndarray):
+        reference = np.asarray(reference, dtype=np.float64)
+        if reference.ndim != 1 or not len(reference):
+            raise ValueError(
+                f"reference must be a 1-D array of scores, at least one; got shape "
+                f"{reference.shape}."
+            )
+        # O(n) beside the scoring that produced the scores; an unsorted or nan
+        # reference would rank silently wrong
+        if np.isnan(reference).any() or (reference[1:] < reference[:-1]).any():
+            raise ValueError(
+                "reference must be sorted in increasing order, without nan."
+            )
+        self.reference = reference
+        median, high = np.percentile(reference, [50, 99])
+        self.spread = max(high - median, np.finfo(np.float32).eps)
+
+    def __call__(self, scores) -> np.ndarray:
+        """The ranks of ``scores`` (float64, their shape; nan where nan)."""
+        reference = self.reference
+        scores = np.asarray(scores, dtype=np.float64)
+        shape, scores = scores.shape, scores.ravel()
+        ranks = np.searchsorted(reference, scores, side="right") / len(reference)
+        above = scores > reference[-1]
+        ranks[above] = 1 + (scores[above] - reference[-1]) / self.spread
+        ranks[np.isnan(scores)] = np.nan
+        return ranks.reshape(shape)
 
 
 def reference_rank(reference: np.ndarray, scores) -> np.ndarray:
@@ -490,22 +554,4 @@ def reference_rank(reference: np.ndarray, scores) -> np.ndarray:
     ranks : ndarray of float64 of the shape of ``scores``
         ``nan`` where the score is ``nan``.
     """
-    reference = np.asarray(reference, dtype=np.float64)
-    if reference.ndim != 1 or not len(reference):
-        raise ValueError(
-            f"reference must be a 1-D array of scores, at least one; got shape "
-            f"{reference.shape}."
-        )
-    # O(n) beside the scoring that produced the scores; an unsorted or nan
-    # reference would rank silently wrong
-    if np.isnan(reference).any() or (reference[1:] < reference[:-1]).any():
-        raise ValueError("reference must be sorted in increasing order, without nan.")
-    scores = np.asarray(scores, dtype=np.float64)
-    shape, scores = scores.shape, scores.ravel()
-    ranks = np.searchsorted(reference, scores, side="right") / len(reference)
-    median, high = np.percentile(reference, [50, 99])
-    spread = max(high - median, np.finfo(np.float32).eps)
-    above = scores > reference[-1]
-    ranks[above] = 1 + (scores[above] - reference[-1]) / spread
-    ranks[np.isnan(scores)] = np.nan
-    return ranks.reshape(shape)
+    return ReferenceRanks(reference)(scores)

@@ -172,8 +172,9 @@ class ScoreSmoother:
         """The smoothed scores, along ``axis`` (float64, the shape of ``scores``)."""
         if len(self.widths) == 1:
             return smooth_scores(scores, self.widths[0], axis)
-        ranks = (
-            reference_rank(reference, smooth_scores(scores, width, axis))
-            for width, reference in zip(self.widths, self.references_, strict=True)
-        )
-        return np.maximum.reduce(list(ranks))
+        # a running maximum: one width's ranks alive at a time, not all
+        top = None
+        for width, reference in zip(self.widths, self.references_, strict=True):
+            ranks = reference_rank(reference, smooth_scores(scores, width, axis))
+            top = ranks if top is None else np.maximum(top, ranks, out=top)
+        return top

@@ -12,6 +12,7 @@ from .validation import check_count
 __all__ = [
     "dominant_period",
     "fold_position_scores",
+    "fold_window_values",
     "grid_starts",
     "iter_window_batches",
     "scoring_starts",
@@ -180,16 +181,7 @@ def fold_position_scores(
     """
     if isinstance(position_scores, np.ndarray):
         position_scores = iter([position_scores])
-    starts = np.asarray(starts)
-    if len(starts) and (
-        starts[0] < 0
-        or starts[-1] + window_size > n_timesteps
-        or (np.diff(starts) <= 0).any()
-    ):
-        raise ValueError(
-            "starts must be strictly increasing window starts, each window within "
-            f"the {n_timesteps} timesteps."
-        )
+    starts = _checked_starts(starts, n_timesteps, window_size)
     sums = np.zeros(n_timesteps, dtype=np.float64)
     done = 0
     positions = np.arange(window_size)
@@ -220,8 +212,89 @@ def fold_position_scores(
         raise ValueError(
             f"position_scores holds {done} windows for the {len(starts)} starts."
         )
+    return _covering_mean(sums, starts, window_size)
+
+
+def fold_window_values(
+    values, starts: np.ndarray, n_timesteps: int, window_size: int
+) -> np.ndarray:
+    """:func:`fold_position_scores` of windows whose every position holds the
+    window's one value, without building the ``(n_windows, window_size)``
+    array of them.
+
+    Bit for bit what ``fold_position_scores(np.repeat(values[:, None],
+    window_size, axis=1), starts, ...)`` returns: each timestep's sum is
+    taken over its covering windows in order, as there, a block of timesteps
+    at a time, so that memory stays near the size of the series however much
+    the windows overlap.
+
+    Parameters
+    ----------
+    values : array-like of shape (n_windows,)
+        One value per window (a label head's probability), in the order of
+        ``starts``.
+    starts : ndarray of int of shape (n_windows,)
+        Strictly increasing window starts.
+    n_timesteps, window_size : int
+
+    Returns
+    -------
+    scores : ndarray of float64 of shape (n_timesteps,)
+        Mean of the values of the windows covering each timestep; ``nan``
+        where no window covers it.
+
+    Examples
+    --------
+    >>> fold_window_values(np.array([1.0, 4.0]), np.array([0, 1]), 3, 2)
+    array([1. , 2.5, 4. ])
+    """
+    check_count(window_size, "window_size")
+    starts = _checked_starts(starts, n_timesteps, window_size)
+    values = np.asarray(values, dtype=np.float64)
+    if values.shape != starts.shape:
+        raise ValueError(
+            f"values must hold one value per window start ({len(starts)}); got "
+            f"shape {values.shape}."
+        )
+    sums = np.zeros(n_timesteps, dtype=np.float64)
+    positions = np.arange(window_size)
+    # about a million (window, position) pairs a block whatever the overlap
+    block = max(window_size, (1 << 20) // window_size)
+    for first in range(0, n_timesteps, block):
+        stop = min(first + block, n_timesteps)
+        lo = np.searchsorted(starts, first - window_size + 1)
+        hi = np.searchsorted(starts, stop)
+        if lo == hi:
+            continue
+        index = starts[lo:hi, None] + positions
+        inside = (index >= first) & (index < stop)
+        weights = np.broadcast_to(values[lo:hi, None], index.shape)[inside]
+        sums[first:stop] = np.bincount(
+            index[inside] - first, weights=weights, minlength=stop - first
+        )
+    return _covering_mean(sums, starts, window_size)
+
+
+def _checked_starts(starts, n_timesteps: int, window_size: int) -> np.ndarray:
+    """``starts`` as an array: strictly increasing, each window inside."""
+    starts = np.asarray(starts)
+    if len(starts) and (
+        starts[0] < 0
+        or starts[-1] + window_size > n_timesteps
+        or (np.diff(starts) <= 0).any()
+    ):
+        raise ValueError(
+            "starts must be strictly increasing window starts, each window within "
+            f"the {n_timesteps} timesteps."
+        )
+    return starts
+
+
+def _covering_mean(sums: np.ndarray, starts: np.ndarray, window_size: int):
+    """Each timestep's ``sums`` over the number of windows covering it
+    (``nan`` where none does)."""
     # coverage counts from a difference array: +1 at each start, -1 past each end
-    delta = np.zeros(n_timesteps + 1, dtype=np.int64)
+    delta = np.zeros(len(sums) + 1, dtype=np.int64)
     delta[starts] += 1  # starts are distinct, so no np.add.at is needed
     delta[starts + window_size] -= 1
     counts = np.cumsum(delta[:-1])

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from alad import ActiveReconstructionDetector
-from alad.windows import fold_position_scores, scoring_starts
+from alad.windows import fold_position_scores, fold_window_values, scoring_starts
 
 TINY = {"d_model": 8, "n_heads": 2, "n_layers": 1, "d_ff": 8, "dropout": 0.0}
 
@@ -63,3 +63,37 @@ def test_fold_refuses_scores_that_do_not_match_their_starts(rows, starts, match)
     """A missing window would count as zeros, silently."""
     with pytest.raises(ValueError, match=match):
         fold_position_scores(rows, starts, 10, 3)
+
+
+@pytest.mark.parametrize(
+    ("n", "w", "stride"),
+    [(103, 10, 1), (5000, 50, 1), (997, 7, 3), (60, 60, 60), (3000, 1, 1)],
+)
+def test_fold_of_window_values_is_the_fold_of_their_repeats_bit_for_bit(n, w, stride):
+    # the head's probabilities: one value a window, folded a block of
+    # timesteps at a time instead of through an (n_windows, w) array
+    rng = np.random.default_rng(3)
+    starts = scoring_starts(n, w, stride)
+    values = rng.random(len(starts))
+    values[rng.random(len(values)) < 0.3] = 0.37  # ties, as trees' votes give
+    expected = fold_position_scores(np.repeat(values[:, None], w, axis=1), starts, n, w)
+    np.testing.assert_array_equal(fold_window_values(values, starts, n, w), expected)
+
+
+def test_fold_of_window_values_stays_near_the_size_of_the_series():
+    n, w = 200_000, 50
+    starts = scoring_starts(n, w, 1)
+    values = np.random.default_rng(4).random(len(starts))
+    tracemalloc.start()
+    fold_window_values(values, starts, n, w)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    repeated = len(starts) * w * 8  # 80 MB: what np.repeat alone would take
+    assert peak < repeated / 2, f"peak {peak / 1e6:.1f} MB"
+
+
+def test_fold_of_window_values_refuses_values_that_do_not_match_their_starts():
+    with pytest.raises(ValueError, match="one value per window start"):
+        fold_window_values(np.ones(3), np.array([0, 3, 6, 7]), 10, 3)
+    with pytest.raises(ValueError, match="strictly increasing"):
+        fold_window_values(np.ones(2), np.array([3, 0]), 10, 3)

@@ -22,6 +22,7 @@ from ..channel_score import (
 )
 from ..exceptions import FeedbackDivergenceWarning, PoolExhaustedError
 from ..label_head import (
+    ReferenceRanks,
     RowForestFeatures,
     fit_window_classifier,
     held_out_probabilities,
@@ -55,6 +56,7 @@ from ..validation import (
 from ..windows import (
     dominant_period,
     fold_position_scores,
+    fold_window_values,
     grid_starts,
     scoring_starts,
     stride_for_windows,
@@ -2156,9 +2158,8 @@ default="window"
     def _ranked_window_means(self, chunks, reference) -> np.ndarray:
         """Per window, the mean rank of its positions' backbone scores among
         ``reference`` (sorted training scores)."""
-        return np.concatenate(
-            [reference_rank(reference, c).mean(axis=1) for c in chunks]
-        )
+        ranks = ReferenceRanks(reference)  # the reference read once, not per chunk
+        return np.concatenate([ranks(c).mean(axis=1) for c in chunks])
 
     def _plain_reference(self, head_reference, raw=None):
         """The query's reference when detrending with a head: the training
@@ -2254,8 +2255,7 @@ default="window"
         )
         if X.ndim == 3:
             return probabilities
-        positions = np.repeat(probabilities[:, None], self.window_size_, axis=1)
-        return fold_position_scores(positions, starts, len(X), self.window_size_)
+        return fold_window_values(probabilities, starts, len(X), self.window_size_)
 
     def _normal_replay(self, n: int, labelled: np.ndarray) -> np.ndarray:
         """``n`` normal windows to rehearse: from the pool and from training.

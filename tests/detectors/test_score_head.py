@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 import torch
 
-from alad import ActiveReconstructionDetector
+from alad import ActiveReconstructionDetector, label_head
 from alad.label_head import (
+    ReferenceRanks,
     RowForestFeatures,
     fit_window_classifier,
     held_out_probabilities,
@@ -17,6 +18,7 @@ from alad.label_head import (
     out_of_bag_votes,
     reference_rank,
     window_features,
+    window_probabilities,
     window_shape_features,
 )
 from alad.labelling._model_store import load_detector, save_detector
@@ -284,6 +286,38 @@ def test_reference_rank_is_the_distribution_function_then_grows():
 def test_reference_rank_refuses_a_reference_it_would_misread(reference, match):
     with pytest.raises(ValueError, match=match):
         reference_rank(reference, [1.0])
+    with pytest.raises(ValueError, match=match):
+        ReferenceRanks(reference)
+
+
+def test_reference_ranks_read_once_rank_as_reference_rank():
+    rng = np.random.default_rng(0)
+    reference = np.sort(rng.normal(size=1000))
+    ranks = ReferenceRanks(reference)
+    for scores in (rng.normal(size=(64, 20)) * 3, np.array([np.nan, 1e9])):
+        np.testing.assert_array_equal(ranks(scores), reference_rank(reference, scores))
+
+
+def test_window_probabilities_ask_the_trees_once_for_many_batches(monkeypatch):
+    """A predict_proba call costs tens of milliseconds of set-up: the trees
+    get many scoring batches at once, with the same probabilities."""
+    rng = np.random.default_rng(0)
+    head = fit_window_classifier(
+        rng.normal(3, 1, size=(6, W, 3)), rng.normal(size=(40, W, 3)), random_state=0
+    )
+    batches = [rng.normal(size=(8, W, 3)) for _ in range(10)]
+    one_by_one = np.concatenate(
+        [head.predict_proba(window_features(b))[:, 1] for b in batches]
+    )
+    calls = []
+    predict = head.predict_proba
+    monkeypatch.setattr(
+        head, "predict_proba", lambda f: calls.append(len(f)) or predict(f)
+    )
+    monkeypatch.setattr(label_head, "PREDICT_CHUNK", 32)
+    np.testing.assert_array_equal(window_probabilities(head, iter(batches)), one_by_one)
+    assert calls == [32, 32, 16]
+    assert window_probabilities(head, iter([])).shape == (0,)
 
 
 def test_training_scores_and_threshold_include_the_head(with_head, data):
