@@ -28,6 +28,18 @@ def _user_path(text: str) -> str:
     return str(Path(text).expanduser())
 
 
+def _check_port_free(port: int) -> None:
+    """Bind ``127.0.0.1:port`` as the page's server will, and let it go;
+    raises ``OSError`` when the port is taken."""
+    import os
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        if os.name == "posix":  # as the server binds (a port in TIME_WAIT)
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind(("127.0.0.1", port))
+
+
 def add_parser(subparsers) -> argparse.ArgumentParser:
     """Add the ``label`` command to the ``alad`` command line (imports nothing heavy).
 
@@ -120,6 +132,14 @@ def _run(args: argparse.Namespace, held: contextlib.ExitStack) -> int:
     if not args.demo and args.session is None:
         args.parser.error("give a SESSION_DIR, or --demo")
     writes = bool(args.import_ or args.requery_unsure or not args.export)
+    serves = not (args.export or args.import_)
+    if serves and args.port:
+        # said before the session is opened and its pool rescored (minutes
+        # for a large model), not after
+        try:
+            _check_port_free(args.port)
+        except OSError as exc:
+            args.parser.error(f"cannot serve on 127.0.0.1:{args.port}: {exc}")
     try:
         folder = Path(args.session or "alad_label_demo")
         locked = writes and (folder / "session.json").exists()

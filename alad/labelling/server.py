@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import socket
@@ -216,8 +217,12 @@ def make_app(session, *, token: str | None = None, labeller: str | None = None):
         return JSONResponse(state_dict())
 
     async def window(request):
+        text = request.path_params["window"]
+        # digits only: int() would read " 1" as 1 and "1_0" as 10
+        if not (text.isascii() and text.isdigit()):
+            return error(f"window must be a window's number; got {text!r}")
         try:
-            w = int(request.path_params["window"])
+            w = int(text)
             start, stop = session.window_rows(w)
         except (TypeError, ValueError) as exc:
             return error(str(exc))
@@ -244,7 +249,11 @@ def make_app(session, *, token: str | None = None, labeller: str | None = None):
         tab still on a round another tab submitted); None when it is this one
         or it does not say (a script)."""
         shown = data.get("round")
-        if shown is None or shown == session.current_round:
+        if shown is None:
+            return None
+        if isinstance(shown, bool) or not isinstance(shown, int):
+            return error(f"round must be an integer; got {shown!r}")
+        if shown == session.current_round:
             return None
         return error(
             f"this page shows round {shown}, but round {session.current_round} "
@@ -311,7 +320,14 @@ def make_app(session, *, token: str | None = None, labeller: str | None = None):
         # refuses other Host headers (DNS rebinding)
         Middleware(TrustedHostMiddleware, allowed_hosts=["127.0.0.1", "localhost"]),
     ]
-    app = Starlette(routes=routes, middleware=middleware)
+    async def failure(request, exc):
+        # any other failure (a full disk while labels are written) as JSON
+        # that the page shows, not a plain-text 500 it cannot read
+        return error(f"{type(exc).__name__}: {exc}", 500)
+
+    app = Starlette(
+        routes=routes, middleware=middleware, exception_handlers={Exception: failure}
+    )
     app.state.job = job
     app.state.token = token
     return app
@@ -344,6 +360,7 @@ class LabellingServer:
         self.labeller = labeller
         self._thread = None
         self._server = None
+        self._held = contextlib.ExitStack()  # the session's folder while serving
 
     def _prepare(self):
         import uvicorn
@@ -366,7 +383,23 @@ class LabellingServer:
         return f"http://{self.host}:{self.port}/"
 
     def start(self, *, timeout: float = 30.0) -> LabellingServer:
-        """Serve from a background thread; returns once the server listens."""
+        """Serve from a background thread; returns once the server listens.
+
+        The session's folder is held (:func:`~alad.labelling.session.writer_lock`)
+        until :meth:`stop`: another process's labels (a script, a second
+        page) are refused while the page serves, not lost to its rounds.
+        """
+        from .session import writer_lock
+
+        self._held.enter_context(writer_lock(self.session.path))
+        try:
+            self._start(timeout)
+        except BaseException:
+            self._held.close()
+            raise
+        return self
+
+    def _start(self, timeout: float) -> None:
         self._prepare()
         self._thread = threading.Thread(
             target=self._server.run,
@@ -380,7 +413,6 @@ class LabellingServer:
             if time.monotonic() > deadline or not self._thread.is_alive():
                 raise RuntimeError(f"the labelling server did not start at {self.url}")
             time.sleep(0.05)
-        return self
 
     def wait_idle(self, timeout: float | None = 120.0) -> None:
         """Wait until no round is being learnt (for tests and clean stops);
@@ -401,6 +433,7 @@ class LabellingServer:
         if self._thread is not None:
             self._thread.join(timeout)
         self._socket.close()
+        self._held.close()
 
     def serve_forever(self, *, open_browser: bool = True, print_fn=print) -> None:
         """Serve in this thread until Ctrl+C (or SIGTERM)."""

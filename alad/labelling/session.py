@@ -104,21 +104,55 @@ def _default_labeller() -> str:
         return "unknown"
 
 
+#: the session folders this process holds (writer_lock), with how many
+#: blocks hold each: the command line holds its folder while its session
+#: writes, and the page's thread writes through the same session
+_HELD: dict[Path, int] = {}
+_HELD_GUARD = threading.Lock()
+
+
 @contextlib.contextmanager
 def writer_lock(path):
     """Hold a session folder for the one process that writes it.
 
     Two processes writing one session (a second ``alad label`` on it, an
-    ``--import`` while the page runs) would each keep their own labels and
-    commit models over each other's. The lock is ``SESSION/.lock``, taken
-    without waiting (``flock`` on POSIX, ``msvcrt.locking`` on Windows) and
-    released when the block ends or the process dies; the file holds the pid.
+    ``--import`` or a script while the page runs) would each keep their own
+    labels and commit models over each other's. The lock is
+    ``SESSION/.lock``, taken without waiting (``flock`` on POSIX,
+    ``msvcrt.locking`` on Windows) and released when the outermost block
+    ends or the process dies; the file holds the pid. Within one process the
+    blocks nest: a folder this process holds is held again at once.
 
     Raises
     ------
     OSError
         Another process holds the folder.
     """
+    key = Path(path).resolve()
+    with _HELD_GUARD:
+        nested = key in _HELD
+        if nested:
+            _HELD[key] += 1
+    if nested:
+        try:
+            yield
+        finally:
+            with _HELD_GUARD:
+                _HELD[key] -= 1
+        return
+    with _process_lock(path):
+        with _HELD_GUARD:
+            _HELD[key] = 1
+        try:
+            yield
+        finally:
+            with _HELD_GUARD:
+                del _HELD[key]
+
+
+@contextlib.contextmanager
+def _process_lock(path):
+    """The file lock of :func:`writer_lock`, taken once per process."""
     lock = open(Path(path) / ".lock", "a+")  # noqa: SIM115 - held for the block
     try:
         try:
@@ -141,8 +175,8 @@ def writer_lock(path):
                 holder = "?"
             raise OSError(
                 f"{path} is in use by another process (pid {holder}): a second "
-                "alad label on one session would write over the first's labels "
-                "and models; stop it first."
+                "writer of one session (alad label, or a script labelling it) "
+                "would write over the first's labels and models; stop it first."
             ) from None
         lock.seek(0)
         lock.truncate()
@@ -251,6 +285,8 @@ class LabellingSession:
         self.history = history
         self._lock = threading.RLock()
         self._pool_file = None  # the pool's file when referenced, not copied
+        self._disk = self._disk_state()  # the files as this object read them
+        self._pool_moved = False  # opened with the pool at a new place
 
     # -- creation and reopening ---------------------------------------------
     @classmethod
@@ -359,6 +395,7 @@ class LabellingSession:
         # (create(".") in an empty working directory), which it then no
         # longer reaches
         session.path = final
+        session._disk = session._disk_state()
         return session
 
     @classmethod
@@ -456,6 +493,9 @@ class LabellingSession:
         meta_file = path / "session.json"
         if not meta_file.exists():
             raise FileNotFoundError(f"{path} holds no session.json; not a session.")
+        # before anything is read: a write by another process from here on
+        # makes this object's first write refuse (_writing)
+        disk = _disk_state(path)
         meta = _read_json(meta_file)
         if not isinstance(meta, dict) or meta.get("format") != FORMAT:
             found = meta.get("format") if isinstance(meta, dict) else None
@@ -476,8 +516,9 @@ class LabellingSession:
         pool_path = Path(pool) if pool is not None else path / meta["pool"]["path"]
         if not pool_path.exists():
             raise FileNotFoundError(
-                f"the pool {str(pool_path)!r} is missing; pass pool=NEW_PATH if it "
-                "moved."
+                f"the pool {str(pool_path)!r} is missing; if it moved, pass "
+                "pool=NEW_PATH (alad label --pool NEW_PATH): the session then "
+                "records the new place with its next label."
             )
         digest = _sha256(pool_path)
         if digest != meta["pool"]["sha256"]:
@@ -514,7 +555,14 @@ class LabellingSession:
                 records.pop(record["window"], None)
             else:
                 records[record["window"]] = record
+        moved = pool is not None and not meta["pool"].get("copied", False)
+        if moved:
+            # the pool moved (same sha256): the first write records its
+            # place (_writing), so that it need not be given again
+            meta["pool"] = {**meta["pool"], "path": str(pool_path.resolve())}
         session = cls(path, detector, X, meta, records, history)
+        session._disk = disk
+        session._pool_moved = moved
         session._pool_file = pool_path.resolve()
         if verify:
             saved = np.load(session._scores_file(len(history)), allow_pickle=False)
@@ -657,7 +705,7 @@ class LabellingSession:
         labeller : str or None, default=None
             Default: the session's labeller.
         """
-        with self._lock:
+        with self._lock, self._writing():
             window = self._check_window(window)
             if label not in LABELS:
                 raise ValueError(f"label must be one of {LABELS}; got {label!r}.")
@@ -701,7 +749,7 @@ class LabellingSession:
 
     def unset(self, window: int, *, labeller: str | None = None) -> None:
         """Withdraw a label of the current round, not yet submitted."""
-        with self._lock:
+        with self._lock, self._writing():
             window = self._check_window(window)
             previous = self._records.get(window)
             if previous is None:
@@ -720,7 +768,7 @@ class LabellingSession:
         current round is staged, recomputes the pending query. Unsure labels
         of the current round, not yet submitted, are left as they are.
         """
-        with self._lock:
+        with self._lock, self._writing():
             windows = [
                 w
                 for w, r in self._records.items()
@@ -761,7 +809,7 @@ class LabellingSession:
             if progress is not None:
                 progress(stage, fraction)
 
-        with self._lock:
+        with self._lock, self._writing():
             started = time.perf_counter()
             staged = self.staged()
             if not staged:
@@ -830,6 +878,31 @@ class LabellingSession:
         }
 
     # -- internals -----------------------------------------------------------
+    def _disk_state(self):
+        return _disk_state(self.path)
+
+    @contextlib.contextmanager
+    def _writing(self):
+        """Hold the folder (:func:`writer_lock`) for a write, and write only
+        over the files this object read: a session labelled meanwhile by
+        another process (the page, a script) or another object would
+        otherwise lose that process's labels and rounds to this one's."""
+        with writer_lock(self.path):
+            if self._disk_state() != self._disk:
+                raise RuntimeError(
+                    f"the session in {self.path} was written after this object "
+                    "read it (by another process, or another LabellingSession "
+                    "of it); open it again (LabellingSession.open) to see and "
+                    "keep those labels."
+                )
+            try:
+                if self._pool_moved:
+                    self._save_meta()
+                    self._pool_moved = False
+                yield
+            finally:  # what this object wrote, whether or not it all went well
+                self._disk = self._disk_state()
+
     def _reads(self, path) -> bool:
         """Whether ``path`` is a file the session reads: one of its own (any in
         a subfolder), or the pool. Writing there would destroy the session."""
@@ -970,6 +1043,20 @@ class LabellingSession:
                 self._meta = meta
             raise
         self._meta = meta
+
+
+def _disk_state(folder: Path) -> tuple:
+    """What changes when a session's files are written: ``session.json``
+    (replaced whole: another inode) and ``labels.csv`` (appended to)."""
+
+    def mark(name):
+        try:
+            st = os.stat(Path(folder) / name)
+        except FileNotFoundError:
+            return None
+        return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+    return mark("session.json"), mark("labels.csv")
 
 
 def _holds(path: Path, text: str) -> bool:

@@ -1,5 +1,9 @@
 """Fixtures of the labelling tests: one tiny fitted detector and its pool."""
 
+import contextlib
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -52,3 +56,28 @@ def pool(telemetry):
 @pytest.fixture(scope="module")
 def pool_truth(telemetry):
     return telemetry.y_test[:1000].astype(np.float64)
+
+
+@contextlib.contextmanager
+def held_by_another_process(path):
+    """Hold the session folder ``path`` from another Python process, as the
+    page of a second ``alad label`` (or a script labelling it) would."""
+    code = (
+        "import sys\n"
+        "from alad.labelling.session import writer_lock\n"
+        "with writer_lock(sys.argv[1]):\n"
+        "    print('held', flush=True)\n"
+        "    sys.stdin.read()\n"
+    )
+    holder = subprocess.Popen(
+        [sys.executable, "-c", code, str(path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        yield holder.pid
+    finally:
+        holder.stdin.close()  # the holder's read ends: it lets go and exits
+        holder.wait(timeout=60)

@@ -10,6 +10,8 @@ from alad.labelling import LabellingSession
 from alad.labelling.cli import add_parser, run
 from alad.labelling.demo import create_demo_session
 
+from .conftest import held_by_another_process
+
 
 def _parse(argv):
     parser = argparse.ArgumentParser(prog="alad")
@@ -133,7 +135,9 @@ def test_a_malformed_import_is_an_argparse_error(fitted, pool, tmp_path, capsys)
     assert "must hold a Label Studio task" in capsys.readouterr().err
 
 
-def test_a_bad_or_taken_port_is_an_argparse_error(fitted, pool, tmp_path, capsys):
+def test_a_bad_or_taken_port_is_an_argparse_error(
+    fitted, pool, tmp_path, capsys, monkeypatch
+):
     import socket
 
     for port in ("-1", "70000", "http"):
@@ -148,6 +152,11 @@ def test_a_bad_or_taken_port_is_an_argparse_error(fitted, pool, tmp_path, capsys
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = str(taken.getsockname()[1])
+
+        def never(*args, **kwargs):  # said before the pool is rescored, not after
+            raise AssertionError("the session was opened before the port was checked")
+
+        monkeypatch.setattr(LabellingSession, "open", never)
         with pytest.raises(SystemExit) as exc:
             run(_parse(["label", str(tmp_path / "s"), "--no-browser", "--port", port]))
     assert exc.value.code == 2
@@ -157,11 +166,9 @@ def test_a_bad_or_taken_port_is_an_argparse_error(fitted, pool, tmp_path, capsys
 def test_a_session_written_by_another_process_is_refused(
     fitted, pool, tmp_path, capsys
 ):
-    from alad.labelling.session import writer_lock
-
     path = tmp_path / "s"
     session = LabellingSession.create(path, copy.deepcopy(fitted), pool, per_round=2)
-    with writer_lock(path):  # the page of another alad label
+    with held_by_another_process(path):  # the page of another alad label
         with pytest.raises(SystemExit):
             run(_parse(["label", str(path), "--requery-unsure"]))
         assert "in use by another process" in capsys.readouterr().err

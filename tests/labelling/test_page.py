@@ -334,6 +334,10 @@ def test_the_server_answers_malformed_labels_with_400(fitted, pool, tmp_path):
         label(w, "anomaly", f', "range": [{start}.5, {stop}]'): (
             "anomalous_range must be two integer"
         ),
+        # a round is a number: true and "1" are not round 1
+        label(w, "normal", ', "round": true'): "round must be an integer",
+        label(w, "normal", ', "round": "1"'): "round must be an integer",
+        label(w, "normal", ', "round": 1.0'): "round must be an integer",
     }
     try:
         headers = {"X-Alad-Token": server.app.state.token}
@@ -345,7 +349,127 @@ def test_the_server_answers_malformed_labels_with_400(fitted, pool, tmp_path):
             server.url + "api/label", b" " * (_MAX_BODY + 1), headers
         )
         assert status == 413 and "request body over" in text
+        for window in ("%201", "1_0", "-1", "%D9%A1"):  # " 1", "1_0", -1, Arabic 1
+            status, text = _request(server.url + f"api/window/{window}")
+            assert status == 400 and "window must be" in text, (window, text)
+        assert _request(server.url + f"api/window/{w}")[0] == 200
     finally:
+        server.stop()
+
+
+def test_a_failure_the_server_did_not_foresee_is_told_as_json(
+    fitted, pool, tmp_path, monkeypatch
+):
+    """A full disk while a label is written: the page shows why, not a
+    JSON parse error of a plain-text 500."""
+    import errno
+    import json
+
+    from alad.labelling.server import LabellingServer
+
+    session = LabellingSession.create(tmp_path / "s", copy.deepcopy(fitted), pool)
+
+    def full(record):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(session, "_append_log", full)
+    server = LabellingServer(session).start()
+    try:
+        headers = {"X-Alad-Token": server.app.state.token}
+        change = {"window": session.pending_query[0], "label": "normal"}
+        status, text = _request(server.url + "api/label", change, headers)
+        assert status == 500
+        assert json.loads(text) == {
+            "error": "OSError: [Errno 28] No space left on device"
+        }
+        assert session.labels() == []
+    finally:
+        server.stop()
+
+
+def test_the_page_serves_its_session_alone(fitted, pool, tmp_path):
+    """While the page serves, a script in another process cannot label the
+    session (its labels would be lost to the page's rounds); once stopped it
+    can."""
+    import subprocess
+    import sys
+
+    from alad.labelling.server import LabellingServer
+
+    path = tmp_path / "s"
+    session = LabellingSession.create(path, copy.deepcopy(fitted), pool)
+    w = session.pending_query[0]
+    script = (
+        "import sys\n"
+        "from alad.labelling import LabellingSession\n"
+        "LabellingSession.open(sys.argv[1]).label(int(sys.argv[2]), 'anomaly')\n"
+    )
+
+    def label_from_a_script():
+        argv = [sys.executable, "-c", script, str(path), str(w)]
+        return subprocess.run(argv, capture_output=True, text=True, timeout=120)
+
+    server = LabellingServer(session).start()
+    try:
+        refused = label_from_a_script()
+        assert refused.returncode != 0 and "in use by another process" in refused.stderr
+        headers = {"X-Alad-Token": server.app.state.token}
+        change = {"window": w, "label": "normal"}
+        assert _request(server.url + "api/label", change, headers)[0] == 200
+    finally:
+        server.stop()
+    assert label_from_a_script().returncode == 0  # the page let go
+    assert LabellingSession.open(path).labels()[0]["label"] == "anomaly"
+
+
+@needs_chromium
+def test_a_page_opened_while_a_round_is_learnt_follows_it(
+    browser, fitted, pool, tmp_path, monkeypatch
+):
+    """Reloaded (or opened in a second tab) during a round, the page shows
+    the round's progress and the next round when it ends, not the old queue
+    with a Submit button that the server refuses."""
+    import threading
+
+    from alad.labelling.server import LabellingServer
+
+    session = LabellingSession.create(
+        tmp_path / "s", copy.deepcopy(fitted), pool, per_round=2
+    )
+    release = threading.Event()
+    kind = type(session.detector)
+    learn = kind.partial_fit
+
+    def slow(self, *args, **kwargs):  # on the class: the model file stores no code
+        release.wait(60)
+        return learn(self, *args, **kwargs)
+
+    monkeypatch.setattr(kind, "partial_fit", slow)
+    server = LabellingServer(session).start()
+    try:
+        headers = {"X-Alad-Token": server.app.state.token}
+        for w in session.pending_query:
+            change = {"window": w, "label": "normal", "round": 1}
+            assert _request(server.url + "api/label", change, headers)[0] == 200
+        assert _request(server.url + "api/submit", {"round": 1}, headers)[0] == 202
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        page.set_default_timeout(60_000)
+        page.goto(server.url)  # the round is being learnt
+        page.wait_for_function(
+            "document.body.dataset.busy === '1' && !document.getElementById"
+            "('progress').hidden"
+        )
+        assert page.is_disabled("#submit")
+        release.set()
+        page.wait_for_function(
+            "document.body.dataset.round === '2' && document.body.dataset.busy === '0'"
+        )
+        queue = page.eval_on_selector_all(
+            "#queue li", "els => els.map(e => Number(e.dataset.window))"
+        )
+        assert queue == session.pending_query and session.n_rounds == 1
+    finally:
+        release.set()
         server.stop()
 
 

@@ -3,6 +3,7 @@
 import csv
 import json
 import os
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +11,8 @@ import pytest
 
 from alad.labelling import LabellingSession, load_detector, save_detector
 from alad.labelling._model_store import UnsafeModelError
+
+from .conftest import held_by_another_process
 
 
 def _label_pending(session, truth, *, unsure=()):
@@ -387,7 +390,8 @@ def test_requerying_the_unsure_windows_leaves_the_saved_detector(fresh, pool, tm
     replayed = s.detector._pool_normal
     assert s.requery_unsure() == [windows[0]]
     assert s.detector._pool_normal is replayed
-    reopened = LabellingSession.open(path)
+    # a copy of the folder: one session object writes one folder
+    reopened = LabellingSession.open(shutil.copytree(path, tmp_path / "copy"))
     assert reopened.pending_query == s.pending_query
     for session in (s, reopened):
         for w in session.pending_query:
@@ -556,11 +560,53 @@ def test_reopening_on_another_device_allows_its_kernels_not_another_model(
 
 
 def test_a_session_in_use_is_not_replaced_under_its_writer(fresh, pool, tmp_path):
-    from alad.labelling.session import writer_lock
-
     path = tmp_path / "s"
     first = LabellingSession.create(path, fresh, pool, per_round=2)
-    with writer_lock(path), pytest.raises(OSError, match="in use by another"):
+    with (
+        held_by_another_process(path),
+        pytest.raises(OSError, match="in use by another"),
+    ):
         LabellingSession.create(path, fresh, pool, per_round=3, overwrite=True)
     assert LabellingSession.open(path).pending_query == first.pending_query
     assert LabellingSession.create(path, fresh, pool, per_round=3, overwrite=True)
+
+
+def test_a_session_written_since_it_was_read_is_not_written_over(fresh, pool, tmp_path):
+    """Two objects of one folder (a script and the page's, or two opens):
+    the stale one's label or round would drop the other's; it is refused."""
+    path = tmp_path / "s"
+    first = LabellingSession.create(path, fresh, pool, per_round=2)
+    second = LabellingSession.open(path)
+    a, b = first.pending_query
+    first.label(a, "anomaly")
+    for write in (
+        lambda: second.label(b, "normal"),
+        lambda: second.unset(a),
+        second.requery_unsure,
+        second.submit_round,
+    ):
+        with pytest.raises(RuntimeError, match="written after this object read it"):
+            write()
+    first.label(b, "normal")  # its own writes go on
+    first.submit_round()
+    again = LabellingSession.open(path)
+    assert again.n_rounds == 1 and again.n_labelled == 2
+
+
+def test_a_moved_pool_is_recorded_with_the_next_label(fitted, pool, tmp_path):
+    import copy
+
+    pool_file = tmp_path / "pool.npy"
+    np.save(pool_file, pool)
+    path = tmp_path / "s"
+    LabellingSession.create(path, copy.deepcopy(fitted), pool_file, per_round=2)
+    moved = pool_file.rename(tmp_path / "moved.npy")
+    with pytest.raises(FileNotFoundError, match="alad label --pool NEW_PATH"):
+        LabellingSession.open(path)
+    session = LabellingSession.open(path, pool=moved)
+    session.label(session.pending_query[0], "normal")
+    reopened = LabellingSession.open(path)  # no pool given: its new place is known
+    assert reopened.labels()[0]["label"] == "normal"
+    assert json.loads((path / "session.json").read_text())["pool"]["path"] == str(
+        moved.resolve()
+    )

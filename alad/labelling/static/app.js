@@ -25,7 +25,10 @@ async function api(path, body) {
       opts.body = JSON.stringify(body);
     }
     const res = await fetch(path, opts);
-    const data = await res.json();
+    // an error the server did not write as JSON (a proxy, a wrong Host)
+    // is shown as its status, not as a JSON parse error
+    const json = (res.headers.get("content-type") || "").includes("application/json");
+    const data = json ? await res.json() : { error: `${res.status} ${res.statusText}` };
     if (!res.ok) {
       const err = new Error(data.error || res.statusText);
       err.status = res.status;
@@ -224,7 +227,10 @@ async function applyLabel(w, label, range, advance) {
     message("");
   } catch (err) {
     message(err.message);
-    if (err.status === 409) await loadState(true);  // another tab moved the round on
+    if (err.status === 409) {  // another tab moved the round on, or learns one
+      await loadState(true);
+      watchIfLearning();
+    }
     return;
   }
   renderHeader();
@@ -321,11 +327,26 @@ $("submit").onclick = submit;
 async function submit() {
   if (!S || !S.windows.some((w) => w.label)) { message("label a window first"); return; }
   if (labelling) return;
+  await roundInProgress(async () => {
+    await api("/api/submit", { round: S.round });
+    await follow();
+  });
+}
+
+// a round is being learnt that this tab did not submit (another tab's, or
+// one submitted before a reload): show its progress and follow it
+function watchIfLearning() {
+  if (S && S.job && S.job.running && document.body.dataset.busy !== "1") {
+    roundInProgress(follow);
+  }
+}
+
+async function roundInProgress(work) {
   document.body.dataset.busy = "1";
   $("submit").disabled = true;
   $("progress").hidden = false;
   try {
-    await follow();
+    await work();
   } catch (err) {
     message(err.message);
   } finally {
@@ -335,10 +356,10 @@ async function submit() {
     await loadState(true).catch((err) => message(err.message));
     document.body.dataset.busy = "0";
   }
+  watchIfLearning();  // another tab's round, submitted meanwhile
 }
 
 async function follow() {
-  await api("/api/submit", { round: S.round });
   const names = { starting: "starting", training: "learning from the labels (partial_fit)",
                   scoring: "rescoring the series", querying: "choosing the next windows",
                   saving: "saving the session", done: "done" };
@@ -417,4 +438,4 @@ function renderCurve() {
     : "metrics appear once the labelled windows hold both anomalies and normal rows";
 }
 
-loadState(true).catch((err) => message(err.message));
+loadState(true).then(watchIfLearning).catch((err) => message(err.message));
