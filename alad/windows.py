@@ -258,7 +258,8 @@ def fold_window_values(
         )
     sums = np.zeros(n_timesteps, dtype=np.float64)
     positions = np.arange(window_size)
-    # about a million (window, position) pairs a block whatever the overlap
+    # at most about a million (window, position) pairs a block, whatever the
+    # overlap (every window, stride 1: (block + window) x window)
     block = max(window_size, (1 << 20) // window_size)
     for first in range(0, n_timesteps, block):
         stop = min(first + block, n_timesteps)
