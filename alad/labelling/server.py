@@ -320,6 +320,7 @@ def make_app(session, *, token: str | None = None, labeller: str | None = None):
         # refuses other Host headers (DNS rebinding)
         Middleware(TrustedHostMiddleware, allowed_hosts=["127.0.0.1", "localhost"]),
     ]
+
     async def failure(request, exc):
         # any other failure (a full disk while labels are written) as JSON
         # that the page shows, not a plain-text 500 it cannot read
