@@ -285,7 +285,7 @@ class LabellingSession:
         self.history = history
         self._lock = threading.RLock()
         self._pool_file = None  # the pool's file when referenced, not copied
-        self._disk = self._disk_state()  # the files as this object read them
+        self._disk = _disk_state(self.path)  # the files as this object read them
         self._pool_moved = False  # opened with the pool at a new place
 
     # -- creation and reopening ---------------------------------------------
@@ -395,7 +395,7 @@ class LabellingSession:
         # (create(".") in an empty working directory), which it then no
         # longer reaches
         session.path = final
-        session._disk = session._disk_state()
+        session._disk = _disk_state(session.path)
         return session
 
     @classmethod
@@ -878,9 +878,6 @@ class LabellingSession:
         }
 
     # -- internals -----------------------------------------------------------
-    def _disk_state(self):
-        return _disk_state(self.path)
-
     @contextlib.contextmanager
     def _writing(self):
         """Hold the folder (:func:`writer_lock`) for a write, and write only
@@ -888,7 +885,7 @@ class LabellingSession:
         another process (the page, a script) or another object would
         otherwise lose that process's labels and rounds to this one's."""
         with writer_lock(self.path):
-            if self._disk_state() != self._disk:
+            if _disk_state(self.path) != self._disk:
                 raise RuntimeError(
                     f"the session in {self.path} was written after this object "
                     "read it (by another process, or another LabellingSession "
@@ -901,7 +898,7 @@ class LabellingSession:
                     self._pool_moved = False
                 yield
             finally:  # what this object wrote, whether or not it all went well
-                self._disk = self._disk_state()
+                self._disk = _disk_state(self.path)
 
     def _reads(self, path) -> bool:
         """Whether ``path`` is a file the session reads: one of its own (any in
