@@ -27,6 +27,7 @@ from .backbones.base import ReconstructionBackbone, _ModuleBackbone
 
 __all__ = [
     "CHANNEL_QUANTILE",
+    "ChannelQuantile",
     "channel_abs_error",
     "channel_scale",
     "scaled_max",
@@ -50,17 +51,81 @@ def channel_abs_error(x: Tensor, x_hat: Tensor) -> Tensor:
 def channel_scale(errors) -> np.ndarray:
     """Each channel's :data:`CHANNEL_QUANTILE` of ``errors``, floored.
 
-    ``errors``: an array ``(..., C)`` or a list of such chunks, gathered one
-    channel at a time (the extra memory is one channel's, not the errors').
+    ``errors``: an array ``(..., C)`` or a list of such chunks (the extra
+    memory is the few largest errors of each channel, :class:`ChannelQuantile`).
     """
     chunks = [np.asarray(errors)] if isinstance(errors, np.ndarray) else errors
-    n_channels = chunks[0].shape[-1]
-    scale = np.empty(n_channels)
-    for c in range(n_channels):
-        values = np.concatenate([chunk[..., c].ravel() for chunk in chunks])
-        values = values.astype(np.float64, copy=False)
-        scale[c] = np.quantile(values, CHANNEL_QUANTILE)
-    return np.maximum(scale, SCALE_FLOOR)
+    quantile = ChannelQuantile(
+        sum(chunk[..., 0].size for chunk in chunks), chunks[0].shape[-1]
+    )
+    for chunk in chunks:
+        quantile.add(chunk)
+    return quantile.scale()
+
+
+class ChannelQuantile:
+    """Each channel's :data:`CHANNEL_QUANTILE` of errors given chunk by chunk.
+
+    The same value as ``np.quantile`` (its default, linear interpolation)
+    over all of a channel's ``n_values`` errors at once, to the last bit,
+    while keeping only the largest ``n_values`` less the quantile's lower
+    index of each channel (a thousandth of them, plus one): a series' scoring
+    windows at a small stride hold the series' errors many times over, and
+    the scale must be known before any of them becomes a score.
+
+    Parameters
+    ----------
+    n_values : int
+        How many errors of each channel :meth:`add` will be given in all.
+    n_channels : int
+    """
+
+    def __init__(self, n_values: int, n_channels: int):
+        if n_values < 1:
+            raise ValueError(f"n_values must be at least 1, got {n_values}.")
+        self.n_values = int(n_values)
+        # the virtual index of numpy's linear method, computed as numpy does
+        index = (self.n_values - 1) * np.float64(CHANNEL_QUANTILE)
+        self._below = int(np.floor(index))  # order statistics left out
+        self._gamma = index - np.floor(index)
+        self._top = np.empty((0, n_channels), dtype=np.float64)
+        self._seen = 0
+
+    def add(self, errors) -> None:
+        """Take a chunk of errors ``(..., C)`` into account."""
+        errors = np.asarray(errors)
+        values = errors.reshape(-1, errors.shape[-1]).astype(np.float64)
+        self._seen += len(values)
+        if self._seen > self.n_values:
+            raise ValueError(
+                f"ChannelQuantile was told of {self.n_values} errors per "
+                f"channel and has been given {self._seen}."
+            )
+        values = np.concatenate([self._top, values])
+        keep = self.n_values - self._below
+        if len(values) > keep:
+            # ascending along each channel; NaN sorts last, so it is kept
+            values = np.partition(values, len(values) - keep, axis=0)[-keep:]
+        self._top = values
+
+    def scale(self) -> np.ndarray:
+        """The channels' quantiles (``NaN`` where a channel had one), floored."""
+        if self._seen != self.n_values:
+            raise ValueError(
+                f"ChannelQuantile was told of {self.n_values} errors per "
+                f"channel and has been given {self._seen}."
+            )
+        top = np.sort(self._top, axis=0)
+        # numpy's _lerp between the two order statistics, in its order of
+        # operations (one kept value: a single error, numpy's clipped index)
+        below, above = top[0], top[min(1, len(top) - 1)]
+        diff = above - below
+        if self._gamma >= 0.5:
+            quantile = above - diff * (1 - self._gamma)
+        else:
+            quantile = below + diff * self._gamma
+        quantile[np.isnan(top).any(axis=0)] = np.nan
+        return np.maximum(quantile, SCALE_FLOOR)
 
 
 def scores_reconstruction_error(module: nn.Module) -> bool:

@@ -7,6 +7,7 @@ import numbers
 
 import numpy as np
 import torch
+from sklearn import get_config
 from sklearn.utils.validation import check_array, validate_data
 from torch import nn
 
@@ -14,8 +15,8 @@ from .._compat import Interval, StrOptions, _fit_context
 from ..backbones import BACKBONES, make_backbone, timestep_abs_error
 from ..base import BaseDetector
 from ..channel_score import (
+    ChannelQuantile,
     channel_abs_error,
-    channel_scale,
     scaled_max_error,
     scaled_max_of,
     scores_reconstruction_error,
@@ -80,6 +81,13 @@ AUTO_MIN_ANOMALOUS = 3
 HEAD_TRAINING_WINDOWS = 500
 #: eval_batch_size="auto": windows per scoring batch on the CPU and elsewhere
 CPU_EVAL_BATCH, ACCELERATOR_EVAL_BATCH = 64, 256
+#: the training scores of a scaled channel score: the scoring windows'
+#: per-channel errors are kept between the scale and the scores (one pass)
+#: while they take at most this many times the training series' bytes, or
+#: at most scikit-learn's ``working_memory``; beyond (overlapping windows at
+#: a small stride hold each error up to ``window_size`` times) the windows
+#: are scored a second time instead
+KEPT_ERRORS_PER_SERIES = 4
 
 
 class ActiveReconstructionDetector(BaseDetector):
@@ -168,7 +176,12 @@ class ActiveReconstructionDetector(BaseDetector):
         with windows of 50, a step of 10 raised the mean PA%K AUC from 0.477
         to 0.492 and ROC AUC from 0.717 to 0.739 without labels on validation
         halves of the label benchmark (``benchmarks/scoring_stride.py``).
-        Fixed at fit.
+        Fixed at fit. With ``channel_score="max_scaled"``, ``fit`` keeps
+        the training windows' per-channel errors (``window_size /
+        score_stride`` times the series' size) from reading each channel's
+        scale to scoring only while they fit in four times the series or
+        scikit-learn's ``working_memory`` (``sklearn.set_config``); beyond,
+        it scores the windows a second time, to the same scores.
     score_smoothing : "auto", "multiscale", "window", int or None, default="auto"
         How a series' per-timestep scores (2-D ``X``; after the head joins
         them) are smoothed over time (:mod:`alad.score_smoothing`), which
@@ -1142,7 +1155,9 @@ default="window"
         Training rounds pass the candidate module they verify before
         committing it. With ``channel_score="max_scaled"`` the training
         data's channel errors give the scale, and the scores come from the
-        same errors (one pass), computed as :meth:`_position_scores` does.
+        same errors, computed as :meth:`_position_scores` does: kept from
+        the pass that gave the scale while they are small
+        (:data:`KEPT_ERRORS_PER_SERIES`), otherwise from a second pass.
         ``labelled``: (windows, targets) whose timesteps labelled normal
         also give the scale (``scale_with_labels``).
         """
@@ -1153,18 +1168,33 @@ default="window"
                 X, starts, standardized=True, module=module, scale=None
             )
             return None, self._fold(chunks, starts, X)
+        labelled_errors = self._labelled_normal_errors(module, labelled)
+        n_errors = len(starts) * self.window_size_  # of each channel
+        quantile = ChannelQuantile(
+            n_errors + sum(len(e) for e in labelled_errors), X.shape[-1]
+        )
+        keep = n_errors * X.shape[-1] * 4 <= max(
+            KEPT_ERRORS_PER_SERIES * X.size * 4,
+            get_config()["working_memory"] * 2**20,
+        )
+        kept = []
         batches = self._window_batches(X, starts, standardized=True)
-        errors = [  # float32 values, kept as such: the size of the data
-            e.astype(np.float32)
-            for e in iter_position_scores(
-                module,
-                batches,
-                self.device_,
-                lambda x: channel_abs_error(x, module(x)),
+        for errors in iter_position_scores(
+            module, batches, self.device_, lambda x: channel_abs_error(x, module(x))
+        ):
+            errors = errors.astype(np.float32)  # the float32 values they were
+            quantile.add(errors)
+            if keep:
+                kept.append(errors)
+        for errors in labelled_errors:
+            quantile.add(errors)
+        scale = quantile.scale()
+        if keep:
+            chunks = (scaled_max_of(e, scale) for e in kept)
+        else:  # the same float32 operations (scaled_max_of), windows again
+            chunks = self._position_scores(
+                X, starts, standardized=True, module=module, scale=scale
             )
-        ]
-        scale = channel_scale(errors + self._labelled_normal_errors(module, labelled))
-        chunks = (scaled_max_of(e, scale) for e in errors)
         return scale, self._fold(chunks, starts, X)
 
     def _feedback_start(self, n_channels: int) -> str:
@@ -1284,13 +1314,19 @@ default="window"
                 )
         if X.ndim == 3:
             starts = np.arange(len(X))
-            known = self._window_labels_3d(X, known_anomalies, name="known_anomalies")
         else:
             starts = grid_starts(len(X), self.window_size_, stride)
-            known = self._window_labels_2d(
-                X, known_anomalies, starts, name="known_anomalies"
+        if known_anomalies is None:  # no (windows, window) table of nan
+            clean = np.ones(starts.size, dtype=bool)
+        else:
+            known = (
+                self._window_labels_3d(X, known_anomalies, name="known_anomalies")
+                if X.ndim == 3
+                else self._window_labels_2d(
+                    X, known_anomalies, starts, name="known_anomalies"
+                )
             )
-        clean = ~(known == 1).any(axis=1)
+            clean = ~(known == 1).any(axis=1)
         if not clean.any():
             raise ValueError(
                 "Every training window holds a known anomaly (known_anomalies); there "
