@@ -548,6 +548,60 @@ def affiliation_best(
     return max(best, 0.0), t
 
 
+# Timesteps of the precision table taken at once: a dozen float64 arrays of
+# that length are alive while a block is summed, whatever the series' length.
+_PRECISION_BLOCK = 1 << 17
+
+
+def _precision_sums(K, a, b, zb, T):
+    """The (zone, threshold) tables of precision integrals and lengths.
+
+    ``num[z, k]`` and ``den[z, k]`` sum, over the pieces of timesteps in
+    zone ``z`` whose score first falls below threshold ``k`` (``K``), the
+    precision integrand and the piece's length; a timestep holding a zone
+    border is cut in two there. Timesteps are taken a block at a time and
+    added in their order, the border pieces last: the same additions in
+    the same order as one ``np.bincount`` over all of them.
+    """
+    Z, n = a.size, K.size
+    e0, e1 = zb[:-1], zb[1:]
+    num = np.zeros(Z * (T + 1))
+    den = np.zeros(Z * (T + 1))
+
+    def add(x0, x1, hz, hk):
+        g = x1 - x0  # inside the event: the whole length
+        A, B, E0, E1 = a[hz], b[hz], e0[hz], e1[hz]
+        m = np.minimum(A - E0, E1 - B)
+        left = np.flatnonzero(x1 <= A)
+        right = np.flatnonzero(x0 >= B)
+        for k, lo, hi in (
+            (left, A[left] - x1[left], A[left] - x0[left]),
+            (right, x0[right] - B[right], x1[right] - B[right]),
+        ):
+            length = hi - lo
+            g[k] = length - (
+                (B[k] - A[k]) * length
+                + (hi * hi - lo * lo) / 2.0
+                + _int_min_half(hi, m[k])
+                - _int_min_half(lo, m[k])
+            ) / (E1[k] - E0[k])
+        flat = hz * (T + 1) + hk
+        np.add.at(num, flat, g)  # in order, as np.bincount adds
+        np.add.at(den, flat, x1 - x0)
+
+    borders = []
+    for first in range(0, n, _PRECISION_BLOCK):
+        x0 = np.arange(first, min(n, first + _PRECISION_BLOCK), dtype=np.float64)
+        hk = K[first : first + x0.size]
+        hz = np.searchsorted(zb, x0, side="right") - 1
+        x1 = np.minimum(x0 + 1.0, zb[hz + 1])
+        cut = np.flatnonzero(x1 < x0 + 1.0)  # the timestep holding a zone border
+        borders.append((x1[cut], x0[cut] + 1.0, hz[cut] + 1, hk[cut]))
+        add(x0, x1, hz, hk)
+    add(*(np.concatenate(parts) for parts in zip(*borders, strict=True)))
+    return num.reshape(Z, T + 1), den.reshape(Z, T + 1)
+
+
 def affiliation_best_on_grid(
     y: np.ndarray, s: np.ndarray, thresholds: np.ndarray
 ) -> tuple[float, float]:
@@ -571,34 +625,7 @@ def affiliation_best_on_grid(
     e0, e1 = zb[:-1], zb[1:]
     dE = e1 - e0
 
-    # ---- precision table: each timestep, cut at a zone border -------------
-    x0 = np.arange(n, dtype=np.float64)
-    hz = np.searchsorted(zb, x0, side="right") - 1
-    x1 = np.minimum(x0 + 1.0, zb[hz + 1])
-    cut = np.flatnonzero(x1 < x0 + 1.0)  # the timestep holding a zone border
-    x0 = np.concatenate([x0, x1[cut]])
-    x1 = np.concatenate([x1, x0[cut] + 1.0])
-    hz = np.concatenate([hz, hz[cut] + 1])
-    hk = np.concatenate([K, K[cut]])
-    g = x1 - x0  # inside the event: the whole length
-    A, B, E0, E1 = a[hz], b[hz], e0[hz], e1[hz]
-    m = np.minimum(A - E0, E1 - B)
-    left = np.flatnonzero(x1 <= A)
-    right = np.flatnonzero(x0 >= B)
-    for k, lo, hi in (
-        (left, A[left] - x1[left], A[left] - x0[left]),
-        (right, x0[right] - B[right], x1[right] - B[right]),
-    ):
-        length = hi - lo
-        g[k] = length - (
-            (B[k] - A[k]) * length
-            + (hi * hi - lo * lo) / 2.0
-            + _int_min_half(hi, m[k])
-            - _int_min_half(lo, m[k])
-        ) / (E1[k] - E0[k])
-    flat = hz * (T + 1) + hk
-    num = np.bincount(flat, weights=g, minlength=Z * (T + 1)).reshape(Z, T + 1)
-    den = np.bincount(flat, weights=x1 - x0, minlength=Z * (T + 1)).reshape(Z, T + 1)
+    num, den = _precision_sums(K, a, b, zb, T)
     # predicted at j: K > j, i.e. columns j + 1 .. T
     num = np.cumsum(num[:, ::-1], axis=1)[:, ::-1][:, 1:]
     den = np.cumsum(den[:, ::-1], axis=1)[:, ::-1][:, 1:]

@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import alad._range_metrics as _rm
 from alad.metrics import (
     affiliation_f1,
     affiliation_precision_recall,
@@ -459,3 +460,15 @@ def test_vus_memory_stays_near_the_input_with_dense_segments_and_wide_buffers():
     finally:
         tracemalloc.stop()
     assert peak < 40 * s.nbytes
+
+
+@settings(max_examples=40, deadline=None)
+@given(labelled_scores(), st.sampled_from([2, 10, 100]), st.integers(1, 9))
+def test_affiliation_tables_in_blocks_sum_as_one_bincount(data, n_thresholds, block):
+    """The precision table taken a few timesteps at a time (zone borders
+    falling inside and between blocks) gives the F1 bit for bit."""
+    y, scores = data
+    whole = affiliation_f1(y, scores, n_thresholds=n_thresholds)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(_rm, "_PRECISION_BLOCK", block)
+        assert affiliation_f1(y, scores, n_thresholds=n_thresholds) == whole
