@@ -196,4 +196,28 @@ def _run(args: argparse.Namespace, held: contextlib.ExitStack) -> int:
         server.serve_forever(open_browser=not args.no_browser)
     except OSError as exc:  # the port is taken (binding is the first thing done)
         args.parser.error(f"cannot serve on 127.0.0.1:{args.port}: {exc}")
+    except KeyboardInterrupt:
+        if server.learning:
+            _exit_during_a_round()
+        raise
     return 0
+
+
+def _exit_during_a_round() -> None:
+    """End the process now, without the interpreter's shutdown: a round's
+    thread still in torch when the interpreter finalises aborts the process
+    (``terminate called without an active exception``) or prints a cut-off
+    traceback. Nothing is lost: the session on disk is its last committed
+    round (a round commits by renaming ``session.json``), and the operating
+    system releases the folder's lock with the process."""
+    import os
+    import sys
+
+    print(
+        "\nalad: interrupted while a round was being learnt; the session "
+        "keeps its last saved round",
+        file=sys.stderr,
+    )
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(130)

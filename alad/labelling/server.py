@@ -26,6 +26,7 @@ class _Job:
     def __init__(self):
         self.lock = threading.Lock()
         self.thread = None
+        self.stopping = False  # the server is stopping: no new round
         self.state = {
             "running": False,
             "stage": "idle",
@@ -42,10 +43,21 @@ class _Job:
             state["elapsed"] = round(time.time() - state["started"], 1)
         return state
 
-    def start(self, session) -> bool:
+    def refuse_new_rounds(self) -> None:
+        """Start no round from now on (a submit already started goes on)."""
         with self.lock:
+            self.stopping = True
+
+    def start(self, session) -> str | None:
+        """Start learning the round in a thread; None, or why not."""
+        with self.lock:
+            if self.stopping:
+                return (
+                    "the labelling server is stopping; the round was not "
+                    "submitted (its labels are saved: submit it once it serves again)"
+                )
             if self.state["running"]:
-                return False
+                return "a round is already being learnt"
             self.state.update(
                 running=True,
                 stage="starting",
@@ -73,7 +85,7 @@ class _Job:
 
         self.thread = threading.Thread(target=work, name="alad-submit", daemon=True)
         self.thread.start()
-        return True
+        return None
 
 
 def _overview(scores: np.ndarray) -> dict:
@@ -299,8 +311,9 @@ def make_app(session, *, token: str | None = None, labeller: str | None = None):
             return stale
         if not session.staged():
             return error(f"round {session.current_round} has no label yet")
-        if not job.start(session):
-            return error("a round is already being learnt", 409)
+        refused = job.start(session)
+        if refused:
+            return error(refused, 409)
         return JSONResponse(job.snapshot(), status_code=202)
 
     async def progress(request):
@@ -419,22 +432,36 @@ class LabellingServer:
         """Wait until no round is being learnt (for tests and clean stops);
         ``timeout=None`` waits as long as the round takes."""
         deadline = None if timeout is None else time.monotonic() + timeout
-        while self.app.state.job.snapshot()["running"]:
+        while self.learning:
             if deadline is not None and time.monotonic() > deadline:
                 raise TimeoutError("a round is still being learnt")
             time.sleep(0.1)
 
     def stop(self, timeout: float | None = 30.0) -> None:
         """Let a running round finish (saved on disk), then stop the server;
-        ``timeout=None`` lets it take as long as it takes."""
+        ``timeout=None`` lets it take as long as it takes.
+
+        Stopped also when the wait ends otherwise (a ``TimeoutError``, a
+        Ctrl+C), and that is raised: the round then goes on in its thread,
+        which holds the session's folder until it has saved it.
+        """
         if self._server is None:
             return
-        self.wait_idle(timeout)
-        self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(timeout)
-        self._socket.close()
-        self._held.close()
+        # a submit in flight now would start a round after the wait below
+        self.app.state.job.refuse_new_rounds()
+        try:
+            self.wait_idle(timeout)
+        finally:
+            self._server.should_exit = True
+            if self._thread is not None:
+                self._thread.join(timeout)
+            self._socket.close()
+            self._held.close()
+
+    @property
+    def learning(self) -> bool:
+        """Whether a round is being learnt (in the thread of a submit)."""
+        return self.app.state.job.snapshot()["running"]
 
     def serve_forever(self, *, open_browser: bool = True, print_fn=print) -> None:
         """Serve in this thread until Ctrl+C (or SIGTERM)."""
@@ -467,7 +494,8 @@ class LabellingServer:
         takes (a round of a large model may take minutes): no fixed wait that
         ends in a traceback. Ctrl+C during the wait stops at once; the session
         keeps its last saved round (each is written whole)."""
-        if self.app.state.job.snapshot()["running"]:
+        self.app.state.job.refuse_new_rounds()
+        if self.learning:
             print_fn(
                 "a round is being learnt: waiting until it is saved (Ctrl+C "
                 "again stops at once; the session keeps its last saved round)"

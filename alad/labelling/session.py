@@ -104,10 +104,12 @@ def _default_labeller() -> str:
         return "unknown"
 
 
-#: the session folders this process holds (writer_lock), with how many
-#: blocks hold each: the command line holds its folder while its session
-#: writes, and the page's thread writes through the same session
-_HELD: dict[Path, int] = {}
+#: the session folders this process holds (writer_lock): each folder's file
+#: lock and how many blocks hold it. The command line holds its folder while
+#: its session writes, the page's server while it serves, and a round's
+#: thread while it writes through the same session; they may end in any
+#: order (Ctrl+C ends the server's block while a round's thread still writes)
+_HELD: dict[Path, list] = {}
 _HELD_GUARD = threading.Lock()
 
 
@@ -119,9 +121,11 @@ def writer_lock(path):
     ``--import`` or a script while the page runs) would each keep their own
     labels and commit models over each other's. The lock is
     ``SESSION/.lock``, taken without waiting (``flock`` on POSIX,
-    ``msvcrt.locking`` on Windows) and released when the outermost block
-    ends or the process dies; the file holds the pid. Within one process the
-    blocks nest: a folder this process holds is held again at once.
+    ``msvcrt.locking`` on Windows) and released when the last block of this
+    process that holds it ends (in whatever order its blocks end, in
+    whatever thread) or the process dies; the file holds the pid. Within one
+    process the blocks nest: a folder this process holds is held again at
+    once.
 
     Raises
     ------
@@ -129,25 +133,21 @@ def writer_lock(path):
         Another process holds the folder.
     """
     key = Path(path).resolve()
-    with _HELD_GUARD:
-        nested = key in _HELD
-        if nested:
-            _HELD[key] += 1
-    if nested:
-        try:
-            yield
-        finally:
-            with _HELD_GUARD:
-                _HELD[key] -= 1
-        return
-    with _process_lock(path):
+    with _HELD_GUARD:  # taking the file lock does not wait: hold the guard
+        if key not in _HELD:
+            lock = contextlib.ExitStack()
+            lock.enter_context(_process_lock(path))
+            _HELD[key] = [lock, 0]
+        _HELD[key][1] += 1
+    try:
+        yield
+    finally:
         with _HELD_GUARD:
-            _HELD[key] = 1
-        try:
-            yield
-        finally:
-            with _HELD_GUARD:
+            entry = _HELD[key]
+            entry[1] -= 1
+            if entry[1] == 0:
                 del _HELD[key]
+                entry[0].close()
 
 
 @contextlib.contextmanager

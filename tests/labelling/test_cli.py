@@ -210,3 +210,35 @@ def test_label_paths_expand_the_home_folder(tmp_path, monkeypatch):
     assert (args.session, args.export, args.import_, args.pool) == tuple(
         str(tmp_path / name) for name in ("s", "x.json", "y.json", "p.npy")
     )
+
+
+def test_ctrl_c_during_a_round_ends_the_process_without_its_shutdown(
+    fitted, pool, tmp_path, monkeypatch
+):
+    """A second Ctrl+C while a round is learnt: the interpreter's shutdown
+    with the round's thread still in torch aborted the process or printed a
+    cut-off traceback, so the command line leaves at once (``os._exit``)."""
+    import alad.labelling.cli as cli
+    from alad.labelling.server import LabellingServer
+
+    path = tmp_path / "s"
+    LabellingSession.create(path, copy.deepcopy(fitted), pool, per_round=2)
+
+    def interrupted(self, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(LabellingServer, "serve_forever", interrupted)
+
+    def left(status=130):
+        raise SystemExit(status)
+
+    monkeypatch.setattr(cli, "_exit_during_a_round", left)
+    args = _parse(["label", str(path), "--no-browser"])
+    monkeypatch.setattr(LabellingServer, "learning", property(lambda self: True))
+    with pytest.raises(SystemExit) as exc:
+        run(args)
+    assert exc.value.code == 130
+    # no round being learnt: the interrupt goes on to alad's own message
+    monkeypatch.setattr(LabellingServer, "learning", property(lambda self: False))
+    with pytest.raises(KeyboardInterrupt):
+        run(_parse(["label", str(path), "--no-browser"]))

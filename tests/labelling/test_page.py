@@ -313,6 +313,30 @@ def test_the_server_refuses_changes_without_its_token(fitted, pool, tmp_path):
         server.stop()
 
 
+def test_a_stopping_server_starts_no_new_round(fitted, pool, tmp_path):
+    """A submit that reaches the server as it stops (Ctrl+C) started a round
+    after stop() had looked for one, and the process then ended under it:
+    it is refused, and its labels stay staged for the next start."""
+    from alad.labelling.server import LabellingServer
+
+    session = LabellingSession.create(tmp_path / "s", copy.deepcopy(fitted), pool)
+    server = LabellingServer(session).start()
+    try:
+        token = {"X-Alad-Token": server.app.state.token}
+        w = session.pending_query[0]
+        change = {"window": w, "label": "normal"}
+        assert _request(server.url + "api/label", change, token)[0] == 200
+        server.app.state.job.refuse_new_rounds()  # what stop() does first
+        status, text = _request(
+            server.url + "api/submit", {"round": session.current_round}, token
+        )
+        assert status == 409 and "server is stopping" in text
+        assert not server.learning and session.n_rounds == 0
+        assert [r["window"] for r in session.labels()] == [w]
+    finally:
+        server.stop()
+
+
 def test_the_server_answers_malformed_labels_with_400(fitted, pool, tmp_path):
     from alad.labelling.server import _MAX_BODY, LabellingServer
 

@@ -4,6 +4,9 @@ import csv
 import json
 import os
 import shutil
+import subprocess
+import sys
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -569,6 +572,54 @@ def test_a_session_in_use_is_not_replaced_under_its_writer(fresh, pool, tmp_path
         LabellingSession.create(path, fresh, pool, per_round=3, overwrite=True)
     assert LabellingSession.open(path).pending_query == first.pending_query
     assert LabellingSession.create(path, fresh, pool, per_round=3, overwrite=True)
+
+
+def _another_process_takes(path) -> bool:
+    """Whether another process can hold the folder now."""
+    code = (
+        "import sys\n"
+        "from alad.labelling.session import writer_lock\n"
+        "try:\n"
+        "    with writer_lock(sys.argv[1]):\n"
+        "        pass\n"
+        "except OSError:\n"
+        "    sys.exit(3)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code, str(path)], timeout=120)
+    assert done.returncode in (0, 3)
+    return done.returncode == 0
+
+
+def test_the_folder_stays_held_until_its_last_block_ends_in_any_order(tmp_path):
+    """The page's server holds the folder and a round's thread holds it
+    again; Ctrl+C ends the server's block first. The folder stays held
+    until the round's block ends (it was let go at once, and the round's
+    end raised KeyError), then it is free."""
+    from alad.labelling.session import writer_lock
+
+    server = writer_lock(tmp_path)
+    server.__enter__()
+    entered, finish, errors = threading.Event(), threading.Event(), []
+
+    def round_thread():
+        try:
+            with writer_lock(tmp_path):
+                entered.set()
+                finish.wait(60)
+        except BaseException as exc:  # noqa: BLE001 - the test reports it
+            errors.append(exc)
+
+    thread = threading.Thread(target=round_thread)
+    thread.start()
+    assert entered.wait(60)
+    server.__exit__(None, None, None)
+    try:
+        assert not _another_process_takes(tmp_path)
+    finally:
+        finish.set()
+        thread.join(60)
+    assert errors == []
+    assert _another_process_takes(tmp_path)
 
 
 def test_a_session_written_since_it_was_read_is_not_written_over(fresh, pool, tmp_path):
