@@ -686,6 +686,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the ``alad`` command line; returns the exit status."""
+    # its figures go to files: no window, no display needed (a choice of
+    # the user's in MPLBACKEND stands); read when matplotlib is imported
+    os.environ.setdefault("MPLBACKEND", "Agg")
     args = build_parser().parse_args(argv)
     try:
         status = args.run(args)

@@ -158,27 +158,23 @@ def run_demo(
 
 def _save_figures(out_dir, split, before, after, threshold, history) -> list[Path]:
     try:
-        import matplotlib
-
-        matplotlib.use("Agg")
+        import matplotlib  # noqa: F401
     except ImportError:
         return []
-    from .plotting import plot_budget_curve, plot_scores
+    from .plotting import closing_new_figures, plot_budget_curve, plot_scores
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    scores = plot_scores(
-        {"before active learning": before, "after active learning": after},
-        split.y_eval,
-        X=split.X_eval,
-        title="make_telemetry, evaluation part: true anomalies shaded",
-    )
-    # the threshold of the final model belongs to the lower panel only
-    scores.axes[-1].axhline(threshold, ls="--", lw=1, color="#c0392b")
-    budget = plot_budget_curve(history, title="Metrics against labelled windows")
     paths = [out_dir / "demo_scores.png", out_dir / "demo_budget.png"]
-    for figure, path in zip((scores, budget), paths):
-        save_figure(figure, path, dpi=110)
-    import matplotlib.pyplot as plt
-
-    plt.close("all")
+    with closing_new_figures():
+        scores = plot_scores(
+            {"before active learning": before, "after active learning": after},
+            split.y_eval,
+            X=split.X_eval,
+            title="make_telemetry, evaluation part: true anomalies shaded",
+        )
+        # the threshold of the final model belongs to the lower panel only
+        scores.axes[-1].axhline(threshold, ls="--", lw=1, color="#c0392b")
+        budget = plot_budget_curve(history, title="Metrics against labelled windows")
+        for figure, path in zip((scores, budget), paths):
+            save_figure(figure, path, dpi=110)
     return paths

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import numbers
 import warnings
 from collections.abc import Mapping, Sequence
@@ -22,6 +23,57 @@ def _pyplot():
             "`pip install alad[plot]` (or `pip install matplotlib`)."
         ) from exc
     return plt
+
+
+@contextlib.contextmanager
+def closing_new_figures():
+    """Close, on leaving the block, the pyplot figures made inside it, and
+    no other: code that saves figures to files leaves a user's open figures
+    (a notebook's) and matplotlib's backend as they were."""
+    plt = _pyplot()
+    before = set(plt.get_fignums())
+    try:
+        yield
+    finally:
+        for number in set(plt.get_fignums()) - before:
+            plt.close(number)
+
+
+def _numbers(values, name: str) -> np.ndarray:
+    """``values`` as float64, or an error naming the argument ``name``."""
+    if hasattr(values, "fit") or hasattr(values, "decision_function"):
+        raise TypeError(
+            f"{name} must be scores, one per timestep (e.g. "
+            f"detector.decision_function(X)); got a {type(values).__name__}."
+        )
+    try:
+        return np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name} must be numbers: {exc}.") from exc
+
+
+def _checked_ax(ax):
+    """``ax`` if it is a matplotlib Axes (or None)."""
+    if ax is not None:
+        from matplotlib.axes import Axes
+
+        if not isinstance(ax, Axes):
+            raise TypeError(f"ax must be a matplotlib Axes or None; got {ax!r}.")
+    return ax
+
+
+def _checked_threshold(threshold):
+    """``threshold`` if it is None, a real number, or a dict of them."""
+    lines = threshold.values() if isinstance(threshold, Mapping) else [threshold]
+    for line in lines:
+        if line is not None and (
+            isinstance(line, bool) or not isinstance(line, numbers.Real)
+        ):
+            raise TypeError(
+                "threshold must be a number (e.g. detector.threshold_), a dict "
+                f"of curve name to number, or None; got {line!r}."
+            )
+    return threshold
 
 
 def anomaly_segments(y_true) -> np.ndarray:
@@ -124,7 +176,9 @@ def plot_scores(
     labels : sequence of str or None
         Channel names for the legend of the ``X`` panel.
     ax : matplotlib Axes or None
-        Draw a single score curve into this Axes (ignores ``X``).
+        Draw a single score curve into this Axes (ignores ``X``; several
+        curves are refused). Its figure's layout is left to the caller; a
+        figure made here is laid out tightly.
     title : str or None
     max_points : int, default=20000
         Longer curves are thinned to a min/max envelope of about this many
@@ -135,10 +189,17 @@ def plot_scores(
     fig : matplotlib Figure
     """
     plt = _pyplot()
+    _checked_ax(ax)
+    _checked_threshold(threshold)
     curves = dict(scores) if isinstance(scores, Mapping) else {"anomaly score": scores}
     if not curves:
         raise ValueError("scores must hold at least one curve; got an empty dict.")
-    curves = {name: np.asarray(s, dtype=np.float64) for name, s in curves.items()}
+    if ax is not None and len(curves) > 1:
+        raise ValueError(
+            f"ax holds a single score curve; scores has {len(curves)} "
+            f"({list(curves)}): leave ax out to draw each in its own panel."
+        )
+    curves = {name: _numbers(s, "scores") for name, s in curves.items()}
     if (
         isinstance(max_points, bool)
         or not isinstance(max_points, numbers.Integral)
@@ -168,7 +229,7 @@ def plot_scores(
                 "curve."
             )
     if X is not None and ax is None:
-        series = np.asarray(X, dtype=np.float64)
+        series = _numbers(X, "X")
         if series.ndim not in (1, 2) or len(series) != n_timesteps:
             raise ValueError(
                 "X must be the series of the scores, of shape (n_timesteps,) or "
@@ -200,7 +261,6 @@ def plot_scores(
     for axis, (kind, item) in zip(axes, panels):
         _shade(axis, segments)
         if kind == "series":
-            series = np.asarray(X, dtype=np.float64)
             series = series.reshape(len(series), -1)
             for c in range(series.shape[1]):
                 name = labels[c] if labels is not None else f"channel {c}"
@@ -221,7 +281,8 @@ def plot_scores(
     axes[-1].set_xlabel("timestep")
     if title:
         axes[0].set_title(title)
-    fig.tight_layout()
+    if ax is None:  # a figure of the caller's keeps its own layout
+        fig.tight_layout()
     return fig
 
 
@@ -235,6 +296,7 @@ def plot_pa_k_curve(y_true, scores, *, ax=None, title: str | None = None):
         One score curve or several, labelled by the dict keys; the legend
         shows each curve's PA%K AUC.
     ax : matplotlib Axes or None
+        Draw into this Axes (its figure's layout is left to the caller).
     title : str or None
 
     Returns
@@ -244,12 +306,17 @@ def plot_pa_k_curve(y_true, scores, *, ax=None, title: str | None = None):
     from .metrics import _trapezoid, pa_k_curve
 
     plt = _pyplot()
+    _checked_ax(ax)
     curves = dict(scores) if isinstance(scores, Mapping) else {"model": scores}
     if not curves:
         raise ValueError("scores is an empty dict: give at least one curve.")
     # computed before a figure exists: bad input leaves no figure open
-    computed = {name: pa_k_curve(y_true, values) for name, values in curves.items()}
-    if ax is None:
+    computed = {
+        name: pa_k_curve(y_true, _numbers(values, "scores"))
+        for name, values in curves.items()
+    }
+    own = ax is None
+    if own:
         fig, ax = plt.subplots(figsize=(6, 4))
     else:
         fig = ax.figure
@@ -264,7 +331,8 @@ def plot_pa_k_curve(y_true, scores, *, ax=None, title: str | None = None):
     ax.legend(fontsize="small")
     if title:
         ax.set_title(title)
-    fig.tight_layout()
+    if own:  # a figure of the caller's keeps its own layout
+        fig.tight_layout()
     return fig
 
 
@@ -287,6 +355,7 @@ def plot_budget_curve(
     metrics : sequence of str
     x : str, default="n_labelled"
     ax : matplotlib Axes or None
+        Draw into this Axes (its figure's layout is left to the caller).
     title : str or None
 
     Returns
@@ -294,6 +363,7 @@ def plot_budget_curve(
     fig : matplotlib Figure
     """
     plt = _pyplot()
+    _checked_ax(ax)
     if isinstance(metrics, str):
         metrics = (metrics,)
     if isinstance(records, Mapping):
@@ -307,16 +377,23 @@ def plot_budget_curve(
             f"records lack the key(s) {missing} (x={x!r}, metrics={list(metrics)}); "
             "run_active_learning records metrics only when given X_eval and y_eval."
         )
-    if ax is None:
+    # read before a figure exists: a record that is not numbers leaves none open
+    xs = _numbers([r[x] for r in records], f"records' {x!r}")
+    lines = {}
+    for metric in metrics:
+        ys = _numbers([r[metric] for r in records], f"records' {metric!r}")
+        sd = None
+        if all(metric + "_std" in r for r in records):
+            sd = _numbers([r[metric + "_std"] for r in records], f"{metric}_std")
+        lines[metric] = ys, sd
+    own = ax is None
+    if own:
         fig, ax = plt.subplots(figsize=(6, 4))
     else:
         fig = ax.figure
-    xs = np.array([r[x] for r in records], dtype=np.float64)
-    for metric in metrics:
-        ys = np.array([r[metric] for r in records], dtype=np.float64)
+    for metric, (ys, sd) in lines.items():
         ax.plot(xs, ys, marker="o", lw=1.5, label=metric)
-        if all(metric + "_std" in r for r in records):
-            sd = np.array([r[metric + "_std"] for r in records], dtype=np.float64)
+        if sd is not None:
             ax.fill_between(xs, ys - sd, ys + sd, alpha=0.2)
     ax.set_xlabel("labelled windows")
     ax.set_ylabel("score")
@@ -324,5 +401,6 @@ def plot_budget_curve(
     ax.legend(fontsize="small")
     if title:
         ax.set_title(title)
-    fig.tight_layout()
+    if own:  # a figure of the caller's keeps its own layout
+        fig.tight_layout()
     return fig

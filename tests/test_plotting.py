@@ -154,3 +154,77 @@ def test_a_budget_curve_without_its_metrics_says_what_is_missing():
         plot_budget_curve({"history": history})
     fig = plot_budget_curve([{"n_labelled": 0, "f1": 0.5}], metrics="f1")
     assert [ln.get_label() for ln in fig.axes[0].lines] == ["f1"]
+
+
+def test_drawing_into_a_callers_axes_leaves_its_figure_layout_alone():
+    fig, (left, right) = plt.subplots(1, 2, layout="constrained")
+    engine = type(fig.get_layout_engine())
+    scores = np.random.default_rng(0).random(500)
+    plot_scores(scores, _labels(), ax=left)
+    plot_pa_k_curve(_labels(), scores, ax=right)
+    plot_budget_curve([{"n_labelled": 0, "f1": 0.2}], metrics="f1", ax=right)
+    assert type(fig.get_layout_engine()) is engine
+
+
+def test_several_curves_are_refused_in_one_axes():
+    _, ax = plt.subplots()
+    with pytest.raises(ValueError, match="ax holds a single score curve"):
+        plot_scores({"before": np.zeros(5), "after": np.ones(5)}, ax=ax)
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "match"),
+    [
+        (
+            lambda: plot_scores(np.zeros(5), threshold=np.ones(5)),
+            TypeError,
+            "threshold",
+        ),
+        (
+            lambda: plot_scores(np.zeros(5), threshold={"a": "x"}),
+            TypeError,
+            "threshold",
+        ),
+        (lambda: plot_scores(["a", "b"]), ValueError, "scores must be numbers"),
+        (
+            lambda: plot_scores(np.zeros(3), X=[["a"]] * 3),
+            ValueError,
+            "X must be numbers",
+        ),
+        (
+            lambda: plot_scores(np.zeros(5), ax="axes"),
+            TypeError,
+            "ax must be a matplotlib",
+        ),
+        (lambda: plot_pa_k_curve([0, 1], ["a", "b"]), ValueError, "scores must be"),
+        (
+            lambda: plot_budget_curve([{"n_labelled": 0, "f1": "high"}], metrics="f1"),
+            ValueError,
+            "records' 'f1' must be numbers",
+        ),
+    ],
+)
+def test_bad_plot_input_names_the_argument_and_leaves_no_figure(call, error, match):
+    plt.close("all")
+    with pytest.raises(error, match=match):
+        call()
+    assert plt.get_fignums() == []
+
+
+def test_a_detector_given_as_scores_says_to_score_first():
+    from alad import ActiveReconstructionDetector
+
+    with pytest.raises(TypeError, match=r"decision_function\(X\)"):
+        plot_scores(ActiveReconstructionDetector())
+
+
+def test_saving_figures_closes_only_its_own():
+    from alad.plotting import closing_new_figures
+
+    mine = plt.figure()
+    backend = matplotlib.get_backend()
+    with closing_new_figures():
+        plot_scores(np.zeros(10))
+        plot_budget_curve([{"n_labelled": 0, "f1": 0.2}], metrics="f1")
+    assert plt.get_fignums() == [mine.number]
+    assert matplotlib.get_backend() == backend

@@ -435,13 +435,8 @@ def save_figures(
         Tasks to plot; None plots every single-task data set and the first
         task of each data set with several (e.g. MSL's first entity).
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     from ..metrics import best_f1
-    from ..plotting import plot_pa_k_curve, plot_scores
+    from ..plotting import closing_new_figures, plot_pa_k_curve, plot_scores
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -493,23 +488,23 @@ def save_figures(
         thresholds = {
             s: best_f1(y, v, return_threshold=True)[1] for s, v in scores.items()
         }
-        fig = plot_scores(
-            scores,
-            y,
-            threshold=thresholds,
-            title=f"{task}, {method}, seed {seed}: scores on the evaluation part "
-            "(dashed: the threshold of the best F1)",
-        )
-        written.append(out_dir / f"{stem}_scores.png")
-        save_figure(fig, written[-1], dpi=100)
-        fig = plot_pa_k_curve(y, scores, title=f"{task}, {method}: PA%K curves")
-        written.append(out_dir / f"{stem}_pa_k.png")
-        save_figure(fig, written[-1], dpi=100)
-        active = [r for r in mine if r["setting"] == "active" and r.get("history")]
-        if active:
-            written.append(out_dir / f"{stem}_budget.png")
-            save_figure(budget_curve(active), written[-1], dpi=100)
-        plt.close("all")
+        with closing_new_figures():
+            fig = plot_scores(
+                scores,
+                y,
+                threshold=thresholds,
+                title=f"{task}, {method}, seed {seed}: scores on the evaluation "
+                "part (dashed: the threshold of the best F1)",
+            )
+            written.append(out_dir / f"{stem}_scores.png")
+            save_figure(fig, written[-1], dpi=100)
+            fig = plot_pa_k_curve(y, scores, title=f"{task}, {method}: PA%K curves")
+            written.append(out_dir / f"{stem}_pa_k.png")
+            save_figure(fig, written[-1], dpi=100)
+            active = [r for r in mine if r["setting"] == "active" and r.get("history")]
+            if active:
+                written.append(out_dir / f"{stem}_budget.png")
+                save_figure(budget_curve(active), written[-1], dpi=100)
     return written
 
 

@@ -154,6 +154,23 @@ def test_figures_of_an_evaluation_part_of_one_class_are_skipped_with_a_word(
         assert save_figures(moved, labels, tmp_path / "figs") == []
 
 
+def test_figures_leave_the_users_open_figures_open(run, tmp_path):
+    """save_figures closed every pyplot figure (a notebook's work) and
+    switched the backend to Agg; it closes only its own now."""
+    import matplotlib.pyplot as plt
+
+    from alad.experiments import save_figures
+    from alad.experiments.run import load_labels
+
+    _, store = run
+    mine = plt.figure()
+    try:
+        assert save_figures(store, load_labels(store), tmp_path / "figs")
+        assert plt.get_fignums() == [mine.number]
+    finally:
+        plt.close(mine)
+
+
 def test_average_gains_is_the_mean_difference_over_datasets():
     def row(dataset, setting, value):
         out = {"dataset": dataset, "method": "m", "setting": setting}

@@ -611,11 +611,10 @@ def save_figures(records, out_dir, metrics=None) -> list[Path]:
     any method has at that budget (:func:`_partial_points`; in the pooled
     panel, where it is so in any data set): the tables say how many.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from matplotlib.lines import Line2D
+
+    from ...plotting import closing_new_figures
 
     records = current(r for r in records if r.get("protocol", "labels") == "labels")
     counts = _pool_counts(records)
@@ -627,81 +626,93 @@ def save_figures(records, out_dir, metrics=None) -> list[Path]:
     drawn = sorted(label for label in fam if not _realigned(label))
     colour = {label: palette[i % len(palette)] for i, label in enumerate(drawn)}
     paths = []
-    for split in SPLITS:
-        for metric in metrics or COMPARED["metrics"]:
-            # the re-aligned peers stay in the tables: twice as many lines
-            # would hide the curves
-            data = {
-                g: {label: c for label, c in m.items() if not _realigned(label)}
-                for (s, g), m in curves(records, metric).items()
-                if s == split
-            }
-            if not data:
-                continue
-            panels = [*sorted(data.items()), ("pooled", pooled_curves(data))]
-            partial = {g: _partial_points(counts[(split, g)]) for g in data}
-            partial["pooled"] = set().union(*partial.values())
-            width = 4 * len(panels) + 2  # and the legend beside the panels
-            fig, axes = plt.subplots(
-                1, len(panels), figsize=(width, 3.6), squeeze=False
-            )
-            budgets = sorted(
-                {
-                    b
-                    for m in data.values()
-                    for bb in m.values()
-                    for b in bb
-                    if b is not None
+    # the backend is the caller's (the command line's is Agg); a failure
+    # leaves no figure of ours open
+    with closing_new_figures():
+        for split in SPLITS:
+            for metric in metrics or COMPARED["metrics"]:
+                # the re-aligned peers stay in the tables: twice as many lines
+                # would hide the curves
+                data = {
+                    g: {label: c for label, c in m.items() if not _realigned(label)}
+                    for (s, g), m in curves(records, metric).items()
+                    if s == split
                 }
-            )
-            for ax, (group, methods) in zip(axes[0], panels):
-                for label, by_budget in sorted(methods.items()):
-                    family = fam.get(label, "")
-                    if None in by_budget:
-                        ax.axhline(
-                            np.mean(by_budget[None]),
-                            ls=":" if family == "alad" else "--",
-                            lw=1.5 if family == "alad" else 1,
-                            color=colour.get(label),
-                            label=label,
-                        )
-                    xs = [b for b in budgets if b in by_budget]
-                    if xs:
-                        ys = [np.mean(by_budget[b]) for b in xs]
-                        ax.plot(
-                            xs,
-                            ys,
-                            marker="o",
-                            lw=2 if family == "alad" else 1,
-                            color=colour.get(label),
-                            label=label,
-                        )
-                        few = [(label, b) in partial[group] for b in xs]
-                        if any(few):
-                            ax.plot(
-                                np.asarray(xs)[few],
-                                np.asarray(ys)[few],
-                                ls="none",
-                                marker="o",
-                                markerfacecolor="white",
-                                color=colour.get(label),
-                            )
-                ax.set_title(group)
-                ax.set_xlabel("labelled windows")
-            axes[0][0].set_ylabel(METRIC_NAMES[metric])
-            handles, labels_ = axes[0][-1].get_legend_handles_labels()
-            if any(partial.values()):
-                hollow = Line2D(
-                    [], [], ls="none", marker="o", color="grey", markerfacecolor="white"
+                if not data:
+                    continue
+                panels = [*sorted(data.items()), ("pooled", pooled_curves(data))]
+                partial = {g: _partial_points(counts[(split, g)]) for g in data}
+                partial["pooled"] = set().union(*partial.values())
+                width = 4 * len(panels) + 2  # and the legend beside the panels
+                fig, axes = plt.subplots(
+                    1, len(panels), figsize=(width, 3.6), squeeze=False
                 )
-                handles.append(hollow)
-                labels_.append("hollow: over fewer pools")
-            axes[0][-1].legend(
-                handles, labels_, fontsize=6, loc="center left", bbox_to_anchor=(1, 0.5)
-            )
-            fig.tight_layout()
-            path = out_dir / f"labels_{split}_{metric}.png"
-            save_figure(fig, path, dpi=120)
-            plt.close(fig)
-            paths.append(path)
+                budgets = sorted(
+                    {
+                        b
+                        for m in data.values()
+                        for bb in m.values()
+                        for b in bb
+                        if b is not None
+                    }
+                )
+                for ax, (group, methods) in zip(axes[0], panels):
+                    for label, by_budget in sorted(methods.items()):
+                        family = fam.get(label, "")
+                        if None in by_budget:
+                            ax.axhline(
+                                np.mean(by_budget[None]),
+                                ls=":" if family == "alad" else "--",
+                                lw=1.5 if family == "alad" else 1,
+                                color=colour.get(label),
+                                label=label,
+                            )
+                        xs = [b for b in budgets if b in by_budget]
+                        if xs:
+                            ys = [np.mean(by_budget[b]) for b in xs]
+                            ax.plot(
+                                xs,
+                                ys,
+                                marker="o",
+                                lw=2 if family == "alad" else 1,
+                                color=colour.get(label),
+                                label=label,
+                            )
+                            few = [(label, b) in partial[group] for b in xs]
+                            if any(few):
+                                ax.plot(
+                                    np.asarray(xs)[few],
+                                    np.asarray(ys)[few],
+                                    ls="none",
+                                    marker="o",
+                                    markerfacecolor="white",
+                                    color=colour.get(label),
+                                )
+                    ax.set_title(group)
+                    ax.set_xlabel("labelled windows")
+                axes[0][0].set_ylabel(METRIC_NAMES[metric])
+                handles, labels_ = axes[0][-1].get_legend_handles_labels()
+                if any(partial.values()):
+                    hollow = Line2D(
+                        [],
+                        [],
+                        ls="none",
+                        marker="o",
+                        color="grey",
+                        markerfacecolor="white",
+                    )
+                    handles.append(hollow)
+                    labels_.append("hollow: over fewer pools")
+                axes[0][-1].legend(
+                    handles,
+                    labels_,
+                    fontsize=6,
+                    loc="center left",
+                    bbox_to_anchor=(1, 0.5),
+                )
+                fig.tight_layout()
+                path = out_dir / f"labels_{split}_{metric}.png"
+                save_figure(fig, path, dpi=120)
+                plt.close(fig)
+                paths.append(path)
     return paths
