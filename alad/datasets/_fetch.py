@@ -8,12 +8,14 @@ import gzip
 import io
 import os
 import tempfile
+import zipfile
 import zlib
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import numpy as np
 import pooch
+from scipy.io.matlab import MatReadError
 
 from ._home import ENV_DATA_HOME, get_data_home
 
@@ -414,8 +416,15 @@ def reading(path: Path):
         yield
     except (
         EOFError,
+        # scipy's .arff reader runs next() past the end of an empty file; the
+        # StopIteration, escaping, would silently end a caller's map() early
+        StopIteration,
         zlib.error,
         gzip.BadGzipFile,
+        # a cut .npz, or one whose member fails its CRC
+        zipfile.BadZipFile,
+        # a cut or empty .mat
+        MatReadError,
         UnicodeDecodeError,
         # a file of another layout (a .mat or .npz without the arrays named
         # X and y, a CSV without a column, a cut .arff, a cell that is no
@@ -427,9 +436,9 @@ def reading(path: Path):
     ) as exc:
         if isinstance(exc, FileNotFoundError):
             raise
-        raise ValueError(
-            f"{path} cannot be read ({type(exc).__name__}: {exc}); fetch it again."
-        ) from exc
+        # A StopIteration or EOFError may carry no message at all.
+        detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        raise ValueError(f"{path} cannot be read ({detail}); fetch it again.") from exc
     except ValueError as exc:
         if str(path) in str(exc) or path.name in str(exc):
             raise

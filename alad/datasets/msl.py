@@ -134,7 +134,11 @@ def load_msl(
 def _read_sequences(path: Path) -> dict[str, tuple[list[list[int]], int]]:
     """Return ``{channel: (anomaly_sequences, num_values)}`` for the MSL rows."""
     with reading(path), open(path, newline="", encoding="utf-8") as file:
-        rows = [row for row in csv.DictReader(file) if row["spacecraft"] == "MSL"]
+        # A row cut short (a cut download) gets empty cells, not None: int()
+        # and literal_eval refuse "" with errors that reading() names the
+        # file in, but int(None) is a TypeError it leaves alone.
+        reader = csv.DictReader(file, restval="")
+        rows = [row for row in reader if row["spacecraft"] == "MSL"]
         sequences = {
             row["chan_id"]: (
                 _pairs(ast.literal_eval(row["anomaly_sequences"]), path),

@@ -176,7 +176,7 @@ def _read_ts(path: Path) -> tuple[np.ndarray, np.ndarray]:
     header: dict[str, str] = {}
     series: list[list[np.ndarray]] = []
     labels: list[str] = []
-    with open(path, encoding="utf-8") as file:
+    with reading(path), open(path, encoding="utf-8") as file:
         for line in file:
             line = line.strip()
             if not line or line.startswith("#"):
@@ -202,7 +202,8 @@ def _read_ts(path: Path) -> tuple[np.ndarray, np.ndarray]:
     if header.get("timestamps", "false").lower() != "false":
         raise ValueError(f"{path}: time-stamped .ts files are not supported")
     n_channels = {len(channels) for channels in series}
-    expected = int(header.get("dimensions", next(iter(n_channels), 0)))
+    with reading(path):
+        expected = int(header.get("dimensions", next(iter(n_channels), 0)))
     if not series or n_channels != {expected}:
         raise ValueError(
             f"{path}: every case must have @dimensions={expected} channels; got "

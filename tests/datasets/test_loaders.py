@@ -96,6 +96,44 @@ def test_gecco_rejects_another_table(tmp_path):
         load_gecco(tmp_path)
 
 
+def test_gecco_csv_is_read_without_a_copy_of_every_cell(tmp_path):
+    """The CSV's cells, held as lists of strings, took 15 times the memory of
+    the values (160 MB for the real table)."""
+    import tracemalloc
+
+    from alad.datasets.gecco import _read_csv
+
+    rng = np.random.default_rng(0)
+    values = rng.normal(size=(20_000, 9)).round(3)
+    values[::100, 2] = np.nan
+    events = np.arange(20_000) % 50 == 0
+    lines = ["Time,Tp,Cl,pH,Redox,Leit,Trueb,Cl_2,Fm,Fm_2,EVENT"]
+    for row, event in zip(values, events):
+        cells = ",".join("" if np.isnan(v) else repr(float(v)) for v in row)
+        lines.append(f"2016-08-03 09:49:00,{cells},{event}")
+    path = tmp_path / "gecco.csv.gz"
+    path.write_bytes(gzip.compress("\n".join(lines).encode()))
+    tracemalloc.start()
+    got_values, got_events = _read_csv(path)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    np.testing.assert_array_equal(got_values, values)
+    np.testing.assert_array_equal(got_events, events)
+    assert got_values.dtype == np.float64 and got_events.dtype == bool
+    assert peak < 3 * values.nbytes, f"peak {peak / 1e6:.1f} MB"
+    lines[5] = lines[5].replace(",True", "").replace(",False", "")
+    path.write_bytes(gzip.compress("\n".join(lines).encode()))
+    with pytest.raises(
+        ValueError, match=r"gecco.csv.gz cannot be read \(line 6 has 10 fields, not 11"
+    ):
+        _read_csv(path)
+    lines[5] += ",yes"
+    lines[7] = lines[7].replace(",False", ",0")
+    path.write_bytes(gzip.compress("\n".join(lines).encode()))
+    with pytest.raises(ValueError, match=r"EVENT column of .* got \['0', 'yes'\]"):
+        _read_csv(path)
+
+
 def test_a_damaged_data_file_is_named(data_home, tmp_path):
     """A cut-off download or a malformed file: a ValueError naming the file
     (the bare EOFError / NumPy / float errors named none; the command line
@@ -228,6 +266,17 @@ def test_msl_values_must_be_finite_and_of_one_width(data_home, tmp_path):
         load_msl("C-1", tmp_path)
 
 
+@real_data
+def test_msl_label_file_cut_within_a_row_is_named(data_home, tmp_path):
+    """A download cut before the num_values cell of the last row was a
+    TypeError of int(None) naming no file."""
+    _link(data_home, tmp_path, "msl/train/C-1.npy", "msl/test/C-1.npy")
+    text = (data_home / "msl" / "labeled_anomalies.csv").read_text().rstrip("\n")
+    (tmp_path / "msl" / "labeled_anomalies.csv").write_text(text[: text.rindex(",")])
+    with pytest.raises(ValueError, match=r"labeled_anomalies.csv cannot be read"):
+        load_msl("C-1", tmp_path)
+
+
 # UCR -----------------------------------------------------------------------
 
 
@@ -328,6 +377,34 @@ def test_odds_files_of_another_layout_or_with_nan_are_named(data_home, tmp_path)
     X[2, 1] = np.inf
     scipy.io.savemat(path, {"X": X, "y": arrays["y"]})
     with pytest.raises(ValueError, match=r"cardio.mat holds 1 NaN or infinite"):
+        load_odds("cardio", tmp_path)
+
+
+def test_odds_cut_or_corrupt_files_are_named(tmp_path):
+    """A cut or bit-flipped .npz (zipfile.BadZipFile) and an empty .mat
+    (scipy's MatReadError) named no file."""
+    folder = tmp_path / "odds"
+    folder.mkdir()
+    npz = folder / "38_thyroid.npz"
+    rng = np.random.default_rng(0)
+    np.savez(npz, X=rng.normal(size=(50, 6)), y=np.arange(50) % 2)
+    assert load_odds("thyroid", tmp_path).X.shape == (50, 6)
+    real = npz.read_bytes()
+    npz.write_bytes(real[: len(real) // 2])
+    with pytest.raises(
+        ValueError, match=r"38_thyroid.npz cannot be read \(BadZipFile: File is not"
+    ):
+        load_odds("thyroid", tmp_path)
+    flipped = bytearray(real)
+    start = real.index(b"\x93NUMPY") + 200  # inside the values of X.npy
+    flipped[start : start + 8] = bytes(b ^ 0xFF for b in flipped[start : start + 8])
+    npz.write_bytes(bytes(flipped))
+    with pytest.raises(ValueError, match=r"38_thyroid.npz cannot be read.*CRC"):
+        load_odds("thyroid", tmp_path)
+    (folder / "cardio.mat").write_bytes(b"")
+    with pytest.raises(
+        ValueError, match=r"cardio.mat cannot be read \(MatReadError: .*truncated"
+    ):
         load_odds("cardio", tmp_path)
 
 
@@ -483,6 +560,43 @@ def test_read_ts_rejects_malformed_files(text, match, tmp_path):
     path.write_text(text)
     with pytest.raises(ValueError, match=match):
         _read_ts(path)
+
+
+@pytest.mark.parametrize(
+    ("data", "match"),
+    [
+        (
+            (_TS_HEADER + "1,abc:3,4:a\n").encode(),
+            r"\(could not convert string to float: 'abc'\)",
+        ),
+        (_TS_HEADER.encode() + b"1,2:3,4:\xff\n", r"\(UnicodeDecodeError"),
+        (_TS_HEADER.replace("@dimensions 2", "@dimensions two").encode(), "two"),
+    ],
+    ids=["not a number", "not utf-8", "dimensions"],
+)
+def test_uea_damaged_ts_file_is_named(data, match, tmp_path):
+    """These escaped as a bare ValueError or UnicodeDecodeError naming no file."""
+    folder = tmp_path / "uea" / "Epilepsy"
+    folder.mkdir(parents=True)
+    (folder / "Epilepsy_TEST.ts").write_text(_TS_HEADER + "1,2:3,4:a\n")
+    (folder / "Epilepsy_TRAIN.ts").write_bytes(data)
+    with pytest.raises(ValueError, match=r"Epilepsy_TRAIN.ts cannot be read.*" + match):
+        load_uea("Epilepsy", tmp_path)
+
+
+def test_uea_empty_arff_file_is_named(tmp_path):
+    """An empty .arff let scipy's StopIteration escape load_uea."""
+    folder = tmp_path / "uea" / "CharacterTrajectories"
+    folder.mkdir(parents=True)
+    for split in ("TRAIN", "TEST"):
+        for channel in (1, 2, 3):
+            name = f"CharacterTrajectoriesDimension{channel}_{split}.arff"
+            (folder / name).write_bytes(b"")
+    with pytest.raises(
+        ValueError,
+        match=r"Dimension1_TRAIN.arff cannot be read \(StopIteration",
+    ):
+        load_uea("CharacterTrajectories", tmp_path)
 
 
 def test_uea_names_and_length_are_checked(tmp_path):
