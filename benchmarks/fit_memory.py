@@ -29,7 +29,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import sklearn  # noqa: E402
 import torch  # noqa: E402
-from head_cost import TINY, digest, measure, periodic  # noqa: E402
+from head_cost import digest, measure, periodic, tiny_params  # noqa: E402
 
 from alad import ActiveReconstructionDetector  # noqa: E402
 from alad.experiments.machine import cpu_model  # noqa: E402
@@ -50,15 +50,7 @@ def main() -> None:
     torch.set_num_threads(1)
     if args.working_memory is not None:
         sklearn.set_config(working_memory=args.working_memory)
-    params = dict(
-        window_size=50,
-        max_epochs=1,
-        validation_fraction=0.0,
-        random_state=0,
-        backbone_params=TINY,
-        score_stride=args.score_stride,
-        score_head="none",
-    )
+    params = tiny_params(args.score_stride, score_head="none")
     # a first small fit loads what torch loads lazily, outside the figures
     ActiveReconstructionDetector(**params).fit(periodic(2_000, args.channels, 0))
     X = periodic(args.rows, args.channels, 1)

@@ -42,6 +42,19 @@ from alad.experiments.machine import (  # noqa: E402
 TINY = {"d_model": 8, "d_ff": 8, "n_heads": 1, "n_layers": 1}
 
 
+def tiny_params(score_stride, **more) -> dict:
+    """The detector's parameters here: a tiny Transformer, one epoch."""
+    return dict(
+        window_size=50,
+        max_epochs=1,
+        validation_fraction=0.0,
+        random_state=0,
+        backbone_params=TINY,
+        score_stride=score_stride,
+        **more,
+    )
+
+
 def periodic(n: int, channels: int, seed: int) -> np.ndarray:
     """A noisy sine per channel (period 37), phase-shifted channel by channel."""
     t = np.arange(n)[:, None]
@@ -77,14 +90,7 @@ def main() -> None:
     parser.add_argument("--score-stride", type=int, default=None)
     args = parser.parse_args()
     torch.set_num_threads(1)
-    params = dict(
-        window_size=50,
-        max_epochs=1,
-        validation_fraction=0.0,
-        random_state=0,
-        backbone_params=TINY,
-        score_stride=args.score_stride,
-    )
+    params = tiny_params(args.score_stride)
     det = ActiveReconstructionDetector(**params).fit(periodic(20_000, args.channels, 1))
     X = periodic(args.rows, args.channels, 2)
     anomaly = slice(args.rows // 3, args.rows // 3 + 200)
