@@ -76,8 +76,10 @@ def run_active_learning(
     -------
     result : sklearn.utils.Bunch
         ``history``: one dict per evaluation (``round``, ``n_labelled``
-        windows or samples asked so far, ``n_anomalous_labelled`` anomalous
-        timesteps or samples among them, ``rolled_back``, ``seconds`` and the
+        windows or samples asked so far, ``n_anomalous_labelled`` the
+        anomalous labels among them in ``y_pool``'s unit (timesteps of a
+        series or of windows labelled per timestep; windows labelled one
+        label each; samples), ``rolled_back``, ``seconds`` and the
         metrics); ``known``: the true labels of the rows asked, ``nan``
         elsewhere (what ``answer`` told the estimator may hold less).
     """

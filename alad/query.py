@@ -40,7 +40,8 @@ def select_queries(
     Parameters
     ----------
     scores : ndarray of shape (n_windows,)
-        Mean anomaly score of each window.
+        Mean anomaly score of each window; a NaN ranks below every other
+        score (``-inf`` included), ties in time order.
     candidates : bool ndarray of shape (n_windows,)
         Windows that may be queried (not labelled yet).
     strategy : {"hybrid", "top_k", "interval", "random"}

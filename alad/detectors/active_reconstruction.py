@@ -90,6 +90,22 @@ CPU_EVAL_BATCH, ACCELERATOR_EVAL_BATCH = 64, 256
 KEPT_ERRORS_PER_SERIES = 4
 
 
+def _first_unknown_copy(prints: np.ndarray, unknown: np.ndarray) -> np.ndarray:
+    """Which windows may be asked about, one of each set of equal windows.
+
+    The detector knows a window by its values (``prints``): it learns the
+    last label given to equal windows and charges the budget once. So a
+    query asks about the first unknown copy only, and about no copy of a
+    window whose label ``y`` holds: a stuck sensor's flat windows would
+    otherwise fill a round with one window asked many times.
+    """
+    labelled = np.isin(prints, prints[~unknown])
+    candidates = np.flatnonzero(unknown & ~labelled)
+    first = np.zeros(len(prints), dtype=bool)
+    first[candidates[np.unique(prints[candidates], return_index=True)[1]]] = True
+    return first
+
+
 class ActiveReconstructionDetector(BaseDetector):
     """Reconstruction-based time-series anomaly detection with active learning.
 
@@ -1704,7 +1720,10 @@ default="window"
             2-D ``X``; one per window or ``(n_windows, window_size)`` for 3-D.
             Windows with any known label are not queried again, nor are
             windows this detector has learnt from in :meth:`partial_fit`
-            (recognised by their values), even when ``y`` is omitted.
+            (recognised by their values), even when ``y`` is omitted. Of
+            windows equal in every value (a stuck sensor's flat stretch),
+            only the first is asked about, and none once one is labelled:
+            the detector learns one label for them and charges one.
             With ``pool_replay > 0`` the detector keeps a standardised copy
             of the unlabelled windows of ``X`` scored below the median, the
             pool side of the next :meth:`partial_fit`'s normal replay; that
@@ -1735,13 +1754,13 @@ default="window"
             if X.ndim == 3
             else window_view(X, self.window_size_)[:: self.window_size_]
         )
-        # each window's digest, once, where read: what was told, the head's
-        # pool windows, the quiet windows kept for the replay
-        needed = len(self._told) or self.pool_replay > 0
-        prints = fingerprints(windows) if needed else None
+        # each window's digest, once, where read: what was told, copies, the
+        # head's pool windows, the quiet windows kept for the replay
+        prints = fingerprints(windows)
         if len(self._told) and unlabelled.any():
             # windows this detector has learnt from are never asked again
             unlabelled &= ~np.isin(prints, self._told)
+        unlabelled &= _first_unknown_copy(prints, unlabelled)
         if not unlabelled.any():
             raise PoolExhaustedError(
                 "Every window of X is already labelled: y has no nan window left "

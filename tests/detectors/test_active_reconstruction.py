@@ -479,6 +479,22 @@ def test_query_skips_labelled_rows_and_exhausts(fitted, data):
         fitted.query(pool, y=known)
 
 
+def test_query_asks_about_one_of_equal_windows(fitted, data):
+    """A stuck sensor's flat windows score alike and ranked side by side:
+    one round asked about each copy, while the detector learns one label
+    for all and charges one (a person labelled 15 windows under budget=10)."""
+    pool = data.X_test[: 12 * W].copy()
+    pool[2 * W : 8 * W] = 5.0  # six equal windows, far above the rest
+    det = fresh(fitted).set_params(query_strategy="top_k", n_bins=1, per_bin=0)
+    first = det.query(pool, n_queries=3).reshape(-1, W)[:, 0] // W
+    assert 2 in first and not set(first) & {3, 4, 5, 6, 7}
+    # none of the copies once one is labelled
+    y = np.full(len(pool), np.nan)
+    y[2 * W : 3 * W] = 1
+    again = det.query(pool, y=y, n_queries=3).reshape(-1, W)[:, 0] // W
+    assert not set(again) & {2, 3, 4, 5, 6, 7}
+
+
 def test_query_on_windows_returns_window_indices(fitted, data):
     windows = data.X_test[: 30 * W].reshape(30, W, 3)
     y = np.full(30, np.nan)
