@@ -245,3 +245,19 @@ def test_the_work_folder_of_a_gz_results_file_drops_both_suffixes():
 
     assert beside("r/labels.jsonl.gz", ".work") == beside("r/labels.jsonl", ".work")
     assert str(beside("r/labels.jsonl.gz", ".work")) == "r/labels.work"
+
+
+def test_the_cpu_is_named_with_its_family_and_model(tmp_path):
+    """A virtual machine shows "AMD EPYC" for a Zen 3 and a Zen 4 alike,
+    whose float results differ: the records name the generation."""
+    from alad.experiments.machine import cpu_model
+
+    info = tmp_path / "cpuinfo"
+    info.write_text(
+        "processor\t: 0\nvendor_id\t: AuthenticAMD\ncpu family\t: 25\n"
+        "model\t\t: 17\nmodel name\t: AMD EPYC\n\nprocessor\t: 1\nmodel\t\t: 99\n"
+    )
+    assert cpu_model(info) == "AMD EPYC (family 25 model 17)"
+    info.write_text("processor\t: 0\nmodel name\t: Some CPU\n")
+    assert cpu_model(info) == "Some CPU"
+    assert cpu_model(tmp_path / "absent")  # what platform says
