@@ -43,10 +43,11 @@ class _Job:
             state["elapsed"] = round(time.time() - state["started"], 1)
         return state
 
-    def refuse_new_rounds(self) -> None:
-        """Start no round from now on (a submit already started goes on)."""
+    def refuse_new_rounds(self, refuse: bool = True) -> None:
+        """Start no round from now on (a submit already started goes on);
+        ``refuse=False``: start them again (the server serves again)."""
         with self.lock:
-            self.stopping = True
+            self.stopping = refuse
 
     def start(self, session) -> str | None:
         """Start learning the round in a thread; None, or why not."""
@@ -415,6 +416,7 @@ class LabellingServer:
 
     def _start(self, timeout: float) -> None:
         self._prepare()
+        self.app.state.job.refuse_new_rounds(False)  # after a stop, if any
         self._thread = threading.Thread(
             target=self._server.run,
             kwargs={"sockets": [self._socket]},

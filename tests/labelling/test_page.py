@@ -333,6 +333,15 @@ def test_a_stopping_server_starts_no_new_round(fitted, pool, tmp_path):
         assert status == 409 and "server is stopping" in text
         assert not server.learning and session.n_rounds == 0
         assert [r["window"] for r in session.labels()] == [w]
+        server.stop()
+        server.start()  # serving again, it takes rounds again
+        token = {"X-Alad-Token": server.app.state.token}
+        status, text = _request(
+            server.url + "api/submit", {"round": session.current_round}, token
+        )
+        assert status == 202, text
+        server.wait_idle()
+        assert session.n_rounds == 1
     finally:
         server.stop()
 
