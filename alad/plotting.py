@@ -66,9 +66,10 @@ def _checked_threshold(threshold):
     """``threshold`` if it is None, a real number, or a dict of them."""
     lines = threshold.values() if isinstance(threshold, Mapping) else [threshold]
     for line in lines:
-        if line is not None and (
-            isinstance(line, bool) or not isinstance(line, numbers.Real)
-        ):
+        number = isinstance(line, numbers.Real) or (
+            np.ndim(line) == 0 and np.issubdtype(np.asarray(line).dtype, np.number)
+        )  # a 0-d array too
+        if line is not None and (isinstance(line, bool) or not number):
             raise TypeError(
                 "threshold must be a number (e.g. detector.threshold_), a dict "
                 f"of curve name to number, or None; got {line!r}."

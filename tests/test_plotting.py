@@ -166,6 +166,12 @@ def test_drawing_into_a_callers_axes_leaves_its_figure_layout_alone():
     assert type(fig.get_layout_engine()) is engine
 
 
+def test_a_threshold_may_be_a_numpy_scalar():
+    for line in (np.float32(0.5), np.array(0.5), 1):
+        fig = plot_scores(np.zeros(5), threshold=line)
+        assert fig.axes[0].get_legend() is not None
+
+
 def test_several_curves_are_refused_in_one_axes():
     _, ax = plt.subplots()
     with pytest.raises(ValueError, match="ax holds a single score curve"):
