@@ -17,7 +17,7 @@ import numpy as np
 
 from .thresholds import fingerprints
 
-__all__ = ["last_of_each", "relabelled"]
+__all__ = ["first_unknown_copy", "last_of_each", "relabelled"]
 
 
 def last_of_each(prints: np.ndarray) -> np.ndarray:
@@ -33,6 +33,39 @@ def last_of_each(prints: np.ndarray) -> np.ndarray:
     """
     _, from_end = np.unique(prints[::-1], return_index=True)
     return np.sort(len(prints) - 1 - from_end)
+
+
+def first_unknown_copy(prints: np.ndarray, unknown: np.ndarray) -> np.ndarray:
+    """Which rows a query may offer: one of each set of equal rows.
+
+    A detector learns the last label given to equal rows and charges the
+    budget once, so a query offers the first unknown copy only, and no copy
+    of a row whose label is known: a stuck sensor's flat windows, or a
+    table's duplicated samples, would otherwise fill a round with one row
+    asked many times.
+
+    Parameters
+    ----------
+    prints : ndarray of shape (n,)
+        The rows' :func:`~alad.thresholds.fingerprints`.
+    unknown : bool ndarray of shape (n,)
+        Rows whose label is not known (those the query may offer).
+
+    Returns
+    -------
+    offer : bool ndarray of shape (n,)
+
+    Examples
+    --------
+    >>> rows = np.array([[1.0], [2.0], [1.0], [3.0], [3.0]])
+    >>> first_unknown_copy(fingerprints(rows), np.array([1, 1, 1, 0, 1], bool))
+    array([ True,  True, False, False, False])
+    """
+    labelled = np.isin(prints, prints[~unknown])
+    candidates = np.flatnonzero(unknown & ~labelled)
+    offer = np.zeros(len(prints), dtype=bool)
+    offer[candidates[np.unique(prints[candidates], return_index=True)[1]]] = True
+    return offer
 
 
 def relabelled(

@@ -35,7 +35,7 @@ from ..label_head import (
     window_shape_features,
 )
 from ..query import QUERY_STRATEGIES, select_queries
-from ..relabelling import last_of_each, relabelled
+from ..relabelling import first_unknown_copy, last_of_each, relabelled
 from ..runtime import seeded
 from ..score_smoothing import ScoreSmoother, detrend_scores, multiscale_widths
 from ..thresholds import fingerprints
@@ -88,22 +88,6 @@ CPU_EVAL_BATCH, ACCELERATOR_EVAL_BATCH = 64, 256
 #: a small stride hold each error up to ``window_size`` times) the windows
 #: are scored a second time instead
 KEPT_ERRORS_PER_SERIES = 4
-
-
-def _first_unknown_copy(prints: np.ndarray, unknown: np.ndarray) -> np.ndarray:
-    """Which windows may be asked about, one of each set of equal windows.
-
-    The detector knows a window by its values (``prints``): it learns the
-    last label given to equal windows and charges the budget once. So a
-    query asks about the first unknown copy only, and about no copy of a
-    window whose label ``y`` holds: a stuck sensor's flat windows would
-    otherwise fill a round with one window asked many times.
-    """
-    labelled = np.isin(prints, prints[~unknown])
-    candidates = np.flatnonzero(unknown & ~labelled)
-    first = np.zeros(len(prints), dtype=bool)
-    first[candidates[np.unique(prints[candidates], return_index=True)[1]]] = True
-    return first
 
 
 class ActiveReconstructionDetector(BaseDetector):
@@ -1760,7 +1744,7 @@ default="window"
         if len(self._told) and unlabelled.any():
             # windows this detector has learnt from are never asked again
             unlabelled &= ~np.isin(prints, self._told)
-        unlabelled &= _first_unknown_copy(prints, unlabelled)
+        unlabelled &= first_unknown_copy(prints, unlabelled)
         if not unlabelled.any():
             raise PoolExhaustedError(
                 "Every window of X is already labelled: y has no nan window left "

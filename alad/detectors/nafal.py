@@ -28,7 +28,7 @@ from ..label_head import (
 from ..mixtures import CANDIDATES as MIXTURE_CANDIDATES
 from ..mixtures import fit_base
 from ..query import select_marginal, select_top_and_marginal
-from ..relabelling import last_of_each, relabelled
+from ..relabelling import first_unknown_copy, last_of_each, relabelled
 from ..runtime import seeded
 from ..thresholds import fingerprints
 from ..training import train_epochs, training_callbacks
@@ -1390,7 +1390,9 @@ class NAFALDetector(BaseDetector):
             Labels known so far, ``np.nan`` where unlabelled; labelled
             samples are not offered again, nor are samples this detector has
             learnt from in :meth:`partial_fit` (recognised by their values),
-            even when ``y`` is omitted.
+            even when ``y`` is omitted. Of samples equal in every value,
+            only the first is offered, and none once one is labelled: the
+            detector learns one label for them and charges one.
         n_queries : int or None, default=None
             Number of samples; default 10, capped by the remaining ``budget``
             and the unlabelled samples left.
@@ -1421,11 +1423,11 @@ class NAFALDetector(BaseDetector):
                     f"got {y.shape}."
                 )
             unlabelled = np.isnan(y)
+        prints = fingerprints(X)
         if len(self._told) and unlabelled.any():
             # samples this detector has learnt from are never asked again
-            candidates = np.flatnonzero(unlabelled)
-            told = np.isin(fingerprints(X[candidates]), self._told)
-            unlabelled[candidates[told]] = False
+            unlabelled &= ~np.isin(prints, self._told)
+        unlabelled &= first_unknown_copy(prints, unlabelled)
         if not unlabelled.any():
             raise PoolExhaustedError(
                 "Every sample of X is already labelled: y has no nan sample left "

@@ -201,6 +201,19 @@ def test_query_skips_labelled_and_exhausts(fitted, X2):
         fitted.query(pool, np.zeros(5))
 
 
+def test_query_offers_one_of_equal_samples(fitted, X2):
+    """A table's duplicated outlier was offered once per copy in one round,
+    while the detector learns one label for them and charges one."""
+    pool = np.r_[X2[:10], np.repeat(X2[10:11] + 6, 4, axis=0)]
+    top = copy.deepcopy(fitted).set_params(query_strategy="top")
+    idx = top.query(pool, n_queries=3)
+    assert len(set(idx.tolist()) & {10, 11, 12, 13}) == 1
+    y = np.full(len(pool), np.nan)
+    y[12] = 1
+    again = top.query(pool, y, n_queries=3)
+    assert not set(again.tolist()) & {10, 11, 12, 13}
+
+
 def test_partial_fit_appends_normals_and_uses_anomalies(X2):
     # the flow's own feedback (the hinge), without the label head
     det = NAFALDetector(**{**FAST, "n_iterations": 0, "score_head": "none"}).fit(X2)
