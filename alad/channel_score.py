@@ -95,12 +95,12 @@ class ChannelQuantile:
         """Take a chunk of errors ``(..., C)`` into account."""
         errors = np.asarray(errors)
         values = errors.reshape(-1, errors.shape[-1]).astype(np.float64)
-        self._seen += len(values)
-        if self._seen > self.n_values:
+        if self._seen + len(values) > self.n_values:  # refused, nothing taken
             raise ValueError(
                 f"ChannelQuantile was told of {self.n_values} errors per "
-                f"channel and has been given {self._seen}."
+                f"channel and has been given {self._seen + len(values)}."
             )
+        self._seen += len(values)
         values = np.concatenate([self._top, values])
         keep = self.n_values - self._below
         if len(values) > keep:

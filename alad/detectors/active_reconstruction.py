@@ -1744,12 +1744,13 @@ default="window"
         if len(self._told) and unlabelled.any():
             # windows this detector has learnt from are never asked again
             unlabelled &= ~np.isin(prints, self._told)
-        unlabelled &= first_unknown_copy(prints, unlabelled)
-        if not unlabelled.any():
+        # one of equal windows; the replay below still reads every copy
+        offer = first_unknown_copy(prints, unlabelled)
+        if not offer.any():
             raise PoolExhaustedError(
                 "Every window of X is already labelled: y has no nan window left "
-                "that this detector has not learnt from in partial_fit; there is "
-                "nothing left to query."
+                "that this detector has not learnt from in partial_fit (nor "
+                "equal to one); there is nothing left to query."
             )
         # the backbone's own score, not detrended (score_detrend): the windows
         # a drift lifts are asked about too, and their labels teach the
@@ -1771,7 +1772,7 @@ default="window"
         chosen = np.sort(
             select_queries(
                 window_scores,
-                unlabelled,
+                offer,
                 strategy=self.query_strategy,
                 top_k=self.top_k,
                 n_bins=self.n_bins,
@@ -1798,7 +1799,7 @@ default="window"
         pushed down in this one by its own replay.
         """
         known = np.isfinite(self._head_pool_votes)
-        if prints is None or not known.any():
+        if not known.any():
             return probabilities
         learnt = self._head_pool_prints[known]
         held_out = self._head_pool_votes[known]

@@ -1427,7 +1427,7 @@ class NAFALDetector(BaseDetector):
         if len(self._told) and unlabelled.any():
             # samples this detector has learnt from are never asked again
             unlabelled &= ~np.isin(prints, self._told)
-        unlabelled &= first_unknown_copy(prints, unlabelled)
+        unlabelled = first_unknown_copy(prints, unlabelled)
         if not unlabelled.any():
             raise PoolExhaustedError(
                 "Every sample of X is already labelled: y has no nan sample left "
